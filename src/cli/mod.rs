@@ -1,0 +1,33 @@
+//! The native command line: `replscope sim | server | advise | compare`.
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "replscope", version, about = "See, teach and verify Redis replication")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print the version and exit (placeholder until the subcommands land).
+    Version,
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match cli.command {
+        Command::Version => {
+            println!("replscope {}", env!("CARGO_PKG_VERSION"));
+            0
+        }
+    }
+}

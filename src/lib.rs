@@ -1,0 +1,22 @@
+//! ReplScope: see, teach and verify Redis replication.
+//!
+//! - [`core`]: Redis 7.0 replication as sans-IO state machines (no sockets, clock or RNG).
+//! - [`sim`]: a deterministic discrete-event simulator around the core (native and wasm).
+//! - [`view`]: the snapshots the simulator and the live server produce and the web app draws.
+//! - [`wire`], [`rdb`]: RESP and RDB v10, shared by the server and the tests.
+//! - `server` (native): a Redis-compatible server on the same core.
+//! - `cli` (native): `replscope sim | server | advise | compare`.
+//! - `web` (wasm32): the Yew teaching app.
+
+pub mod core;
+pub mod rdb;
+pub mod sim;
+pub mod view;
+pub mod wire;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod server;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
