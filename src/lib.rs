@@ -6,17 +6,18 @@
 //! - [`wire`], [`rdb`]: RESP and RDB v10, shared by the server and the tests.
 //! - `server` (native): a Redis-compatible server on the same core.
 //! - `cli` (native): `replscope sim | server | advise | compare`.
-//! - `web` (wasm32): the Yew teaching app.
+//! - [`web`]: the Yew teaching app (components on wasm32; URL state and text everywhere).
 
 pub mod core;
 pub mod rdb;
 pub mod sim;
 pub mod view;
+/// The web app: its pure parts (URL state, text, geometry) build everywhere and are tested
+/// natively; the Yew components build for wasm32 only.
+pub mod web;
 pub mod wire;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod server;
-#[cfg(target_arch = "wasm32")]
-pub mod web;

@@ -1,19 +1,15 @@
-//! The teaching web app (wasm32 only), built by trunk.
+//! The teaching web app, built by trunk for wasm32.
+//!
+//! Pure modules (URL state, text, geometry) build on every target so they are unit-tested
+//! natively; the Yew components (`app`, `views`) build for wasm32 only.
 
-use yew::prelude::*;
+pub mod format;
+pub mod i18n;
+pub mod url;
 
-#[function_component(App)]
-fn app() -> Html {
-    html! {
-        <main class="app">
-            <h1>{ "ReplScope" }</h1>
-            <p>{ "See how Redis replication works." }</p>
-        </main>
-    }
-}
-
-/// Entry point of the web build.
-pub fn start() {
-    console_error_panic_hook::set_once();
-    yew::Renderer::<App>::new().render();
-}
+#[cfg(target_arch = "wasm32")]
+mod app;
+#[cfg(target_arch = "wasm32")]
+pub mod views;
+#[cfg(target_arch = "wasm32")]
+pub use app::{render_into, start};

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Sets up what is missing and runs every test: formatting and lint gates for both targets,
+# native unit and integration tests (real redis-server, real sockets, real Chromium), the
+# release wasm build with its gates, and the wasm tests in headless Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh test
+export CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}"
+STARTED=$SECONDS
+
+step() { say "[$((SECONDS - STARTED))s] $*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check || fail "cargo fmt --check" "run 'cargo fmt' and commit the result"
+
+step "clippy (native)"
+cargo clippy --all-targets -- -D warnings || fail "clippy (native)" "fix the warnings above"
+
+step "clippy (wasm32)"
+wasm_env cargo clippy --target wasm32-unknown-unknown --lib --bins -- -D warnings ||
+    fail "clippy (wasm32)" "fix the warnings above"
+
+step "release web build (trunk build --release)"
+wasm_env trunk build --release || fail "trunk build --release" "read the error above"
+
+step "gate: the wasm imports nothing from \"env\""
+python3 scripts/check_wasm.py dist || fail "wasm import gate" "native-only code leaked into the web build; see the imports listed above"
+
+step "native tests (unit, integration, server interop, browser end-to-end)"
+cargo test --all-targets || fail "cargo test" "the failing test and its seed are printed above"
+
+step "wasm tests in headless Chromium (wasm-bindgen-test)"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+    wasm_env cargo test --target wasm32-unknown-unknown --lib --tests ||
+    fail "wasm tests" "the failing test is printed above"
+
+step "all tests passed"

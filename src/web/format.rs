@@ -1,0 +1,155 @@
+//! Numbers as people read them, and the geometry of the drawings. Pure, tested natively.
+
+/// Bytes in Redis's units (1 MB = 1024 × 1024, as `repl-backlog-size 1mb` means).
+pub fn bytes(n: u64) -> String {
+    const K: f64 = 1024.0;
+    let f = n as f64;
+    if f < K {
+        format!("{n} B")
+    } else if f < K * K {
+        format!("{:.1} KB", f / K)
+    } else if f < K * K * K {
+        format!("{:.1} MB", f / (K * K))
+    } else {
+        format!("{:.2} GB", f / (K * K * K))
+    }
+}
+
+/// Virtual time as `m:ss.t` (or `h:mm:ss` past an hour).
+pub fn clock(ms: u64) -> String {
+    let s = ms / 1000;
+    let (h, m, sec) = (s / 3600, (s / 60) % 60, s % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{sec:02}")
+    } else {
+        format!("{m}:{sec:02}.{}", (ms % 1000) / 100)
+    }
+}
+
+/// A point on a circle: angle 0 is 12 o'clock, growing clockwise.
+pub fn polar(cx: f64, cy: f64, r: f64, turns: f64) -> (f64, f64) {
+    let a = turns * std::f64::consts::TAU - std::f64::consts::FRAC_PI_2;
+    (cx + r * a.cos(), cy + r * a.sin())
+}
+
+/// Where replication offset `offset` sits on a ring of `size` bytes, in turns (0..1).
+/// Offsets are 1-based, so byte 1 is at 12 o'clock.
+pub fn ring_turns(offset: i64, size: u64) -> f64 {
+    if size == 0 {
+        return 0.0;
+    }
+    ((offset - 1).rem_euclid(size as i64)) as f64 / size as f64
+}
+
+/// SVG path of an arc on a circle from `from` to `to` turns (clockwise); a full circle when the
+/// span is a whole turn or more.
+pub fn arc_path(cx: f64, cy: f64, r: f64, from: f64, span_turns: f64) -> String {
+    if span_turns >= 0.9999 {
+        // Two half circles: an SVG arc cannot start and end at the same point.
+        let (x0, y0) = polar(cx, cy, r, 0.0);
+        let (x1, y1) = polar(cx, cy, r, 0.5);
+        return format!(
+            "M {x0:.2} {y0:.2} A {r:.2} {r:.2} 0 1 1 {x1:.2} {y1:.2} A {r:.2} {r:.2} 0 1 1 {x0:.2} {y0:.2}"
+        );
+    }
+    let span = span_turns.max(0.0);
+    let (x0, y0) = polar(cx, cy, r, from);
+    let (x1, y1) = polar(cx, cy, r, from + span);
+    let large = if span > 0.5 { 1 } else { 0 };
+    format!("M {x0:.2} {y0:.2} A {r:.2} {r:.2} 0 {large} 1 {x1:.2} {y1:.2}")
+}
+
+/// Where a replica's offset stands against the backlog: PSYNC asks for `offset + 1`, which
+/// Redis accepts when it lies in `[first_byte_offset, master_repl_offset + 1]`
+/// (`masterTryPartialResynchronization`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Coverage {
+    Inside,
+    Outside,
+    NoBacklog,
+}
+
+pub fn coverage(
+    replica_offset: i64,
+    first_byte_offset: Option<i64>,
+    master_offset: i64,
+) -> Coverage {
+    match first_byte_offset {
+        None => Coverage::NoBacklog,
+        Some(first) => {
+            let wanted = replica_offset + 1;
+            if replica_offset >= 0 && wanted >= first && wanted <= master_offset + 1 {
+                Coverage::Inside
+            } else {
+                Coverage::Outside
+            }
+        }
+    }
+}
+
+/// "Nice" upper bound for a chart axis: 1, 2 or 5 times a power of ten (in bytes).
+pub fn nice_ceiling(v: u64) -> u64 {
+    let mut p = 1u64;
+    loop {
+        for m in [1, 2, 5] {
+            if let Some(c) = p.checked_mul(m) {
+                if c >= v {
+                    return c.max(1);
+                }
+            }
+        }
+        match p.checked_mul(10) {
+            Some(n) => p = n,
+            None => return u64::MAX,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_use_redis_units() {
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(1024 * 1024), "1.0 MB");
+        assert_eq!(bytes(256 * 1024 * 1024), "256.0 MB");
+        assert_eq!(bytes(3 * 1024 * 1024 * 1024), "3.00 GB");
+    }
+
+    #[test]
+    fn clock_formats() {
+        assert_eq!(clock(65_300), "1:05.3");
+        assert_eq!(clock(3_723_000), "1:02:03");
+    }
+
+    #[test]
+    fn ring_positions_wrap() {
+        assert_eq!(ring_turns(1, 100), 0.0);
+        assert_eq!(ring_turns(51, 100), 0.5);
+        assert_eq!(ring_turns(101, 100), 0.0);
+        assert_eq!(ring_turns(5, 0), 0.0);
+    }
+
+    #[test]
+    fn coverage_matches_the_psync_rule() {
+        // Backlog holds bytes 100..=200: a replica at 99 asks for 100 (inside), at 200 asks for
+        // 201 = master+1 (inside, 0 bytes to send), at 98 asks for 99 (outside).
+        assert_eq!(coverage(99, Some(100), 200), Coverage::Inside);
+        assert_eq!(coverage(200, Some(100), 200), Coverage::Inside);
+        assert_eq!(coverage(98, Some(100), 200), Coverage::Outside);
+        assert_eq!(coverage(201, Some(100), 200), Coverage::Outside);
+        assert_eq!(coverage(-1, Some(100), 200), Coverage::Outside);
+        assert_eq!(coverage(150, None, 200), Coverage::NoBacklog);
+    }
+
+    #[test]
+    fn arcs_and_axes() {
+        assert!(arc_path(0.0, 0.0, 10.0, 0.0, 1.0).matches(" A ").count() == 2);
+        assert!(arc_path(0.0, 0.0, 10.0, 0.0, 0.75).contains(" 0 1 1 "));
+        assert_eq!(nice_ceiling(0), 1);
+        assert_eq!(nice_ceiling(3), 5);
+        assert_eq!(nice_ceiling(101), 200);
+        assert_eq!(nice_ceiling(u64::MAX), u64::MAX);
+    }
+}
