@@ -70,13 +70,12 @@ ensure_wasm_target() {
     local mode_file="$TOOLS_DIR/wasm-mode"
     mkdir -p "$TOOLS_DIR"
     # REPLSCOPE_WASM_FALLBACK=1 forces the fallback, to check it on a machine where rustup works.
-    if [ "${REPLSCOPE_WASM_FALLBACK:-0}" = 1 ]; then
-        echo fallback >"$mode_file"
-    fi
+    # Otherwise a rustup download that already failed once here is not waited for again.
     if [ "${REPLSCOPE_WASM_FALLBACK:-0}" != 1 ] && [ "$(cat "$mode_file" 2>/dev/null)" != fallback ] &&
         rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
         WASM_MODE=rustup
-    elif [ "$(cat "$mode_file" 2>/dev/null)" != fallback ] && command -v rustup >/dev/null &&
+    elif [ "${REPLSCOPE_WASM_FALLBACK:-0}" != 1 ] && [ "$(cat "$mode_file" 2>/dev/null)" != fallback ] &&
+        command -v rustup >/dev/null &&
         say "rustup target add wasm32-unknown-unknown (giving up after ${RUSTUP_TARGET_TIMEOUT}s)" &&
         timeout "$RUSTUP_TARGET_TIMEOUT" rustup target add wasm32-unknown-unknown >&2; then
         WASM_MODE=rustup
@@ -90,7 +89,7 @@ ensure_wasm_target() {
                 fail "rustup toolchain link web-fallback /usr" "check that /usr/bin/rustc is Debian's rustc-web (rustc --version shows 1.96)"
         fi
         WASM_MODE=fallback
-        echo fallback >"$mode_file"
+        [ "${REPLSCOPE_WASM_FALLBACK:-0}" = 1 ] || echo fallback >"$mode_file"
     fi
     export WASM_MODE
     if [ "$WASM_MODE" = fallback ]; then
