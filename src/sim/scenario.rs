@@ -178,6 +178,11 @@ pub struct RedisConfig {
     /// Valkey 8's separate RDB channel (spec §8.2), on master and replicas alike.
     #[serde(with = "su::yes_no")]
     pub dual_channel_replication_enabled: bool,
+    /// `save` points; `""` = no snapshots, which lets Redis kill a disk BGSAVE nobody waits for.
+    pub save: String,
+    /// Ours, not Redis's: `7` = 7.0 shared replication buffer, `6` = 6.x ring backlog plus a
+    /// private buffer per replica.
+    pub replication_model: u8,
 }
 
 /// `client-output-buffer-limit replica <hard> <soft> <soft-seconds>`.
@@ -402,6 +407,8 @@ impl Default for RedisConfig {
             repl_timeout: 60,
             repl_ping_replica_period: 10,
             dual_channel_replication_enabled: false,
+            save: "3600 1 300 100 60 10000".into(),
+            replication_model: 7,
         }
     }
 }
@@ -556,7 +563,7 @@ impl Scenario {
     /// Range checks every `params()` entry and the structural rules.
     pub fn validate(&self) -> Result<(), ScenarioError> {
         for p in PARAMS.iter() {
-            if p.unit == "enum" || p.unit == "bool" {
+            if matches!(p.unit, "enum" | "bool" | "text") {
                 continue;
             }
             let v = (p.numeric)(self);
@@ -572,6 +579,12 @@ impl Scenario {
                     ),
                 ));
             }
+        }
+        if !matches!(self.redis.replication_model, 6 | 7) {
+            return Err(ScenarioError::field(
+                "redis.replication-model",
+                format!("{} is not a replication model: use 7 or 6", self.redis.replication_model),
+            ));
         }
         if self.workload.jitter.is_nan() {
             return Err(ScenarioError::field("workload.jitter", "not a number"));
@@ -704,16 +717,19 @@ fn find_field_line(text: &str, field: &str) -> Option<usize> {
         Some((t, k)) => (Some(t), k),
         None => (None, field),
     };
-    let mut current: Option<String> = None;
-    for (i, l) in text.lines().enumerate() {
-        let t = l.trim();
-        if t.starts_with('[') {
-            current = Some(t.trim_matches(|c| c == '[' || c == ']').trim().to_string());
-            continue;
-        }
-        if let Some(k) = t.split('=').next() {
-            if k.trim().trim_matches('"') == key && current.as_deref() == table {
-                return Some(i + 1);
+    // Exact table first; then any table (Redis names are validated without their `redis.`).
+    for exact in [true, false] {
+        let mut current: Option<String> = None;
+        for (i, l) in text.lines().enumerate() {
+            let t = l.trim();
+            if t.starts_with('[') {
+                current = Some(t.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+                continue;
+            }
+            if let Some(k) = t.split('=').next() {
+                if k.trim().trim_matches('"') == key && (!exact || current.as_deref() == table) {
+                    return Some(i + 1);
+                }
             }
         }
     }
@@ -724,7 +740,7 @@ fn find_field_line(text: &str, field: &str) -> Option<usize> {
 #[derive(Clone, Debug, Serialize)]
 pub struct ParamSpec {
     pub name: &'static str,
-    /// "bytes", "bytes/s", "ops/s", "ms", "s", "bool", "count", "enum", "ratio".
+    /// "bytes", "bytes/s", "ops/s", "ms", "s", "bool", "count", "enum", "ratio", "text".
     pub unit: &'static str,
     pub min: f64,
     pub max: f64,
@@ -843,6 +859,16 @@ static PARAMS: &[Param] = &[
     p_secs!("repl-timeout", 1, 86_400, "Redis repl-timeout.", redis.repl_timeout),
     p_secs!("repl-ping-replica-period", 1, 3600, "Redis repl-ping-replica-period: master PINGs in the stream.", redis.repl_ping_replica_period),
     p_bool!("dual-channel-replication-enabled", "Valkey 8 dual-channel replication: the RDB travels on its own connection and the replica buffers the stream.", redis.dual_channel_replication_enabled),
+    Param { name: "save", unit: "text", min: 0.0, max: 0.0, choices: &[],
+        help: "Redis save points (\"\" = none): with none, a disk BGSAVE no replica waits for is killed.",
+        get: |s| s.redis.save.clone(),
+        numeric: |_| 0.0,
+        set: |s, v| { s.redis.save = v.trim().trim_matches('"').to_string(); Ok(()) } },
+    Param { name: "replication-model", unit: "enum", min: 6.0, max: 7.0, choices: &["7", "6"],
+        help: "Buffer model: 7 = Redis 7.0 shared replication buffer, 6 = 6.x ring backlog plus private replica buffers.",
+        get: |s| s.redis.replication_model.to_string(),
+        numeric: |s| s.redis.replication_model as f64,
+        set: |s, v| { s.redis.replication_model = match v.trim() { "6" => 6, "7" => 7, _ => return Err(format!("`{v}` is not a replication model: use 7 or 6")) }; Ok(()) } },
 ];
 
 /// Every settable key.
