@@ -109,6 +109,7 @@ enum Ev {
     Fault { index: usize, at: u64 },
     LinkRestored { link: usize },
     RestartDone { node: usize },
+    Sample,
 }
 
 /// A running simulation. `Clone` so the web app can checkpoint and step back.
@@ -139,7 +140,6 @@ pub struct Simulation {
     spans: Vec<Span>,
     open_span: Vec<Option<usize>>,
     samples: Vec<Sample>,
-    next_sample_ms: u64,
     stats: Vec<ReplicaSummary>,
     master_stats: MasterSummary,
     /// (time, master offset) for the last few seconds: the "in sync" slack.
@@ -174,7 +174,6 @@ impl Simulation {
             spans: Vec::new(),
             open_span: vec![None; n],
             samples: Vec::new(),
-            next_sample_ms: 0,
             stats: (1..=n).map(|i| ReplicaSummary::new(&format!("replica-{i}"))).collect(),
             master_stats: MasterSummary {
                 name: "master".into(),
@@ -202,6 +201,7 @@ impl Simulation {
             sim.schedule(f.at, Ev::Fault { index: i, at: f.at });
         }
         sim.schedule(0, Ev::Tick);
+        sim.schedule(0, Ev::Sample);
         sim
     }
 
@@ -593,6 +593,12 @@ impl Simulation {
                 }
             }
             Ev::Fault { index, at } => self.on_fault(index, at),
+            Ev::Sample => {
+                self.observe();
+                self.sample();
+                let at = self.now + SAMPLE_EVERY_MS;
+                self.schedule(at, Ev::Sample);
+            }
             Ev::LinkRestored { link } => {
                 if self.links[link].cut_until.is_some_and(|t| t <= self.now) {
                     self.links[link].cut_until = None;
@@ -636,10 +642,6 @@ impl Simulation {
             self.pump(sc, 0);
         }
         self.observe();
-        while self.next_sample_ms <= now {
-            self.sample();
-            self.next_sample_ms += SAMPLE_EVERY_MS;
-        }
         self.update_spans();
     }
 
@@ -1132,10 +1134,26 @@ impl Simulation {
             None => None,
         };
         let from_master = node == self.master;
+        // A dual-channel sync opens a second (RDB) connection that the master also counts as
+        // a full sync; the summary counts logical replicas, so only the main link counts.
+        let main_link = match m.conn {
+            Some(conn) if from_master => self
+                .by_end
+                .get(&(node, conn))
+                .and_then(|(sc, _)| self.conns.get(sc))
+                .is_none_or(|c| {
+                    let (rn, rc) = c.ends[0];
+                    self.nodes[rn]
+                        .inst
+                        .as_ref()
+                        .is_none_or(|i| i.master_conn().is_none_or(|mc| mc == rc))
+                }),
+            _ => true,
+        };
         if let Some(r) = replica.filter(|r| *r > 0 && *r < self.nodes.len()) {
             let st = &mut self.stats[r - 1];
             match m.kind {
-                MarkKind::FullSyncStart if from_master => st.full_syncs += 1,
+                MarkKind::FullSyncStart if from_master && main_link => st.full_syncs += 1,
                 MarkKind::PartialSyncAccepted if from_master => st.partial_syncs_accepted += 1,
                 MarkKind::PartialSyncRefused if from_master => st.partial_syncs_refused += 1,
                 MarkKind::OutputBufferCutOff if from_master => {
