@@ -123,6 +123,7 @@ pub struct ReplicaClientInfo {
 }
 
 /// One Redis node.
+#[derive(Clone)]
 pub struct Instance {
     pub(crate) name: String,
     pub(crate) ip: String,
