@@ -662,15 +662,23 @@ impl Simulation {
                 self.master_stats.peak_cow_bytes = self.master_stats.peak_cow_bytes.max(c.cow.peak);
             }
         }
-        let bytes = n * self.scenario.bytes_per_write();
+        let mut bytes = n * self.scenario.bytes_per_write();
         let m = self.master;
-        if self.nodes[m].inst.is_some() {
+        // Redis feeds the stream one command at a time, so each call appends at most a block or
+        // two and trims up to 64 (`incrementalTrimReplicationBacklog`). One huge chunk would
+        // append hundreds of blocks against one 64-block trim and the backlog would never
+        // shrink back; pieces of 32 blocks keep the core's trimming in step.
+        let block = (16 * 1024u64).max(self.scenario.redis.repl_backlog_size / 16);
+        let piece = 32 * block;
+        while bytes > 0 && self.nodes[m].inst.is_some() {
+            let n = bytes.min(piece);
+            bytes -= n;
             self.observe();
             self.input(
                 m,
                 Input::Propagate {
                     db: 0,
-                    payload: Payload::Phantom(bytes),
+                    payload: Payload::Phantom(n),
                 },
             );
         }
@@ -836,11 +844,9 @@ impl Simulation {
             let (snode, sconn) = c.ends[1];
             let (rnode, _) = c.ends[0];
             if let Some(m) = self.nodes[snode].inst.as_ref() {
-                if m
-                    .replica_clients()
-                    .iter()
-                    .any(|r| r.conn == sconn && r.state == "send_bulk")
-                {
+                let mut v = ReplicaView::default();
+                m.fill_master_side(sconn, &mut v);
+                if v.master_side_state == "send_bulk" {
                     rate = rate.min(s.disk.read_speed);
                 }
             }
@@ -1210,22 +1216,23 @@ impl Simulation {
         });
     }
 
-    /// Tracks peaks (buffers, backlog) and the recent master offsets.
+    /// Tracks peaks (buffers, backlog) and the recent master offsets. Cheap enough to run
+    /// before every write chunk (the moment a buffer peaks is just before a cut-off).
     fn observe(&mut self) {
         let m = self.master;
         let Some(inst) = self.nodes[m].inst.as_ref() else { return };
         self.master_stats.peak_backlog_bytes =
             self.master_stats.peak_backlog_bytes.max(inst.backlog_histlen());
-        let clients = inst.replica_clients();
         let off = inst.master_repl_offset();
-        for rc in clients {
-            if let Some(&(sc, _)) = self.by_end.get(&(m, rc.conn)) {
-                if let Some(c) = self.conns.get(&sc) {
-                    let r = c.ends[0].0;
-                    if let Some(s) = self.stats.get_mut(r.wrapping_sub(1)) {
-                        s.peak_output_buffer_bytes = s.peak_output_buffer_bytes.max(rc.obuf_bytes);
-                    }
-                }
+        for c in self.conns.values() {
+            let (snode, sconn) = c.ends[1];
+            if snode != m {
+                continue;
+            }
+            let mut v = ReplicaView::default();
+            inst.fill_master_side(sconn, &mut v);
+            if let Some(s) = self.stats.get_mut(c.ends[0].0.wrapping_sub(1)) {
+                s.peak_output_buffer_bytes = s.peak_output_buffer_bytes.max(v.obuf_bytes);
             }
         }
         if self.offset_history.back().is_none_or(|(t, _)| *t != self.now) {
