@@ -59,7 +59,10 @@ fn a_cloned_simulation_continues_identically() {
 
 #[test]
 fn fixture_matches_the_current_simulator() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/trace_hashes.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/trace_hashes.json"
+    );
     let current = serde_json::json!({
         "seed": SEED,
         "until_ms": UNTIL_MS,

@@ -27,7 +27,12 @@ fn every_preset_meets_its_expectation() {
 #[test]
 fn outcomes_do_not_depend_on_the_seed() {
     // The seed moves replication IDs and write jitter, not the story.
-    for name in ["disk-sync-loop", "diskless-fix", "backlog-sized", "psync-no-backlog-diskless"] {
+    for name in [
+        "disk-sync-loop",
+        "diskless-fix",
+        "backlog-sized",
+        "psync-no-backlog-diskless",
+    ] {
         let s = Scenario::preset(name).unwrap();
         for seed in [2, 99] {
             let sim = run(name, seed);
@@ -95,8 +100,13 @@ fn timeline_views_are_consistent() {
         .filter(|m| m.kind == MarkKind::PartialSyncRefused)
         .collect();
     assert!(!refused.is_empty());
-    assert!(refused.iter().all(|m| !m.cause.is_empty() && m.replica == Some(0)));
-    assert!(sim.marks().iter().any(|m| m.kind == MarkKind::OutputBufferCutOff));
+    assert!(refused
+        .iter()
+        .all(|m| !m.cause.is_empty() && m.replica == Some(0)));
+    assert!(sim
+        .marks()
+        .iter()
+        .any(|m| m.kind == MarkKind::OutputBufferCutOff));
     // Samples every 250 ms of virtual time.
     let samples = sim.samples();
     assert_eq!(samples[1].t_ms - samples[0].t_ms, 250);
@@ -116,7 +126,11 @@ fn the_log_is_redis_format_and_carries_the_cow_report() {
     let mut sim = Simulation::new(&s, 1);
     sim.run_until(30_000);
     let lines: Vec<&str> = sim.log().iter().map(|l| l.line.as_str()).collect();
-    assert!(lines[0].contains(":S 21 Nov 2026 10:00:00.100 * Connecting to MASTER 10.0.0.1:6379"), "{}", lines[0]);
+    assert!(
+        lines[0].contains(":S 21 Nov 2026 10:00:00.100 * Connecting to MASTER 10.0.0.1:6379"),
+        "{}",
+        lines[0]
+    );
     let cow = lines
         .iter()
         .find(|l| l.contains("Fork CoW for RDB: current"))

@@ -218,7 +218,8 @@ fn advise_input(a: &AdviseArgs) -> Result<advise::AdviseInput, String> {
     ];
     for (k, v) in pairs {
         if let Some(v) = v {
-            s.set(k, v).map_err(|e| format!("--{}: {e}", k.rsplit('.').next().unwrap_or(k)))?;
+            s.set(k, v)
+                .map_err(|e| format!("--{}: {e}", k.rsplit('.').next().unwrap_or(k)))?;
         }
     }
     if a.diskless {
@@ -230,7 +231,7 @@ fn advise_input(a: &AdviseArgs) -> Result<advise::AdviseInput, String> {
         Some(b) => Some(units::parse_bytes(b).map_err(|e| format!("--bytes-per-sec: {e}"))? as f64),
         None => None,
     };
-    if !(a.safety >= 1.0) {
+    if a.safety.is_nan() || a.safety < 1.0 {
         return Err("--safety must be at least 1.0".into());
     }
     Ok(advise::AdviseInput {
@@ -244,7 +245,8 @@ fn advise_input(a: &AdviseArgs) -> Result<advise::AdviseInput, String> {
         rdb_speed: s.fork.rdb_speed,
         load_speed: s.replica.load_speed,
         fork_ms_per_gb: s.fork.time_per_gb,
-        outage_ms: units::parse_duration_ms(&a.outage, 1000).map_err(|e| format!("--outage: {e}"))?,
+        outage_ms: units::parse_duration_ms(&a.outage, 1000)
+            .map_err(|e| format!("--outage: {e}"))?,
         diskless: s.redis.repl_diskless_sync,
         safety: a.safety,
     })

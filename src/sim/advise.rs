@@ -141,7 +141,12 @@ pub fn advise(i: &AdviseInput) -> Advice {
             HumanBytes(i.disk_write_speed),
             t
         ));
-        steps.push(format!("load = {} / {}/s = {:.1} s", HumanBytes(d), HumanBytes(i.load_speed), load_s));
+        steps.push(format!(
+            "load = {} / {}/s = {:.1} s",
+            HumanBytes(d),
+            HumanBytes(i.load_speed),
+            load_s
+        ));
         fork_s + t + load_s
     } else {
         let save = secs(d, i.rdb_speed.min(i.disk_write_speed));
@@ -162,10 +167,17 @@ pub fn advise(i: &AdviseInput) -> Advice {
             HumanBytes(i.disk_write_speed),
             t
         ));
-        steps.push(format!("load = {} / {}/s = {:.1} s", HumanBytes(d), HumanBytes(i.load_speed), load_s));
+        steps.push(format!(
+            "load = {} / {}/s = {:.1} s",
+            HumanBytes(d),
+            HumanBytes(i.load_speed),
+            load_s
+        ));
         fork_s + save + t + load_s
     };
-    steps.push(format!("full sync window (fork to end of load) = {window:.1} s"));
+    steps.push(format!(
+        "full sync window (fork to end of load) = {window:.1} s"
+    ));
     let peak = stream * window;
     steps.push(format!(
         "buffer peak = {}/s x {:.1} s = {}",
@@ -174,7 +186,11 @@ pub fn advise(i: &AdviseInput) -> Advice {
         HumanBytes(peak as u64)
     ));
     let spare = i.bandwidth as f64 - stream;
-    let drain = if spare > 0.0 { peak / spare } else { f64::INFINITY };
+    let drain = if spare > 0.0 {
+        peak / spare
+    } else {
+        f64::INFINITY
+    };
     if spare > 0.0 {
         steps.push(format!(
             "drain after load = {} / (link {}/s - stream {}/s) = {:.1} s",
@@ -281,11 +297,21 @@ mod tests {
             ..Default::default()
         };
         let disk = advise(&base);
-        let diskless = advise(&AdviseInput { diskless: true, ..base.clone() });
+        let diskless = advise(&AdviseInput {
+            diskless: true,
+            ..base.clone()
+        });
         // Disk: 20.5 s save + 20.5 s transfer (replica disk 100 MB/s) + 10.2 s load.
-        assert!((disk.full_sync_seconds - 51.2).abs() < 0.5, "{}", disk.full_sync_seconds);
+        assert!(
+            (disk.full_sync_seconds - 51.2).abs() < 0.5,
+            "{}",
+            disk.full_sync_seconds
+        );
         assert!(diskless.full_sync_seconds < disk.full_sync_seconds - 15.0);
-        assert!(disk.obuf_hard > 256 << 20, "the default 256mb is too small here");
+        assert!(
+            disk.obuf_hard > 256 << 20,
+            "the default 256mb is too small here"
+        );
         assert!(diskless.obuf_hard <= disk.obuf_hard);
         assert!(disk.steps.iter().any(|s| s.starts_with("buffer peak")));
     }

@@ -5,9 +5,9 @@ mod models;
 pub mod presets;
 pub mod rng;
 pub mod scenario;
+mod serde_units;
 mod simulation;
 pub mod summary;
-mod serde_units;
 pub mod units;
 
 pub use presets::{presets, PresetInfo};
@@ -31,7 +31,14 @@ pub fn render_summary_table(s: &Summary) -> String {
     let _ = writeln!(
         out,
         "{:<12} {:>6} {:>8} {:>8} {:>12} {:>14} {:>14} {:>8}",
-        "replica", "full", "psync ok", "refused", "disconnects", "peak obuf", "final offset", "in sync"
+        "replica",
+        "full",
+        "psync ok",
+        "refused",
+        "disconnects",
+        "peak obuf",
+        "final offset",
+        "in sync"
     );
     for r in &s.replicas {
         let disc: u64 = r.disconnects.values().sum();

@@ -16,24 +16,69 @@ pub struct PresetInfo {
 
 /// (name, file text), in the order `--list` shows them.
 const PRESETS: &[(&str, &str)] = &[
-    ("disk-sync-loop", include_str!("presets/disk-sync-loop.toml")),
+    (
+        "disk-sync-loop",
+        include_str!("presets/disk-sync-loop.toml"),
+    ),
     ("diskless-fix", include_str!("presets/diskless-fix.toml")),
     ("buffer-fix", include_str!("presets/buffer-fix.toml")),
-    ("dual-channel-fix", include_str!("presets/dual-channel-fix.toml")),
-    ("backlog-too-small", include_str!("presets/backlog-too-small.toml")),
+    (
+        "dual-channel-fix",
+        include_str!("presets/dual-channel-fix.toml"),
+    ),
+    (
+        "backlog-too-small",
+        include_str!("presets/backlog-too-small.toml"),
+    ),
     ("backlog-sized", include_str!("presets/backlog-sized.toml")),
-    ("shared-buffer-growth", include_str!("presets/shared-buffer-growth.toml")),
-    ("soft-limit-timer", include_str!("presets/soft-limit-timer.toml")),
-    ("psync-no-reconnection-disk", include_str!("presets/psync-no-reconnection-disk.toml")),
-    ("psync-no-reconnection-diskless", include_str!("presets/psync-no-reconnection-diskless.toml")),
-    ("psync-partial-ok-disk", include_str!("presets/psync-partial-ok-disk.toml")),
-    ("psync-partial-ok-diskless", include_str!("presets/psync-partial-ok-diskless.toml")),
-    ("psync-no-backlog-disk", include_str!("presets/psync-no-backlog-disk.toml")),
-    ("psync-no-backlog-diskless", include_str!("presets/psync-no-backlog-diskless.toml")),
-    ("psync-ok-after-delay-disk", include_str!("presets/psync-ok-after-delay-disk.toml")),
-    ("psync-ok-after-delay-diskless", include_str!("presets/psync-ok-after-delay-diskless.toml")),
-    ("psync-backlog-expired-disk", include_str!("presets/psync-backlog-expired-disk.toml")),
-    ("psync-backlog-expired-diskless", include_str!("presets/psync-backlog-expired-diskless.toml")),
+    (
+        "shared-buffer-growth",
+        include_str!("presets/shared-buffer-growth.toml"),
+    ),
+    (
+        "soft-limit-timer",
+        include_str!("presets/soft-limit-timer.toml"),
+    ),
+    (
+        "psync-no-reconnection-disk",
+        include_str!("presets/psync-no-reconnection-disk.toml"),
+    ),
+    (
+        "psync-no-reconnection-diskless",
+        include_str!("presets/psync-no-reconnection-diskless.toml"),
+    ),
+    (
+        "psync-partial-ok-disk",
+        include_str!("presets/psync-partial-ok-disk.toml"),
+    ),
+    (
+        "psync-partial-ok-diskless",
+        include_str!("presets/psync-partial-ok-diskless.toml"),
+    ),
+    (
+        "psync-no-backlog-disk",
+        include_str!("presets/psync-no-backlog-disk.toml"),
+    ),
+    (
+        "psync-no-backlog-diskless",
+        include_str!("presets/psync-no-backlog-diskless.toml"),
+    ),
+    (
+        "psync-ok-after-delay-disk",
+        include_str!("presets/psync-ok-after-delay-disk.toml"),
+    ),
+    (
+        "psync-ok-after-delay-diskless",
+        include_str!("presets/psync-ok-after-delay-diskless.toml"),
+    ),
+    (
+        "psync-backlog-expired-disk",
+        include_str!("presets/psync-backlog-expired-disk.toml"),
+    ),
+    (
+        "psync-backlog-expired-diskless",
+        include_str!("presets/psync-backlog-expired-diskless.toml"),
+    ),
 ];
 
 /// The text of a preset file.

@@ -111,9 +111,17 @@ pub struct Link {
 pub struct LinkOverride {
     /// 1-based replica number.
     pub replica: u64,
-    #[serde(default, with = "su::opt_bytes", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "su::opt_bytes",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub bandwidth: Option<u64>,
-    #[serde(default, with = "su::opt_millis", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "su::opt_millis",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub latency: Option<u64>,
 }
 
@@ -518,10 +526,18 @@ impl Scenario {
             .map(|p| (p.get)(self))
     }
 
-    fn set_link_override(&mut self, key: &str, rest: &str, value: &str) -> Result<(), ScenarioError> {
-        let (n, field) = rest
-            .split_once('.')
-            .ok_or_else(|| ScenarioError::field(key, "use links.<replica>.bandwidth or links.<replica>.latency"))?;
+    fn set_link_override(
+        &mut self,
+        key: &str,
+        rest: &str,
+        value: &str,
+    ) -> Result<(), ScenarioError> {
+        let (n, field) = rest.split_once('.').ok_or_else(|| {
+            ScenarioError::field(
+                key,
+                "use links.<replica>.bandwidth or links.<replica>.latency",
+            )
+        })?;
         let n: u64 = n
             .parse()
             .ok()
@@ -583,7 +599,10 @@ impl Scenario {
         if !matches!(self.redis.replication_model, 6 | 7) {
             return Err(ScenarioError::field(
                 "redis.replication-model",
-                format!("{} is not a replication model: use 7 or 6", self.redis.replication_model),
+                format!(
+                    "{} is not a replication model: use 7 or 6",
+                    self.redis.replication_model
+                ),
             ));
         }
         if self.workload.jitter.is_nan() {
@@ -602,7 +621,10 @@ impl Scenario {
                 ));
             }
             if l.bandwidth == Some(0) {
-                return Err(ScenarioError::field("links.bandwidth", "bandwidth must be > 0"));
+                return Err(ScenarioError::field(
+                    "links.bandwidth",
+                    "bandwidth must be > 0",
+                ));
             }
         }
         for (i, f) in self.faults.iter().enumerate() {
@@ -620,7 +642,10 @@ impl Scenario {
             if f.action == FaultAction::CutLink && f.for_ms == 0 {
                 return Err(ScenarioError::field(
                     "faults.for",
-                    format!("fault {} (cut-link) needs a duration, e.g. for = \"10s\"", i + 1),
+                    format!(
+                        "fault {} (cut-link) needs a duration, e.g. for = \"10s\"",
+                        i + 1
+                    ),
                 ));
             }
             if f.every == Some(0) {
@@ -629,7 +654,10 @@ impl Scenario {
         }
         for p in &self.workload.phases {
             if p.every == Some(0) {
-                return Err(ScenarioError::field("workload.phases.every", "a period must be > 0"));
+                return Err(ScenarioError::field(
+                    "workload.phases.every",
+                    "a period must be > 0",
+                ));
             }
         }
         Ok(())
@@ -671,7 +699,10 @@ fn toml_error(text: &str, e: &toml::de::Error) -> ScenarioError {
     // `unknown field `x`, expected ...`: the span covers the key itself.
     if let Some(rest) = msg.strip_prefix("unknown field `") {
         if let Some(name) = rest.split('`').next() {
-            let table = field.as_deref().and_then(|f| f.rsplit_once('.')).map(|(t, _)| t);
+            let table = field
+                .as_deref()
+                .and_then(|f| f.rsplit_once('.'))
+                .map(|(t, _)| t);
             field = Some(match table {
                 Some(t) => format!("{t}.{name}"),
                 None => name.to_string(),
@@ -689,7 +720,10 @@ fn toml_error(text: &str, e: &toml::de::Error) -> ScenarioError {
 /// above plus the key before `=`.
 fn field_at(text: &str, pos: usize) -> Option<String> {
     let line_start = text[..pos].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let line_end = text[pos..].find('\n').map(|i| pos + i).unwrap_or(text.len());
+    let line_end = text[pos..]
+        .find('\n')
+        .map(|i| pos + i)
+        .unwrap_or(text.len());
     let line = &text[line_start..line_end];
     let table = text[..line_start]
         .lines()
@@ -699,9 +733,19 @@ fn field_at(text: &str, pos: usize) -> Option<String> {
         .map(|h| h.trim_matches(|c| c == '[' || c == ']').trim().to_string());
     let trimmed = line.trim();
     if trimmed.starts_with('[') {
-        return Some(trimmed.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+        return Some(
+            trimmed
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string(),
+        );
     }
-    let key = trimmed.split('=').next()?.trim().trim_matches('"').to_string();
+    let key = trimmed
+        .split('=')
+        .next()?
+        .trim()
+        .trim_matches('"')
+        .to_string();
     if key.is_empty() {
         return table;
     }
@@ -899,7 +943,10 @@ mod tests {
         let e = Scenario::from_toml(text).unwrap_err();
         assert_eq!(e.line, Some(4));
         assert_eq!(e.field.as_deref(), Some("workload.rate"));
-        assert!(e.to_string().starts_with("line 4, field `workload.rate`"), "{e}");
+        assert!(
+            e.to_string().starts_with("line 4, field `workload.rate`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -908,7 +955,10 @@ mod tests {
         let e = Scenario::from_toml(text).unwrap_err();
         assert_eq!(e.line, Some(3));
         assert_eq!(e.field.as_deref(), Some("redis.repl-backlog-sise"));
-        assert!(e.message.contains("repl-backlog-size"), "lists valid names: {e}");
+        assert!(
+            e.message.contains("repl-backlog-size"),
+            "lists valid names: {e}"
+        );
     }
 
     #[test]
@@ -926,8 +976,12 @@ mod tests {
         assert!(!s.redis.repl_diskless_sync);
         s.set("workload.rate", "100k").unwrap();
         assert_eq!(s.workload.rate, 100_000.0);
-        s.set("client-output-buffer-limit", "replica 512mb 128mb 30").unwrap();
-        assert_eq!(s.get("client-output-buffer-limit").unwrap(), "512mb 128mb 30");
+        s.set("client-output-buffer-limit", "replica 512mb 128mb 30")
+            .unwrap();
+        assert_eq!(
+            s.get("client-output-buffer-limit").unwrap(),
+            "512mb 128mb 30"
+        );
         s.set("repl-backlog-size", "16mb").unwrap();
         assert_eq!(s.get("redis.repl-backlog-size").unwrap(), "16mb");
         s.set("links.1.bandwidth", "10mb").unwrap();
@@ -938,7 +992,10 @@ mod tests {
         assert!(e.to_string().contains("yes or no"), "{e}");
         let e = s.set("replicas", "9").unwrap_err();
         assert!(e.to_string().contains("out of range"), "{e}");
-        assert_eq!(s.replicas, 1, "a rejected value leaves the scenario unchanged");
+        assert_eq!(
+            s.replicas, 1,
+            "a rejected value leaves the scenario unchanged"
+        );
     }
 
     #[test]
@@ -947,7 +1004,8 @@ mod tests {
         for p in params() {
             let mut s = Scenario::default();
             let v = d.get(p.name).unwrap();
-            s.set(p.name, &v).unwrap_or_else(|e| panic!("{}: {e}", p.name));
+            s.set(p.name, &v)
+                .unwrap_or_else(|e| panic!("{}: {e}", p.name));
             assert_eq!(s, d, "{}", p.name);
             assert!(p.min <= p.default && p.default <= p.max, "{}", p.name);
         }
@@ -959,6 +1017,9 @@ mod tests {
         s.workload.key_size = 3;
         s.workload.value_size = 5;
         // *3\r\n$3\r\nset\r\n$3\r\nkey\r\n$5\r\nvalue\r\n
-        assert_eq!(s.bytes_per_write(), b"*3\r\n$3\r\nset\r\n$3\r\nkey\r\n$5\r\nvalue\r\n".len() as u64);
+        assert_eq!(
+            s.bytes_per_write(),
+            b"*3\r\n$3\r\nset\r\n$3\r\nkey\r\n$5\r\nvalue\r\n".len() as u64
+        );
     }
 }

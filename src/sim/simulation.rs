@@ -99,16 +99,45 @@ struct ChildJob {
 #[derive(Clone, Debug)]
 enum Ev {
     Tick,
-    Pump { sc: u64, from: usize },
-    Deliver { sc: u64, to: usize, payload: Vec<Payload> },
-    Accept { sc: u64 },
-    Connected { sc: u64 },
-    ConnectFailed { node: usize, gen: u64, conn: ConnId, error: String },
-    PeerClosed { sc: u64, to: usize },
-    LoadDone { node: usize, gen: u64 },
-    Fault { index: usize, at: u64 },
-    LinkRestored { link: usize },
-    RestartDone { node: usize },
+    Pump {
+        sc: u64,
+        from: usize,
+    },
+    Deliver {
+        sc: u64,
+        to: usize,
+        payload: Vec<Payload>,
+    },
+    Accept {
+        sc: u64,
+    },
+    Connected {
+        sc: u64,
+    },
+    ConnectFailed {
+        node: usize,
+        gen: u64,
+        conn: ConnId,
+        error: String,
+    },
+    PeerClosed {
+        sc: u64,
+        to: usize,
+    },
+    LoadDone {
+        node: usize,
+        gen: u64,
+    },
+    Fault {
+        index: usize,
+        at: u64,
+    },
+    LinkRestored {
+        link: usize,
+    },
+    RestartDone {
+        node: usize,
+    },
     Sample,
 }
 
@@ -174,7 +203,9 @@ impl Simulation {
             spans: Vec::new(),
             open_span: vec![None; n],
             samples: Vec::new(),
-            stats: (1..=n).map(|i| ReplicaSummary::new(&format!("replica-{i}"))).collect(),
+            stats: (1..=n)
+                .map(|i| ReplicaSummary::new(&format!("replica-{i}")))
+                .collect(),
             master_stats: MasterSummary {
                 name: "master".into(),
                 ..Default::default()
@@ -309,7 +340,9 @@ impl Simulation {
             }
             master.cow_bytes = c.cow.current;
         }
-        let replicas = (1..self.nodes.len()).map(|k| self.replica_view(k)).collect();
+        let replicas = (1..self.nodes.len())
+            .map(|k| self.replica_view(k))
+            .collect();
         Frame {
             t_ms: self.now,
             master,
@@ -335,9 +368,8 @@ impl Simulation {
                 inst.master_repl_offset()
             };
             r.final_offset = off;
-            r.in_sync_at_end = k != self.master
-                && inst.link_state() == "connected"
-                && master_off - off <= slack;
+            r.in_sync_at_end =
+                k != self.master && inst.link_state() == "connected" && master_off - off <= slack;
         }
         let mut master = self.master_stats.clone();
         master.final_offset = master_off;
@@ -361,7 +393,10 @@ impl Simulation {
         self.add_mark(
             Some(replica),
             MarkKind::LinkCut,
-            format!("link cut for {} (fault)", super::units::format_duration_ms(for_ms)),
+            format!(
+                "link cut for {} (fault)",
+                super::units::format_duration_ms(for_ms)
+            ),
         );
         let scs: Vec<u64> = self
             .conns
@@ -382,7 +417,11 @@ impl Simulation {
             return;
         }
         self.stat(replica, "replica_restart");
-        self.add_mark(Some(replica), MarkKind::ReplicaRestart, "replica process restarted (fault)".into());
+        self.add_mark(
+            Some(replica),
+            MarkKind::ReplicaRestart,
+            "replica process restarted (fault)".into(),
+        );
         self.kill_node(replica);
         let at = self.now + self.scenario.replica.restart_time;
         self.schedule(at, Ev::RestartDone { node: replica });
@@ -564,7 +603,9 @@ impl Simulation {
                 }
             }
             Ev::PeerClosed { sc, to } => {
-                let Some(c) = self.conns.get_mut(&sc) else { return };
+                let Some(c) = self.conns.get_mut(&sc) else {
+                    return;
+                };
                 if c.open[to] {
                     c.open[to] = false;
                     let (node, conn) = c.ends[to];
@@ -615,7 +656,9 @@ impl Simulation {
     }
 
     fn on_fault(&mut self, index: usize, at: u64) {
-        let Some(f) = self.scenario.faults.get(index).cloned() else { return };
+        let Some(f) = self.scenario.faults.get(index).cloned() else {
+            return;
+        };
         let r = f.replica as usize;
         match f.action {
             FaultAction::CutLink => self.cut_link(r, f.for_ms),
@@ -623,7 +666,13 @@ impl Simulation {
             FaultAction::KillMaster => self.kill_master(r),
         }
         if let Some(every) = f.every {
-            self.schedule(at + every, Ev::Fault { index, at: at + every });
+            self.schedule(
+                at + every,
+                Ev::Fault {
+                    index,
+                    at: at + every,
+                },
+            );
         }
     }
 
@@ -658,7 +707,8 @@ impl Simulation {
         }
         if let Some(c) = self.child.as_mut() {
             if self.now >= c.ready_ms || c.disk {
-                c.cow.on_writes(n, self.scenario.dataset.size, self.scenario.fork.page_size);
+                c.cow
+                    .on_writes(n, self.scenario.dataset.size, self.scenario.fork.page_size);
                 self.master_stats.peak_cow_bytes = self.master_stats.peak_cow_bytes.max(c.cow.peak);
             }
         }
@@ -705,7 +755,9 @@ impl Simulation {
     /// the replica sockets at the serialise speed, never more than one tick ahead of the
     /// slowest socket (Redis stops reading the pipe while a replica's buffer is full).
     fn child_progress(&mut self, dt: u64) {
-        let Some(mut c) = self.child.take() else { return };
+        let Some(mut c) = self.child.take() else {
+            return;
+        };
         if self.now < c.ready_ms {
             self.child = Some(c);
             return;
@@ -797,7 +849,9 @@ impl Simulation {
         if self.links[link].cut_until.is_some() {
             return;
         }
-        let Some(inst) = self.nodes[node].inst.as_ref() else { return };
+        let Some(inst) = self.nodes[node].inst.as_ref() else {
+            return;
+        };
         if inst.outgoing_len(conn) == 0 {
             return;
         }
@@ -836,7 +890,9 @@ impl Simulation {
     /// the RDB file from disk (`send_bulk`) or the replica writes it to its disk (TRANSFER with
     /// `repl-diskless-load disabled`).
     fn rate_for(&self, sc: u64, from: usize) -> u64 {
-        let Some(c) = self.conns.get(&sc) else { return 1 };
+        let Some(c) = self.conns.get(&sc) else {
+            return 1;
+        };
         let s = &self.scenario;
         let (bw, _) = s.link_of(c.link - 1);
         let mut rate = bw.max(1);
@@ -862,7 +918,9 @@ impl Simulation {
     }
 
     fn deliver(&mut self, sc: u64, to: usize, payload: Vec<Payload>) {
-        let Some(c) = self.conns.get_mut(&sc) else { return };
+        let Some(c) = self.conns.get_mut(&sc) else {
+            return;
+        };
         if !c.open[to] {
             return;
         }
@@ -915,7 +973,9 @@ impl Simulation {
 
     /// Both ends learn at once that the connection is gone (a reset, a crash, a cut).
     fn break_conn(&mut self, sc: u64, error: &str) {
-        let Some(c) = self.conns.remove(&sc) else { return };
+        let Some(c) = self.conns.remove(&sc) else {
+            return;
+        };
         for side in 0..2 {
             self.by_end.remove(&c.ends[side]);
         }
@@ -1052,7 +1112,10 @@ impl Simulation {
                 }
             }
             Output::RdbData { payload: _ } => {}
-            Output::LoadRdb { size, eof_marked: _ } => {
+            Output::LoadRdb {
+                size,
+                eof_marked: _,
+            } => {
                 let ms = duration_ms(size, self.scenario.replica.load_speed);
                 let gen = self.nodes[node].generation;
                 self.nodes[node].load = Some((size, self.now, self.now + ms));
@@ -1163,14 +1226,21 @@ impl Simulation {
                 MarkKind::PartialSyncAccepted if from_master => st.partial_syncs_accepted += 1,
                 MarkKind::PartialSyncRefused if from_master => st.partial_syncs_refused += 1,
                 MarkKind::OutputBufferCutOff if from_master => {
-                    *st.disconnects.entry("output_buffer_limit".into()).or_default() += 1
+                    *st.disconnects
+                        .entry("output_buffer_limit".into())
+                        .or_default() += 1
                 }
                 MarkKind::Timeout => *st.disconnects.entry("timeout".into()).or_default() += 1,
                 _ => {}
             }
         }
         let name = self.nodes[node].name.clone();
-        self.record(self.now, &name, "mark", format!("{:?}: {}", m.kind, m.cause));
+        self.record(
+            self.now,
+            &name,
+            "mark",
+            format!("{:?}: {}", m.kind, m.cause),
+        );
         self.marks.push(Mark {
             replica: replica.filter(|r| *r > 0).map(|r| r - 1),
             kind: m.kind,
@@ -1181,7 +1251,11 @@ impl Simulation {
 
     fn add_mark(&mut self, replica: Option<usize>, kind: MarkKind, cause: String) {
         let node = match replica {
-            Some(r) => self.nodes.get(r).map(|n| n.name.clone()).unwrap_or_default(),
+            Some(r) => self
+                .nodes
+                .get(r)
+                .map(|n| n.name.clone())
+                .unwrap_or_default(),
             None => "sim".into(),
         };
         self.record(self.now, &node, "mark", format!("{kind:?}: {cause}"));
@@ -1220,9 +1294,13 @@ impl Simulation {
     /// before every write chunk (the moment a buffer peaks is just before a cut-off).
     fn observe(&mut self) {
         let m = self.master;
-        let Some(inst) = self.nodes[m].inst.as_ref() else { return };
-        self.master_stats.peak_backlog_bytes =
-            self.master_stats.peak_backlog_bytes.max(inst.backlog_histlen());
+        let Some(inst) = self.nodes[m].inst.as_ref() else {
+            return;
+        };
+        self.master_stats.peak_backlog_bytes = self
+            .master_stats
+            .peak_backlog_bytes
+            .max(inst.backlog_histlen());
         let off = inst.master_repl_offset();
         for c in self.conns.values() {
             let (snode, sconn) = c.ends[1];
@@ -1235,7 +1313,11 @@ impl Simulation {
                 s.peak_output_buffer_bytes = s.peak_output_buffer_bytes.max(v.obuf_bytes);
             }
         }
-        if self.offset_history.back().is_none_or(|(t, _)| *t != self.now) {
+        if self
+            .offset_history
+            .back()
+            .is_none_or(|(t, _)| *t != self.now)
+        {
             self.offset_history.push_back((self.now, off));
         }
         while self
@@ -1386,14 +1468,97 @@ fn redis_pairs(s: &Scenario) -> Vec<(String, String)> {
             yn(r.dual_channel_replication_enabled),
         ),
         ("save".into(), r.save.clone()),
-        (
-            "replication-model".into(),
-            r.replication_model.to_string(),
-        ),
+        ("replication-model".into(), r.replication_model.to_string()),
     ]
 }
 
 #[cfg(test)]
-pub(crate) fn redis_pairs_for_test(s: &Scenario) -> Vec<(String, String)> {
-    redis_pairs(s)
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_core_accepts_every_redis_setting_we_pass() {
+        let mut s = Scenario::default();
+        for (k, v) in [
+            ("repl-diskless-load", "swapdb"),
+            ("save", ""),
+            ("replication-model", "6"),
+            ("client-output-buffer-limit", "1gb 512mb 120"),
+            ("dual-channel-replication-enabled", "yes"),
+        ] {
+            s.set(k, v).unwrap();
+        }
+        for scenario in [Scenario::default(), s] {
+            let mut c = Config::default();
+            for (name, v) in redis_pairs(&scenario) {
+                c.load_pair(&name, &v)
+                    .unwrap_or_else(|e| panic!("{name} {v}: {e}"));
+                assert!(c.get(&name).is_some(), "{name}");
+            }
+            assert_eq!(c.repl_backlog_size, scenario.redis.repl_backlog_size);
+            assert_eq!(
+                c.client_output_buffer_limit_replica.hard,
+                scenario.redis.client_output_buffer_limit.hard
+            );
+        }
+    }
+
+    #[test]
+    fn set_param_reaches_the_running_nodes() {
+        let s = Scenario::preset("psync-no-reconnection-disk").unwrap();
+        let mut sim = Simulation::new(&s, 1);
+        sim.run_until(5_000);
+        sim.set_param("repl-backlog-size", "8mb").unwrap();
+        assert!(sim
+            .info_replication(0)
+            .contains("repl_backlog_size:8388608"));
+        assert!(sim.set_param("replicas", "3").is_err());
+        assert!(sim.set_param("repl-backlog-size", "lots").is_err());
+        sim.set_param("workload.rate", "0").unwrap();
+        sim.run_until(10_000);
+        let a = sim.frame().master.master_repl_offset;
+        sim.run_until(11_000);
+        // No writes; only the PINGs of repl-ping-replica-period move the offset now.
+        assert!(sim.frame().master.master_repl_offset - a <= 14);
+    }
+
+    #[test]
+    fn manual_faults_act_at_once() {
+        let s = Scenario::preset("psync-no-reconnection-disk").unwrap();
+        let mut sim = Simulation::new(&s, 1);
+        sim.run_until(10_000);
+        assert_eq!(sim.frame().replicas[0].link_state, "connected");
+        sim.cut_link(1, 3_000);
+        sim.run_until(10_500);
+        assert_ne!(sim.frame().replicas[0].link_state, "connected");
+        sim.run_until(20_000);
+        assert_eq!(sim.frame().replicas[0].link_state, "connected");
+        assert_eq!(sim.summary().replicas[0].partial_syncs_accepted, 1);
+        sim.restart_replica(1);
+        sim.run_until(20_100);
+        assert_eq!(sim.frame().replicas[0].link_state, "none");
+        sim.run_until(40_000);
+        assert_eq!(sim.summary().replicas[0].full_syncs, 2);
+        assert_eq!(sim.summary().replicas[0].disconnects["replica_restart"], 1);
+    }
+
+    #[test]
+    fn kill_master_promotes_a_replica_and_the_others_follow() {
+        let mut s = Scenario::preset("psync-no-reconnection-disk").unwrap();
+        s.set("replicas", "3").unwrap();
+        let mut sim = Simulation::new(&s, 1);
+        sim.run_until(15_000);
+        sim.kill_master(2);
+        sim.run_until(40_000);
+        assert!(sim.info_replication(2).contains("role:master"));
+        for k in [1, 3] {
+            let info = sim.info_replication(k);
+            assert!(info.contains("master_host:10.0.0.3"), "{info}");
+            assert!(info.contains("master_link_status:up"), "{info}");
+        }
+        // The followers continue the old history through replid2: partial resyncs.
+        assert!(sim.marks().iter().any(|m| m.kind == MarkKind::Promotion));
+        let sum = sim.summary();
+        assert_eq!(sum.replicas[0].disconnects["master_killed"], 1);
+    }
 }

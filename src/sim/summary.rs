@@ -60,7 +60,10 @@ impl ReplicaSummary {
     pub fn new(name: &str) -> Self {
         ReplicaSummary {
             name: name.to_string(),
-            disconnects: DISCONNECT_CAUSES.iter().map(|c| (c.to_string(), 0)).collect(),
+            disconnects: DISCONNECT_CAUSES
+                .iter()
+                .map(|c| (c.to_string(), 0))
+                .collect(),
             ..Default::default()
         }
     }
@@ -78,7 +81,9 @@ pub fn check_summary(summary: &Summary, checks: &BTreeMap<String, String>) -> Ve
         match check_one(&json, path, cond) {
             Ok(true) => {}
             Ok(false) => {
-                let got = lookup(&json, path).map(|v| v.to_string()).unwrap_or_default();
+                let got = lookup(&json, path)
+                    .map(|v| v.to_string())
+                    .unwrap_or_default();
                 failures.push(format!("{path} {cond} failed: got {got}"));
             }
             Err(e) => failures.push(format!("{path}: {e}")),
@@ -146,10 +151,23 @@ mod tests {
         };
         let mut c = BTreeMap::new();
         c.insert("replica1.full_syncs".to_string(), ">= 3".to_string());
-        c.insert("replica1.peak_output_buffer_bytes".to_string(), "> 256mb".to_string());
-        c.insert("replica1.disconnects.output_buffer_limit".to_string(), "== 2".to_string());
-        c.insert("replica1.in_sync_at_end".to_string(), "== false".to_string());
-        assert!(check_summary(&s, &c).is_empty(), "{:?}", check_summary(&s, &c));
+        c.insert(
+            "replica1.peak_output_buffer_bytes".to_string(),
+            "> 256mb".to_string(),
+        );
+        c.insert(
+            "replica1.disconnects.output_buffer_limit".to_string(),
+            "== 2".to_string(),
+        );
+        c.insert(
+            "replica1.in_sync_at_end".to_string(),
+            "== false".to_string(),
+        );
+        assert!(
+            check_summary(&s, &c).is_empty(),
+            "{:?}",
+            check_summary(&s, &c)
+        );
         c.insert("replica1.full_syncs".to_string(), "< 3".to_string());
         c.insert("replica2.full_syncs".to_string(), "< 3".to_string());
         let f = check_summary(&s, &c);

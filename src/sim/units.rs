@@ -32,7 +32,7 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
     let n: f64 = num
         .parse()
         .map_err(|_| format!("`{text}` is not a size (e.g. 1mb, 256mb, 1048576)"))?;
-    if !(n >= 0.0) || !n.is_finite() {
+    if n.is_nan() || n < 0.0 || !n.is_finite() {
         return Err(format!("`{text}`: a size cannot be negative"));
     }
     Ok((n * mult).round() as u64)
@@ -59,7 +59,7 @@ pub fn parse_duration_ms(text: &str, default_unit_ms: u64) -> Result<u64, String
     let n: f64 = num
         .parse()
         .map_err(|_| format!("`{text}` is not a duration (e.g. 90s, 5m, 1h)"))?;
-    if !(n >= 0.0) || !n.is_finite() {
+    if n.is_nan() || n < 0.0 || !n.is_finite() {
         return Err(format!("`{text}`: a duration cannot be negative"));
     }
     Ok((n * mult).round() as u64)
@@ -85,7 +85,7 @@ pub fn parse_rate(text: &str) -> Result<f64, String> {
     let n: f64 = num
         .parse()
         .map_err(|_| format!("`{text}` is not a rate (e.g. 2000, 100k)"))?;
-    if !(n >= 0.0) || !n.is_finite() {
+    if n.is_nan() || n < 0.0 || !n.is_finite() {
         return Err(format!("`{text}`: a rate cannot be negative"));
     }
     Ok(n * mult)
@@ -210,11 +210,23 @@ mod tests {
 
     #[test]
     fn formatting_round_trips() {
-        for n in [0u64, 1, 1000, 1024, 1_048_576, 268_435_456, 3 << 30, 123_456] {
+        for n in [
+            0u64,
+            1,
+            1000,
+            1024,
+            1_048_576,
+            268_435_456,
+            3 << 30,
+            123_456,
+        ] {
             assert_eq!(parse_bytes(&format_bytes(n)).unwrap(), n);
         }
         for ms in [0u64, 1, 250, 1000, 90_000, 300_000, 3_600_000, 1500] {
-            assert_eq!(parse_duration_ms(&format_duration_ms(ms), 1000).unwrap(), ms);
+            assert_eq!(
+                parse_duration_ms(&format_duration_ms(ms), 1000).unwrap(),
+                ms
+            );
         }
         for r in [0.0, 1.0, 2500.0, 100_000.0, 1_500_000.0, 12.5] {
             assert_eq!(parse_rate(&format_rate(r)).unwrap(), r);
