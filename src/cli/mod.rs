@@ -1,5 +1,7 @@
 //! The native command line: `replscope sim | server | advise | compare`.
 
+mod sim;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
@@ -17,6 +19,10 @@ struct Cli {
 enum Command {
     /// Print the version and exit (placeholder until the subcommands land).
     Version,
+    /// Run a simulated replication scenario (a TOML file or a built-in preset).
+    Sim(sim::SimArgs),
+    /// Recommend repl-backlog-size and client-output-buffer-limit replica, arithmetic shown.
+    Advise(sim::AdviseArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -33,5 +39,7 @@ pub fn main() -> i32 {
             println!("replscope {}", env!("CARGO_PKG_VERSION"));
             0
         }
+        Command::Sim(a) => sim::run_sim(a),
+        Command::Advise(a) => sim::run_advise(a),
     }
 }

@@ -1,1 +1,76 @@
-//! placeholder: filled in by its issue.
+//! A deterministic discrete-event simulator around the replication core.
+
+pub mod advise;
+mod models;
+pub mod presets;
+pub mod rng;
+pub mod scenario;
+mod serde_units;
+mod simulation;
+pub mod summary;
+pub mod units;
+
+pub use presets::{presets, PresetInfo};
+pub use scenario::{params, ParamSpec, Scenario, ScenarioError};
+pub use simulation::{Simulation, TraceEvent};
+pub use summary::Summary;
+
+/// Runs preset `preset` with `seed` until `until_ms` and returns its trace hash (the value the
+/// wasm test compares with the native one). `None` for an unknown preset.
+pub fn trace_hash(preset: &str, seed: u64, until_ms: u64) -> Option<u64> {
+    let s = Scenario::preset(preset)?;
+    let mut sim = Simulation::new(&s, seed);
+    sim.run_until(until_ms);
+    Some(sim.trace_hash())
+}
+
+/// The summary as a table for the terminal.
+pub fn render_summary_table(s: &Summary) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<12} {:>6} {:>8} {:>8} {:>12} {:>14} {:>14} {:>8}",
+        "replica",
+        "full",
+        "psync ok",
+        "refused",
+        "disconnects",
+        "peak obuf",
+        "final offset",
+        "in sync"
+    );
+    for r in &s.replicas {
+        let disc: u64 = r.disconnects.values().sum();
+        let _ = writeln!(
+            out,
+            "{:<12} {:>6} {:>8} {:>8} {:>12} {:>14} {:>14} {:>8}",
+            r.name,
+            r.full_syncs,
+            r.partial_syncs_accepted,
+            r.partial_syncs_refused,
+            disc,
+            units::HumanBytes(r.peak_output_buffer_bytes).to_string(),
+            r.final_offset,
+            if r.in_sync_at_end { "yes" } else { "no" }
+        );
+        let causes: Vec<String> = r
+            .disconnects
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(c, n)| format!("{c}={n}"))
+            .collect();
+        if !causes.is_empty() {
+            let _ = writeln!(out, "{:<12} disconnects: {}", "", causes.join(", "));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "master: final offset {}, peak backlog {}, BGSAVEs {}, peak fork CoW {}",
+        s.master.final_offset,
+        units::HumanBytes(s.master.peak_backlog_bytes),
+        s.master.bgsaves,
+        units::HumanBytes(s.master.peak_cow_bytes)
+    );
+    out
+}

@@ -1,0 +1,253 @@
+//! `replscope sim` and `replscope advise`: thin wrappers over `crate::sim`.
+
+use crate::sim::{self, advise, units, Scenario, Simulation};
+use clap::Args;
+use std::fmt::Write as _;
+
+#[derive(Args, Debug)]
+pub struct SimArgs {
+    /// Scenario file (TOML). Use --preset for a built-in one.
+    pub file: Option<String>,
+    /// Run a built-in preset (see --list).
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// List the presets, one line each, and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// Seed of the run (same scenario + seed = same run, byte for byte).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Override a scenario field or Redis config: --set repl-diskless-sync=yes (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Virtual time to run (90s, 5m, 1h); default: the scenario's duration.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Output: text (Redis logs and a summary table) or json.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
+    /// Print only the trace hash of the run (for determinism checks).
+    #[arg(long)]
+    pub hash: bool,
+    /// Print the scenario as TOML (after --set) and exit.
+    #[arg(long)]
+    pub print_scenario: bool,
+    /// Check the run's summary against the scenario's [check] table; exit 1 if one fails.
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// Runs `replscope sim`; returns the exit code.
+pub fn run_sim(a: SimArgs) -> i32 {
+    if a.list {
+        for p in sim::presets() {
+            println!("{:<32} {}", p.name, p.title);
+        }
+        return 0;
+    }
+    let mut scenario = match load_scenario(a.file.as_deref(), a.preset.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    for kv in &a.sets {
+        let Some((k, v)) = kv.split_once('=') else {
+            eprintln!("error: --set takes KEY=VALUE, got `{kv}`");
+            return 2;
+        };
+        if let Err(e) = scenario.set(k, v) {
+            eprintln!("error: --set {kv}: {e}");
+            return 2;
+        }
+    }
+    if a.print_scenario {
+        print!("{}", scenario.to_toml());
+        return 0;
+    }
+    let until = match &a.until {
+        Some(u) => match units::parse_duration_ms(u, 1000) {
+            Ok(ms) => ms,
+            Err(e) => {
+                eprintln!("error: --until: {e}");
+                return 2;
+            }
+        },
+        None => scenario.duration,
+    };
+    let mut simulation = Simulation::new(&scenario, a.seed);
+    simulation.run_until(until);
+    if a.hash {
+        println!("{:016x}", simulation.trace_hash());
+        return 0;
+    }
+    let summary = simulation.summary();
+    if a.format == "json" {
+        let out = serde_json::json!({
+            "scenario": scenario.name,
+            "seed": a.seed,
+            "summary": summary,
+            "events": simulation.events(),
+        });
+        println!("{out}");
+    } else {
+        let mut out = String::new();
+        for l in simulation.log() {
+            let _ = writeln!(out, "[{}] {}", l.node, l.line);
+        }
+        out.push('\n');
+        out.push_str(&sim::render_summary_table(&summary));
+        print!("{out}");
+    }
+    if a.check {
+        let failures = sim::summary::check_summary(&summary, &scenario.check);
+        if !failures.is_empty() {
+            for f in failures {
+                eprintln!("check failed: {f}");
+            }
+            return 1;
+        }
+    }
+    0
+}
+
+fn load_scenario(file: Option<&str>, preset: Option<&str>) -> Result<Scenario, String> {
+    match (file, preset) {
+        (Some(_), Some(_)) => Err("give a scenario file or --preset, not both".into()),
+        (None, None) => Err("give a scenario file or --preset NAME (see --list)".into()),
+        (None, Some(p)) => Scenario::preset(p).ok_or_else(|| {
+            format!(
+                "unknown preset `{p}`; presets are: {}",
+                sim::presets::preset_names().join(", ")
+            )
+        }),
+        (Some(f), None) => {
+            let text = std::fs::read_to_string(f).map_err(|e| format!("{f}: {e}"))?;
+            Scenario::from_toml(&text).map_err(|e| format!("{f}: {e}"))
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct AdviseArgs {
+    /// Start from a preset's load and machine (flags below override it).
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// Writes per second (e.g. 100k).
+    #[arg(long)]
+    pub write_rate: Option<String>,
+    /// Value size of each write (e.g. 1kb).
+    #[arg(long)]
+    pub value_size: Option<String>,
+    /// Replication stream in bytes/s instead of rate x value size (e.g. 20mb).
+    #[arg(long)]
+    pub bytes_per_sec: Option<String>,
+    /// Dataset (RDB) size, e.g. 2gb.
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Link bandwidth in bytes/s, e.g. 125mb.
+    #[arg(long)]
+    pub bandwidth: Option<String>,
+    /// Disk write speed in bytes/s.
+    #[arg(long)]
+    pub disk_write: Option<String>,
+    /// Disk read speed in bytes/s.
+    #[arg(long)]
+    pub disk_read: Option<String>,
+    /// Replica RDB load speed in bytes/s.
+    #[arg(long)]
+    pub load_speed: Option<String>,
+    /// Link outage a partial resync must survive (e.g. 60s).
+    #[arg(long, default_value = "60s")]
+    pub outage: String,
+    /// Size for diskless sync (repl-diskless-sync yes).
+    #[arg(long)]
+    pub diskless: bool,
+    /// Headroom multiplier.
+    #[arg(long, default_value_t = 1.5)]
+    pub safety: f64,
+    /// Output: text or json.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
+}
+
+/// Runs `replscope advise`; returns the exit code.
+pub fn run_advise(a: AdviseArgs) -> i32 {
+    match advise_input(&a) {
+        Ok(input) => {
+            let advice = advise::advise(&input);
+            if a.format == "json" {
+                println!(
+                    "{}",
+                    serde_json::json!({ "input": input, "advice": advice })
+                );
+            } else {
+                for s in &advice.steps {
+                    println!("  {s}");
+                }
+                for w in &advice.warnings {
+                    println!("warning: {w}");
+                }
+                println!();
+                print!("{}", advice.config_lines());
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
+}
+
+fn advise_input(a: &AdviseArgs) -> Result<advise::AdviseInput, String> {
+    let base = match &a.preset {
+        Some(p) => Scenario::preset(p).ok_or_else(|| format!("unknown preset `{p}`"))?,
+        None => Scenario::default(),
+    };
+    let mut s = base;
+    let pairs = [
+        ("workload.rate", &a.write_rate),
+        ("workload.value-size", &a.value_size),
+        ("dataset.size", &a.dataset),
+        ("link.bandwidth", &a.bandwidth),
+        ("disk.write-speed", &a.disk_write),
+        ("disk.read-speed", &a.disk_read),
+        ("replica.load-speed", &a.load_speed),
+    ];
+    for (k, v) in pairs {
+        if let Some(v) = v {
+            s.set(k, v)
+                .map_err(|e| format!("--{}: {e}", k.rsplit('.').next().unwrap_or(k)))?;
+        }
+    }
+    if a.diskless {
+        s.redis.repl_diskless_sync = true;
+    } else if a.preset.is_none() {
+        s.redis.repl_diskless_sync = false;
+    }
+    let stream = match &a.bytes_per_sec {
+        Some(b) => Some(units::parse_bytes(b).map_err(|e| format!("--bytes-per-sec: {e}"))? as f64),
+        None => None,
+    };
+    if a.safety.is_nan() || a.safety < 1.0 {
+        return Err("--safety must be at least 1.0".into());
+    }
+    Ok(advise::AdviseInput {
+        write_rate: s.workload.rate,
+        bytes_per_write: s.bytes_per_write(),
+        stream_bytes_per_sec: stream,
+        dataset_bytes: s.dataset.size,
+        bandwidth: s.link.bandwidth,
+        disk_write_speed: s.disk.write_speed,
+        disk_read_speed: s.disk.read_speed,
+        rdb_speed: s.fork.rdb_speed,
+        load_speed: s.replica.load_speed,
+        fork_ms_per_gb: s.fork.time_per_gb,
+        outage_ms: units::parse_duration_ms(&a.outage, 1000)
+            .map_err(|e| format!("--outage: {e}"))?,
+        diskless: s.redis.repl_diskless_sync,
+        safety: a.safety,
+    })
+}

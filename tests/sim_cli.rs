@@ -1,0 +1,202 @@
+//! `replscope sim` and `replscope advise` as a user runs them.
+
+use std::process::Command;
+
+fn replscope(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_replscope"))
+        .args(args)
+        .output()
+        .expect("run replscope");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn list_shows_one_line_per_preset() {
+    let (code, out, _) = replscope(&["sim", "--list"]);
+    assert_eq!(code, 0);
+    let names: Vec<&str> = out
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    for want in [
+        "disk-sync-loop",
+        "diskless-fix",
+        "buffer-fix",
+        "dual-channel-fix",
+        "backlog-too-small",
+        "backlog-sized",
+        "shared-buffer-growth",
+        "soft-limit-timer",
+        "psync-partial-ok-disk",
+        "psync-backlog-expired-diskless",
+    ] {
+        assert!(names.contains(&want), "{want} missing from:\n{out}");
+    }
+    assert_eq!(names.len(), replscope::sim::presets().len());
+}
+
+#[test]
+fn json_output_has_the_documented_shape() {
+    let (code, out, err) = replscope(&[
+        "sim",
+        "--preset",
+        "backlog-too-small",
+        "--seed",
+        "5",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["scenario"], "backlog-too-small");
+    assert_eq!(v["seed"], 5);
+    let r = &v["summary"]["replicas"][0];
+    for k in [
+        "name",
+        "full_syncs",
+        "partial_syncs_accepted",
+        "partial_syncs_refused",
+        "peak_output_buffer_bytes",
+        "final_offset",
+        "in_sync_at_end",
+    ] {
+        assert!(!r[k].is_null(), "{k} missing in {r}");
+    }
+    assert_eq!(r["disconnects"]["link_cut"], 1);
+    assert_eq!(r["disconnects"]["output_buffer_limit"], 0);
+    assert!(
+        v["summary"]["master"]["peak_backlog_bytes"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert!(v["summary"]["master"]["final_offset"].as_i64().unwrap() > 0);
+    assert!(v["events"].as_array().unwrap().len() > 10);
+}
+
+#[test]
+fn set_changes_the_outcome() {
+    let (_, out, _) = replscope(&[
+        "sim",
+        "--preset",
+        "backlog-too-small",
+        "--format",
+        "json",
+        "--set",
+        "repl-backlog-size=16mb",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["summary"]["replicas"][0]["partial_syncs_accepted"], 1);
+}
+
+#[test]
+fn bad_set_lists_valid_names_and_bad_values_are_rejected() {
+    let (code, _, err) = replscope(&[
+        "sim",
+        "--preset",
+        "disk-sync-loop",
+        "--set",
+        "repl-backlog-sise=1mb",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("repl-backlog-size") && err.contains("workload.rate"),
+        "{err}"
+    );
+    let (code, _, err) = replscope(&[
+        "sim",
+        "--preset",
+        "disk-sync-loop",
+        "--set",
+        "repl-diskless-sync=perhaps",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("yes or no"), "{err}");
+}
+
+#[test]
+fn bad_file_names_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "replicas = 2\n\n[link]\nbandwidth = \"fast\"\n").unwrap();
+    let (code, _, err) = replscope(&["sim", path.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("line 4, field `link.bandwidth`"), "{err}");
+}
+
+#[test]
+fn a_user_scenario_file_runs_and_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mine.toml");
+    let (_, toml, _) = replscope(&[
+        "sim",
+        "--preset",
+        "backlog-sized",
+        "--print-scenario",
+        "--set",
+        "duration=60s",
+    ]);
+    std::fs::write(&path, toml).unwrap();
+    let (code, out, err) = replscope(&["sim", path.to_str().unwrap(), "--check"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("Partial resynchronization request from"),
+        "{out}"
+    );
+}
+
+#[test]
+fn hash_flag_is_stable() {
+    let (_, a, _) = replscope(&[
+        "sim",
+        "--preset",
+        "psync-partial-ok-disk",
+        "--hash",
+        "--until",
+        "30s",
+    ]);
+    let (_, b, _) = replscope(&[
+        "sim",
+        "--preset",
+        "psync-partial-ok-disk",
+        "--hash",
+        "--until",
+        "30s",
+    ]);
+    assert_eq!(a, b);
+    assert_eq!(a.trim().len(), 16);
+}
+
+#[test]
+fn advise_shows_the_arithmetic() {
+    let (code, out, err) = replscope(&[
+        "advise",
+        "--write-rate",
+        "6k",
+        "--value-size",
+        "1kb",
+        "--dataset",
+        "2gb",
+        "--bandwidth",
+        "125mb",
+        "--disk-write",
+        "80mb",
+        "--disk-read",
+        "250mb",
+        "--load-speed",
+        "400mb",
+        "--outage",
+        "10s",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("buffer peak"), "{out}");
+    assert!(out.contains("repl-backlog-size "), "{out}");
+    assert!(out.contains("client-output-buffer-limit replica "), "{out}");
+    let (code, _, err) = replscope(&["advise", "--write-rate", "lots"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("rate"), "{err}");
+}

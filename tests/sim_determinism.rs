@@ -1,0 +1,81 @@
+//! Same scenario + seed = the same trace, byte for byte. The per-preset hashes are written to
+//! `tests/fixtures/trace_hashes.json`, which the wasm test compares with the browser's run.
+//! After a deliberate change of behaviour, regenerate with:
+//! `REPLSCOPE_BLESS=1 cargo test --test sim_determinism`.
+
+use replscope::sim::{self, Scenario, Simulation};
+use std::collections::BTreeMap;
+
+/// Virtual time each preset runs for the fixture (short enough for a browser test).
+const UNTIL_MS: u64 = 120_000;
+const SEED: u64 = 1;
+
+fn hashes() -> BTreeMap<String, String> {
+    sim::presets()
+        .iter()
+        .map(|p| {
+            let h = sim::trace_hash(&p.name, SEED, UNTIL_MS).expect("preset");
+            (p.name.clone(), format!("{h:016x}"))
+        })
+        .collect()
+}
+
+#[test]
+fn every_preset_runs_identically_twice() {
+    for p in sim::presets() {
+        let s = Scenario::preset(&p.name).unwrap();
+        let mut a = Simulation::new(&s, 7);
+        let mut b = Simulation::new(&s, 7);
+        a.run_until(UNTIL_MS);
+        // Run b in uneven steps: the trace must not depend on how time is chopped up.
+        let mut t = 0;
+        while t < UNTIL_MS {
+            t = (t + 12_345).min(UNTIL_MS);
+            b.run_until(t);
+        }
+        assert_eq!(a.trace_hash(), b.trace_hash(), "{}", p.name);
+        assert_eq!(a.events(), b.events(), "{}", p.name);
+        assert_eq!(a.summary(), b.summary(), "{}", p.name);
+    }
+}
+
+#[test]
+fn different_seeds_give_different_traces() {
+    let a = sim::trace_hash("psync-partial-ok-disk", 1, 30_000).unwrap();
+    let b = sim::trace_hash("psync-partial-ok-disk", 2, 30_000).unwrap();
+    assert_ne!(a, b);
+}
+
+#[test]
+fn a_cloned_simulation_continues_identically() {
+    let s = Scenario::preset("backlog-sized").unwrap();
+    let mut a = Simulation::new(&s, 3);
+    a.run_until(25_000);
+    let mut b = a.clone();
+    a.run_until(60_000);
+    b.run_until(60_000);
+    assert_eq!(a.trace_hash(), b.trace_hash());
+}
+
+#[test]
+fn fixture_matches_the_current_simulator() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/trace_hashes.json"
+    );
+    let current = serde_json::json!({
+        "seed": SEED,
+        "until_ms": UNTIL_MS,
+        "hashes": hashes(),
+    });
+    let text = serde_json::to_string_pretty(&current).unwrap() + "\n";
+    if std::env::var_os("REPLSCOPE_BLESS").is_some() {
+        std::fs::write(path, &text).unwrap();
+        return;
+    }
+    let stored = std::fs::read_to_string(path).unwrap_or_default();
+    assert_eq!(
+        stored, text,
+        "tests/fixtures/trace_hashes.json is stale: if the change of behaviour is intended, run REPLSCOPE_BLESS=1 cargo test --test sim_determinism"
+    );
+}
