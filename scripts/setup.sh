@@ -128,7 +128,8 @@ setup_test() {
     setup_web
     # Real parts for the tests: a browser and its driver, and the real Redis 7.0 to compare with.
     if command -v apt-get >/dev/null; then
-        ensure_apt chromium chromium-driver redis-server redis-tools
+        # fonts-noto-cjk: so screenshots of the Chinese UI show characters, not boxes.
+        ensure_apt chromium chromium-driver fonts-noto-cjk redis-server redis-tools
     fi
     command -v chromedriver >/dev/null || fail "chromedriver not found" "install Chromium and its driver (Debian: chromium chromium-driver)"
     command -v redis-server >/dev/null || fail "redis-server not found" "install Redis 7.0 (Debian: redis-server redis-tools)"

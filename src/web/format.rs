@@ -87,7 +87,17 @@ pub fn coverage(
     }
 }
 
-/// "Nice" upper bound for a chart axis: 1, 2 or 5 times a power of ten (in bytes).
+/// "Nice" upper bound for a byte axis: 1, 2 or 5 times a power of ten of the largest binary
+/// unit that fits (KB, MB, GB as Redis counts them), so the top label reads "500.0 MB".
+pub fn nice_bytes_ceiling(v: u64) -> u64 {
+    let mut unit = 1u64;
+    while unit < (1 << 30) && v / unit >= 1024 {
+        unit <<= 10;
+    }
+    nice_ceiling(v.div_ceil(unit)).saturating_mul(unit)
+}
+
+/// "Nice" upper bound for an axis: 1, 2 or 5 times a power of ten.
 pub fn nice_ceiling(v: u64) -> u64 {
     let mut p = 1u64;
     loop {
@@ -151,5 +161,9 @@ mod tests {
         assert_eq!(nice_ceiling(3), 5);
         assert_eq!(nice_ceiling(101), 200);
         assert_eq!(nice_ceiling(u64::MAX), u64::MAX);
+        assert_eq!(nice_bytes_ceiling(300 << 20), 500 << 20);
+        assert_eq!(nice_bytes_ceiling(256 << 20), 500 << 20);
+        assert_eq!(nice_bytes_ceiling(900), 1000);
+        assert_eq!(bytes(nice_bytes_ceiling(3 << 30)), "5.00 GB");
     }
 }

@@ -123,6 +123,7 @@ const TABLE: &[(&str, &str)] = &[
     ("toggle side by side", "切换并排对比"),
     ("Paused while the tab is hidden.", "标签页隐藏时自动暂停。"),
     ("events", "事件"),
+    ("Nothing more happens before", "在此之前不再发生任何事件："),
 ];
 
 /// The text for `en` in `lang`.

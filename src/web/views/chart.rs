@@ -1,7 +1,7 @@
 //! Buffer sizes and the backlog over time, against the soft and hard limits.
 
 use crate::view::Sample;
-use crate::web::format::{bytes, clock, nice_ceiling};
+use crate::web::format::{bytes, clock, nice_bytes_ceiling};
 use crate::web::i18n::tr;
 use crate::web::url::Lang;
 use std::fmt::Write as _;
@@ -34,7 +34,7 @@ pub fn chart(p: &ChartProps) -> Html {
         .chain([p.hard, p.soft])
         .max()
         .unwrap_or(1);
-    let top = nice_ceiling(top.max(1)) as f64;
+    let top = nice_bytes_ceiling(top.max(1)) as f64;
     let end = p.end_ms.max(p.now_ms).max(1000) as f64;
     let x = |t: u64| LEFT + t as f64 / end * (W - LEFT);
     let y = |v: u64| H - 16.0 - v as f64 / top * (H - 26.0);

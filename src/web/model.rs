@@ -1,0 +1,475 @@
+//! The app's state and every action a person can take, independent of the DOM, so the rules
+//! (what a parameter change does, what "step back" means) are unit-tested natively.
+
+use super::run::{is_interesting, Run};
+use super::url::{self, ChangeMode, Lang, Notice, UrlState, Validate};
+use crate::sim::{self, Scenario};
+use crate::view::MarkKind;
+
+pub const DEFAULT_PRESET: &str = "disk-sync-loop";
+/// How far "next event" looks ahead before giving up and staying put (virtual time).
+const STEP_LIMIT_MS: u64 = 600_000;
+pub const SPEEDS: &[f64] = &[
+    0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0,
+];
+
+/// Checks URL values against the simulator's presets and parameters.
+pub struct SimValidator;
+
+impl Validate for SimValidator {
+    fn preset_exists(&self, name: &str) -> bool {
+        Scenario::preset(name).is_some()
+    }
+    fn check_param(&self, name: &str, value: &str) -> Result<(), String> {
+        let mut s = Scenario::preset(DEFAULT_PRESET).unwrap_or_default();
+        s.set(name, value).map_err(|e| e.to_string())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// A frame of `dt` real milliseconds passed while playing.
+    Tick(f64),
+    TogglePlay,
+    Pause,
+    Seek(u64),
+    StepNext,
+    StepBack,
+    NextInteresting,
+    Restart,
+    SetSpeed(f64),
+    Faster,
+    Slower,
+    SetPreset(String),
+    SetSeed(u64),
+    SetParam(String, String),
+    SetLang(Lang),
+    ToggleLarge,
+    ToggleCompare,
+    SetCompareChange(String, String),
+    SetChangeMode(ChangeMode),
+    CutLink(usize, u64),
+    RestartReplica(usize),
+    SelectNode(usize),
+    SelectMark(Option<usize>),
+    ToggleHelp,
+    /// The tab was hidden (true) or shown again.
+    Hidden(bool),
+}
+
+pub struct Model {
+    pub st: UrlState,
+    pub scenario: Scenario,
+    pub main: Run,
+    /// The side-by-side run: the same scenario with `st.compare_change` applied.
+    pub cmp: Option<Run>,
+    pub playing: bool,
+    pub paused_by_hidden: bool,
+    pub notices: Vec<Notice>,
+    /// An error from the last parameter change, shown next to the parameters.
+    pub param_error: Option<String>,
+    pub info_node: usize,
+    pub selected_mark: Option<usize>,
+    pub help_open: bool,
+    /// Set when a step found nothing to stop at before this time; cleared by the next action.
+    pub nothing_before: Option<u64>,
+}
+
+impl Model {
+    /// Builds the model from a URL query string, naming whatever in it was not valid.
+    pub fn from_query(query: &str) -> Model {
+        let (st, mut notices) = url::parse(query, DEFAULT_PRESET, &SimValidator);
+        let scenario = match build_scenario(&st.preset, &st.params) {
+            Ok(s) => s,
+            Err(e) => {
+                notices.push(Notice {
+                    key: "p.*".into(),
+                    message: e,
+                });
+                Scenario::preset(DEFAULT_PRESET).unwrap_or_default()
+            }
+        };
+        let mut m = Model {
+            main: Run::new(&scenario, st.seed),
+            cmp: None,
+            scenario,
+            st,
+            playing: false,
+            paused_by_hidden: false,
+            notices,
+            param_error: None,
+            info_node: 0,
+            selected_mark: None,
+            help_open: false,
+            nothing_before: None,
+        };
+        m.rebuild_compare();
+        let t = m.st.t_ms;
+        m.seek(t);
+        m
+    }
+
+    pub fn query(&self) -> String {
+        let mut st = self.st.clone();
+        st.t_ms = self.main.now_ms();
+        url::to_query(&st)
+    }
+
+    pub fn now_ms(&self) -> u64 {
+        self.main.now_ms()
+    }
+
+    /// Right edge of the time axes: the scenario's duration, or further if the user went on.
+    pub fn end_ms(&self) -> u64 {
+        self.scenario.duration.max(self.main.horizon_ms).max(1000)
+    }
+
+    fn seek(&mut self, t: u64) {
+        self.main.seek(t);
+        if let Some(c) = self.cmp.as_mut() {
+            c.seek(t);
+        }
+    }
+
+    fn rebuild_compare(&mut self) {
+        self.cmp = None;
+        if !self.st.compare {
+            return;
+        }
+        let (name, value) = self.st.compare_change.clone();
+        let mut other = self.scenario.clone();
+        match other.set(&name, &value) {
+            Ok(()) => {
+                let mut run = Run::new(&other, self.st.seed);
+                run.seek(self.main.now_ms());
+                self.cmp = Some(run);
+            }
+            Err(e) => self.param_error = Some(format!("{name}={value}: {e}")),
+        }
+    }
+
+    fn restart_with(&mut self, scenario: Scenario) {
+        self.scenario = scenario;
+        self.main = Run::new(&self.scenario, self.st.seed);
+        self.selected_mark = None;
+        self.rebuild_compare();
+    }
+
+    pub fn apply(&mut self, action: Action) {
+        if !matches!(action, Action::Tick(_)) {
+            self.nothing_before = None;
+        }
+        match action {
+            Action::Tick(dt) => {
+                if self.playing {
+                    let step = (dt.clamp(0.0, 250.0) * self.st.speed).round() as u64;
+                    let t = self.now_ms() + step.max(1);
+                    self.seek(t);
+                }
+            }
+            Action::TogglePlay => {
+                self.playing = !self.playing;
+                self.paused_by_hidden = false;
+            }
+            Action::Pause => self.playing = false,
+            Action::Seek(t) => self.seek(t.min(url::MAX_T_MS)),
+            Action::StepNext => {
+                self.playing = false;
+                if !self.main.step_to_next_line(STEP_LIMIT_MS) {
+                    self.nothing_before = Some(self.now_ms() + STEP_LIMIT_MS);
+                }
+                let t = self.now_ms();
+                if let Some(c) = self.cmp.as_mut() {
+                    c.seek(t);
+                }
+            }
+            Action::StepBack => {
+                self.playing = false;
+                let t = self.main.previous_line_ms().unwrap_or(0);
+                self.seek(t);
+            }
+            Action::NextInteresting => {
+                self.playing = false;
+                if !self.main.step_to_next_mark(STEP_LIMIT_MS) {
+                    self.nothing_before = Some(self.now_ms() + STEP_LIMIT_MS);
+                }
+                let t = self.now_ms();
+                if let Some(c) = self.cmp.as_mut() {
+                    c.seek(t);
+                }
+                // Select the mark we stopped at, so its explanation shows.
+                self.selected_mark = self
+                    .main
+                    .sim
+                    .marks()
+                    .iter()
+                    .position(|m| m.t_ms == t && is_interesting(m.kind));
+            }
+            Action::Restart => self.seek(0),
+            Action::SetSpeed(s) => {
+                if s.is_finite() {
+                    self.st.speed = s.clamp(url::MIN_SPEED, url::MAX_SPEED)
+                }
+            }
+            Action::Faster => self.st.speed = next_speed(self.st.speed, true),
+            Action::Slower => self.st.speed = next_speed(self.st.speed, false),
+            Action::SetPreset(name) => match Scenario::preset(&name) {
+                Some(s) => {
+                    self.st.preset = name;
+                    self.st.params.clear();
+                    self.param_error = None;
+                    self.restart_with(s);
+                }
+                None => self.param_error = Some(format!("no preset named {name}")),
+            },
+            Action::SetSeed(seed) => {
+                self.st.seed = seed;
+                let s = self.scenario.clone();
+                self.restart_with(s);
+            }
+            Action::SetParam(name, value) => self.set_param(name, value),
+            Action::SetLang(l) => self.st.lang = l,
+            Action::ToggleLarge => self.st.large = !self.st.large,
+            Action::ToggleCompare => {
+                self.st.compare = !self.st.compare;
+                self.rebuild_compare();
+            }
+            Action::SetCompareChange(name, value) => {
+                self.st.compare_change = (name, value);
+                self.param_error = None;
+                self.rebuild_compare();
+            }
+            Action::SetChangeMode(m) => self.st.change_mode = m,
+            Action::CutLink(i, ms) => {
+                self.main.sim.cut_link(i, ms);
+                if let Some(c) = self.cmp.as_mut() {
+                    c.sim.cut_link(i, ms);
+                }
+                self.refork_after_command();
+            }
+            Action::RestartReplica(i) => {
+                self.main.sim.restart_replica(i);
+                if let Some(c) = self.cmp.as_mut() {
+                    c.sim.restart_replica(i);
+                }
+                self.refork_after_command();
+            }
+            Action::SelectNode(i) => self.info_node = i,
+            Action::SelectMark(m) => {
+                self.selected_mark = m;
+                if let Some(t) = m.and_then(|i| self.main.sim.marks().get(i)).map(|m| m.t_ms) {
+                    self.playing = false;
+                    self.seek(t);
+                }
+            }
+            Action::ToggleHelp => self.help_open = !self.help_open,
+            Action::Hidden(true) => {
+                if self.playing {
+                    self.playing = false;
+                    self.paused_by_hidden = true;
+                }
+            }
+            Action::Hidden(false) => {
+                if self.paused_by_hidden {
+                    self.playing = true;
+                    self.paused_by_hidden = false;
+                }
+            }
+        }
+    }
+
+    /// A fault injected at "now" changes the future: the old checkpoints ahead of now are no
+    /// longer valid, so the run continues from the current simulation.
+    fn refork_after_command(&mut self) {
+        self.main = Run::from_sim(self.main.sim.clone());
+        if let Some(c) = self.cmp.take() {
+            self.cmp = Some(Run::from_sim(c.sim));
+        }
+    }
+
+    fn set_param(&mut self, name: String, value: String) {
+        let mut next = self.scenario.clone();
+        if let Err(e) = next.set(&name, &value) {
+            self.param_error = Some(e.to_string());
+            return;
+        }
+        self.param_error = None;
+        self.st.params.retain(|(n, _)| *n != name);
+        self.st.params.push((name.clone(), value.clone()));
+        match self.st.change_mode {
+            ChangeMode::Restart => self.restart_with(next),
+            ChangeMode::Fork => {
+                // Keep the past; the new value applies from now on.
+                let mut sim = self.main.sim.clone();
+                match sim.set_param(&name, &value) {
+                    Ok(()) => {
+                        self.scenario = next;
+                        self.main = Run::from_sim(sim);
+                        self.rebuild_compare();
+                    }
+                    Err(e) => self.param_error = Some(e.to_string()),
+                }
+            }
+        }
+    }
+
+    /// Full-sync marks and their causes, for "why did this full sync happen?".
+    pub fn full_syncs(&self) -> Vec<(usize, u64, String)> {
+        let now = self.now_ms();
+        self.main
+            .sim
+            .marks()
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.kind == MarkKind::FullSyncStart && m.t_ms <= now)
+            .map(|(i, m)| (i, m.t_ms, m.cause.clone()))
+            .collect()
+    }
+}
+
+fn build_scenario(preset: &str, params: &[(String, String)]) -> Result<Scenario, String> {
+    let mut s = Scenario::preset(preset).ok_or_else(|| format!("no preset named {preset}"))?;
+    for (n, v) in params {
+        s.set(n, v).map_err(|e| format!("{n}={v}: {e}"))?;
+    }
+    Ok(s)
+}
+
+fn next_speed(now: f64, faster: bool) -> f64 {
+    if faster {
+        SPEEDS
+            .iter()
+            .copied()
+            .find(|s| *s > now + 1e-9)
+            .unwrap_or(url::MAX_SPEED)
+    } else {
+        SPEEDS
+            .iter()
+            .rev()
+            .copied()
+            .find(|s| *s < now - 1e-9)
+            .unwrap_or(url::MIN_SPEED)
+    }
+}
+
+/// Names of every preset, in order.
+pub fn preset_names() -> Vec<String> {
+    sim::presets().into_iter().map(|p| p.name).collect()
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_round_trip_reopens_at_the_same_moment() {
+        let mut m = Model::from_query("preset=backlog-too-small&seed=5&speed=50");
+        m.apply(Action::Seek(30_000));
+        m.apply(Action::SetParam("repl-backlog-size".into(), "8mb".into()));
+        m.apply(Action::Seek(40_000));
+        let q = m.query();
+        let again = Model::from_query(&q);
+        assert!(again.notices.is_empty(), "{:?}", again.notices);
+        assert_eq!(again.now_ms(), 40_000);
+        assert_eq!(again.st.speed, 50.0);
+        assert_eq!(again.main.sim.frame(), m.main.sim.frame(), "query {q}");
+    }
+
+    #[test]
+    fn bad_url_values_become_notices_and_defaults() {
+        let m = Model::from_query("preset=%3Cb%3E&speed=1e9&p.repl-backlog-size=-4&p.nonsense=1");
+        let keys: Vec<&str> = m.notices.iter().map(|n| n.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["preset", "speed", "p.repl-backlog-size", "p.nonsense"]
+        );
+        assert_eq!(m.st.preset, DEFAULT_PRESET);
+        assert!(m.st.params.is_empty());
+    }
+
+    #[test]
+    fn a_bad_parameter_value_is_refused_and_keeps_the_run() {
+        let mut m = Model::from_query("");
+        m.apply(Action::Seek(5_000));
+        m.apply(Action::SetParam("repl-backlog-size".into(), "lots".into()));
+        assert!(m.param_error.is_some());
+        assert_eq!(m.now_ms(), 5_000);
+    }
+
+    #[test]
+    fn fork_mode_keeps_the_past_and_restart_mode_does_not() {
+        let mut m = Model::from_query("preset=disk-sync-loop");
+        m.apply(Action::Seek(20_000));
+        let before = m.main.sim.log().len();
+        m.apply(Action::SetChangeMode(ChangeMode::Fork));
+        m.apply(Action::SetParam("repl-diskless-sync".into(), "yes".into()));
+        assert_eq!(m.now_ms(), 20_000);
+        assert_eq!(m.main.sim.log().len(), before);
+        m.apply(Action::SetChangeMode(ChangeMode::Restart));
+        m.apply(Action::SetParam("repl-diskless-sync".into(), "no".into()));
+        assert_eq!(m.now_ms(), 0);
+    }
+
+    #[test]
+    fn stepping_in_a_quiet_stretch_stays_put_and_says_so() {
+        let mut m = Model::from_query("preset=backlog-too-small");
+        let last = m.main.sim.scenario().duration;
+        m.apply(Action::Seek(last));
+        let quiet_from = m.main.sim.log().last().map(|l| l.t_ms).unwrap_or(0);
+        m.apply(Action::Seek(quiet_from + 1));
+        let now = m.now_ms();
+        m.apply(Action::StepNext);
+        if m.now_ms() == now {
+            assert_eq!(m.nothing_before, Some(now + STEP_LIMIT_MS));
+        } else {
+            // Something did happen later (a periodic line): we stopped exactly at it.
+            let t = m.now_ms();
+            assert!(m.main.sim.log().iter().any(|l| l.t_ms == t));
+        }
+        m.apply(Action::StepBack);
+        assert!(m.now_ms() <= quiet_from);
+        assert!(m.nothing_before.is_none());
+    }
+
+    #[test]
+    fn speed_steps_stay_in_range() {
+        let mut m = Model::from_query("speed=1000");
+        m.apply(Action::Faster);
+        assert_eq!(m.st.speed, 1000.0);
+        m.apply(Action::SetSpeed(0.1));
+        m.apply(Action::Slower);
+        assert_eq!(m.st.speed, 0.1);
+        m.apply(Action::Faster);
+        assert_eq!(m.st.speed, 0.25);
+    }
+
+    #[test]
+    fn hiding_the_tab_pauses_and_showing_resumes() {
+        let mut m = Model::from_query("");
+        m.apply(Action::TogglePlay);
+        m.apply(Action::Hidden(true));
+        assert!(!m.playing && m.paused_by_hidden);
+        m.apply(Action::Tick(16.0));
+        assert_eq!(m.now_ms(), 0, "no time passes while hidden");
+        m.apply(Action::Hidden(false));
+        assert!(m.playing);
+        m.apply(Action::Tick(100.0));
+        assert_eq!(m.now_ms(), 1_000, "100 ms at 10x");
+    }
+
+    #[test]
+    fn compare_runs_the_changed_scenario_on_the_same_clock() {
+        let mut m = Model::from_query("preset=disk-sync-loop&view=compare");
+        m.apply(Action::Seek(120_000));
+        let cmp = m.cmp.as_ref().expect("compare run");
+        assert_eq!(cmp.now_ms(), 120_000);
+        assert_eq!(
+            cmp.sim.scenario().get("repl-diskless-sync").as_deref(),
+            Some("yes")
+        );
+        assert_eq!(
+            m.main.sim.scenario().get("repl-diskless-sync").as_deref(),
+            Some("no")
+        );
+    }
+}

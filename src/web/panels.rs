@@ -1,0 +1,285 @@
+//! The app's smaller panels: language, notices, presets, parameters, faults, "why did this
+//! full sync happen?", summary, INFO, the sizing adviser and the shortcut sheet.
+
+use super::app::Dispatch;
+use super::i18n::tr;
+use super::model::{preset_names, Action, Model};
+use super::params;
+use super::url::{ChangeMode, Lang};
+use crate::sim::{self, advise, ParamSpec};
+use crate::web::format::{bytes, clock};
+use wasm_bindgen::JsCast;
+use yew::prelude::*;
+
+fn select_value(e: &Event) -> String {
+    e.target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
+        .map(|s| s.value())
+        .unwrap_or_default()
+}
+
+fn change_value(e: &Event) -> String {
+    e.target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .map(|s| s.value())
+        .unwrap_or_default()
+}
+
+pub fn language(m: &Model, d: &Dispatch) -> Html {
+    let onchange = d.reform(|e: Event| {
+        Action::SetLang(if select_value(&e) == "zh" {
+            Lang::Zh
+        } else {
+            Lang::En
+        })
+    });
+    html! {
+        <label>{ tr(m.st.lang, "Language") }{ " " }
+            <select {onchange} data-testid="lang">
+                <option value="en" selected={m.st.lang == Lang::En}>{ "English" }</option>
+                <option value="zh" selected={m.st.lang == Lang::Zh}>{ "简体中文" }</option>
+            </select>
+        </label>
+    }
+}
+
+/// Problems found in the URL, named and shown as plain text.
+pub fn notices(m: &Model) -> Html {
+    if m.notices.is_empty() {
+        return html! {};
+    }
+    html! {
+        <div class="notices" role="alert" data-testid="notices">
+            { tr(m.st.lang, "Some values in the link were not valid and were replaced:") }
+            <ul>{ for m.notices.iter().map(|n| html!{ <li><code>{ &n.key }</code>{ ": " }{ &n.message }</li> }) }</ul>
+        </div>
+    }
+}
+
+pub fn preset(m: &Model, d: &Dispatch) -> Html {
+    let lang = m.st.lang;
+    let onchange = d.reform(|e: Event| Action::SetPreset(select_value(&e)));
+    let info = sim::presets().into_iter().find(|p| p.name == m.st.preset);
+    let on_seed = d.reform(|e: Event| Action::SetSeed(change_value(&e).parse().unwrap_or(1)));
+    html! {
+        <section class="panel preset" data-testid="preset">
+            <label>{ tr(lang, "Preset") }{ " " }
+                <select {onchange} data-testid="preset-select">
+                    { for preset_names().into_iter().map(|n| html!{ <option value={n.clone()} selected={n == m.st.preset}>{ n.clone() }</option> }) }
+                </select>
+            </label>
+            { " " }
+            <label>{ tr(lang, "Seed") }{ " " }<input type="number" min="0" value={m.st.seed.to_string()} onchange={on_seed} style="width:7em"/></label>
+            if let Some(p) = info {
+                <h2 data-testid="preset-title">{ p.title.clone() }</h2>
+                <p><strong>{ tr(lang, "Expected outcome") }{ ": " }</strong><span data-testid="expect">{ p.expect.clone() }</span></p>
+                <p><strong>{ tr(lang, "What to watch") }{ ": " }</strong>{ p.explanation.clone() }</p>
+            }
+        </section>
+    }
+}
+
+pub fn faults(m: &Model, d: &Dispatch) -> Html {
+    let lang = m.st.lang;
+    let n = m.main.sim.frame().replicas.len();
+    html! {
+        <div class="faults" data-testid="faults">
+            { for (0..n).map(|i| html!{
+                <span>
+                    <button type="button" onclick={d.reform(move |_| Action::CutLink(i, 10_000))} data-testid={format!("cut-{i}")}>
+                        { format!("⚡ {} r{} ({} 10 s)", tr(lang, "Cut link"), i + 1, tr(lang, "for")) }
+                    </button>
+                    <button type="button" onclick={d.reform(move |_| Action::RestartReplica(i))} data-testid={format!("restart-{i}")}>
+                        { format!("⟲ {} r{}", tr(lang, "Restart replica"), i + 1) }
+                    </button>
+                </span>
+            }) }
+        </div>
+    }
+}
+
+/// "Why did this full sync happen?": every full sync so far with its cause.
+pub fn why(m: &Model, d: &Dispatch) -> Html {
+    let lang = m.st.lang;
+    let syncs = m.full_syncs();
+    let selected = m
+        .selected_mark
+        .and_then(|i| m.main.sim.marks().get(i).cloned());
+    html! {
+        <div class="why-panel" data-testid="why">
+            <h2>{ tr(lang, "Why did this full sync happen?") }</h2>
+            if let Some(mk) = selected {
+                <p class="why" data-testid="why-selected">
+                    <strong>{ format!("{} ", clock(mk.t_ms)) }</strong>{ mk.cause.clone() }
+                </p>
+            }
+            <ol class="why-list">
+                { for syncs.iter().rev().take(8).map(|(i, t, cause)| {
+                    let i = *i;
+                    html!{ <li><button type="button" onclick={d.reform(move |_| Action::SelectMark(Some(i)))}>{ clock(*t) }</button>{ " " }{ cause.clone() }</li> }
+                }) }
+            </ol>
+        </div>
+    }
+}
+
+pub fn summary(m: &Model) -> Html {
+    let lang = m.st.lang;
+    let s = m.main.sim.summary();
+    html! {
+        <div data-testid="summary">
+            <h2>{ tr(lang, "Summary") }<small>{ format!(" {} {}", clock(s.until_ms), tr(lang, "Time")) }</small></h2>
+            <table class="summary-table">
+                <thead><tr>
+                    <th>{ tr(lang, "replica") }</th><th>{ tr(lang, "full syncs") }</th><th>{ tr(lang, "partial resyncs") }</th>
+                    <th>{ tr(lang, "disconnects") }</th><th>{ tr(lang, "peak output buffer") }</th><th>{ tr(lang, "in sync at end") }</th>
+                </tr></thead>
+                <tbody>
+                { for s.replicas.iter().map(|r| {
+                    let disc: u64 = r.disconnects.values().sum();
+                    html!{ <tr data-replica={r.name.clone()} data-full-syncs={r.full_syncs.to_string()} data-partial-ok={r.partial_syncs_accepted.to_string()}
+                        data-partial-refused={r.partial_syncs_refused.to_string()} data-disconnects={disc.to_string()}
+                        data-in-sync={r.in_sync_at_end.to_string()} data-final-offset={r.final_offset.to_string()}>
+                        <td>{ &r.name }</td><td>{ r.full_syncs }</td>
+                        <td>{ format!("{} / {}", r.partial_syncs_accepted, r.partial_syncs_refused) }</td>
+                        <td title={format!("{:?}", r.disconnects)}>{ disc }</td>
+                        <td>{ bytes(r.peak_output_buffer_bytes) }</td>
+                        <td>{ if r.in_sync_at_end { tr(lang, "yes") } else { tr(lang, "no") } }</td>
+                    </tr> }
+                }) }
+                </tbody>
+            </table>
+            <p><small>{ format!("master: peak backlog {}, offset {}, BGSAVEs {}", bytes(s.master.peak_backlog_bytes), s.master.final_offset, s.master.bgsaves) }</small></p>
+        </div>
+    }
+}
+
+/// INFO replication of any node.
+pub fn info(m: &Model, d: &Dispatch) -> Html {
+    let n = m.main.sim.frame().replicas.len();
+    let node = m.info_node.min(n);
+    let onchange = d.reform(|e: Event| Action::SelectNode(select_value(&e).parse().unwrap_or(0)));
+    html! {
+        <div data-testid="info">
+            <h2>{ "INFO replication " }
+                <select {onchange} data-testid="info-node">
+                    <option value="0" selected={node == 0}>{ "master" }</option>
+                    { for (1..=n).map(|i| html!{ <option value={i.to_string()} selected={node == i}>{ format!("replica {i}") }</option> }) }
+                </select>
+            </h2>
+            <pre class="info">{ m.main.sim.info_replication(node) }</pre>
+        </div>
+    }
+}
+
+/// One slider or choice per simulator parameter, built from `sim::params()`.
+pub fn parameters(m: &Model, d: &Dispatch) -> Html {
+    let lang = m.st.lang;
+    let mode = m.st.change_mode;
+    let on_mode = d.reform(|e: Event| {
+        Action::SetChangeMode(if select_value(&e) == "fork" {
+            ChangeMode::Fork
+        } else {
+            ChangeMode::Restart
+        })
+    });
+    html! {
+        <details class="panel" open=true data-testid="parameters">
+            <summary><h2 style="display:inline">{ tr(lang, "Parameters") }</h2></summary>
+            <label>{ tr(lang, "When a parameter changes") }{ " " }
+                <select onchange={on_mode} data-testid="change-mode">
+                    <option value="restart" selected={mode == ChangeMode::Restart}>{ tr(lang, "restart from zero") }</option>
+                    <option value="fork" selected={mode == ChangeMode::Fork}>{ tr(lang, "fork from now") }</option>
+                </select>
+            </label>
+            if let Some(e) = &m.param_error { <p class="notices" role="alert" data-testid="param-error">{ e.clone() }</p> }
+            <div class="params">
+                { for sim::params().into_iter().filter(|p| p.unit != "text").map(|p| param(m, d, p)) }
+            </div>
+        </details>
+    }
+}
+
+fn param(m: &Model, d: &Dispatch, p: ParamSpec) -> Html {
+    let name = p.name;
+    let current = m.scenario.get(name).unwrap_or_default();
+    let id = format!("param-{name}");
+    let input = if !p.choices.is_empty() {
+        let onchange =
+            d.reform(move |e: Event| Action::SetParam(name.to_string(), select_value(&e)));
+        html! {
+            <select id={id.clone()} {onchange} data-param={name}>
+                { for p.choices.iter().map(|c| html!{ <option value={c.to_string()} selected={*c == current}>{ c.to_string() }</option> }) }
+            </select>
+        }
+    } else {
+        let numeric = params::numeric(&p, &current).unwrap_or(p.default);
+        let spec = p.clone();
+        let on_slide = d.reform(move |e: Event| {
+            let pos = change_value(&e).parse::<u32>().unwrap_or(0);
+            Action::SetParam(
+                name.to_string(),
+                params::text(&spec, params::from_slider(&spec, pos)),
+            )
+        });
+        let on_text =
+            d.reform(move |e: Event| Action::SetParam(name.to_string(), change_value(&e)));
+        html! {
+            <>
+                <input type="range" min="0" max="1000" value={params::to_slider(&p, numeric).to_string()} onchange={on_slide}
+                       aria-label={name} data-param={name}/>
+                <input type="text" id={id.clone()} value={current.clone()} onchange={on_text} data-param-text={name}/>
+            </>
+        }
+    };
+    html! {
+        <div class="param">
+            <label for={id}>{ name }<span class="help">{ format!(" ({})", p.unit) }</span></label>
+            { input }
+            <div class="help">{ p.help }</div>
+        </div>
+    }
+}
+
+/// The sizing adviser, fed from the current scenario.
+pub fn adviser(m: &Model) -> Html {
+    let lang = m.st.lang;
+    let input = params::advise_input(&m.scenario);
+    let a = advise::advise(&input);
+    html! {
+        <details class="panel adviser" data-testid="adviser">
+            <summary><h2 style="display:inline">{ tr(lang, "Sizing adviser") }</h2></summary>
+            <p>{ tr(lang, "Recommended") }{ ":" }</p>
+            <pre data-testid="advice">{ a.config_lines() }</pre>
+            <details><summary>{ tr(lang, "Show the arithmetic") }</summary>
+                <ol>{ for a.steps.iter().map(|s| html!{ <li>{ s.clone() }</li> }) }</ol>
+                { for a.warnings.iter().map(|w| html!{ <p class="notices">{ w.clone() }</p> }) }
+            </details>
+        </details>
+    }
+}
+
+pub fn help(m: &Model, d: &Dispatch) -> Html {
+    if !m.help_open {
+        return html! {};
+    }
+    let lang = m.st.lang;
+    let rows = [
+        ("Space", "play / pause"),
+        ("→  n", "step to the next event"),
+        ("←  p", "step back to the previous event"),
+        ("j", "jump to the next interesting event"),
+        ("−  +", "slower / faster"),
+        ("b", "toggle large type"),
+        ("c", "toggle side by side"),
+        ("?", "this help"),
+    ];
+    html! {
+        <dialog class="help" open=true data-testid="help" aria-label={tr(lang, "Keyboard shortcuts")}>
+            <h2>{ tr(lang, "Keyboard shortcuts") }</h2>
+            <table>{ for rows.iter().map(|(k, what)| html!{ <tr><td><kbd>{ *k }</kbd></td><td>{ tr(lang, what) }</td></tr> }) }</table>
+            <p><small>{ tr(lang, "Paused while the tab is hidden.") }</small></p>
+            <button type="button" onclick={d.reform(|_| Action::ToggleHelp)}>{ tr(lang, "Close") }</button>
+        </dialog>
+    }
+}

@@ -1,0 +1,221 @@
+//! One simulated run the app can move through in both directions.
+//!
+//! The simulator only goes forward, so going back restores the latest checkpoint (a clone of
+//! the simulation) at or before the target and replays from there. The simulator is
+//! deterministic, so the replayed state equals the one first seen. Checkpoints are taken every
+//! `interval` of virtual time; when there are too many, every other one is dropped and the
+//! interval doubles, so memory stays bounded for long runs.
+
+use crate::sim::{Scenario, Simulation};
+use crate::view::{Mark, MarkKind};
+
+const FIRST_INTERVAL_MS: u64 = 10_000;
+const MAX_CHECKPOINTS: usize = 96;
+
+#[derive(Clone)]
+pub struct Run {
+    pub sim: Simulation,
+    checkpoints: Vec<Simulation>,
+    interval_ms: u64,
+    /// The furthest time ever reached: log lines and marks up to it are known.
+    pub horizon_ms: u64,
+}
+
+impl Run {
+    pub fn new(scenario: &Scenario, seed: u64) -> Run {
+        let sim = Simulation::new(scenario, seed);
+        Run {
+            checkpoints: vec![sim.clone()],
+            sim,
+            interval_ms: FIRST_INTERVAL_MS,
+            horizon_ms: 0,
+        }
+    }
+
+    /// Continues from an existing simulation (after a parameter was forked from "now").
+    pub fn from_sim(sim: Simulation) -> Run {
+        let now = sim.now_ms();
+        Run {
+            checkpoints: vec![sim.clone()],
+            sim,
+            interval_ms: FIRST_INTERVAL_MS,
+            horizon_ms: now,
+        }
+    }
+
+    pub fn now_ms(&self) -> u64 {
+        self.sim.now_ms()
+    }
+
+    /// Moves to virtual time `t_ms`, forwards or backwards.
+    pub fn seek(&mut self, t_ms: u64) {
+        if t_ms < self.sim.now_ms() {
+            let i = self.checkpoints.partition_point(|c| c.now_ms() <= t_ms);
+            // checkpoints[0] is the run's start, so i >= 1 whenever t_ms >= start.
+            let base = self.checkpoints[i.saturating_sub(1)].clone();
+            self.sim = base;
+        }
+        // Forward in checkpoint-sized steps, leaving a checkpoint behind at each.
+        loop {
+            let last = self.checkpoints.last().map(|c| c.now_ms()).unwrap_or(0);
+            let next = last + self.interval_ms;
+            if next > t_ms {
+                break;
+            }
+            if self.sim.now_ms() < next {
+                self.sim.run_until(next);
+                self.push_checkpoint();
+            } else {
+                // Already past `next` (replaying from an older checkpoint): nothing new to keep.
+                break;
+            }
+        }
+        self.sim.run_until(t_ms);
+        self.horizon_ms = self.horizon_ms.max(t_ms);
+    }
+
+    fn push_checkpoint(&mut self) {
+        if self.checkpoints.last().map(|c| c.now_ms()) == Some(self.sim.now_ms()) {
+            return;
+        }
+        self.checkpoints.push(self.sim.clone());
+        if self.checkpoints.len() > MAX_CHECKPOINTS {
+            // Keep the start and every other checkpoint after it.
+            let mut i = 0;
+            self.checkpoints.retain(|_| {
+                i += 1;
+                i % 2 == 1
+            });
+            self.interval_ms *= 2;
+        }
+    }
+
+    /// Advances to the time of the next log line (one "event" for a person), at most `limit`
+    /// ms ahead. Returns whether anything was found.
+    pub fn step_to_next_line(&mut self, limit_ms: u64) -> bool {
+        let now = self.sim.now_ms();
+        let seen = self.sim.log().partition_point(|l| l.t_ms <= now);
+        if let Some(l) = self.sim.log().get(seen) {
+            let t = l.t_ms;
+            self.seek(t);
+            return true;
+        }
+        self.advance_until(now + limit_ms, |s| s.log().len() > seen)
+    }
+
+    /// Advances to the next mark of an interesting kind (sync start, cut-off, resync, ...).
+    pub fn step_to_next_mark(&mut self, limit_ms: u64) -> bool {
+        let now = self.sim.now_ms();
+        let interesting = |m: &Mark| m.t_ms > now && is_interesting(m.kind);
+        if let Some(t) = self
+            .sim
+            .marks()
+            .iter()
+            .find(|m| interesting(m))
+            .map(|m| m.t_ms)
+        {
+            self.seek(t);
+            return true;
+        }
+        let before = self.sim.marks().len();
+        self.advance_until(now + limit_ms, |s| {
+            s.marks()[before..].iter().any(|m| is_interesting(m.kind))
+        })
+    }
+
+    /// Runs event by event until `done` holds, or stays where it was if nothing does by
+    /// `limit` (the checkpoints made on the way stay valid: the future is deterministic).
+    fn advance_until(&mut self, limit: u64, done: impl Fn(&Simulation) -> bool) -> bool {
+        let start = self.sim.now_ms();
+        while let Some(t) = self.sim.next_event_ms() {
+            if t > limit {
+                break;
+            }
+            self.seek(t.max(self.sim.now_ms()));
+            if done(&self.sim) {
+                return true;
+            }
+            if self.sim.next_event_ms() == Some(t) {
+                // The simulator did not move past t; avoid spinning.
+                self.seek(t + 1);
+            }
+        }
+        self.seek(limit.max(self.sim.now_ms()));
+        if done(&self.sim) {
+            return true;
+        }
+        self.seek(start);
+        false
+    }
+
+    /// Time of the last log line strictly before now (one step back), if any.
+    pub fn previous_line_ms(&self) -> Option<u64> {
+        let now = self.sim.now_ms();
+        let before = self.sim.log().partition_point(|l| l.t_ms < now);
+        before.checked_sub(1).map(|i| self.sim.log()[i].t_ms)
+    }
+}
+
+pub fn is_interesting(kind: MarkKind) -> bool {
+    !matches!(kind, MarkKind::LinkRestored)
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    fn preset() -> Scenario {
+        Scenario::preset("disk-sync-loop").expect("the disk-sync-loop preset")
+    }
+
+    #[test]
+    fn seeking_back_gives_the_state_first_seen() {
+        let s = preset();
+        let mut run = Run::new(&s, 7);
+        run.seek(95_000);
+        let later = run.sim.frame();
+        run.seek(42_500);
+        let back = run.sim.frame();
+        let mut fresh = Simulation::new(&s, 7);
+        fresh.run_until(42_500);
+        assert_eq!(
+            back,
+            fresh.frame(),
+            "seed 7: replay from a checkpoint differs from a fresh run"
+        );
+        run.seek(95_000);
+        assert_eq!(run.sim.frame(), later, "seed 7: forward again differs");
+    }
+
+    #[test]
+    fn checkpoints_stay_bounded_on_long_runs() {
+        let s = preset();
+        let mut run = Run::new(&s, 1);
+        run.seek(3_600_000);
+        assert!(run.checkpoints.len() <= MAX_CHECKPOINTS);
+        assert!(run.interval_ms > FIRST_INTERVAL_MS);
+        assert_eq!(run.now_ms(), 3_600_000);
+    }
+
+    #[test]
+    fn stepping_moves_to_log_lines_and_back() {
+        let s = preset();
+        let mut run = Run::new(&s, 3);
+        assert!(run.step_to_next_line(60_000));
+        let t1 = run.now_ms();
+        assert!(
+            run.sim.log().iter().any(|l| l.t_ms == t1),
+            "stopped at a time with a log line"
+        );
+        assert!(run.step_to_next_mark(600_000));
+        let t2 = run.now_ms();
+        assert!(t2 >= t1);
+        assert!(run
+            .sim
+            .marks()
+            .iter()
+            .any(|m| m.t_ms == t2 && is_interesting(m.kind)));
+        let prev = run.previous_line_ms().expect("a line before the mark");
+        assert!(prev < t2);
+    }
+}
