@@ -250,6 +250,21 @@ impl Simulation {
         self.now
     }
 
+    /// Node names by index: 0 = `master` (the first master), then `replica-1`...
+    pub fn node_names(&self) -> Vec<String> {
+        self.nodes.iter().map(|n| n.name.clone()).collect()
+    }
+
+    /// Index of the node acting as master now (changes after `kill_master`).
+    pub fn master_node(&self) -> usize {
+        self.master
+    }
+
+    /// Whether node `node` is running (not killed, not restarting).
+    pub fn is_up(&self, node: usize) -> bool {
+        self.nodes.get(node).is_some_and(|n| n.inst.is_some())
+    }
+
     /// Processes every event with time `<= t_ms`, then sets the clock to `t_ms`.
     pub fn run_until(&mut self, t_ms: u64) {
         loop {
