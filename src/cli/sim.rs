@@ -98,6 +98,9 @@ pub fn run_sim(a: SimArgs) -> i32 {
         }
         out.push('\n');
         out.push_str(&sim::render_summary_table(&summary));
+        if !scenario.expect.is_empty() {
+            let _ = writeln!(out, "expect: {}", scenario.expect);
+        }
         print!("{out}");
     }
     if a.check {
@@ -108,6 +111,7 @@ pub fn run_sim(a: SimArgs) -> i32 {
             }
             return 1;
         }
+        eprintln!("check: all {} expectations hold", scenario.check.len());
     }
     0
 }

@@ -39,8 +39,10 @@ pub struct Scenario {
     pub replica: ReplicaModel,
     pub redis: RedisConfig,
     /// Per-replica link overrides.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<LinkOverride>,
     /// Faults on a schedule.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<Fault>,
     /// Machine-checkable form of `expect`: summary path -> comparison, e.g.
     /// `"replica1.full_syncs" = ">= 3"`. Checked by the preset tests.
@@ -73,6 +75,7 @@ pub struct Workload {
     /// Random variation of the rate per tick, 0.0..=1.0 (seeded).
     pub jitter: f64,
     /// Bursts and quiet periods.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub phases: Vec<Phase>,
 }
 
