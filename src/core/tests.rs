@@ -255,3 +255,360 @@ fn psync_case5_backlog_expired_disk() {
 fn psync_case5_backlog_expired_diskless() {
     psync_backlog_expired(true)
 }
+
+// ---------------------------------------------------------------- a raw driver for byte-level tests
+
+/// One instance driven by hand: the test plays the peers.
+struct Raw {
+    inst: Instance,
+    now: u64,
+    outs: Vec<Output>,
+    next_conn: u64,
+}
+
+impl Raw {
+    fn new(cfg: impl FnOnce(&mut Config)) -> Raw {
+        let mut p = params("master", 7001, 11);
+        cfg(&mut p.config);
+        Raw {
+            inst: Instance::new(p),
+            now: 0,
+            outs: Vec::new(),
+            next_conn: 100,
+        }
+    }
+    fn drain(&mut self) {
+        while let Some(o) = self.inst.poll_output() {
+            self.outs.push(o);
+        }
+    }
+    fn input(&mut self, i: Input) {
+        self.inst.handle(self.now, i);
+        self.drain();
+    }
+    fn accept(&mut self) -> ConnId {
+        let c = ConnId(self.next_conn);
+        self.next_conn += 1;
+        self.input(Input::Accepted {
+            conn: c,
+            peer: format!("10.0.0.{}:5{}", c.0, c.0),
+        });
+        c
+    }
+    fn cmd(&mut self, conn: ConnId, args: &[&str]) {
+        let argv = args.iter().map(|a| a.as_bytes().to_vec()).collect();
+        self.input(Input::Command { conn, argv });
+    }
+    /// Take everything queued for `conn`, phantoms rendered as `<P:n>`.
+    fn take(&mut self, conn: ConnId) -> String {
+        let chunks = self.inst.take_outgoing(self.now, conn, u64::MAX);
+        self.drain();
+        render(&chunks)
+    }
+    fn tick_to(&mut self, t: u64) {
+        self.now = t;
+        self.inst.handle_timeout(t);
+        self.drain();
+    }
+    fn logs(&self) -> Vec<String> {
+        self.outs
+            .iter()
+            .filter_map(|o| {
+                if let Output::Log(l) = o {
+                    Some(l.text.clone())
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+    fn logged(&self, needle: &str) -> bool {
+        self.logs().iter().any(|l| l.contains(needle))
+    }
+    fn bgsaves(&self) -> Vec<(u64, BgsaveTarget, i64)> {
+        self.outs
+            .iter()
+            .filter_map(|o| {
+                if let Output::StartBgsave {
+                    id, target, offset, ..
+                } = o
+                {
+                    Some((*id, target.clone(), *offset))
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+    /// A replica that says it listens on `port` and supports eof/psync2 (or not).
+    fn replica_client(&mut self, port: u16, eof: bool) -> ConnId {
+        let c = self.accept();
+        let ps = port.to_string();
+        self.cmd(c, &["REPLCONF", "listening-port", &ps]);
+        if eof {
+            self.cmd(c, &["REPLCONF", "capa", "eof", "capa", "psync2"]);
+        } else {
+            self.cmd(c, &["REPLCONF", "capa", "psync2"]);
+        }
+        assert_eq!(self.take(c), "+OK\r\n+OK\r\n");
+        c
+    }
+    fn write(&mut self, db: u32, p: Payload) {
+        self.input(Input::Propagate { db, payload: p });
+    }
+}
+
+fn render(chunks: &[Payload]) -> String {
+    let mut s = String::new();
+    for c in chunks {
+        match c {
+            Payload::Bytes(b) => s.push_str(&String::from_utf8_lossy(b)),
+            Payload::Phantom(n) => s.push_str(&format!("<P:{n}>")),
+        }
+    }
+    s
+}
+
+/// A master that already has a backlog with `n` bytes of history (one synced replica left).
+fn master_with_history(n: u64) -> (Raw, ConnId) {
+    let mut r = Raw::new(|c| {
+        c.repl_diskless_sync = false;
+    });
+    let a = r.replica_client(7002, true);
+    r.cmd(a, &["PSYNC", "?", "-1"]);
+    let (id, _, _) = r.bgsaves()[0].clone();
+    r.input(Input::BgsaveDone {
+        id,
+        ok: true,
+        rdb: Payload::Phantom(100),
+        cow_bytes: 0,
+    });
+    let _ = r.take(a);
+    r.write(0, Payload::Phantom(n - 23));
+    (r, a)
+}
+
+#[test]
+fn backlog_creation_by_first_replica_changes_replid() {
+    let mut r = Raw::new(|c| c.repl_diskless_sync = false);
+    let before = r.inst.replid().to_string();
+    r.write(0, Payload::Phantom(100));
+    assert_eq!(r.inst.master_repl_offset(), 0, "no backlog: offsets frozen");
+    let a = r.replica_client(7002, true);
+    r.cmd(a, &["PSYNC", "?", "-1"]);
+    let after = r.inst.replid().to_string();
+    assert_ne!(before, after);
+    assert_eq!(r.inst.replid2(), ids::ZERO_REPLID);
+    assert!(r.logged(&format!(
+        "Replication backlog created, my new replication IDs are '{after}' and '{}'",
+        ids::ZERO_REPLID
+    )));
+    assert!(r.logged("Full resync requested by replica 10.0.0.100:7002"));
+    assert_eq!(
+        r.inst.stats().sync_partial_err,
+        0,
+        "PSYNC ? is not a partial failure"
+    );
+    assert_eq!(r.inst.stats().sync_full, 1);
+    assert!(r.inst.has_backlog());
+    assert_eq!(r.inst.backlog_first_byte_offset(), 1);
+}
+
+#[test]
+fn psync_acceptance_window_and_replies() {
+    let (mut r, _a) = master_with_history(1000);
+    let id = r.inst.replid().to_string();
+    let mro = r.inst.master_repl_offset();
+    assert_eq!(mro, 1000);
+    // Exactly the next byte: accepted, 0 bytes.
+    let b = r.replica_client(7003, true);
+    r.cmd(b, &["PSYNC", &id, &(mro + 1).to_string()]);
+    assert_eq!(r.take(b), format!("+CONTINUE {id}\r\n"));
+    assert!(r.logged(&format!("Partial resynchronization request from 10.0.0.101:7003 accepted. Sending 0 bytes of backlog starting from offset {}.", mro + 1)));
+    // From offset 1: the whole history.
+    let c = r.replica_client(7004, false);
+    r.cmd(c, &["PSYNC", &id, "1"]);
+    let got = r.take(c);
+    assert!(
+        got.starts_with(&format!("+CONTINUE {id}\r\n")) || got.starts_with("+CONTINUE"),
+        "{got}"
+    );
+    assert!(r.logged("Sending 1000 bytes of backlog starting from offset 1."));
+    assert_eq!(r.inst.stats().sync_partial_ok, 2);
+    // One past the next byte: refused, with the warning.
+    let d = r.replica_client(7005, true);
+    r.cmd(d, &["PSYNC", &id, &(mro + 2).to_string()]);
+    assert!(r.logged(&format!("Unable to partial resync with replica 10.0.0.103:7005 for lack of backlog (Replica request was: {}).", mro + 2)));
+    assert!(r.logged("Warning: replica 10.0.0.103:7005 tried to PSYNC with an offset that is greater than the master replication offset."));
+    // Below the window.
+    let e = r.replica_client(7006, true);
+    r.cmd(e, &["PSYNC", &id, "0"]);
+    assert!(r.logged("for lack of backlog (Replica request was: 0)."));
+    assert_eq!(r.inst.stats().sync_partial_err, 2);
+    // A wrong offset.
+    let f = r.replica_client(7007, true);
+    r.cmd(f, &["PSYNC", &id, "abc"]);
+    assert!(r.logged("Replica 10.0.0.105:7007 asks for synchronization but with a wrong offset"));
+    assert!(r.take(f).starts_with("-ERR"));
+}
+
+#[test]
+fn continue_without_psync2_capa_has_no_id() {
+    let (mut r, _a) = master_with_history(100);
+    let id = r.inst.replid().to_string();
+    let c = r.accept();
+    r.cmd(c, &["PSYNC", &id, "50"]);
+    assert_eq!(
+        r.take(c),
+        "+CONTINUE\r\n<P:51>",
+        "51 = 100 - 50 + 1 bytes follow"
+    );
+}
+
+#[test]
+fn psync_with_pending_output_is_rejected() {
+    let mut r = Raw::new(|_| {});
+    let c = r.accept();
+    r.cmd(c, &["REPLCONF", "listening-port", "7002"]);
+    r.cmd(c, &["PSYNC", "?", "-1"]); // pipelined: +OK not read yet
+    assert_eq!(
+        r.take(c),
+        "+OK\r\n-ERR SYNC and PSYNC are invalid with pending output\r\n"
+    );
+    assert_eq!(r.inst.stats().sync_full, 0);
+}
+
+#[test]
+fn replid_mismatch_and_second_id_offset_logs() {
+    let (mut r, _a) = master_with_history(500);
+    // Promote-like history shift: become replica of nobody is a no-op, so shift directly
+    // through REPLICAOF to a dead master and back.
+    let admin = r.accept();
+    r.cmd(admin, &["REPLICAOF", "127.0.0.1", "9999"]);
+    r.cmd(admin, &["REPLICAOF", "NO", "ONE"]);
+    let old = r.inst.replid2().to_string();
+    assert_eq!(r.inst.second_repl_offset(), 501);
+    assert!(r.logged(&format!("Setting secondary replication ID to {old}, valid up to offset: 501. New replication ID is {}", r.inst.replid())));
+    assert!(r.logged("MASTER MODE enabled (user request from 'id="));
+    let b = r.replica_client(7003, true);
+    r.cmd(b, &["PSYNC", &old, "600"]);
+    assert!(r.logged("Partial resynchronization not accepted: Requested offset for second ID was 600, but I can reply up to 501"));
+    let c = r.replica_client(7004, true);
+    r.cmd(
+        c,
+        &["PSYNC", "0123456789012345678901234567890123456789", "1"],
+    );
+    assert!(r.logged(&format!(
+        "Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '0123456789012345678901234567890123456789', my replication IDs are '{}' and '{}')",
+        r.inst.replid(),
+        old
+    )));
+    let d = r.replica_client(7005, true);
+    r.cmd(d, &["PSYNC", &old, "501"]);
+    assert!(
+        r.take(d).starts_with("+CONTINUE"),
+        "old history accepted through replid2 up to its end"
+    );
+}
+
+#[test]
+fn promotion_lets_other_replicas_continue() {
+    let mut w = World::new();
+    let m = w.add(params("master", 7001, 1));
+    let r1 = w.add(params("r1", 7002, 2));
+    let r2 = w.add(params("r2", 7003, 3));
+    w.replicaof(r1, m);
+    w.replicaof(r2, m);
+    w.advance(7000);
+    for i in 0..20 {
+        w.set(m, &format!("k{i}"), b"v");
+    }
+    w.advance(1000);
+    let old = w.nodes[m].replid().to_string();
+    let c = w.client(r1);
+    assert_eq!(w.command(r1, c, &["REPLICAOF", "NO", "ONE"]), "+OK\r\n");
+    assert_eq!(w.nodes[r1].replid2(), old);
+    w.replicaof(r2, r1);
+    w.advance(1000);
+    assert_eq!(w.nodes[r2].link_state(), "connected");
+    assert_eq!(
+        w.nodes[r1].stats().sync_partial_ok,
+        1,
+        "{}",
+        w.dump_logs(r1)
+    );
+    assert!(w.logged(
+        r2,
+        &format!("Master replication ID changed to {}", w.nodes[r1].replid())
+    ));
+    assert_eq!(w.nodes[r2].replid2(), old);
+    assert!(w.logged(r1, "Connection with master lost."));
+    // The promoted node logs with role M from the moment it stopped being a replica.
+    assert!(w.logs[r1]
+        .iter()
+        .any(|l| l.contains(":M ") && l.contains("Setting secondary replication ID")));
+    // A replica re-pointed at its old master right after promotion needs a full sync.
+    let promoted_id = w.nodes[r1].replid().to_string();
+    w.replicaof(r1, m);
+    w.advance(7000);
+    assert!(w.logged(
+        r1,
+        &format!("Trying a partial resynchronization (request {promoted_id}:")
+    ));
+    assert!(w.logged(m, &format!("Replica asked for '{promoted_id}'")));
+    assert_eq!(w.nodes[r1].link_state(), "connected");
+    assert!(w.nodes[m].stats().sync_full >= 3);
+}
+
+#[test]
+fn configured_replica_sends_psync_question_mark() {
+    let mut w = World::new();
+    let m = w.add(params("master", 7001, 1));
+    let mut p = params("replica", 7002, 2);
+    p.config.replicaof = Some(("127.0.0.1".into(), 7001));
+    let r = w.add(p);
+    w.advance(7000);
+    assert!(w.logged(r, "Connecting to MASTER 127.0.0.1:7001"));
+    assert!(w.logged(
+        r,
+        "Partial resynchronization not possible (no cached master)"
+    ));
+    assert!(w.logged(m, "Full resync requested by replica 127.0.0.1:7002"));
+    assert_eq!(w.nodes[m].stats().sync_partial_err, 0);
+    assert_eq!(w.nodes[r].link_state(), "connected");
+}
+
+#[test]
+fn restarted_replica_with_repl_info_can_psync() {
+    let mut w = World::new();
+    let m = w.add(params("master", 7001, 1));
+    let r = w.add(params("replica", 7002, 2));
+    w.replicaof(r, m);
+    w.advance(7000);
+    w.set(m, "a", b"1");
+    w.advance(1000);
+    let (id, off) = (
+        w.nodes[r].replid().to_string(),
+        w.nodes[r].master_repl_offset(),
+    );
+    // "Restart": a new instance booted with the RDB's repl-id/repl-offset.
+    w.kill_links(r);
+    let mut p = params("replica", 7002, 99);
+    p.config.replicaof = Some(("127.0.0.1".into(), 7001));
+    p.restored = Some(RestoredReplInfo {
+        replid: id.clone(),
+        offset: off,
+    });
+    w.nodes[r] = Instance::new(p);
+    w.advance(2000);
+    assert!(w.logged(
+        r,
+        &format!(
+            "Trying a partial resynchronization (request {id}:{}).",
+            off + 1
+        )
+    ));
+    assert_eq!(w.nodes[r].link_state(), "connected");
+    assert_eq!(w.nodes[m].stats().sync_full, 1, "no second full sync");
+    assert_eq!(w.datasets[r], w.datasets[m]);
+}
