@@ -612,3 +612,308 @@ fn restarted_replica_with_repl_info_can_psync() {
     assert_eq!(w.nodes[m].stats().sync_full, 1, "no second full sync");
     assert_eq!(w.datasets[r], w.datasets[m]);
 }
+
+// ---------------------------------------------------------------- output buffer limits
+
+#[test]
+fn hard_limit_cuts_replica_during_slow_disk_bgsave_and_the_loop_restarts() {
+    let (mut w, m, r) = master_replica(false);
+    w.bgsave_ms = 10_000;
+    let admin = w.client(m);
+    w.command(
+        m,
+        admin,
+        &[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "replica 2mb 1mb 3",
+        ],
+    );
+    w.command(m, admin, &["CONFIG", "SET", "save", ""]);
+    w.replicaof(r, m);
+    let self_id = w.nodes[r].replid().to_string();
+    for _ in 0..40 {
+        w.write(m, 0, Payload::Phantom(100_000));
+        w.advance(100);
+    }
+    let line = w.logs[m]
+        .iter()
+        .find(|l| l.contains("for overcoming of output buffer limits."))
+        .cloned()
+        .unwrap_or_else(|| panic!("{}", w.dump_logs(m)));
+    assert!(line.contains("# Client id="), "{line}");
+    assert!(line.contains("flags=S"), "{line}");
+    assert!(line.contains("cmd=psync"), "{line}");
+    assert!(line.contains("addr=127.0.0.1:"), "{line}");
+    assert!(
+        line.contains("scheduled to be closed ASAP"),
+        "cut from the write path: {line}"
+    );
+    let omem: u64 = line
+        .split("omem=")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    assert!(omem >= 2 * 1024 * 1024, "omem {omem}");
+    assert!(w.logged(m, "Connection with replica 127.0.0.1:7002 lost."));
+    assert!(
+        w.logged(m, "Background saving terminated by signal 10"),
+        "no save points: the useless child is killed"
+    );
+    assert!(w.logged(
+        r,
+        "I/O error reading bulk count from MASTER: connection lost"
+    ));
+    assert!(w.logged(r, "Reconnecting to MASTER 127.0.0.1:7001 after failure"));
+    // The stale self-synthesised cached master is re-sent every time.
+    assert!(
+        w.count_logged(
+            r,
+            &format!("Trying a partial resynchronization (request {self_id}:1).")
+        ) >= 2
+    );
+    assert!(w.marks[m]
+        .iter()
+        .any(|mk| mk.kind == crate::view::MarkKind::OutputBufferCutOff));
+}
+
+#[test]
+fn useless_child_survives_with_save_points() {
+    let (mut w, m, r) = master_replica(false);
+    w.bgsave_ms = 10_000;
+    w.replicaof(r, m);
+    w.advance(200);
+    w.kill_links(r);
+    w.down.insert(m);
+    w.advance(200);
+    assert!(!w.logged(m, "terminated by signal"), "{}", w.dump_logs(m));
+}
+
+#[test]
+fn diskless_last_replica_dropped_kills_child() {
+    let mut r = Raw::new(|c| c.repl_diskless_sync_delay = 0);
+    let a = r.replica_client(7002, true);
+    r.cmd(a, &["PSYNC", "?", "-1"]);
+    assert_eq!(r.bgsaves().len(), 1);
+    r.input(Input::Closed {
+        conn: a,
+        error: String::new(),
+    });
+    assert!(r.logged("Diskless rdb transfer, last replica dropped, killing fork child."));
+    assert!(r
+        .outs
+        .iter()
+        .any(|o| matches!(o, Output::KillBgsave { .. })));
+}
+
+/// A master with one online replica whose link the test does not drain.
+fn stalled_online_replica(cfg: impl FnOnce(&mut Config)) -> (Raw, ConnId) {
+    let mut r = Raw::new(|c| {
+        c.repl_diskless_sync = false;
+        cfg(c);
+    });
+    let a = r.replica_client(7002, true);
+    r.cmd(a, &["PSYNC", "?", "-1"]);
+    let (id, _, _) = r.bgsaves()[0].clone();
+    r.input(Input::BgsaveDone {
+        id,
+        ok: true,
+        rdb: Payload::Phantom(100),
+        cow_bytes: 0,
+    });
+    let got = r.take(a);
+    assert!(got.contains("$100\r\n<P:100>"), "{got}");
+    assert_eq!(r.inst.replica_clients()[0].state, "online");
+    (r, a)
+}
+
+#[test]
+fn soft_limit_needs_strictly_more_than_soft_seconds() {
+    let (mut r, a) = stalled_online_replica(|c| {
+        c.client_output_buffer_limit_replica = BufferLimit {
+            hard: 0,
+            soft: 1 << 20,
+            soft_seconds: 3,
+        };
+        c.repl_timeout = 1000;
+    });
+    r.tick_to(950);
+    r.write(0, Payload::Phantom(2 << 20)); // over soft at t=0.95 (unixtime second S)
+    let since = r.inst.replica_clients()[0].soft_limit_since_ms;
+    assert_eq!(since, Some(950), "the write path's check starts the timer");
+    r.tick_to(3950);
+    assert_eq!(r.inst.replica_clients().len(), 1, "3 s over soft: not yet");
+    r.tick_to(4000); // unixtime S+4: elapsed 4 > 3
+    assert!(r.inst.replica_clients().is_empty(), "{:?}", r.logs());
+    assert!(
+        r.logged("closed for overcoming of output buffer limits."),
+        "clientsCron closes (not ASAP)"
+    );
+    let _ = a;
+}
+
+#[test]
+fn soft_timer_resets_when_seen_below_soft() {
+    let (mut r, a) = stalled_online_replica(|c| {
+        c.client_output_buffer_limit_replica = BufferLimit {
+            hard: 0,
+            soft: 1 << 20,
+            soft_seconds: 3,
+        };
+        c.repl_timeout = 1000;
+    });
+    r.write(0, Payload::Phantom(2 << 20));
+    r.tick_to(100);
+    assert!(r.inst.replica_clients()[0].soft_limit_since_ms.is_some());
+    r.tick_to(2000);
+    let _ = r.take(a); // the replica drains
+    r.tick_to(2100);
+    assert_eq!(
+        r.inst.replica_clients()[0].soft_limit_since_ms,
+        None,
+        "a check below soft resets the timer"
+    );
+    r.write(0, Payload::Phantom(2 << 20));
+    r.tick_to(5500);
+    assert_eq!(
+        r.inst.replica_clients().len(),
+        1,
+        "the timer restarted at 2.1 s"
+    );
+}
+
+#[test]
+fn v7_hard_limit_floored_at_backlog_size_v6_not() {
+    for (model, survives) in [(ReplicationModel::V7, true), (ReplicationModel::V6, false)] {
+        let (mut r, _a) = stalled_online_replica(|c| {
+            c.replication_model = model;
+            c.client_output_buffer_limit_replica = BufferLimit {
+                hard: 100 * 1024,
+                soft: 0,
+                soft_seconds: 0,
+            };
+        });
+        for _ in 0..30 {
+            r.write(0, Payload::Phantom(20_000));
+        }
+        r.tick_to(200);
+        assert_eq!(
+            r.inst.replica_clients().len() == 1,
+            survives,
+            "{model:?}: {:?}",
+            r.logs()
+        );
+    }
+}
+
+#[test]
+fn v7_shares_one_buffer_v6_copies() {
+    let mut mems = Vec::new();
+    for model in [ReplicationModel::V7, ReplicationModel::V6] {
+        let mut r = Raw::new(|c| {
+            c.repl_diskless_sync = false;
+            c.replication_model = model;
+        });
+        let a = r.replica_client(7002, true);
+        let b = r.replica_client(7003, true);
+        r.cmd(a, &["PSYNC", "?", "-1"]);
+        r.cmd(b, &["PSYNC", "?", "-1"]);
+        assert!(
+            r.logged("Waiting for end of BGSAVE for SYNC"),
+            "b joins a's disk BGSAVE"
+        );
+        for _ in 0..100 {
+            r.write(0, Payload::Phantom(50_000));
+        }
+        let infos = r.inst.replica_clients();
+        assert_eq!(infos[0].obuf_bytes, infos[1].obuf_bytes);
+        assert!(infos[0].pending_bytes >= 5_000_000);
+        mems.push((r.inst.repl_buffer_mem(), infos[0].obuf_bytes));
+    }
+    let (v7_mem, v7_used) = mems[0];
+    let (v6_mem, v6_used) = mems[1];
+    assert!(
+        v7_mem < v7_used + 2 * 1024 * 1024,
+        "7.0: one copy ({v7_mem} vs {v7_used})"
+    );
+    assert!(
+        v6_mem >= 2 * v6_used,
+        "6.x: a copy per replica ({v6_mem} vs {v6_used})"
+    );
+}
+
+#[test]
+fn v7_omem_counts_whole_blocks_like_redis() {
+    let (mut r, a) = stalled_online_replica(|c| {
+        c.client_output_buffer_limit_replica = BufferLimit {
+            hard: 0,
+            soft: 0,
+            soft_seconds: 0,
+        };
+    });
+    let _ = r.take(a);
+    r.write(0, Payload::Phantom(10)); // SELECT + 10 bytes in one 20440-byte block
+    let used = r.inst.replica_clients()[0].obuf_bytes;
+    assert_eq!(
+        used,
+        20440 + 64,
+        "whole tail capacity plus one block overhead"
+    );
+}
+
+#[test]
+fn lagging_replica_pins_backlog_past_its_size() {
+    let (mut r, a) = stalled_online_replica(|c| {
+        c.repl_backlog_size = 1 << 20;
+        c.client_output_buffer_limit_replica = BufferLimit {
+            hard: 0,
+            soft: 0,
+            soft_seconds: 0,
+        };
+    });
+    for _ in 0..60 {
+        r.write(0, Payload::Phantom(100_000));
+    }
+    let h = r.inst.backlog_histlen();
+    assert!(h > 5_000_000, "pinned: {h}");
+    let _ = r.take(a);
+    let h1 = r.inst.backlog_histlen();
+    assert!(
+        h1 < h,
+        "releasing the blocks trims at once, at most 64 blocks per call: {h1}"
+    );
+    let _ = r.take(a);
+    r.write(0, Payload::Phantom(100_000)); // the next new block trims the rest
+    let _ = r.take(a);
+    let h2 = r.inst.backlog_histlen();
+    assert!(
+        h2 >= 1 << 20 && h2 < (1 << 20) + 100_000,
+        "trimmed back near the size: {h2}"
+    );
+    assert_eq!(
+        r.inst.backlog_first_byte_offset(),
+        r.inst.master_repl_offset() - h2 as i64 + 1
+    );
+}
+
+#[test]
+fn phantom_256mb_buffer_costs_nothing() {
+    let (mut r, _a) = stalled_online_replica(|c| {
+        c.client_output_buffer_limit_replica = BufferLimit {
+            hard: 0,
+            soft: 0,
+            soft_seconds: 0,
+        };
+    });
+    for _ in 0..256 {
+        r.write(0, Payload::Phantom(1 << 20));
+    }
+    let info = &r.inst.replica_clients()[0];
+    assert!(info.pending_bytes >= 256 << 20);
+    assert!(
+        r.inst.repl_buffer_mem() >= 256 << 20,
+        "accounted, not allocated"
+    );
+}
