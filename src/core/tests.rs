@@ -917,3 +917,279 @@ fn phantom_256mb_buffer_costs_nothing() {
         "accounted, not allocated"
     );
 }
+
+// ---------------------------------------------------------------- full sync, master side
+
+#[test]
+fn diskless_delay_keepalives_then_eof_framing_and_stream_after_ack() {
+    let mut r = Raw::new(|c| c.repl_diskless_sync_delay = 5);
+    r.tick_to(50);
+    let a = r.replica_client(7002, true);
+    r.cmd(a, &["PSYNC", "?", "-1"]);
+    assert!(r.logged("Delay next BGSAVE for diskless SYNC"));
+    let mut early = String::new();
+    for t in 0..=4 {
+        r.tick_to(t * 1000 + 150);
+        early.push_str(&r.take(a));
+    }
+    assert_eq!(
+        early, "\n\n\n\n\n",
+        "one keepalive per replicationCron while waiting"
+    );
+    assert!(r.bgsaves().is_empty());
+    r.tick_to(5150);
+    let bg = r.bgsaves();
+    assert_eq!(bg.len(), 1, "forks once idle >= repl-diskless-sync-delay");
+    assert!(matches!(bg[0].1, BgsaveTarget::Sockets(ref v) if v == &vec![a]));
+    assert!(r.logged("Starting BGSAVE for SYNC with target: replicas sockets"));
+    let head = r.take(a);
+    let id = r.inst.replid().to_string();
+    let off = bg[0].2;
+    // The cron writes its keepalive before it forks: `\n+FULLRESYNC` in one segment, as captured.
+    assert!(
+        head.starts_with(&format!("\n+FULLRESYNC {id} {off}\r\n$EOF:")),
+        "{head:?}"
+    );
+    let mark = head
+        .split("$EOF:")
+        .nth(1)
+        .map(|s| s[..40].to_string())
+        .unwrap_or_default();
+    r.input(Input::BgsaveData {
+        id: bg[0].0,
+        payload: Payload::Phantom(5000),
+    });
+    r.write(3, Payload::Phantom(7));
+    r.input(Input::BgsaveDone {
+        id: bg[0].0,
+        ok: true,
+        rdb: Payload::Phantom(0),
+        cow_bytes: 3 << 20,
+    });
+    assert!(r.logged("Diskless rdb transfer, done reading from pipe, 1 replicas still up."));
+    assert!(r.logs().iter().any(|l| l == "Streamed RDB transfer with replica 10.0.0.100:7002 succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming"));
+    assert!(r.outs.iter().any(|o| matches!(o, Output::Log(l) if l.role == 'C' && l.text == "Fork CoW for RDB: current 3 MB, peak 3 MB, average 3 MB")));
+    assert_eq!(
+        r.take(a),
+        format!("<P:5000>{mark}"),
+        "nothing glued after the mark"
+    );
+    r.write(3, Payload::Phantom(7));
+    assert_eq!(r.take(a), "", "no stream before the first ACK");
+    r.cmd(a, &["REPLCONF", "ACK", &off.to_string()]);
+    let stream = r.take(a);
+    assert!(
+        stream.starts_with("*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n<P:7>"),
+        "SELECT forced after the full sync setup: {stream:?}"
+    );
+    assert_eq!(r.inst.replica_clients()[0].ack_offset, off);
+}
+
+#[test]
+fn disk_framing_keepalives_and_stream_glued_after_file() {
+    let mut r = Raw::new(|c| c.repl_diskless_sync = false);
+    let a = r.replica_client(7002, true);
+    r.cmd(a, &["PSYNC", "?", "-1"]);
+    assert!(r.logged("Starting BGSAVE for SYNC with target: disk"));
+    assert!(r.logged("Background saving started by pid"));
+    let id = r.inst.replid().to_string();
+    assert_eq!(r.take(a), format!("+FULLRESYNC {id} 0\r\n"));
+    r.write(
+        0,
+        Payload::bytes(resp::encode_command(&[b"set", b"k", b"v"])),
+    );
+    r.tick_to(1000);
+    r.tick_to(2000);
+    assert_eq!(r.take(a), "\n\n", "keepalives while a disk child runs");
+    let bg = r.bgsaves()[0].0;
+    r.input(Input::BgsaveDone {
+        id: bg,
+        ok: true,
+        rdb: Payload::Phantom(64626),
+        cow_bytes: 0,
+    });
+    assert!(r.logged("Background saving terminated with success"));
+    assert_eq!(r.inst.replica_clients()[0].state, "send_bulk");
+    let got = r.take(a);
+    assert!(
+        got.starts_with("$64626\r\n<P:64626>*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nset"),
+        "{got:?}"
+    );
+    assert!(r.logged("Synchronization with replica 10.0.0.100:7002 succeeded"));
+    assert_eq!(r.inst.replica_clients()[0].state, "online");
+}
+
+#[test]
+fn max_replicas_starts_the_fork_early() {
+    let mut r = Raw::new(|c| {
+        c.repl_diskless_sync_delay = 5;
+        c.repl_diskless_sync_max_replicas = 2;
+    });
+    let a = r.replica_client(7002, true);
+    r.cmd(a, &["PSYNC", "?", "-1"]);
+    r.tick_to(1000);
+    assert!(r.bgsaves().is_empty());
+    let b = r.replica_client(7003, true);
+    r.cmd(b, &["PSYNC", "?", "-1"]);
+    r.tick_to(2000);
+    let bg = r.bgsaves();
+    assert_eq!(bg.len(), 1);
+    assert!(
+        matches!(bg[0].1, BgsaveTarget::Sockets(ref v) if v.len() == 2),
+        "one fork serves the batch"
+    );
+}
+
+#[test]
+fn one_replica_without_eof_pushes_the_batch_to_disk() {
+    let mut r = Raw::new(|c| c.repl_diskless_sync_delay = 1);
+    let a = r.replica_client(7002, true);
+    let b = r.replica_client(7003, false);
+    r.cmd(a, &["PSYNC", "?", "-1"]);
+    r.cmd(b, &["PSYNC", "?", "-1"]);
+    r.tick_to(2000);
+    assert_eq!(r.bgsaves()[0].1, BgsaveTarget::Disk);
+}
+
+#[test]
+fn join_rules_for_running_bgsaves() {
+    // Disk child, compatible capabilities: join with the first replica's offset.
+    let mut r = Raw::new(|c| c.repl_diskless_sync = false);
+    let a = r.replica_client(7002, true);
+    r.cmd(a, &["PSYNC", "?", "-1"]);
+    let first = r.take(a);
+    r.write(0, Payload::Phantom(50));
+    let b = r.replica_client(7003, true);
+    r.cmd(b, &["PSYNC", "?", "-1"]);
+    assert!(r.logged("Waiting for end of BGSAVE for SYNC"));
+    assert_eq!(
+        r.take(b),
+        first,
+        "the same +FULLRESYNC offset as the replica it joined"
+    );
+    let infos = r.inst.replica_clients();
+    assert_eq!(
+        infos[0].pending_bytes, 73,
+        "SELECT + 50 bytes accumulated since the fork"
+    );
+    assert_eq!(
+        infos[1].pending_bytes, 73,
+        "the joiner shares the first replica's buffer position"
+    );
+    // Missing a capability the first one has: wait for the next BGSAVE.
+    let c = r.replica_client(7004, false);
+    r.cmd(c, &["PSYNC", "?", "-1"]);
+    assert!(r.logged(
+        "Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC"
+    ));
+    let bg = r.bgsaves()[0].0;
+    r.input(Input::BgsaveDone {
+        id: bg,
+        ok: true,
+        rdb: Payload::Phantom(10),
+        cow_bytes: 0,
+    });
+    assert_eq!(
+        r.bgsaves().len(),
+        2,
+        "the next BGSAVE starts as soon as the child exits"
+    );
+    // Socket child running: nobody joins.
+    let mut r = Raw::new(|c| c.repl_diskless_sync_delay = 0);
+    let a = r.replica_client(7002, true);
+    r.cmd(a, &["PSYNC", "?", "-1"]);
+    let b = r.replica_client(7003, true);
+    r.cmd(b, &["PSYNC", "?", "-1"]);
+    assert!(r.logged("Current BGSAVE has socket target. Waiting for next BGSAVE for SYNC"));
+}
+
+#[test]
+fn bgsave_failure_closes_waiting_replicas() {
+    let mut r = Raw::new(|c| c.repl_diskless_sync = false);
+    let a = r.replica_client(7002, true);
+    r.cmd(a, &["PSYNC", "?", "-1"]);
+    let bg = r.bgsaves()[0].0;
+    r.input(Input::BgsaveDone {
+        id: bg,
+        ok: false,
+        rdb: Payload::Phantom(0),
+        cow_bytes: 0,
+    });
+    assert!(r.logged("Background saving error"));
+    assert!(r.logged("SYNC failed. BGSAVE child returned an error"));
+    assert!(r.inst.replica_clients().is_empty());
+    assert!(r
+        .outs
+        .iter()
+        .any(|o| matches!(o, Output::Close { conn } if *conn == a)));
+}
+
+#[test]
+fn ping_every_period_and_select_rules() {
+    let (mut w, m, r) = master_replica(false);
+    w.replicaof(r, m);
+    w.advance(500);
+    let o1 = w.nodes[m].master_repl_offset();
+    w.advance(30_000);
+    let o2 = w.nodes[m].master_repl_offset();
+    assert_eq!(o2 - o1, 3 * 14, "a 14-byte ping every 10 s");
+    for db in [0u32, 2, 2, 0] {
+        w.write(
+            m,
+            db,
+            Payload::bytes(resp::encode_command(&[b"set", b"k", b"v"])),
+        );
+    }
+    w.advance(100);
+    let names: Vec<String> = w.applied[r]
+        .iter()
+        .map(|a| String::from_utf8_lossy(&a[0]).to_string())
+        .filter(|n| n != "ping")
+        .collect();
+    assert_eq!(
+        names,
+        ["SELECT", "set", "SELECT", "set", "set", "SELECT", "set"]
+    );
+    assert_eq!(w.nodes[r].reploff(), w.nodes[m].master_repl_offset());
+}
+
+#[test]
+fn wait_getack_and_ack_offset_excludes_getack() {
+    let (mut w, m, r) = master_replica(false);
+    w.replicaof(r, m);
+    w.advance(500);
+    w.set(m, "a", b"1");
+    let c = w.client(m);
+    let before = w.nodes[m].master_repl_offset();
+    let reply = w.command(m, c, &["WAIT", "1", "0"]);
+    assert_eq!(reply, ":1\r\n");
+    assert_eq!(
+        w.nodes[m].master_repl_offset(),
+        before + 37,
+        "GETACK went through the stream"
+    );
+    assert_eq!(
+        w.nodes[m].replica_clients()[0].ack_offset,
+        before,
+        "ACK carries the offset before GETACK"
+    );
+    w.advance(1000);
+    assert_eq!(
+        w.nodes[m].replica_clients()[0].ack_offset,
+        before + 37,
+        "the periodic ACK includes it"
+    );
+    // More replicas than exist: times out with the count.
+    w.command(m, c, &["WAIT", "2", "500"]);
+    w.advance(400);
+    assert_eq!(w.clients.get(&(m, c)).cloned().unwrap_or_default(), b"");
+    w.advance(200);
+    assert_eq!(
+        String::from_utf8_lossy(w.clients.get(&(m, c)).map(|v| v.as_slice()).unwrap_or(b"")),
+        ":1\r\n"
+    );
+    let rc = w.client(r);
+    assert!(w
+        .command(r, rc, &["WAIT", "1", "0"])
+        .starts_with("-ERR WAIT cannot be used with replica instances."));
+}
