@@ -132,6 +132,7 @@ pub struct Instance {
     pub(crate) rng: SplitMix64,
     pub(crate) config: Config,
     pub(crate) now: u64,
+    /// Run time at which the node booted (for `uptime`-like views).
     pub(crate) start_ms: u64,
 
     pub(crate) replid: String,
@@ -776,6 +777,10 @@ impl Instance {
     }
     pub fn now(&self) -> u64 {
         self.now
+    }
+    /// Run time at which this node booted.
+    pub fn started_ms(&self) -> u64 {
+        self.start_ms
     }
     pub fn replid(&self) -> &str {
         &self.replid

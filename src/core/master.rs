@@ -166,7 +166,7 @@ impl Instance {
         let name = self.replica_name(conn);
         let is_this = id.eq_ignore_ascii_case(&self.replid);
         let is_prev = id.eq_ignore_ascii_case(&self.replid2);
-        if !is_this && !(is_prev && off <= self.second_replid_offset) {
+        if !(is_this || (is_prev && off <= self.second_replid_offset)) {
             let cause;
             if id.starts_with('?') {
                 self.log(

@@ -221,8 +221,7 @@ impl SharedBuffer {
             return out;
         };
         let mut left = max;
-        loop {
-            let Some(i) = self.idx(r.block_id) else { break };
+        while let Some(i) = self.idx(r.block_id) {
             let avail = self.blocks[i].used.saturating_sub(r.pos);
             if avail > 0 && left > 0 {
                 let n = avail.min(left);
