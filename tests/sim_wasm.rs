@@ -13,7 +13,7 @@ fn trace_hashes_match_the_native_run() {
     let seed = fixture["seed"].as_u64().expect("seed");
     let until = fixture["until_ms"].as_u64().expect("until_ms");
     let hashes = fixture["hashes"].as_object().expect("hashes");
-    assert!(hashes.len() >= 20);
+    assert!(hashes.len() >= 21);
     for (name, want) in hashes {
         let got = replscope::sim::trace_hash(name, seed, until).expect("preset exists");
         assert_eq!(&format!("{got:016x}"), want.as_str().unwrap(), "{name}");

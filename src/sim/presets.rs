@@ -48,6 +48,10 @@ const PRESETS: &[(&str, &str)] = &[
         include_str!("presets/failover-lagging-promoted.toml"),
     ),
     (
+        "replica-restart",
+        include_str!("presets/replica-restart.toml"),
+    ),
+    (
         "psync-no-reconnection-disk",
         include_str!("presets/psync-no-reconnection-disk.toml"),
     ),

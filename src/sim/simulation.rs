@@ -23,6 +23,7 @@ use super::scenario::{FaultAction, Scenario, ScenarioError};
 use super::summary::{MasterSummary, ReplicaSummary, Summary};
 use crate::core::{
     BgsaveTarget, Config, ConnId, Input, Instance, InstanceParams, MarkEvent, Output, Payload,
+    RestoredReplInfo,
 };
 use crate::view::{Frame, LogLine, Mark, MarkKind, ReplicaView, Sample, Span, SpanKind};
 use serde::Serialize;
@@ -137,6 +138,7 @@ enum Ev {
     },
     RestartDone {
         node: usize,
+        restored: Option<(String, i64)>,
     },
     Sample,
 }
@@ -226,7 +228,7 @@ impl Simulation {
                 generation: 0,
             });
             let replicaof = if node == 0 { None } else { Some(0) };
-            sim.boot(node, replicaof);
+            sim.boot(node, replicaof, None);
         }
         for (i, f) in s.faults.iter().enumerate() {
             sim.schedule(f.at, Ev::Fault { index: i, at: f.at });
@@ -428,18 +430,56 @@ impl Simulation {
     /// Restarts replica `replica` (1-based): the process dies now and boots again after
     /// `replica.restart-time`, with no cached master.
     pub fn restart_replica(&mut self, replica: usize) {
+        self.restart(replica, false);
+    }
+
+    /// Restarts replica `replica` (1-based) cleanly: it saves an RDB carrying its replication
+    /// ID and offset (what `SHUTDOWN` does with save points), is down for that save plus
+    /// `replica.restart-time` plus loading the RDB at boot, then PSYNCs with what it saved.
+    pub fn restart_replica_graceful(&mut self, replica: usize) {
+        self.restart(replica, true);
+    }
+
+    fn restart(&mut self, replica: usize, graceful: bool) {
         if replica == 0 || replica >= self.nodes.len() || replica == self.master {
             return;
         }
+        let Some(inst) = self.nodes[replica].inst.as_ref() else {
+            return;
+        };
+        // rdbPopulateSaveInfo: the master link's replid/offset, else the cached master's.
+        let restored = if !graceful {
+            None
+        } else if inst.reploff() >= 0 {
+            Some((inst.replid().to_string(), inst.reploff()))
+        } else {
+            inst.cached_master()
+        };
+        let s = &self.scenario;
+        let mut down = s.replica.restart_time;
+        let cause = if graceful {
+            down += duration_ms(s.dataset.size, s.disk.write_speed)
+                + duration_ms(s.dataset.size, s.replica.load_speed);
+            match &restored {
+                Some((id, off)) => format!(
+                    "graceful restart (fault): RDB saved with repl-id {id} and repl-offset {off}, loaded at boot"
+                ),
+                None => "graceful restart (fault): no replication info to save".to_string(),
+            }
+        } else {
+            "replica process crashed and restarted (fault): no cached master".to_string()
+        };
         self.stat(replica, "replica_restart");
-        self.add_mark(
-            Some(replica),
-            MarkKind::ReplicaRestart,
-            "replica process restarted (fault)".into(),
-        );
+        self.add_mark(Some(replica), MarkKind::ReplicaRestart, cause);
         self.kill_node(replica);
-        let at = self.now + self.scenario.replica.restart_time;
-        self.schedule(at, Ev::RestartDone { node: replica });
+        let at = self.now + down;
+        self.schedule(
+            at,
+            Ev::RestartDone {
+                node: replica,
+                restored,
+            },
+        );
     }
 
     /// Kills the master and promotes replica `promote` (1-based); the others follow it.
@@ -522,7 +562,7 @@ impl Simulation {
         self.nodes.get(self.master).and_then(|n| n.inst.as_ref())
     }
 
-    fn boot(&mut self, node: usize, replica_of: Option<usize>) {
+    fn boot(&mut self, node: usize, replica_of: Option<usize>, restored: Option<(String, i64)>) {
         let mut config = Config::default();
         for (name, v) in redis_pairs(&self.scenario) {
             // Values come from our own validated scenario; the core's parser agreeing with it
@@ -540,7 +580,7 @@ impl Simulation {
             epoch_ms: EPOCH_MS,
             start_ms: self.now,
             config,
-            restored: None,
+            restored: restored.map(|(replid, offset)| RestoredReplInfo { replid, offset }),
         };
         self.nodes[node].inst = Some(Instance::new(params));
         self.nodes[node].unreadable.clear();
@@ -661,10 +701,10 @@ impl Simulation {
                     self.add_mark(Some(link), MarkKind::LinkRestored, "link restored".into());
                 }
             }
-            Ev::RestartDone { node } => {
+            Ev::RestartDone { node, restored } => {
                 if self.nodes[node].inst.is_none() {
                     let m = self.master;
-                    self.boot(node, Some(m));
+                    self.boot(node, Some(m), restored);
                 }
             }
         }
@@ -677,7 +717,7 @@ impl Simulation {
         let r = f.replica as usize;
         match f.action {
             FaultAction::CutLink => self.cut_link(r, f.for_ms),
-            FaultAction::RestartReplica => self.restart_replica(r),
+            FaultAction::RestartReplica => self.restart(r, f.graceful),
             FaultAction::KillMaster => self.kill_master(r),
         }
         if let Some(every) = f.every {
