@@ -69,7 +69,13 @@ pub fn render_summary_table(s: &Summary) -> String {
             disc,
             units::HumanBytes(r.peak_output_buffer_bytes).to_string(),
             r.final_offset,
-            if r.in_sync_at_end { "yes" } else { "no" }
+            if r.in_sync_at_end {
+                "yes"
+            } else if r.is_master {
+                "master"
+            } else {
+                "no"
+            }
         );
         let causes: Vec<String> = r
             .disconnects

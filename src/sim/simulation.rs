@@ -385,6 +385,7 @@ impl Simulation {
                 inst.master_repl_offset()
             };
             r.final_offset = off;
+            r.is_master = k == self.master;
             r.in_sync_at_end =
                 k != self.master && inst.link_state() == "connected" && master_off - off <= slack;
         }
