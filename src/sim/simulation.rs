@@ -59,6 +59,9 @@ struct Node {
     load: Option<(u64, u64, u64)>,
     /// Bumped at every restart so stale events for the old process are ignored.
     generation: u64,
+    /// It holds a dataset (has loaded an RDB): `repl-diskless-load on-empty-db` then goes
+    /// through the disk.
+    has_data: bool,
 }
 
 /// One TCP connection: side 0 is the node that connected (a replica), side 1 the server.
@@ -226,6 +229,7 @@ impl Simulation {
                 unreadable: BTreeSet::new(),
                 load: None,
                 generation: 0,
+                has_data: false,
             });
             let replicaof = if node == 0 { None } else { Some(0) };
             sim.boot(node, replicaof, None);
@@ -473,6 +477,8 @@ impl Simulation {
         self.stat(replica, "replica_restart");
         self.add_mark(Some(replica), MarkKind::ReplicaRestart, cause);
         self.kill_node(replica);
+        // A crashed replica comes back empty; a clean one reloads its RDB at boot.
+        self.nodes[replica].has_data = graceful && restored.is_some();
         let at = self.now + down;
         self.schedule(
             at,
@@ -678,6 +684,7 @@ impl Simulation {
             Ev::LoadDone { node, gen } => {
                 if self.nodes[node].generation == gen && self.nodes[node].load.is_some() {
                     self.nodes[node].load = None;
+                    self.nodes[node].has_data = true;
                     let keys = self.scenario.dataset.keys;
                     self.input(
                         node,
@@ -963,14 +970,28 @@ impl Simulation {
                 }
             }
             if let Some(r) = self.nodes[rnode].inst.as_ref() {
-                if r.link_state() == "sync"
-                    && s.redis.repl_diskless_load == super::scenario::DisklessLoad::Disabled
-                {
-                    rate = rate.min(s.disk.write_speed);
+                if r.link_state() == "sync" {
+                    // The replica reads the RDB as fast as it can store it: into its temp file,
+                    // or straight into memory with diskless load (parsing as it reads).
+                    rate = rate.min(if self.diskless_load(rnode) {
+                        s.replica.load_speed
+                    } else {
+                        s.disk.write_speed
+                    });
                 }
             }
         }
         rate.max(1)
+    }
+
+    /// Whether replica `node` loads from the socket (`repl-diskless-load`): always with
+    /// `swapdb`, only while empty with `on-empty-db`.
+    fn diskless_load(&self, node: usize) -> bool {
+        match self.scenario.redis.repl_diskless_load {
+            super::scenario::DisklessLoad::Disabled => false,
+            super::scenario::DisklessLoad::Swapdb => true,
+            super::scenario::DisklessLoad::OnEmptyDb => !self.nodes[node].has_data,
+        }
     }
 
     fn deliver(&mut self, sc: u64, to: usize, payload: Vec<Payload>) {
@@ -1172,7 +1193,13 @@ impl Simulation {
                 size,
                 eof_marked: _,
             } => {
-                let ms = duration_ms(size, self.scenario.replica.load_speed);
+                // With diskless load the RDB was parsed while it arrived (the transfer ran at
+                // most at load speed), so only the final step remains.
+                let ms = if self.diskless_load(node) {
+                    1
+                } else {
+                    duration_ms(size, self.scenario.replica.load_speed)
+                };
                 let gen = self.nodes[node].generation;
                 self.nodes[node].load = Some((size, self.now, self.now + ms));
                 let at = self.now + ms;
