@@ -1194,3 +1194,456 @@ fn wait_getack_and_ack_offset_excludes_getack() {
         .command(r, rc, &["WAIT", "1", "0"])
         .starts_with("-ERR WAIT cannot be used with replica instances."));
 }
+
+// ---------------------------------------------------------------- replica side
+
+#[test]
+fn handshake_sends_each_step_after_its_reply_with_auth() {
+    let mut p = params("replica", 7002, 5);
+    p.config.masterauth = Some("pw".into());
+    p.config.replicaof = Some(("10.0.0.1".into(), 6379));
+    let mut r = Instance::new(p);
+    let mut outs = Vec::new();
+    let mut run = |r: &mut Instance, now: u64, i: Option<Input>, outs: &mut Vec<Output>| {
+        match i {
+            Some(i) => r.handle(now, i),
+            None => r.handle_timeout(now),
+        }
+        while let Some(o) = r.poll_output() {
+            outs.push(o);
+        }
+    };
+    assert_eq!(r.link_state(), "connect");
+    run(&mut r, 1000, None, &mut outs);
+    let conn = outs
+        .iter()
+        .find_map(|o| {
+            if let Output::Connect { conn, host, port } = o {
+                assert_eq!((host.as_str(), *port), ("10.0.0.1", 6379));
+                Some(*conn)
+            } else {
+                None
+            }
+        })
+        .expect("connects from cron");
+    assert!(conn.is_outbound());
+    assert_eq!(r.link_state(), "connecting");
+    run(&mut r, 1001, Some(Input::Connected { conn }), &mut outs);
+    assert_eq!(
+        render(&r.take_outgoing(1001, conn, u64::MAX)),
+        "*1\r\n$4\r\nPING\r\n"
+    );
+    assert_eq!(r.link_state(), "handshake");
+    run(
+        &mut r,
+        1002,
+        Some(Input::Received {
+            conn,
+            payload: Payload::bytes(b"+PONG\r\n".to_vec()),
+        }),
+        &mut outs,
+    );
+    assert_eq!(
+        render(&r.take_outgoing(1002, conn, u64::MAX)),
+        "*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n*3\r\n$8\r\nREPLCONF\r\n$14\r\nlistening-port\r\n$4\r\n7002\r\n*5\r\n$8\r\nREPLCONF\r\n$4\r\ncapa\r\n$3\r\neof\r\n$4\r\ncapa\r\n$6\r\npsync2\r\n"
+    );
+    run(
+        &mut r,
+        1003,
+        Some(Input::Received {
+            conn,
+            payload: Payload::bytes(b"+OK\r\n+OK\r\n".to_vec()),
+        }),
+        &mut outs,
+    );
+    assert_eq!(
+        r.take_outgoing(1003, conn, u64::MAX),
+        vec![],
+        "PSYNC waits for the capa reply"
+    );
+    run(
+        &mut r,
+        1004,
+        Some(Input::Received {
+            conn,
+            payload: Payload::bytes(b"-ERR unknown\r\n".to_vec()),
+        }),
+        &mut outs,
+    );
+    assert_eq!(
+        render(&r.take_outgoing(1004, conn, u64::MAX)),
+        "*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n"
+    );
+    let texts: Vec<String> = outs
+        .iter()
+        .filter_map(|o| {
+            if let Output::Log(l) = o {
+                Some(l.text.clone())
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert!(
+        texts.contains(
+            &"(Non critical) Master does not understand REPLCONF capa: -ERR unknown".to_string()
+        ),
+        "{texts:?}"
+    );
+    // Keepalives, then the full resync and a `$len` body glued to the stream.
+    let id = "53e9681e340bac5c8f92a8c162590c0c10a0487b";
+    let reply = format!("\n\n+FULLRESYNC {id} 82\r\n\n$10\r\n");
+    run(
+        &mut r,
+        1005,
+        Some(Input::Received {
+            conn,
+            payload: Payload::bytes(reply.into_bytes()),
+        }),
+        &mut outs,
+    );
+    assert_eq!(r.link_state(), "sync");
+    let info = r.info_replication(1005);
+    assert!(info.contains("master_sync_in_progress:1\r\nslave_read_repl_offset:1\r\nslave_repl_offset:1\r\nmaster_sync_total_bytes:10\r\nmaster_sync_read_bytes:0\r\nmaster_sync_left_bytes:10\r\nmaster_sync_perc:0.00\r\n"), "{info}");
+    let mut tail = b"0123456789".to_vec();
+    tail.extend(resp::encode_command(&[b"ping"]));
+    run(
+        &mut r,
+        1006,
+        Some(Input::Received {
+            conn,
+            payload: Payload::bytes(tail),
+        }),
+        &mut outs,
+    );
+    assert!(outs.iter().any(|o| matches!(
+        o,
+        Output::LoadRdb {
+            size: 10,
+            eof_marked: false
+        }
+    )));
+    assert!(outs.iter().any(|o| matches!(
+        o,
+        Output::SetReadable {
+            readable: false,
+            ..
+        }
+    )));
+    run(
+        &mut r,
+        1500,
+        Some(Input::LoadDone {
+            ok: true,
+            error: String::new(),
+            keys: 3,
+        }),
+        &mut outs,
+    );
+    assert_eq!(r.link_state(), "connected");
+    assert_eq!(
+        r.reploff(),
+        82 + 14,
+        "the glued ping was applied after the load"
+    );
+    assert_eq!(r.replid(), id);
+    assert_eq!(
+        r.take_outgoing(1500, conn, u64::MAX),
+        vec![],
+        "$len transfer: no immediate ACK"
+    );
+    run(&mut r, 2100, None, &mut outs);
+    assert_eq!(
+        render(&r.take_outgoing(2100, conn, u64::MAX)),
+        "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$2\r\n96\r\n",
+        "ACK from the 1 Hz cron"
+    );
+    assert!(r.info_replication(2000).contains("master_link_status:up"));
+}
+
+#[test]
+fn noauth_master_transcript() {
+    let mut w = World::new();
+    let mut pm = params("master", 7001, 1);
+    pm.config.requirepass = Some("secret".into());
+    let m = w.add(pm);
+    let r = w.add(params("replica", 7002, 2));
+    w.replicaof(r, m);
+    w.advance(500);
+    for line in [
+        "Master replied to PING, replication can continue...",
+        "(Non critical) Master does not understand REPLCONF listening-port: -NOAUTH Authentication required.",
+        "(Non critical) Master does not understand REPLCONF capa: -NOAUTH Authentication required.",
+        "Unexpected reply to PSYNC from master: -NOAUTH Authentication required.",
+        "Retrying with SYNC...",
+        "MASTER aborted replication with an error: NOAUTH Authentication required.",
+        "Reconnecting to MASTER 127.0.0.1:7001 after failure",
+    ] {
+        assert!(w.logged(r, line), "missing {line:?}\n{}", w.dump_logs(r));
+    }
+}
+
+#[test]
+fn replica_master_timeout_then_connecting_timeout_then_partial_resync() {
+    let (mut w, m, r) = master_replica(false);
+    let c = w.client(r);
+    w.command(r, c, &["CONFIG", "SET", "repl-timeout", "3"]);
+    let cm = w.client(m);
+    w.command(m, cm, &["CONFIG", "SET", "repl-timeout", "100"]);
+    w.replicaof(r, m);
+    w.advance(1000);
+    assert_eq!(w.nodes[r].link_state(), "connected");
+    w.frozen.insert(m); // SIGSTOP the master
+    w.advance(8500);
+    assert!(
+        w.logged(r, "MASTER timeout: no data nor PING received..."),
+        "{}",
+        w.dump_logs(r)
+    );
+    assert!(w.logged(r, "Caching the disconnected master state."));
+    assert!(
+        w.logged(r, "Timeout connecting to the MASTER..."),
+        "{}",
+        w.dump_logs(r)
+    );
+    let info = w.nodes[r].info_replication(w.now);
+    assert!(info.contains("master_link_status:down"));
+    assert!(info.contains("master_link_down_since_seconds:"));
+    w.frozen.remove(&m); // SIGCONT
+    w.advance(5000);
+    assert_eq!(w.nodes[r].link_state(), "connected", "{}", w.dump_logs(r));
+    assert!(w.nodes[m].stats().sync_partial_ok >= 1);
+}
+
+#[test]
+fn master_drops_replica_without_acks() {
+    let (mut w, m, r) = master_replica(false);
+    let cm = w.client(m);
+    w.command(m, cm, &["CONFIG", "SET", "repl-timeout", "3"]);
+    let cr = w.client(r);
+    w.command(r, cr, &["CONFIG", "SET", "repl-timeout", "100"]);
+    w.replicaof(r, m);
+    w.advance(1000);
+    w.frozen.insert(r);
+    w.advance(6000);
+    assert!(
+        w.logged(
+            m,
+            "Disconnecting timedout replica (streaming sync): 127.0.0.1:7002"
+        ),
+        "{}",
+        w.dump_logs(m)
+    );
+    assert!(w.logged(m, "Connection with replica 127.0.0.1:7002 lost."));
+}
+
+#[test]
+fn handshake_error_retries_on_next_cron_transfer_error_retries_at_once() {
+    let mut w = World::new();
+    let m = w.add(params("master", 7001, 1));
+    let mut p = params("replica", 7002, 2);
+    p.config.replicaof = Some(("127.0.0.1".into(), 7001));
+    let r = w.add(p);
+    w.down.insert(m);
+    w.advance(2500);
+    // Crons at 0.1 s, 1.1 s, 2.1 s: one connect attempt each.
+    assert_eq!(
+        w.count_logged(r, "Connecting to MASTER 127.0.0.1:7001"),
+        3,
+        "{}",
+        w.dump_logs(r)
+    );
+    assert_eq!(
+        w.count_logged(r, "Error condition on socket for SYNC: Connection refused"),
+        3
+    );
+    w.down.remove(&m);
+    w.bgsave_ms = 3000;
+    let cm = w.client(m);
+    w.command(m, cm, &["CONFIG", "SET", "repl-diskless-sync", "no"]);
+    w.advance(1000);
+    assert_eq!(w.nodes[r].link_state(), "sync");
+    let t = w.now;
+    w.kill_links(r);
+    assert!(w.logged(
+        r,
+        "I/O error reading bulk count from MASTER: connection lost"
+    ));
+    let i = w.logs[r]
+        .iter()
+        .position(|l| l.contains("Reconnecting to MASTER 127.0.0.1:7001 after failure"))
+        .expect("reconnect");
+    let stamp = |l: &str| l.split(' ').nth(4).unwrap_or("").to_string();
+    assert!(w.logs[r][i + 1].contains("MASTER <-> REPLICA sync started"));
+    assert_eq!(
+        stamp(&w.logs[r][i + 1]),
+        stamp(&w.logs[r][i]),
+        "reconnected in the same instant"
+    );
+    assert_eq!(w.now, t);
+}
+
+#[test]
+fn role_and_info_formats() {
+    let (mut w, m, r) = master_replica(false);
+    w.replicaof(r, m);
+    w.advance(1500);
+    assert_eq!(
+        w.nodes[m].role(),
+        Role::Master {
+            offset: w.nodes[m].master_repl_offset(),
+            replicas: vec![("127.0.0.1".into(), 7002, w.nodes[m].master_repl_offset())]
+        }
+    );
+    let c = w.client(m);
+    let role = w.command(m, c, &["ROLE"]);
+    let off = w.nodes[m].master_repl_offset();
+    assert_eq!(role, format!("*3\r\n$6\r\nmaster\r\n:{off}\r\n*1\r\n*3\r\n$9\r\n127.0.0.1\r\n$4\r\n7002\r\n${}\r\n{off}\r\n", off.to_string().len()));
+    let rc = w.client(r);
+    let role = w.command(r, rc, &["ROLE"]);
+    assert_eq!(
+        role,
+        format!("*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:7001\r\n$9\r\nconnected\r\n:{off}\r\n")
+    );
+    let info = w.nodes[m].info_replication(w.now);
+    let expect = format!(
+        "# Replication\r\nrole:master\r\nconnected_slaves:1\r\nslave0:ip=127.0.0.1,port=7002,state=online,offset={off},lag=0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:{off}\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:1\r\nrepl_backlog_size:1048576\r\nrepl_backlog_first_byte_offset:1\r\nrepl_backlog_histlen:{off}\r\n",
+        w.nodes[m].replid()
+    );
+    assert_eq!(info, expect);
+    let info = w.command(m, c, &["INFO", "replication"]);
+    assert!(info.starts_with('$') && info.contains("role:master"));
+    let rinfo = w.nodes[r].info_replication(w.now);
+    assert!(rinfo.starts_with("# Replication\r\nrole:slave\r\nmaster_host:127.0.0.1\r\nmaster_port:7001\r\nmaster_link_status:up\r\nmaster_last_io_seconds_ago:"));
+    assert!(rinfo.contains(&format!("slave_read_repl_offset:{off}\r\nslave_repl_offset:{off}\r\nslave_priority:100\r\nslave_read_only:1\r\nreplica_announced:1\r\nconnected_slaves:0\r\n")));
+    // A fresh replica that never had a link: down since -1.
+    let mut p = params("x", 7009, 9);
+    p.config.replicaof = Some(("127.0.0.1".into(), 1));
+    let x = Instance::new(p);
+    let xi = x.info_replication(0);
+    assert!(xi.contains("master_link_status:down\r\nmaster_last_io_seconds_ago:-1\r\nmaster_sync_in_progress:0\r\nslave_read_repl_offset:1\r\nslave_repl_offset:1\r\nmaster_link_down_since_seconds:-1\r\n"), "{xi}");
+    assert_eq!(
+        x.role(),
+        Role::Replica {
+            host: "127.0.0.1".into(),
+            port: 1,
+            state: "connect".into(),
+            offset: -1
+        }
+    );
+}
+
+#[test]
+fn config_get_set_through_commands() {
+    let mut r = Raw::new(|_| {});
+    let c = r.accept();
+    r.cmd(c, &["CONFIG", "SET", "repl-backlog-size", "100"]);
+    r.cmd(c, &["CONFIG", "GET", "repl-backlog-size"]);
+    assert_eq!(
+        r.take(c),
+        "+OK\r\n*2\r\n$17\r\nrepl-backlog-size\r\n$5\r\n16384\r\n"
+    );
+    r.cmd(c, &["CONFIG", "SET", "repl-timeout", "abc"]);
+    assert_eq!(r.take(c), "-ERR CONFIG SET failed (possibly related to argument 'repl-timeout') - argument couldn't be parsed into an integer\r\n");
+    r.cmd(c, &["CONFIG", "SET", "replication-model", "6"]);
+    assert_eq!(r.take(c), "+OK\r\n");
+    assert_eq!(r.inst.config().replication_model, ReplicationModel::V6);
+}
+
+// ---------------------------------------------------------------- transfer + load, dual channel
+
+#[test]
+fn classic_sync_master_buffer_grows_while_replica_loads() {
+    let (mut w, m, r) = master_replica(false);
+    w.load_ms = 3000;
+    w.replicaof(r, m);
+    w.advance(200);
+    assert!(w.nodes[r].is_loading());
+    for _ in 0..20 {
+        w.write(m, 0, Payload::Phantom(10_000));
+        w.advance(100);
+    }
+    let pend = w.nodes[m].replica_clients()[0].pending_bytes;
+    assert!(
+        pend >= 200_000,
+        "the replica does not read while loading: {pend}"
+    );
+    w.advance(2000);
+    assert_eq!(w.nodes[r].reploff(), w.nodes[m].master_repl_offset());
+}
+
+#[test]
+fn dual_channel_buffers_on_the_replica_while_loading() {
+    let mut w = World::new();
+    let mut pm = params("master", 7001, 1);
+    pm.config.dual_channel_replication_enabled = true;
+    pm.config.repl_diskless_sync_delay = 0;
+    let mut pr = params("replica", 7002, 2);
+    pr.config.dual_channel_replication_enabled = true;
+    let m = w.add(pm);
+    let r = w.add(pr);
+    w.load_ms = 3000;
+    w.set(m, "before", b"x");
+    w.replicaof(r, m);
+    w.advance(200);
+    assert!(w.logged(m, "is capable of dual channel synchronization, and partial sync isn't possible. Full sync will continue with dedicated RDB channel."), "{}", w.dump_logs(m));
+    assert!(w.logged(m, "Sending to replica"));
+    assert!(w.nodes[r].is_loading(), "{}", w.dump_logs(r));
+    for i in 0..20 {
+        w.set(m, &format!("k{i}"), &[b'v'; 10_000]);
+        w.advance(100);
+    }
+    let local = w.nodes[r].dual_local_buffer_bytes();
+    assert!(
+        local >= 200_000,
+        "the replica buffers the stream locally: {local}"
+    );
+    let infos = w.nodes[m].replica_clients();
+    let main = infos
+        .iter()
+        .find(|i| i.state == "online")
+        .expect("main channel online");
+    assert_eq!(main.pending_bytes, 0, "the master's buffer stays empty");
+    w.advance(3000);
+    assert_eq!(w.nodes[r].link_state(), "connected", "{}", w.dump_logs(r));
+    assert_eq!(w.nodes[r].reploff(), w.nodes[m].master_repl_offset());
+    assert_eq!(w.datasets[r], w.datasets[m]);
+    assert!(w.logged(
+        r,
+        "MASTER <-> REPLICA sync: Starting to stream replication buffer into the db"
+    ));
+}
+
+#[test]
+fn dual_channel_local_limit_stops_reading() {
+    let mut w = World::new();
+    let mut pm = params("master", 7001, 1);
+    pm.config.dual_channel_replication_enabled = true;
+    pm.config.repl_diskless_sync_delay = 0;
+    let mut pr = params("replica", 7002, 2);
+    pr.config.dual_channel_replication_enabled = true;
+    pr.config.client_output_buffer_limit_replica = BufferLimit {
+        hard: 100_000,
+        soft: 0,
+        soft_seconds: 0,
+    };
+    let m = w.add(pm);
+    let r = w.add(pr);
+    w.load_ms = 3000;
+    w.replicaof(r, m);
+    w.advance(200);
+    for i in 0..20 {
+        w.set(m, &format!("k{i}"), &[b'v'; 10_000]);
+        w.advance(100);
+    }
+    assert!(w.logged(r, "Replication buffer limit reached, stopping buffering."));
+    let pend = w.nodes[m]
+        .replica_clients()
+        .iter()
+        .map(|i| i.pending_bytes)
+        .max()
+        .unwrap_or(0);
+    assert!(pend > 50_000, "pressure moves back to the master: {pend}");
+    w.advance(3000);
+    assert_eq!(w.datasets[r], w.datasets[m]);
+}
