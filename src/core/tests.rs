@@ -1647,3 +1647,166 @@ fn dual_channel_local_limit_stops_reading() {
     w.advance(3000);
     assert_eq!(w.datasets[r], w.datasets[m]);
 }
+
+// ---------------------------------------------------------------- robustness
+
+#[cfg(not(target_arch = "wasm32"))]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    const WORDS: &[&str] = &[
+        "PSYNC",
+        "SYNC",
+        "REPLCONF",
+        "ACK",
+        "GETACK",
+        "capa",
+        "eof",
+        "psync2",
+        "listening-port",
+        "REPLICAOF",
+        "NO",
+        "ONE",
+        "127.0.0.1",
+        "7001",
+        "ROLE",
+        "INFO",
+        "WAIT",
+        "CONFIG",
+        "SET",
+        "GET",
+        "repl-backlog-size",
+        "client-output-buffer-limit",
+        "?",
+        "-1",
+        "0",
+        "1",
+        "99999999999999999999",
+        "-5",
+        "",
+        "rdb-only",
+        "set-rdb-client-id",
+        "PING",
+        "AUTH",
+        "x",
+    ];
+    const LINK: &[&str] = &[
+        "+PONG\r\n",
+        "+OK\r\n",
+        "-ERR x\r\n",
+        "\n",
+        "+FULLRESYNC 53e9681e340bac5c8f92a8c162590c0c10a0487b 5\r\n",
+        "+CONTINUE\r\n",
+        "+CONTINUE 53e9681e340bac5c8f92a8c162590c0c10a0487b\r\n",
+        "$3\r\nabc",
+        "$EOF:",
+        "*1\r\n$4\r\nping\r\n",
+        "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n",
+        "*2\r\n$5\r\nMULTI",
+        "$-7\r\n",
+        "*x\r\n",
+        "+DUALCHANNELSYNC\r\n",
+        "$ENDOFF:5 53e9681e340bac5c8f92a8c162590c0c10a0487b 0 7\r\n",
+    ];
+
+    #[derive(Clone, Debug)]
+    enum Act {
+        Cmd(u8, Vec<u8>),
+        Link(Vec<u8>),
+        Phantom(u16),
+        Close(u8),
+        Accept,
+        Write(u8, u16),
+        Done(u8, bool),
+        Load(bool),
+        Wait(u16),
+        Connect(bool),
+        Replicaof(bool),
+    }
+
+    fn act() -> impl Strategy<Value = Act> {
+        prop_oneof![
+            (
+                0u8..4,
+                proptest::collection::vec(0u8..WORDS.len() as u8, 0..5)
+            )
+                .prop_map(|(c, w)| Act::Cmd(c, w)),
+            proptest::collection::vec(0u8..LINK.len() as u8, 1..4).prop_map(Act::Link),
+            any::<u16>().prop_map(Act::Phantom),
+            (0u8..5).prop_map(Act::Close),
+            Just(Act::Accept),
+            (0u8..16, any::<u16>()).prop_map(|(d, n)| Act::Write(d, n)),
+            (0u8..4, any::<bool>()).prop_map(|(i, ok)| Act::Done(i, ok)),
+            any::<bool>().prop_map(Act::Load),
+            (0u16..5000).prop_map(Act::Wait),
+            any::<bool>().prop_map(Act::Connect),
+            any::<bool>().prop_map(Act::Replicaof),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        /// Whatever arrives, in whatever order, the core never panics and keeps its offsets
+        /// coherent.
+        #[test]
+        fn core_never_panics(acts in proptest::collection::vec(act(), 1..80), v6 in any::<bool>()) {
+            let mut p = params("n", 7001, 3);
+            p.config.repl_diskless_sync_delay = 0;
+            if v6 { p.config.replication_model = ReplicationModel::V6; }
+            let mut inst = Instance::new(p);
+            let mut now = 0u64;
+            let mut conns = vec![ConnId(1)];
+            inst.handle(now, Input::Accepted { conn: ConnId(1), peer: "1.2.3.4:5".into() });
+            for a in acts {
+                let link = inst.master_conn();
+                let input = match a {
+                    Act::Cmd(c, w) => Input::Command {
+                        conn: conns[c as usize % conns.len()],
+                        argv: w.iter().map(|i| WORDS[*i as usize].as_bytes().to_vec()).collect(),
+                    },
+                    Act::Link(parts) => match link {
+                        Some(conn) => Input::Received { conn, payload: Payload::Bytes(parts.iter().flat_map(|i| LINK[*i as usize].bytes()).collect()) },
+                        None => Input::Tick,
+                    },
+                    Act::Phantom(n) => match link {
+                        Some(conn) => Input::Received { conn, payload: Payload::Phantom(n as u64) },
+                        None => Input::Tick,
+                    },
+                    Act::Close(i) => Input::Closed { conn: if i == 4 { link.unwrap_or(ConnId(0)) } else { conns[i as usize % conns.len()] }, error: "x".into() },
+                    Act::Accept => {
+                        let c = ConnId(conns.len() as u64 + 1);
+                        conns.push(c);
+                        Input::Accepted { conn: c, peer: "1.2.3.4:6".into() }
+                    }
+                    Act::Write(db, n) => Input::Propagate { db: db as u32, payload: Payload::Phantom(n as u64) },
+                    Act::Done(i, ok) => Input::BgsaveDone { id: i as u64, ok, rdb: Payload::Phantom(10), cow_bytes: 0 },
+                    Act::Load(ok) => Input::LoadDone { ok, error: "bad".into(), keys: 1 },
+                    Act::Wait(ms) => { now += ms as u64; Input::Tick }
+                    Act::Replicaof(on) => Input::Command {
+                        conn: conns[0],
+                        argv: if on { vec![b"REPLICAOF".to_vec(), b"10.0.0.9".to_vec(), b"7001".to_vec()] } else { vec![b"REPLICAOF".to_vec(), b"NO".to_vec(), b"ONE".to_vec()] },
+                    },
+                    Act::Connect(ok) => match link {
+                        Some(conn) if ok => Input::Connected { conn },
+                        Some(conn) => Input::ConnectFailed { conn, error: "refused".into() },
+                        None => Input::Tick,
+                    },
+                };
+                inst.handle(now, input);
+                while inst.poll_output().is_some() {}
+                for c in inst.conns_with_output() {
+                    let _ = inst.take_outgoing(now, c, 1000);
+                }
+                while inst.poll_output().is_some() {}
+                let _ = inst.info_replication(now);
+                let _ = inst.master_view();
+                let _ = inst.replica_view();
+                if inst.has_backlog() {
+                    prop_assert_eq!(inst.backlog_first_byte_offset(), inst.master_repl_offset() - inst.backlog_histlen() as i64 + 1);
+                }
+            }
+        }
+    }
+}
