@@ -58,7 +58,25 @@ struct PsyncCase {
 }
 
 fn run_psync_case(c: &PsyncCase, diskless: bool) -> (World, usize, usize) {
+    run_psync_case_with(c, diskless, ReplicationModel::V7)
+}
+
+fn run_psync_case_with(
+    c: &PsyncCase,
+    diskless: bool,
+    model: ReplicationModel,
+) -> (World, usize, usize) {
     let (mut w, m, r) = master_replica(diskless);
+    w.nodes[m]
+        .config_set(
+            "replication-model",
+            if model == ReplicationModel::V6 {
+                "6"
+            } else {
+                "7"
+            },
+        )
+        .expect("model");
     // Reconnecting takes a while; Redis's test gets the same effect from its heavy load.
     w.connect_delay_ms = 500;
     let admin = w.client(m);
@@ -889,7 +907,7 @@ fn lagging_replica_pins_backlog_past_its_size() {
     let _ = r.take(a);
     let h2 = r.inst.backlog_histlen();
     assert!(
-        h2 >= 1 << 20 && h2 < (1 << 20) + 100_000,
+        ((1 << 20)..(1 << 20) + 100_000).contains(&h2),
         "trimmed back near the size: {h2}"
     );
     assert_eq!(
@@ -1204,7 +1222,7 @@ fn handshake_sends_each_step_after_its_reply_with_auth() {
     p.config.replicaof = Some(("10.0.0.1".into(), 6379));
     let mut r = Instance::new(p);
     let mut outs = Vec::new();
-    let mut run = |r: &mut Instance, now: u64, i: Option<Input>, outs: &mut Vec<Output>| {
+    let run = |r: &mut Instance, now: u64, i: Option<Input>, outs: &mut Vec<Output>| {
         match i {
             Some(i) => r.handle(now, i),
             None => r.handle_timeout(now),
@@ -1808,5 +1826,59 @@ mod fuzz {
                 }
             }
         }
+    }
+}
+
+#[test]
+fn inline_sync_gets_the_bulk_without_fullresync_and_is_never_timed_out() {
+    let mut r = Raw::new(|c| {
+        c.repl_diskless_sync = false;
+        c.repl_timeout = 2;
+    });
+    let a = r.accept();
+    r.cmd(a, &["SYNC"]);
+    let (id, _, _) = r.bgsaves()[0].clone();
+    r.input(Input::BgsaveDone {
+        id,
+        ok: true,
+        rdb: Payload::Phantom(9),
+        cow_bytes: 0,
+    });
+    assert_eq!(r.take(a), "$9\r\n<P:9>", "no +FULLRESYNC line for SYNC");
+    r.tick_to(10_000);
+    assert_eq!(
+        r.inst.replica_clients().len(),
+        1,
+        "PRE_PSYNC replicas are not timed out"
+    );
+    assert_eq!(r.inst.stats().sync_full, 1);
+}
+
+#[test]
+fn psync_ok_and_no_backlog_with_the_6x_model() {
+    for diskless in [false, true] {
+        let c = PsyncCase {
+            duration_s: 6,
+            backlog: "100mb",
+            ttl: "3600",
+            delay_s: 0,
+            reconnect: true,
+        };
+        let (w, m, _) = run_psync_case_with(&c, diskless, ReplicationModel::V6);
+        assert!(w.nodes[m].stats().sync_partial_ok >= 3);
+        let c = PsyncCase {
+            duration_s: 6,
+            backlog: "100",
+            ttl: "3600",
+            delay_s: 0,
+            reconnect: true,
+        };
+        let (w, m, _) = run_psync_case_with(&c, diskless, ReplicationModel::V6);
+        assert!(w.nodes[m].stats().sync_partial_err >= 2);
+        assert_eq!(
+            w.nodes[m].backlog_histlen(),
+            16384,
+            "the 6.x ring never exceeds its size"
+        );
     }
 }
