@@ -227,6 +227,15 @@ fn psync_backlog_expired(diskless: bool) {
         m,
         "Replication backlog freed after 1 seconds without connected replicas."
     ));
+    assert!(
+        w.marks[m]
+            .iter()
+            .any(|mk| mk.kind == crate::view::MarkKind::PartialSyncRefused
+                && mk
+                    .cause
+                    .contains("dropped with the backlog after repl-backlog-ttl 1 s")),
+        "the refusal names the expired backlog"
+    );
     assert!(w.logged(
         m,
         "Partial resynchronization not accepted: Replication ID mismatch"
