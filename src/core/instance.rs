@@ -142,6 +142,8 @@ pub struct Instance {
     pub(crate) store: StreamStore,
     pub(crate) slaveseldb: i64,
     pub(crate) repl_no_slaves_since_s: u64,
+    /// Replids this master dropped with its backlog (`repl-backlog-ttl`), for mark causes.
+    pub(crate) expired_replids: Vec<String>,
 
     pub(crate) clients: BTreeMap<ConnId, Client>,
     /// `server.slaves`, in arrival order.
@@ -190,6 +192,7 @@ impl Instance {
             store: StreamStore::new(model),
             slaveseldb: -1,
             repl_no_slaves_since_s: 0,
+            expired_replids: Vec::new(),
             clients: BTreeMap::new(),
             replicas: Vec::new(),
             next_client_id: 3,
@@ -579,6 +582,18 @@ impl Instance {
         if self.link.owns(conn) {
             self.link_closed(conn, error);
             return;
+        }
+        if self.clients.get(&conn).is_some_and(|c| c.replica.is_some()) {
+            let e = if error.is_empty() {
+                "connection closed"
+            } else {
+                error
+            };
+            self.mark(
+                MarkKind::LinkCut,
+                Some(conn),
+                format!("replica connection lost: {e}"),
+            );
         }
         if self.clients.contains_key(&conn) {
             self.drop_client(conn, false);

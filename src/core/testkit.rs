@@ -229,6 +229,8 @@ impl World {
                     || self.down.contains(&n)
                     || self.down.contains(&pn)
                     || self.stalled.contains(&pn)
+                    || self.frozen.contains(&pn)
+                    || self.frozen.contains(&n)
                 {
                     continue;
                 }

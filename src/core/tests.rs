@@ -58,7 +58,25 @@ struct PsyncCase {
 }
 
 fn run_psync_case(c: &PsyncCase, diskless: bool) -> (World, usize, usize) {
+    run_psync_case_with(c, diskless, ReplicationModel::V7)
+}
+
+fn run_psync_case_with(
+    c: &PsyncCase,
+    diskless: bool,
+    model: ReplicationModel,
+) -> (World, usize, usize) {
     let (mut w, m, r) = master_replica(diskless);
+    w.nodes[m]
+        .config_set(
+            "replication-model",
+            if model == ReplicationModel::V6 {
+                "6"
+            } else {
+                "7"
+            },
+        )
+        .expect("model");
     // Reconnecting takes a while; Redis's test gets the same effect from its heavy load.
     w.connect_delay_ms = 500;
     let admin = w.client(m);
@@ -209,6 +227,15 @@ fn psync_backlog_expired(diskless: bool) {
         m,
         "Replication backlog freed after 1 seconds without connected replicas."
     ));
+    assert!(
+        w.marks[m]
+            .iter()
+            .any(|mk| mk.kind == crate::view::MarkKind::PartialSyncRefused
+                && mk
+                    .cause
+                    .contains("dropped with the backlog after repl-backlog-ttl 1 s")),
+        "the refusal names the expired backlog"
+    );
     assert!(w.logged(
         m,
         "Partial resynchronization not accepted: Replication ID mismatch"
@@ -889,7 +916,7 @@ fn lagging_replica_pins_backlog_past_its_size() {
     let _ = r.take(a);
     let h2 = r.inst.backlog_histlen();
     assert!(
-        h2 >= 1 << 20 && h2 < (1 << 20) + 100_000,
+        ((1 << 20)..(1 << 20) + 100_000).contains(&h2),
         "trimmed back near the size: {h2}"
     );
     assert_eq!(
@@ -1193,4 +1220,674 @@ fn wait_getack_and_ack_offset_excludes_getack() {
     assert!(w
         .command(r, rc, &["WAIT", "1", "0"])
         .starts_with("-ERR WAIT cannot be used with replica instances."));
+}
+
+// ---------------------------------------------------------------- replica side
+
+#[test]
+fn handshake_sends_each_step_after_its_reply_with_auth() {
+    let mut p = params("replica", 7002, 5);
+    p.config.masterauth = Some("pw".into());
+    p.config.replicaof = Some(("10.0.0.1".into(), 6379));
+    let mut r = Instance::new(p);
+    let mut outs = Vec::new();
+    let run = |r: &mut Instance, now: u64, i: Option<Input>, outs: &mut Vec<Output>| {
+        match i {
+            Some(i) => r.handle(now, i),
+            None => r.handle_timeout(now),
+        }
+        while let Some(o) = r.poll_output() {
+            outs.push(o);
+        }
+    };
+    assert_eq!(r.link_state(), "connect");
+    run(&mut r, 1000, None, &mut outs);
+    let conn = outs
+        .iter()
+        .find_map(|o| {
+            if let Output::Connect { conn, host, port } = o {
+                assert_eq!((host.as_str(), *port), ("10.0.0.1", 6379));
+                Some(*conn)
+            } else {
+                None
+            }
+        })
+        .expect("connects from cron");
+    assert!(conn.is_outbound());
+    assert_eq!(r.link_state(), "connecting");
+    run(&mut r, 1001, Some(Input::Connected { conn }), &mut outs);
+    assert_eq!(
+        render(&r.take_outgoing(1001, conn, u64::MAX)),
+        "*1\r\n$4\r\nPING\r\n"
+    );
+    assert_eq!(r.link_state(), "handshake");
+    run(
+        &mut r,
+        1002,
+        Some(Input::Received {
+            conn,
+            payload: Payload::bytes(b"+PONG\r\n".to_vec()),
+        }),
+        &mut outs,
+    );
+    assert_eq!(
+        render(&r.take_outgoing(1002, conn, u64::MAX)),
+        "*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n*3\r\n$8\r\nREPLCONF\r\n$14\r\nlistening-port\r\n$4\r\n7002\r\n*5\r\n$8\r\nREPLCONF\r\n$4\r\ncapa\r\n$3\r\neof\r\n$4\r\ncapa\r\n$6\r\npsync2\r\n"
+    );
+    run(
+        &mut r,
+        1003,
+        Some(Input::Received {
+            conn,
+            payload: Payload::bytes(b"+OK\r\n+OK\r\n".to_vec()),
+        }),
+        &mut outs,
+    );
+    assert_eq!(
+        r.take_outgoing(1003, conn, u64::MAX),
+        vec![],
+        "PSYNC waits for the capa reply"
+    );
+    run(
+        &mut r,
+        1004,
+        Some(Input::Received {
+            conn,
+            payload: Payload::bytes(b"-ERR unknown\r\n".to_vec()),
+        }),
+        &mut outs,
+    );
+    assert_eq!(
+        render(&r.take_outgoing(1004, conn, u64::MAX)),
+        "*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n"
+    );
+    let texts: Vec<String> = outs
+        .iter()
+        .filter_map(|o| {
+            if let Output::Log(l) = o {
+                Some(l.text.clone())
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert!(
+        texts.contains(
+            &"(Non critical) Master does not understand REPLCONF capa: -ERR unknown".to_string()
+        ),
+        "{texts:?}"
+    );
+    // Keepalives, then the full resync and a `$len` body glued to the stream.
+    let id = "53e9681e340bac5c8f92a8c162590c0c10a0487b";
+    let reply = format!("\n\n+FULLRESYNC {id} 82\r\n\n$10\r\n");
+    run(
+        &mut r,
+        1005,
+        Some(Input::Received {
+            conn,
+            payload: Payload::bytes(reply.into_bytes()),
+        }),
+        &mut outs,
+    );
+    assert_eq!(r.link_state(), "sync");
+    let info = r.info_replication(1005);
+    assert!(info.contains("master_sync_in_progress:1\r\nslave_read_repl_offset:1\r\nslave_repl_offset:1\r\nmaster_sync_total_bytes:10\r\nmaster_sync_read_bytes:0\r\nmaster_sync_left_bytes:10\r\nmaster_sync_perc:0.00\r\n"), "{info}");
+    let mut tail = b"0123456789".to_vec();
+    tail.extend(resp::encode_command(&[b"ping"]));
+    run(
+        &mut r,
+        1006,
+        Some(Input::Received {
+            conn,
+            payload: Payload::bytes(tail),
+        }),
+        &mut outs,
+    );
+    assert!(outs.iter().any(|o| matches!(
+        o,
+        Output::LoadRdb {
+            size: 10,
+            eof_marked: false
+        }
+    )));
+    assert!(outs.iter().any(|o| matches!(
+        o,
+        Output::SetReadable {
+            readable: false,
+            ..
+        }
+    )));
+    run(
+        &mut r,
+        1500,
+        Some(Input::LoadDone {
+            ok: true,
+            error: String::new(),
+            keys: 3,
+        }),
+        &mut outs,
+    );
+    assert_eq!(r.link_state(), "connected");
+    assert_eq!(
+        r.reploff(),
+        82 + 14,
+        "the glued ping was applied after the load"
+    );
+    assert_eq!(r.replid(), id);
+    assert_eq!(
+        r.take_outgoing(1500, conn, u64::MAX),
+        vec![],
+        "$len transfer: no immediate ACK"
+    );
+    run(&mut r, 2100, None, &mut outs);
+    assert_eq!(
+        render(&r.take_outgoing(2100, conn, u64::MAX)),
+        "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$2\r\n96\r\n",
+        "ACK from the 1 Hz cron"
+    );
+    assert!(r.info_replication(2000).contains("master_link_status:up"));
+}
+
+#[test]
+fn noauth_master_transcript() {
+    let mut w = World::new();
+    let mut pm = params("master", 7001, 1);
+    pm.config.requirepass = Some("secret".into());
+    let m = w.add(pm);
+    let r = w.add(params("replica", 7002, 2));
+    w.replicaof(r, m);
+    w.advance(500);
+    for line in [
+        "Master replied to PING, replication can continue...",
+        "(Non critical) Master does not understand REPLCONF listening-port: -NOAUTH Authentication required.",
+        "(Non critical) Master does not understand REPLCONF capa: -NOAUTH Authentication required.",
+        "Unexpected reply to PSYNC from master: -NOAUTH Authentication required.",
+        "Retrying with SYNC...",
+        "MASTER aborted replication with an error: NOAUTH Authentication required.",
+        "Reconnecting to MASTER 127.0.0.1:7001 after failure",
+    ] {
+        assert!(w.logged(r, line), "missing {line:?}\n{}", w.dump_logs(r));
+    }
+}
+
+#[test]
+fn replica_master_timeout_then_connecting_timeout_then_partial_resync() {
+    let (mut w, m, r) = master_replica(false);
+    let c = w.client(r);
+    w.command(r, c, &["CONFIG", "SET", "repl-timeout", "3"]);
+    let cm = w.client(m);
+    w.command(m, cm, &["CONFIG", "SET", "repl-timeout", "100"]);
+    w.replicaof(r, m);
+    w.advance(1000);
+    assert_eq!(w.nodes[r].link_state(), "connected");
+    w.frozen.insert(m); // SIGSTOP the master
+    w.advance(8500);
+    assert!(
+        w.logged(r, "MASTER timeout: no data nor PING received..."),
+        "{}",
+        w.dump_logs(r)
+    );
+    assert!(w.logged(r, "Caching the disconnected master state."));
+    assert!(
+        w.logged(r, "Timeout connecting to the MASTER..."),
+        "{}",
+        w.dump_logs(r)
+    );
+    let info = w.nodes[r].info_replication(w.now);
+    assert!(info.contains("master_link_status:down"));
+    assert!(info.contains("master_link_down_since_seconds:"));
+    w.frozen.remove(&m); // SIGCONT
+    w.advance(5000);
+    assert_eq!(w.nodes[r].link_state(), "connected", "{}", w.dump_logs(r));
+    assert!(w.nodes[m].stats().sync_partial_ok >= 1);
+}
+
+#[test]
+fn master_drops_replica_without_acks() {
+    let (mut w, m, r) = master_replica(false);
+    let cm = w.client(m);
+    w.command(m, cm, &["CONFIG", "SET", "repl-timeout", "3"]);
+    let cr = w.client(r);
+    w.command(r, cr, &["CONFIG", "SET", "repl-timeout", "100"]);
+    w.replicaof(r, m);
+    w.advance(1000);
+    w.frozen.insert(r);
+    w.advance(6000);
+    assert!(
+        w.logged(
+            m,
+            "Disconnecting timedout replica (streaming sync): 127.0.0.1:7002"
+        ),
+        "{}",
+        w.dump_logs(m)
+    );
+    assert!(w.logged(m, "Connection with replica 127.0.0.1:7002 lost."));
+}
+
+#[test]
+fn handshake_error_retries_on_next_cron_transfer_error_retries_at_once() {
+    let mut w = World::new();
+    let m = w.add(params("master", 7001, 1));
+    let mut p = params("replica", 7002, 2);
+    p.config.replicaof = Some(("127.0.0.1".into(), 7001));
+    let r = w.add(p);
+    w.down.insert(m);
+    w.advance(2500);
+    // Crons at 0.1 s, 1.1 s, 2.1 s: one connect attempt each.
+    assert_eq!(
+        w.count_logged(r, "Connecting to MASTER 127.0.0.1:7001"),
+        3,
+        "{}",
+        w.dump_logs(r)
+    );
+    assert_eq!(
+        w.count_logged(r, "Error condition on socket for SYNC: Connection refused"),
+        3
+    );
+    w.down.remove(&m);
+    w.bgsave_ms = 3000;
+    let cm = w.client(m);
+    w.command(m, cm, &["CONFIG", "SET", "repl-diskless-sync", "no"]);
+    w.advance(1000);
+    assert_eq!(w.nodes[r].link_state(), "sync");
+    let t = w.now;
+    w.kill_links(r);
+    assert!(w.logged(
+        r,
+        "I/O error reading bulk count from MASTER: connection lost"
+    ));
+    let i = w.logs[r]
+        .iter()
+        .position(|l| l.contains("Reconnecting to MASTER 127.0.0.1:7001 after failure"))
+        .expect("reconnect");
+    let stamp = |l: &str| l.split(' ').nth(4).unwrap_or("").to_string();
+    assert!(w.logs[r][i + 1].contains("MASTER <-> REPLICA sync started"));
+    assert_eq!(
+        stamp(&w.logs[r][i + 1]),
+        stamp(&w.logs[r][i]),
+        "reconnected in the same instant"
+    );
+    assert_eq!(w.now, t);
+}
+
+#[test]
+fn role_and_info_formats() {
+    let (mut w, m, r) = master_replica(false);
+    w.replicaof(r, m);
+    w.advance(1500);
+    assert_eq!(
+        w.nodes[m].role(),
+        Role::Master {
+            offset: w.nodes[m].master_repl_offset(),
+            replicas: vec![("127.0.0.1".into(), 7002, w.nodes[m].master_repl_offset())]
+        }
+    );
+    let c = w.client(m);
+    let role = w.command(m, c, &["ROLE"]);
+    let off = w.nodes[m].master_repl_offset();
+    assert_eq!(role, format!("*3\r\n$6\r\nmaster\r\n:{off}\r\n*1\r\n*3\r\n$9\r\n127.0.0.1\r\n$4\r\n7002\r\n${}\r\n{off}\r\n", off.to_string().len()));
+    let rc = w.client(r);
+    let role = w.command(r, rc, &["ROLE"]);
+    assert_eq!(
+        role,
+        format!("*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:7001\r\n$9\r\nconnected\r\n:{off}\r\n")
+    );
+    let info = w.nodes[m].info_replication(w.now);
+    let expect = format!(
+        "# Replication\r\nrole:master\r\nconnected_slaves:1\r\nslave0:ip=127.0.0.1,port=7002,state=online,offset={off},lag=0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:{off}\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:1\r\nrepl_backlog_size:1048576\r\nrepl_backlog_first_byte_offset:1\r\nrepl_backlog_histlen:{off}\r\n",
+        w.nodes[m].replid()
+    );
+    assert_eq!(info, expect);
+    let info = w.command(m, c, &["INFO", "replication"]);
+    assert!(info.starts_with('$') && info.contains("role:master"));
+    let rinfo = w.nodes[r].info_replication(w.now);
+    assert!(rinfo.starts_with("# Replication\r\nrole:slave\r\nmaster_host:127.0.0.1\r\nmaster_port:7001\r\nmaster_link_status:up\r\nmaster_last_io_seconds_ago:"));
+    assert!(rinfo.contains(&format!("slave_read_repl_offset:{off}\r\nslave_repl_offset:{off}\r\nslave_priority:100\r\nslave_read_only:1\r\nreplica_announced:1\r\nconnected_slaves:0\r\n")));
+    // A fresh replica that never had a link: down since -1.
+    let mut p = params("x", 7009, 9);
+    p.config.replicaof = Some(("127.0.0.1".into(), 1));
+    let x = Instance::new(p);
+    let xi = x.info_replication(0);
+    assert!(xi.contains("master_link_status:down\r\nmaster_last_io_seconds_ago:-1\r\nmaster_sync_in_progress:0\r\nslave_read_repl_offset:1\r\nslave_repl_offset:1\r\nmaster_link_down_since_seconds:-1\r\n"), "{xi}");
+    assert_eq!(
+        x.role(),
+        Role::Replica {
+            host: "127.0.0.1".into(),
+            port: 1,
+            state: "connect".into(),
+            offset: -1
+        }
+    );
+}
+
+#[test]
+fn config_get_set_through_commands() {
+    let mut r = Raw::new(|_| {});
+    let c = r.accept();
+    r.cmd(c, &["CONFIG", "SET", "repl-backlog-size", "100"]);
+    r.cmd(c, &["CONFIG", "GET", "repl-backlog-size"]);
+    assert_eq!(
+        r.take(c),
+        "+OK\r\n*2\r\n$17\r\nrepl-backlog-size\r\n$5\r\n16384\r\n"
+    );
+    r.cmd(c, &["CONFIG", "SET", "repl-timeout", "abc"]);
+    assert_eq!(r.take(c), "-ERR CONFIG SET failed (possibly related to argument 'repl-timeout') - argument couldn't be parsed into an integer\r\n");
+    r.cmd(c, &["CONFIG", "SET", "replication-model", "6"]);
+    assert_eq!(r.take(c), "+OK\r\n");
+    assert_eq!(r.inst.config().replication_model, ReplicationModel::V6);
+}
+
+// ---------------------------------------------------------------- transfer + load, dual channel
+
+#[test]
+fn classic_sync_master_buffer_grows_while_replica_loads() {
+    let (mut w, m, r) = master_replica(false);
+    w.load_ms = 3000;
+    w.replicaof(r, m);
+    w.advance(200);
+    assert!(w.nodes[r].is_loading());
+    for _ in 0..20 {
+        w.write(m, 0, Payload::Phantom(10_000));
+        w.advance(100);
+    }
+    let pend = w.nodes[m].replica_clients()[0].pending_bytes;
+    assert!(
+        pend >= 200_000,
+        "the replica does not read while loading: {pend}"
+    );
+    w.advance(2000);
+    assert_eq!(w.nodes[r].reploff(), w.nodes[m].master_repl_offset());
+}
+
+#[test]
+fn dual_channel_buffers_on_the_replica_while_loading() {
+    let mut w = World::new();
+    let mut pm = params("master", 7001, 1);
+    pm.config.dual_channel_replication_enabled = true;
+    pm.config.repl_diskless_sync_delay = 0;
+    let mut pr = params("replica", 7002, 2);
+    pr.config.dual_channel_replication_enabled = true;
+    let m = w.add(pm);
+    let r = w.add(pr);
+    w.load_ms = 3000;
+    w.set(m, "before", b"x");
+    w.replicaof(r, m);
+    w.advance(200);
+    assert!(w.logged(m, "is capable of dual channel synchronization, and partial sync isn't possible. Full sync will continue with dedicated RDB channel."), "{}", w.dump_logs(m));
+    assert!(w.logged(m, "Sending to replica"));
+    assert!(w.nodes[r].is_loading(), "{}", w.dump_logs(r));
+    for i in 0..20 {
+        w.set(m, &format!("k{i}"), &[b'v'; 10_000]);
+        w.advance(100);
+    }
+    let local = w.nodes[r].dual_local_buffer_bytes();
+    assert!(
+        local >= 200_000,
+        "the replica buffers the stream locally: {local}"
+    );
+    let infos = w.nodes[m].replica_clients();
+    let main = infos
+        .iter()
+        .find(|i| i.state == "online")
+        .expect("main channel online");
+    assert_eq!(main.pending_bytes, 0, "the master's buffer stays empty");
+    w.advance(3000);
+    assert_eq!(w.nodes[r].link_state(), "connected", "{}", w.dump_logs(r));
+    assert_eq!(w.nodes[r].reploff(), w.nodes[m].master_repl_offset());
+    assert_eq!(w.datasets[r], w.datasets[m]);
+    assert!(w.logged(
+        r,
+        "MASTER <-> REPLICA sync: Starting to stream replication buffer into the db"
+    ));
+}
+
+#[test]
+fn dual_channel_local_limit_stops_reading() {
+    let mut w = World::new();
+    let mut pm = params("master", 7001, 1);
+    pm.config.dual_channel_replication_enabled = true;
+    pm.config.repl_diskless_sync_delay = 0;
+    let mut pr = params("replica", 7002, 2);
+    pr.config.dual_channel_replication_enabled = true;
+    pr.config.client_output_buffer_limit_replica = BufferLimit {
+        hard: 100_000,
+        soft: 0,
+        soft_seconds: 0,
+    };
+    let m = w.add(pm);
+    let r = w.add(pr);
+    w.load_ms = 3000;
+    w.replicaof(r, m);
+    w.advance(200);
+    for i in 0..20 {
+        w.set(m, &format!("k{i}"), &[b'v'; 10_000]);
+        w.advance(100);
+    }
+    assert!(w.logged(r, "Replication buffer limit reached, stopping buffering."));
+    let pend = w.nodes[m]
+        .replica_clients()
+        .iter()
+        .map(|i| i.pending_bytes)
+        .max()
+        .unwrap_or(0);
+    assert!(pend > 50_000, "pressure moves back to the master: {pend}");
+    w.advance(3000);
+    assert_eq!(w.datasets[r], w.datasets[m]);
+}
+
+// ---------------------------------------------------------------- robustness
+
+#[cfg(not(target_arch = "wasm32"))]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    const WORDS: &[&str] = &[
+        "PSYNC",
+        "SYNC",
+        "REPLCONF",
+        "ACK",
+        "GETACK",
+        "capa",
+        "eof",
+        "psync2",
+        "listening-port",
+        "REPLICAOF",
+        "NO",
+        "ONE",
+        "127.0.0.1",
+        "7001",
+        "ROLE",
+        "INFO",
+        "WAIT",
+        "CONFIG",
+        "SET",
+        "GET",
+        "repl-backlog-size",
+        "client-output-buffer-limit",
+        "?",
+        "-1",
+        "0",
+        "1",
+        "99999999999999999999",
+        "-5",
+        "",
+        "rdb-only",
+        "set-rdb-client-id",
+        "PING",
+        "AUTH",
+        "x",
+    ];
+    const LINK: &[&str] = &[
+        "+PONG\r\n",
+        "+OK\r\n",
+        "-ERR x\r\n",
+        "\n",
+        "+FULLRESYNC 53e9681e340bac5c8f92a8c162590c0c10a0487b 5\r\n",
+        "+CONTINUE\r\n",
+        "+CONTINUE 53e9681e340bac5c8f92a8c162590c0c10a0487b\r\n",
+        "$3\r\nabc",
+        "$EOF:",
+        "*1\r\n$4\r\nping\r\n",
+        "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n",
+        "*2\r\n$5\r\nMULTI",
+        "$-7\r\n",
+        "*x\r\n",
+        "+DUALCHANNELSYNC\r\n",
+        "$ENDOFF:5 53e9681e340bac5c8f92a8c162590c0c10a0487b 0 7\r\n",
+    ];
+
+    #[derive(Clone, Debug)]
+    enum Act {
+        Cmd(u8, Vec<u8>),
+        Link(Vec<u8>),
+        Phantom(u16),
+        Close(u8),
+        Accept,
+        Write(u8, u16),
+        Done(u8, bool),
+        Load(bool),
+        Wait(u16),
+        Connect(bool),
+        Replicaof(bool),
+    }
+
+    fn act() -> impl Strategy<Value = Act> {
+        prop_oneof![
+            (
+                0u8..4,
+                proptest::collection::vec(0u8..WORDS.len() as u8, 0..5)
+            )
+                .prop_map(|(c, w)| Act::Cmd(c, w)),
+            proptest::collection::vec(0u8..LINK.len() as u8, 1..4).prop_map(Act::Link),
+            any::<u16>().prop_map(Act::Phantom),
+            (0u8..5).prop_map(Act::Close),
+            Just(Act::Accept),
+            (0u8..16, any::<u16>()).prop_map(|(d, n)| Act::Write(d, n)),
+            (0u8..4, any::<bool>()).prop_map(|(i, ok)| Act::Done(i, ok)),
+            any::<bool>().prop_map(Act::Load),
+            (0u16..5000).prop_map(Act::Wait),
+            any::<bool>().prop_map(Act::Connect),
+            any::<bool>().prop_map(Act::Replicaof),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        /// Whatever arrives, in whatever order, the core never panics and keeps its offsets
+        /// coherent.
+        #[test]
+        fn core_never_panics(acts in proptest::collection::vec(act(), 1..80), v6 in any::<bool>()) {
+            let mut p = params("n", 7001, 3);
+            p.config.repl_diskless_sync_delay = 0;
+            if v6 { p.config.replication_model = ReplicationModel::V6; }
+            let mut inst = Instance::new(p);
+            let mut now = 0u64;
+            let mut conns = vec![ConnId(1)];
+            inst.handle(now, Input::Accepted { conn: ConnId(1), peer: "1.2.3.4:5".into() });
+            for a in acts {
+                let link = inst.master_conn();
+                let input = match a {
+                    Act::Cmd(c, w) => Input::Command {
+                        conn: conns[c as usize % conns.len()],
+                        argv: w.iter().map(|i| WORDS[*i as usize].as_bytes().to_vec()).collect(),
+                    },
+                    Act::Link(parts) => match link {
+                        Some(conn) => Input::Received { conn, payload: Payload::Bytes(parts.iter().flat_map(|i| LINK[*i as usize].bytes()).collect()) },
+                        None => Input::Tick,
+                    },
+                    Act::Phantom(n) => match link {
+                        Some(conn) => Input::Received { conn, payload: Payload::Phantom(n as u64) },
+                        None => Input::Tick,
+                    },
+                    Act::Close(i) => Input::Closed { conn: if i == 4 { link.unwrap_or(ConnId(0)) } else { conns[i as usize % conns.len()] }, error: "x".into() },
+                    Act::Accept => {
+                        let c = ConnId(conns.len() as u64 + 1);
+                        conns.push(c);
+                        Input::Accepted { conn: c, peer: "1.2.3.4:6".into() }
+                    }
+                    Act::Write(db, n) => Input::Propagate { db: db as u32, payload: Payload::Phantom(n as u64) },
+                    Act::Done(i, ok) => Input::BgsaveDone { id: i as u64, ok, rdb: Payload::Phantom(10), cow_bytes: 0 },
+                    Act::Load(ok) => Input::LoadDone { ok, error: "bad".into(), keys: 1 },
+                    Act::Wait(ms) => { now += ms as u64; Input::Tick }
+                    Act::Replicaof(on) => Input::Command {
+                        conn: conns[0],
+                        argv: if on { vec![b"REPLICAOF".to_vec(), b"10.0.0.9".to_vec(), b"7001".to_vec()] } else { vec![b"REPLICAOF".to_vec(), b"NO".to_vec(), b"ONE".to_vec()] },
+                    },
+                    Act::Connect(ok) => match link {
+                        Some(conn) if ok => Input::Connected { conn },
+                        Some(conn) => Input::ConnectFailed { conn, error: "refused".into() },
+                        None => Input::Tick,
+                    },
+                };
+                inst.handle(now, input);
+                while inst.poll_output().is_some() {}
+                for c in inst.conns_with_output() {
+                    let _ = inst.take_outgoing(now, c, 1000);
+                }
+                while inst.poll_output().is_some() {}
+                let _ = inst.info_replication(now);
+                let _ = inst.master_view();
+                let _ = inst.replica_view();
+                if inst.has_backlog() {
+                    prop_assert_eq!(inst.backlog_first_byte_offset(), inst.master_repl_offset() - inst.backlog_histlen() as i64 + 1);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn inline_sync_gets_the_bulk_without_fullresync_and_is_never_timed_out() {
+    let mut r = Raw::new(|c| {
+        c.repl_diskless_sync = false;
+        c.repl_timeout = 2;
+    });
+    let a = r.accept();
+    r.cmd(a, &["SYNC"]);
+    let (id, _, _) = r.bgsaves()[0].clone();
+    r.input(Input::BgsaveDone {
+        id,
+        ok: true,
+        rdb: Payload::Phantom(9),
+        cow_bytes: 0,
+    });
+    assert_eq!(r.take(a), "$9\r\n<P:9>", "no +FULLRESYNC line for SYNC");
+    r.tick_to(10_000);
+    assert_eq!(
+        r.inst.replica_clients().len(),
+        1,
+        "PRE_PSYNC replicas are not timed out"
+    );
+    assert_eq!(r.inst.stats().sync_full, 1);
+}
+
+#[test]
+fn psync_ok_and_no_backlog_with_the_6x_model() {
+    for diskless in [false, true] {
+        let c = PsyncCase {
+            duration_s: 6,
+            backlog: "100mb",
+            ttl: "3600",
+            delay_s: 0,
+            reconnect: true,
+        };
+        let (w, m, _) = run_psync_case_with(&c, diskless, ReplicationModel::V6);
+        assert!(w.nodes[m].stats().sync_partial_ok >= 3);
+        let c = PsyncCase {
+            duration_s: 6,
+            backlog: "100",
+            ttl: "3600",
+            delay_s: 0,
+            reconnect: true,
+        };
+        let (w, m, _) = run_psync_case_with(&c, diskless, ReplicationModel::V6);
+        assert!(w.nodes[m].stats().sync_partial_err >= 2);
+        assert_eq!(
+            w.nodes[m].backlog_histlen(),
+            16384,
+            "the 6.x ring never exceeds its size"
+        );
+    }
 }
