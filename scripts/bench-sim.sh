@@ -27,6 +27,14 @@ echo "wall seconds:            $wall"
 echo "virtual seconds:         $virt_s"
 echo "virtual s per wall s:    $(echo "$virt_s / $wall" | bc -l | cut -c1-12)"
 if [ -s "$TIMEFILE" ]; then
+  # CPU time is steadier than wall time on a shared machine.
+  user=$(grep -E 'User time' "$TIMEFILE" | awk '{print $NF}')
+  sys=$(grep -E 'System time' "$TIMEFILE" | awk '{print $NF}')
+  cpu=$(echo "$user + $sys" | bc -l)
+  echo "cpu seconds:             $cpu"
+  if [ "$(echo "$cpu > 0" | bc -l)" = 1 ]; then
+    echo "virtual s per cpu s:     $(echo "$virt_s / $cpu" | bc -l | cut -c1-12)"
+  fi
   grep -E 'Maximum resident set size' "$TIMEFILE" | sed 's/^\s*/peak memory: /'
 fi
 rm -f "$TIMEFILE"

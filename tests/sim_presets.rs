@@ -138,3 +138,39 @@ fn the_log_is_redis_format_and_carries_the_cow_report() {
     // ~26 s of BGSAVE at 100 writes/s touches ~2,600 pages: a few MB of copy-on-write.
     assert!(cow.contains(":C "), "{cow}");
 }
+
+#[test]
+fn the_6x_model_keeps_the_backlog_at_its_size() {
+    // Same slow replica as shared-buffer-growth, Redis 6 buffers: a fixed ring plus private
+    // buffers, so the backlog never outgrows repl-backlog-size.
+    let mut s = Scenario::preset("shared-buffer-growth").unwrap();
+    s.set("replication-model", "6").unwrap();
+    let mut sim = Simulation::new(&s, 1);
+    sim.run_until(s.duration);
+    let sum = sim.summary();
+    assert_eq!(sum.master.peak_backlog_bytes, 1 << 20);
+    assert!(
+        sum.replicas[1].peak_output_buffer_bytes > 8 << 20,
+        "{sum:?}"
+    );
+}
+
+#[test]
+fn diskless_load_overlaps_the_transfer() {
+    let peak = |mode: &str| {
+        let mut s = Scenario::preset("diskless-fix").unwrap();
+        s.set("repl-diskless-load", mode).unwrap();
+        let mut sim = Simulation::new(&s, 1);
+        sim.run_until(s.duration);
+        let r = sim.summary().replicas[0].clone();
+        assert!(r.in_sync_at_end, "{mode}: {r:?}");
+        r.peak_output_buffer_bytes
+    };
+    let disk = peak("disabled");
+    let swapdb = peak("swapdb");
+    // Parsing while receiving removes the separate load and the replica's disk from the
+    // window in which the master buffers.
+    assert!(swapdb * 3 < disk * 2, "swapdb {swapdb} vs disabled {disk}");
+    // on-empty-db: the second sync finds data in the replica and goes through the disk.
+    assert_eq!(peak("on-empty-db"), disk);
+}

@@ -98,6 +98,9 @@ pub fn run_sim(a: SimArgs) -> i32 {
         }
         out.push('\n');
         out.push_str(&sim::render_summary_table(&summary));
+        if !scenario.expect.is_empty() {
+            let _ = writeln!(out, "expect: {}", scenario.expect);
+        }
         print!("{out}");
     }
     if a.check {
@@ -108,6 +111,7 @@ pub fn run_sim(a: SimArgs) -> i32 {
             }
             return 1;
         }
+        eprintln!("check: all {} expectations hold", scenario.check.len());
     }
     0
 }
@@ -227,27 +231,15 @@ fn advise_input(a: &AdviseArgs) -> Result<advise::AdviseInput, String> {
     } else if a.preset.is_none() {
         s.redis.repl_diskless_sync = false;
     }
-    let stream = match &a.bytes_per_sec {
-        Some(b) => Some(units::parse_bytes(b).map_err(|e| format!("--bytes-per-sec: {e}"))? as f64),
-        None => None,
-    };
     if a.safety.is_nan() || a.safety < 1.0 {
         return Err("--safety must be at least 1.0".into());
     }
-    Ok(advise::AdviseInput {
-        write_rate: s.workload.rate,
-        bytes_per_write: s.bytes_per_write(),
-        stream_bytes_per_sec: stream,
-        dataset_bytes: s.dataset.size,
-        bandwidth: s.link.bandwidth,
-        disk_write_speed: s.disk.write_speed,
-        disk_read_speed: s.disk.read_speed,
-        rdb_speed: s.fork.rdb_speed,
-        load_speed: s.replica.load_speed,
-        fork_ms_per_gb: s.fork.time_per_gb,
-        outage_ms: units::parse_duration_ms(&a.outage, 1000)
-            .map_err(|e| format!("--outage: {e}"))?,
-        diskless: s.redis.repl_diskless_sync,
-        safety: a.safety,
-    })
+    let outage = units::parse_duration_ms(&a.outage, 1000).map_err(|e| format!("--outage: {e}"))?;
+    let mut input = advise::AdviseInput::from_scenario(&s, outage);
+    input.safety = a.safety;
+    if let Some(b) = &a.bytes_per_sec {
+        input.stream_bytes_per_sec =
+            Some(units::parse_bytes(b).map_err(|e| format!("--bytes-per-sec: {e}"))? as f64);
+    }
+    Ok(input)
 }

@@ -56,6 +56,27 @@ impl Default for AdviseInput {
     }
 }
 
+impl AdviseInput {
+    /// The load and machine of a scenario, to survive an outage of `outage_ms`.
+    pub fn from_scenario(s: &super::Scenario, outage_ms: u64) -> AdviseInput {
+        AdviseInput {
+            write_rate: s.workload.rate,
+            bytes_per_write: s.bytes_per_write(),
+            stream_bytes_per_sec: None,
+            dataset_bytes: s.dataset.size,
+            bandwidth: s.link.bandwidth,
+            disk_write_speed: s.disk.write_speed,
+            disk_read_speed: s.disk.read_speed,
+            rdb_speed: s.fork.rdb_speed,
+            load_speed: s.replica.load_speed,
+            fork_ms_per_gb: s.fork.time_per_gb,
+            outage_ms,
+            diskless: s.redis.repl_diskless_sync,
+            safety: 1.5,
+        }
+    }
+}
+
 /// The recommendation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Advice {
@@ -314,6 +335,28 @@ mod tests {
         );
         assert!(diskless.obuf_hard <= disk.obuf_hard);
         assert!(disk.steps.iter().any(|s| s.starts_with("buffer peak")));
+    }
+
+    #[test]
+    fn the_advice_for_the_looping_preset_would_have_fixed_it() {
+        // Feed the adviser the disk-sync-loop preset, apply its advice, and run it again.
+        let mut s = crate::sim::Scenario::preset("disk-sync-loop").unwrap();
+        let a = advise(&AdviseInput::from_scenario(&s, 5_000));
+        assert!(a.obuf_hard > s.redis.client_output_buffer_limit.hard);
+        s.set(
+            "client-output-buffer-limit",
+            &format!("{} {} {}", a.obuf_hard, a.obuf_soft, a.obuf_soft_seconds),
+        )
+        .unwrap();
+        s.set("repl-backlog-size", &a.repl_backlog_size.to_string())
+            .unwrap();
+        let mut sim = crate::sim::Simulation::new(&s, 1);
+        sim.run_until(s.duration);
+        let r = &sim.summary().replicas[0];
+        assert!(r.in_sync_at_end, "{r:?}");
+        // With the backlog sized for the 5 s cut, no second full sync is needed at all.
+        assert_eq!(r.full_syncs, 1, "{r:?}");
+        assert_eq!(r.partial_syncs_accepted, 1, "{r:?}");
     }
 
     #[test]

@@ -1,4 +1,20 @@
-//! A deterministic discrete-event simulator around the replication core.
+//! A deterministic discrete-event simulator around the replication core: one master and 1 to
+//! 8 replicas (core [`crate::core::Instance`]s) joined by simulated links, with a fork child
+//! whose RDB write and copy-on-write memory cost time and RAM, disks, an RDB loader, a write
+//! workload and faults. Same scenario + seed = byte-identical trace, natively and in wasm32.
+//!
+//! * [`Scenario`]: the setup as data (TOML with line/field errors, `set`/`get` by name,
+//!   Redis config names included); [`params()`] lists every settable key for sliders;
+//!   [`presets()`] are scenarios shipped in the binary (`src/sim/presets/*.toml`), each with an
+//!   `expect` sentence and a `[check]` table the tests assert.
+//! * [`Simulation`]: `new(&scenario, seed)`, `run_until(t)`, views for the web (`frame`, `log`,
+//!   `spans`, `marks`, `samples`, `info_replication`), faults on command (`cut_link`,
+//!   `restart_replica`, `kill_master`), `set_param` from now on, `summary`, `trace_hash`.
+//!   `Clone`, so a run can be checkpointed and stepped back.
+//! * [`advise`]: the sizing arithmetic behind `replscope advise` (pure; the web calls it too).
+//!
+//! The replication itself (PSYNC decisions, buffers and their limits, states, log lines) is
+//! the core's; this module only decides when things happen and how fast bytes move.
 
 pub mod advise;
 mod models;
@@ -10,6 +26,7 @@ mod simulation;
 pub mod summary;
 pub mod units;
 
+pub use advise::{Advice, AdviseInput};
 pub use presets::{presets, PresetInfo};
 pub use scenario::{params, ParamSpec, Scenario, ScenarioError};
 pub use simulation::{Simulation, TraceEvent};
@@ -52,7 +69,13 @@ pub fn render_summary_table(s: &Summary) -> String {
             disc,
             units::HumanBytes(r.peak_output_buffer_bytes).to_string(),
             r.final_offset,
-            if r.in_sync_at_end { "yes" } else { "no" }
+            if r.in_sync_at_end {
+                "yes"
+            } else if r.is_master {
+                "master"
+            } else {
+                "no"
+            }
         );
         let causes: Vec<String> = r
             .disconnects

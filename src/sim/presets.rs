@@ -40,6 +40,18 @@ const PRESETS: &[(&str, &str)] = &[
         include_str!("presets/soft-limit-timer.toml"),
     ),
     (
+        "failover-psync",
+        include_str!("presets/failover-psync.toml"),
+    ),
+    (
+        "failover-lagging-promoted",
+        include_str!("presets/failover-lagging-promoted.toml"),
+    ),
+    (
+        "replica-restart",
+        include_str!("presets/replica-restart.toml"),
+    ),
+    (
         "psync-no-reconnection-disk",
         include_str!("presets/psync-no-reconnection-disk.toml"),
     ),

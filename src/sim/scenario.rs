@@ -39,8 +39,10 @@ pub struct Scenario {
     pub replica: ReplicaModel,
     pub redis: RedisConfig,
     /// Per-replica link overrides.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<LinkOverride>,
     /// Faults on a schedule.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<Fault>,
     /// Machine-checkable form of `expect`: summary path -> comparison, e.g.
     /// `"replica1.full_syncs" = ">= 3"`. Checked by the preset tests.
@@ -73,6 +75,7 @@ pub struct Workload {
     /// Random variation of the rate per tick, 0.0..=1.0 (seeded).
     pub jitter: f64,
     /// Bursts and quiet periods.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub phases: Vec<Phase>,
 }
 
@@ -296,6 +299,10 @@ pub struct Fault {
         skip_serializing_if = "Option::is_none"
     )]
     pub every: Option<u64>,
+    /// restart-replica only: a clean shutdown (the replica saves an RDB carrying its replication
+    /// ID and offset, and loads it at boot) instead of a crash.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub graceful: bool,
 }
 
 fn one() -> u64 {
@@ -308,8 +315,9 @@ pub enum FaultAction {
     /// Both directions of the replica's link drop everything for `for`; the TCP connection
     /// breaks when the cut starts (as a killed connection would), reconnects fail until it ends.
     CutLink,
-    /// The replica process restarts (loses its cached master: `PSYNC ? -1` afterwards... unless
-    /// the core models RDB-persisted replication info).
+    /// The replica process restarts. A crash loses everything it knew about its master
+    /// (`PSYNC ? -1`, a full sync); with `graceful = true` it first saves an RDB with its
+    /// replication ID and offset (Redis 4.0+), loads it at boot and can resume with a PSYNC.
     RestartReplica,
     /// The master dies; `replica` is promoted (`REPLICAOF NO ONE`), the others follow it.
     KillMaster,

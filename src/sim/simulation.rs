@@ -23,6 +23,7 @@ use super::scenario::{FaultAction, Scenario, ScenarioError};
 use super::summary::{MasterSummary, ReplicaSummary, Summary};
 use crate::core::{
     BgsaveTarget, Config, ConnId, Input, Instance, InstanceParams, MarkEvent, Output, Payload,
+    RestoredReplInfo,
 };
 use crate::view::{Frame, LogLine, Mark, MarkKind, ReplicaView, Sample, Span, SpanKind};
 use serde::Serialize;
@@ -58,6 +59,9 @@ struct Node {
     load: Option<(u64, u64, u64)>,
     /// Bumped at every restart so stale events for the old process are ignored.
     generation: u64,
+    /// It holds a dataset (has loaded an RDB): `repl-diskless-load on-empty-db` then goes
+    /// through the disk.
+    has_data: bool,
 }
 
 /// One TCP connection: side 0 is the node that connected (a replica), side 1 the server.
@@ -137,6 +141,7 @@ enum Ev {
     },
     RestartDone {
         node: usize,
+        restored: Option<(String, i64)>,
     },
     Sample,
 }
@@ -224,9 +229,10 @@ impl Simulation {
                 unreadable: BTreeSet::new(),
                 load: None,
                 generation: 0,
+                has_data: false,
             });
             let replicaof = if node == 0 { None } else { Some(0) };
-            sim.boot(node, replicaof);
+            sim.boot(node, replicaof, None);
         }
         for (i, f) in s.faults.iter().enumerate() {
             sim.schedule(f.at, Ev::Fault { index: i, at: f.at });
@@ -248,6 +254,21 @@ impl Simulation {
 
     pub fn now_ms(&self) -> u64 {
         self.now
+    }
+
+    /// Node names by index: 0 = `master` (the first master), then `replica-1`...
+    pub fn node_names(&self) -> Vec<String> {
+        self.nodes.iter().map(|n| n.name.clone()).collect()
+    }
+
+    /// Index of the node acting as master now (changes after `kill_master`).
+    pub fn master_node(&self) -> usize {
+        self.master
+    }
+
+    /// Whether node `node` is running (not killed, not restarting).
+    pub fn is_up(&self, node: usize) -> bool {
+        self.nodes.get(node).is_some_and(|n| n.inst.is_some())
     }
 
     /// Processes every event with time `<= t_ms`, then sets the clock to `t_ms`.
@@ -368,6 +389,7 @@ impl Simulation {
                 inst.master_repl_offset()
             };
             r.final_offset = off;
+            r.is_master = k == self.master;
             r.in_sync_at_end =
                 k != self.master && inst.link_state() == "connected" && master_off - off <= slack;
         }
@@ -413,18 +435,58 @@ impl Simulation {
     /// Restarts replica `replica` (1-based): the process dies now and boots again after
     /// `replica.restart-time`, with no cached master.
     pub fn restart_replica(&mut self, replica: usize) {
+        self.restart(replica, false);
+    }
+
+    /// Restarts replica `replica` (1-based) cleanly: it saves an RDB carrying its replication
+    /// ID and offset (what `SHUTDOWN` does with save points), is down for that save plus
+    /// `replica.restart-time` plus loading the RDB at boot, then PSYNCs with what it saved.
+    pub fn restart_replica_graceful(&mut self, replica: usize) {
+        self.restart(replica, true);
+    }
+
+    fn restart(&mut self, replica: usize, graceful: bool) {
         if replica == 0 || replica >= self.nodes.len() || replica == self.master {
             return;
         }
+        let Some(inst) = self.nodes[replica].inst.as_ref() else {
+            return;
+        };
+        // rdbPopulateSaveInfo: the master link's replid/offset, else the cached master's.
+        let restored = if !graceful {
+            None
+        } else if inst.reploff() >= 0 {
+            Some((inst.replid().to_string(), inst.reploff()))
+        } else {
+            inst.cached_master()
+        };
+        let s = &self.scenario;
+        let mut down = s.replica.restart_time;
+        let cause = if graceful {
+            down += duration_ms(s.dataset.size, s.disk.write_speed)
+                + duration_ms(s.dataset.size, s.replica.load_speed);
+            match &restored {
+                Some((id, off)) => format!(
+                    "graceful restart (fault): RDB saved with repl-id {id} and repl-offset {off}, loaded at boot"
+                ),
+                None => "graceful restart (fault): no replication info to save".to_string(),
+            }
+        } else {
+            "replica process crashed and restarted (fault): no cached master".to_string()
+        };
         self.stat(replica, "replica_restart");
-        self.add_mark(
-            Some(replica),
-            MarkKind::ReplicaRestart,
-            "replica process restarted (fault)".into(),
-        );
+        self.add_mark(Some(replica), MarkKind::ReplicaRestart, cause);
         self.kill_node(replica);
-        let at = self.now + self.scenario.replica.restart_time;
-        self.schedule(at, Ev::RestartDone { node: replica });
+        // A crashed replica comes back empty; a clean one reloads its RDB at boot.
+        self.nodes[replica].has_data = graceful && restored.is_some();
+        let at = self.now + down;
+        self.schedule(
+            at,
+            Ev::RestartDone {
+                node: replica,
+                restored,
+            },
+        );
     }
 
     /// Kills the master and promotes replica `promote` (1-based); the others follow it.
@@ -507,7 +569,7 @@ impl Simulation {
         self.nodes.get(self.master).and_then(|n| n.inst.as_ref())
     }
 
-    fn boot(&mut self, node: usize, replica_of: Option<usize>) {
+    fn boot(&mut self, node: usize, replica_of: Option<usize>, restored: Option<(String, i64)>) {
         let mut config = Config::default();
         for (name, v) in redis_pairs(&self.scenario) {
             // Values come from our own validated scenario; the core's parser agreeing with it
@@ -525,7 +587,7 @@ impl Simulation {
             epoch_ms: EPOCH_MS,
             start_ms: self.now,
             config,
-            restored: None,
+            restored: restored.map(|(replid, offset)| RestoredReplInfo { replid, offset }),
         };
         self.nodes[node].inst = Some(Instance::new(params));
         self.nodes[node].unreadable.clear();
@@ -622,6 +684,7 @@ impl Simulation {
             Ev::LoadDone { node, gen } => {
                 if self.nodes[node].generation == gen && self.nodes[node].load.is_some() {
                     self.nodes[node].load = None;
+                    self.nodes[node].has_data = true;
                     let keys = self.scenario.dataset.keys;
                     self.input(
                         node,
@@ -646,10 +709,10 @@ impl Simulation {
                     self.add_mark(Some(link), MarkKind::LinkRestored, "link restored".into());
                 }
             }
-            Ev::RestartDone { node } => {
+            Ev::RestartDone { node, restored } => {
                 if self.nodes[node].inst.is_none() {
                     let m = self.master;
-                    self.boot(node, Some(m));
+                    self.boot(node, Some(m), restored);
                 }
             }
         }
@@ -662,7 +725,7 @@ impl Simulation {
         let r = f.replica as usize;
         match f.action {
             FaultAction::CutLink => self.cut_link(r, f.for_ms),
-            FaultAction::RestartReplica => self.restart_replica(r),
+            FaultAction::RestartReplica => self.restart(r, f.graceful),
             FaultAction::KillMaster => self.kill_master(r),
         }
         if let Some(every) = f.every {
@@ -907,14 +970,28 @@ impl Simulation {
                 }
             }
             if let Some(r) = self.nodes[rnode].inst.as_ref() {
-                if r.link_state() == "sync"
-                    && s.redis.repl_diskless_load == super::scenario::DisklessLoad::Disabled
-                {
-                    rate = rate.min(s.disk.write_speed);
+                if r.link_state() == "sync" {
+                    // The replica reads the RDB as fast as it can store it: into its temp file,
+                    // or straight into memory with diskless load (parsing as it reads).
+                    rate = rate.min(if self.diskless_load(rnode) {
+                        s.replica.load_speed
+                    } else {
+                        s.disk.write_speed
+                    });
                 }
             }
         }
         rate.max(1)
+    }
+
+    /// Whether replica `node` loads from the socket (`repl-diskless-load`): always with
+    /// `swapdb`, only while empty with `on-empty-db`.
+    fn diskless_load(&self, node: usize) -> bool {
+        match self.scenario.redis.repl_diskless_load {
+            super::scenario::DisklessLoad::Disabled => false,
+            super::scenario::DisklessLoad::Swapdb => true,
+            super::scenario::DisklessLoad::OnEmptyDb => !self.nodes[node].has_data,
+        }
     }
 
     fn deliver(&mut self, sc: u64, to: usize, payload: Vec<Payload>) {
@@ -1116,7 +1193,13 @@ impl Simulation {
                 size,
                 eof_marked: _,
             } => {
-                let ms = duration_ms(size, self.scenario.replica.load_speed);
+                // With diskless load the RDB was parsed while it arrived (the transfer ran at
+                // most at load speed), so only the final step remains.
+                let ms = if self.diskless_load(node) {
+                    1
+                } else {
+                    duration_ms(size, self.scenario.replica.load_speed)
+                };
                 let gen = self.nodes[node].generation;
                 self.nodes[node].load = Some((size, self.now, self.now + ms));
                 let at = self.now + ms;

@@ -8,14 +8,15 @@ use std::collections::BTreeMap;
 
 /// Every disconnect cause the summary counts (always present, zero or not, so the JSON shape is
 /// stable).
+///
+/// `output_buffer_limit`: the master closed it for `client-output-buffer-limit`; `timeout`:
+/// either side gave up after `repl-timeout`; the rest are faults of the scenario.
 pub const DISCONNECT_CAUSES: &[&str] = &[
     "output_buffer_limit",
     "timeout",
     "link_cut",
     "replica_restart",
     "master_killed",
-    "sync_error",
-    "other",
 ];
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -54,6 +55,8 @@ pub struct ReplicaSummary {
     pub final_offset: i64,
     /// Link up and offset equal to the master's (within what is in flight on the link).
     pub in_sync_at_end: bool,
+    /// It was promoted and is the master at the end.
+    pub is_master: bool,
 }
 
 impl ReplicaSummary {

@@ -1,0 +1,21 @@
+//! The browser build plays every preset exactly as the native build does: the trace hashes of
+//! `tests/fixtures/trace_hashes.json` (written natively by `sim_determinism`) are recomputed
+//! in wasm32. Run with:
+//! `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test --target wasm32-unknown-unknown --test sim_wasm`
+#![cfg(target_arch = "wasm32")]
+
+use wasm_bindgen_test::wasm_bindgen_test;
+
+#[wasm_bindgen_test]
+fn trace_hashes_match_the_native_run() {
+    let fixture: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/trace_hashes.json")).expect("fixture");
+    let seed = fixture["seed"].as_u64().expect("seed");
+    let until = fixture["until_ms"].as_u64().expect("until_ms");
+    let hashes = fixture["hashes"].as_object().expect("hashes");
+    assert!(hashes.len() >= 21);
+    for (name, want) in hashes {
+        let got = replscope::sim::trace_hash(name, seed, until).expect("preset exists");
+        assert_eq!(&format!("{got:016x}"), want.as_str().unwrap(), "{name}");
+    }
+}
