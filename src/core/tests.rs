@@ -1891,3 +1891,54 @@ fn psync_ok_and_no_backlog_with_the_6x_model() {
         );
     }
 }
+
+#[test]
+fn chained_replicas_share_one_offset_space() {
+    let mut w = World::new();
+    let m = w.add(params("master", 7001, 1));
+    let r1 = w.add(params("r1", 7002, 2));
+    let r2 = w.add(params("r2", 7003, 3));
+    w.replicaof(r1, m);
+    w.advance(6000);
+    w.replicaof(r2, r1);
+    w.advance(6000);
+    assert_eq!(w.nodes[r2].link_state(), "connected", "{}", w.dump_logs(r2));
+    for i in 0..50 {
+        w.set(m, &format!("k{i}"), b"value");
+    }
+    w.advance(11_000); // includes a master PING, relayed by r1
+    let off = w.nodes[m].master_repl_offset();
+    assert_eq!(w.nodes[r1].master_repl_offset(), off);
+    assert_eq!(w.nodes[r2].reploff(), off);
+    assert_eq!(
+        w.nodes[r2].replid(),
+        w.nodes[m].replid(),
+        "one history along the chain"
+    );
+    assert_eq!(w.datasets[r2], w.datasets[m]);
+    let r1_pings = w.nodes[r1].master_repl_offset();
+    w.advance(100);
+    assert_eq!(
+        w.nodes[r1].master_repl_offset(),
+        r1_pings,
+        "an intermediate replica generates no PINGs"
+    );
+    // A full sync on r1 drops r2 (its backlog is gone too).
+    let c = w.client(m);
+    w.command(m, c, &["CONFIG", "SET", "repl-backlog-size", "16384"]);
+    w.down.insert(r1);
+    w.kill_links(r1);
+    for i in 0..100 {
+        w.set(m, &format!("big{i}"), &[b'x'; 2000]);
+    }
+    w.down.remove(&r1);
+    w.advance(8000);
+    assert!(w.logged(r1, "MASTER <-> REPLICA sync: Flushing old data"));
+    assert!(
+        w.logged(r1, "Connection with replica 127.0.0.1:7003 lost."),
+        "{}",
+        w.dump_logs(r1)
+    );
+    w.advance(8000);
+    assert_eq!(w.datasets[r2], w.datasets[m]);
+}
