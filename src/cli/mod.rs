@@ -3,7 +3,11 @@
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "replscope", version, about = "See, teach and verify Redis replication")]
+#[command(
+    name = "replscope",
+    version,
+    about = "See, teach and verify Redis replication"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
