@@ -74,7 +74,7 @@ pub fn decode_listpack(blob: &[u8]) -> Result<Vec<Vec<u8>>, String> {
                     elem = take(blob, pos + 5, len, "listpack string")?.to_vec();
                     pos += 5 + len;
                 }
-                0xF1 | 0xF2 | 0xF3 | 0xF4 => {
+                0xF1..=0xF4 => {
                     let n = match b {
                         0xF1 => 2,
                         0xF2 => 3,

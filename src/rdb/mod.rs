@@ -7,8 +7,8 @@
 //!   zipmaps are rejected with a clear error.
 //! - [`writer`]: writes RDB v10 the way a 7.0 master does for strings (int and LZF encodings),
 //!   and the simple legacy types (1, 2, 4, 5) for aggregates, which 7.0 loads and converts.
-//! - [`blobs`]: listpack, intset and ziplist decoders.
-//! - [`checksum`]: CRC-64/REDIS.
+//! - [`blobs`] decodes listpacks, intsets and ziplists.
+//! - [`checksum`] computes CRC-64/REDIS.
 //!
 //! The format is described in /work/shared/spec/rdb-and-wire.md §2 (kept beside the tests as
 //! fixtures).

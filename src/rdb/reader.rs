@@ -51,6 +51,9 @@ impl RdbInfo {
     }
 }
 
+/// A blob decoder (listpack, intset, ziplist).
+type BlobDecoder = fn(&[u8]) -> Result<Vec<Vec<u8>>, String>;
+
 struct Cursor<'a> {
     data: &'a [u8],
     pos: usize,
@@ -167,7 +170,7 @@ impl<'a> Cursor<'a> {
     fn blob_elems(
         &mut self,
         what: &str,
-        decode: fn(&[u8]) -> Result<Vec<Vec<u8>>, String>,
+        decode: BlobDecoder,
     ) -> Result<Vec<Vec<u8>>, RdbError> {
         let start = self.pos;
         let blob = self.string(what)?;
