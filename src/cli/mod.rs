@@ -17,6 +17,13 @@ struct Cli {
 enum Command {
     /// Print the version and exit (placeholder until the subcommands land).
     Version,
+    /// Run a Redis-compatible replication server: `replscope server [redis.conf] [--port 6380
+    /// --replicaof 127.0.0.1 6379 --repl-diskless-sync yes ...]` (redis-server's options).
+    Server {
+        /// An optional redis.conf, then `--name value...` options as redis-server takes them.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -33,5 +40,6 @@ pub fn main() -> i32 {
             println!("replscope {}", env!("CARGO_PKG_VERSION"));
             0
         }
+        Command::Server { args } => crate::server::run_blocking(&args),
     }
 }

@@ -167,11 +167,7 @@ impl<'a> Cursor<'a> {
         Ok(i64::from_le_bytes(a))
     }
 
-    fn blob_elems(
-        &mut self,
-        what: &str,
-        decode: BlobDecoder,
-    ) -> Result<Vec<Vec<u8>>, RdbError> {
+    fn blob_elems(&mut self, what: &str, decode: BlobDecoder) -> Result<Vec<Vec<u8>>, RdbError> {
         let start = self.pos;
         let blob = self.string(what)?;
         decode(&blob).map_err(|e| RdbError {
