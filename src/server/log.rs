@@ -56,6 +56,7 @@ pub struct Logger {
     file: Option<Mutex<std::fs::File>>,
     pub recent: Mutex<std::collections::VecDeque<(u64, String)>>,
     pub pid: u32,
+    total: std::sync::atomic::AtomicU64,
 }
 
 impl Logger {
@@ -74,6 +75,7 @@ impl Logger {
             file,
             recent: Mutex::new(Default::default()),
             pid: std::process::id(),
+            total: Default::default(),
         })
     }
 
@@ -88,11 +90,18 @@ impl Logger {
             None => println!("{line}"),
         }
         if let Ok(mut r) = self.recent.lock() {
+            self.total
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             r.push_back((t_ms, line.to_string()));
             while r.len() > 2000 {
                 r.pop_front();
             }
         }
+    }
+
+    /// Lines logged since start.
+    pub fn total_lines(&self) -> u64 {
+        self.total.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Formats and writes a line for this process.

@@ -10,6 +10,7 @@
 //! - [`repl`]: the seam to the replication core.
 //! - [`net`]: sockets: the listener, client connections, the cron.
 //! - [`log`]: Redis-format log lines.
+//! - [`live`]: the read-only HTTP/WebSocket feed of view frames for the web app.
 
 pub mod commands;
 pub mod config;
@@ -18,6 +19,7 @@ pub mod engine;
 pub mod glob;
 pub mod info;
 pub mod keyspace;
+pub mod live;
 pub mod log;
 pub mod net;
 pub mod persist;

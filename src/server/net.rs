@@ -101,6 +101,13 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, String> {
     let sh = shared.clone();
     tokio::spawn(async move { cron_loop(sh).await });
     super::repl::start_core_drivers(&shared);
+    if cfg.live_port != 0 {
+        let lp = super::live::start_live(shared.clone(), &cfg.live_bind, cfg.live_port).await?;
+        shared.lock().notice(&format!(
+            "Live feed (HTTP/WebSocket, read-only) listening on {}:{lp}",
+            cfg.live_bind
+        ));
+    }
     Ok(RunningServer { port, shared })
 }
 

@@ -16,6 +16,24 @@ impl Engine {
 
     pub fn cron(&mut self) {}
 
+    /// A snapshot for the web app's pictures.
+    pub fn view_frame(&self) -> crate::view::Frame {
+        crate::view::Frame {
+            t_ms: self.now_ms(),
+            master: crate::view::MasterView {
+                name: format!("127.0.0.1:{}", self.cfg.port),
+                replid: self.run_id.clone(),
+                cow_bytes: if self.save.child.is_some() {
+                    self.ks.cow.get()
+                } else {
+                    0
+                },
+                ..Default::default()
+            },
+            replicas: Vec::new(),
+        }
+    }
+
     pub fn flush_propagation(&mut self) {
         self.pending_propagation.clear();
     }
