@@ -170,7 +170,7 @@ impl Engine {
         if !expired || ctx.from_master() {
             return Some(e);
         }
-        if !self.is_replica {
+        if !self.core.is_replica() {
             self.expire_key(ctx.db, key);
         }
         None
@@ -187,7 +187,7 @@ impl Engine {
 
     /// Active expiry (`activeExpireCycle`), masters only: removes up to `max` expired keys.
     pub fn active_expire(&mut self, max: usize) {
-        if self.is_replica || self.loading {
+        if self.core.is_replica() || self.loading {
             return;
         }
         let now = self.unix_ms();
@@ -460,7 +460,7 @@ impl Engine {
                     .iter()
                     .filter(|(k, e)| {
                         glob_match(&a[1], k)
-                            && (self.is_replica || e.expire_ms.is_none_or(|t| t > now))
+                            && (self.core.is_replica() || e.expire_ms.is_none_or(|t| t > now))
                     })
                     .map(|(k, _)| k.clone())
                     .collect();
@@ -619,7 +619,7 @@ impl Engine {
         if !allowed {
             return Reply::Int(0).into();
         }
-        if abs <= now && !ctx.from_master() && !self.is_replica {
+        if abs <= now && !ctx.from_master() && !self.core.is_replica() {
             // A time in the past deletes the key; the stream carries DEL.
             self.remove_key(ctx.db, &a[1]);
             self.prop(ctx, &[b"DEL".to_vec(), a[1].clone()]);

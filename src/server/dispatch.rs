@@ -83,7 +83,7 @@ impl Engine {
             self.queue_reply(conn, &Reply::Simple("QUEUED".into()));
             return Flow::Done;
         }
-        if is_write && self.is_replica && self.replica_read_only() {
+        if is_write && self.core.is_replica() && self.replica_read_only() {
             return reject(
                 self,
                 "READONLY You can't write against a read only replica.".into(),
@@ -331,7 +331,11 @@ impl Engine {
         if !authed {
             return Reply::err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time").into();
         }
-        let role = if self.is_replica { "replica" } else { "master" };
+        let role = if self.core.is_replica() {
+            "replica"
+        } else {
+            "master"
+        };
         if let Some(c) = self.clients.get_mut(&conn) {
             if let Some(p) = proto {
                 c.proto = p;
@@ -370,7 +374,7 @@ impl Engine {
         for argv in queue {
             let name = lower(&argv[0]);
             let is_write = command_spec(&name).is_some_and(|(_, w)| w);
-            if is_write && self.is_replica && self.replica_read_only() {
+            if is_write && self.core.is_replica() && self.replica_read_only() {
                 replies.push(Reply::err(
                     "READONLY You can't write against a read only replica.",
                 ));
@@ -632,8 +636,8 @@ impl Engine {
                 "laddr" => c.laddr == *v,
                 "user" => v == "default",
                 "type" => match v.to_ascii_lowercase().as_str() {
-                    "normal" => !c.is_replica,
-                    "replica" | "slave" => c.is_replica,
+                    "normal" => !self.is_replica_client(c.id),
+                    "replica" | "slave" => self.is_replica_client(c.id),
                     _ => false,
                 },
                 _ => true,

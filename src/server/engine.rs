@@ -38,9 +38,10 @@ pub struct Client {
     /// Wakes the connection task (bytes queued, or kill).
     pub notify: Arc<Notify>,
     pub killed: bool,
-    /// Bytes waiting to be written (Phase A queue; `omem`).
-    pub out: Vec<u8>,
     pub close_after_flush: bool,
+    /// `repl-bandwidth-limit` token bucket (bytes) and its last refill.
+    pub bw_tokens: f64,
+    pub bw_last: Instant,
 }
 
 /// INFO stats.
@@ -114,20 +115,43 @@ pub struct Engine {
     pub actions: Vec<Action>,
     /// Function libraries carried over from a loaded RDB (written back on save).
     pub functions: Vec<Vec<u8>>,
+    /// The replication core.
+    pub core: crate::core::Instance,
+    /// Wall clock (unix ms) at run time 0, the core's `epoch_ms`.
+    pub epoch_ms: u64,
+    /// Connections the core opened.
+    pub links: BTreeMap<crate::core::ConnId, super::repl::LinkHandle>,
+    /// Running core BGSAVE children and their kill switches.
+    pub children: BTreeMap<u64, Arc<std::sync::atomic::AtomicBool>>,
+    /// RDB bytes received from our master, until the core says "load".
+    pub rdb_recv: Vec<u8>,
+    /// Timeline marks for the live view.
+    pub marks: std::collections::VecDeque<crate::view::Mark>,
 }
 
 /// Work the engine asks its owner to start once the lock is released.
-#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     /// A user BGSAVE to disk.
     Bgsave,
     Shutdown,
+    /// Open a connection for the core (our master link).
+    Connect {
+        conn: crate::core::ConnId,
+        host: String,
+        port: u16,
+    },
+    /// Run a BGSAVE the core asked for (snapshot already taken).
+    CoreBgsave(Box<super::repl::CoreBgsave>),
+    /// Load an RDB received from our master.
+    Load(Vec<u8>),
 }
 
 impl Engine {
-    pub fn new(cfg: ServerConfig, log: Arc<Logger>) -> Engine {
+    pub fn new(cfg: ServerConfig, log: Arc<Logger>) -> Result<Engine, String> {
         let databases = cfg.databases as usize;
-        Engine {
+        let epoch_ms = super::log::now_epoch_ms();
+        let core = super::repl::make_instance(&cfg, cfg.port, epoch_ms, None)?;
+        Ok(Engine {
             cfg,
             ks: Keyspace::new(databases),
             clients: BTreeMap::new(),
@@ -150,7 +174,13 @@ impl Engine {
             run_id: random_hex40(),
             actions: Vec::new(),
             functions: Vec::new(),
-        }
+            core,
+            epoch_ms,
+            links: BTreeMap::new(),
+            children: BTreeMap::new(),
+            rdb_recv: Vec::new(),
+            marks: Default::default(),
+        })
     }
 
     /// Milliseconds since the server started (the core's `now`).
@@ -164,7 +194,7 @@ impl Engine {
     }
 
     pub fn role_char(&self) -> char {
-        if self.is_replica {
+        if self.core.is_replica() {
             'S'
         } else {
             'M'
@@ -205,10 +235,20 @@ impl Engine {
                 is_replica: false,
                 notify,
                 killed: false,
-                out: Vec::new(),
                 close_after_flush: false,
+                bw_tokens: 0.0,
+                bw_last: Instant::now(),
             },
         );
+        let peer = self
+            .clients
+            .get(&id)
+            .map(|c| c.addr.clone())
+            .unwrap_or_default();
+        self.core_handle(crate::core::Input::Accepted {
+            conn: crate::core::ConnId(id),
+            peer,
+        });
         id
     }
 
@@ -216,31 +256,24 @@ impl Engine {
         self.clients.remove(&id);
     }
 
-    /// Queues a reply for a connection in its protocol.
+    /// Queues a reply for a connection in its protocol (through the core, which measures
+    /// every client's output buffer).
     pub fn queue_reply(&mut self, conn: u64, reply: &Reply) {
-        if let Some(c) = self.clients.get_mut(&conn) {
-            reply.encode(c.proto, &mut c.out);
-        }
-    }
-
-    /// Takes up to `max` queued bytes for a connection.
-    pub fn take_outgoing(&mut self, conn: u64, max: usize) -> Vec<u8> {
-        let Some(c) = self.clients.get_mut(&conn) else {
-            return Vec::new();
+        let Some(c) = self.clients.get(&conn) else {
+            return;
         };
-        if c.out.len() <= max {
-            std::mem::take(&mut c.out)
-        } else {
-            let rest = c.out.split_off(max);
-            std::mem::replace(&mut c.out, rest)
-        }
+        let bytes = reply.to_bytes(c.proto);
+        self.core.queue_reply(
+            crate::core::ConnId(conn),
+            crate::core::Payload::Bytes(bytes),
+        );
     }
 
     /// Whether the connection must close (killed, or QUIT once flushed).
     pub fn should_close(&self, conn: u64) -> bool {
         match self.clients.get(&conn) {
             None => true,
-            Some(c) => c.killed || (c.close_after_flush && c.out.is_empty()),
+            Some(c) => c.killed || (c.close_after_flush && self.pending_outgoing(conn) == 0),
         }
     }
 

@@ -71,7 +71,11 @@ impl Engine {
     }
 
     fn info_clients(&self) -> String {
-        let replicas = self.clients.values().filter(|c| c.is_replica).count();
+        let replicas = self
+            .clients
+            .keys()
+            .filter(|id| self.is_replica_client(**id))
+            .count();
         format!(
             "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
             self.clients.len() - replicas,

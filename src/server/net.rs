@@ -1,7 +1,7 @@
 //! Sockets: the listener, one task per client connection, the 10 Hz cron, and the threads
 //! that play the role of Redis's fork children.
 
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -11,8 +11,9 @@ use tokio::sync::Notify;
 
 use super::config::{args_to_conf_text, parse_conf_text, ServerConfig};
 use super::engine::{Action, Engine, Flow};
+use super::keyspace::Snapshot;
 use super::log::Logger;
-use super::persist::write_snapshot;
+use super::persist::{write_snapshot, SaveOpts};
 use crate::wire::{parse_request, Parsed, Reply, RequestLimits};
 
 /// The engine shared by every task.
@@ -73,8 +74,6 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, String> {
     log.log(0, 'C', '#', "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
     log.log(0, 'C', '#', &format!("Redis version=7.0.15, bits=64, commit=00000000, modified=0, pid={pid}, just started (replscope {})", env!("CARGO_PKG_VERSION")));
     log.log(0, 'C', '#', "Configuration loaded");
-    let mut engine = Engine::new(cfg.clone(), log);
-    engine.init_core()?;
     let addr = format!(
         "{}:{}",
         cfg.bind.first().map(String::as_str).unwrap_or("127.0.0.1"),
@@ -84,13 +83,24 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, String> {
         format!("Warning: Could not create server TCP listening socket {addr}: {e}")
     })?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-    engine.cfg.port = port;
+    let mut cfg = cfg;
+    cfg.port = port;
+    let mut engine = Engine::new(cfg.clone(), log)?;
     engine.notice(&format!("Running mode=standalone, port={port}."));
     engine.notice("Server initialized");
-    if let Err(e) = engine.load_at_startup() {
-        engine.warning(&e);
-        return Err(e);
-    }
+    let restored = match engine.load_at_startup() {
+        Ok(info) => info.and_then(|i| {
+            let replid = i.aux_str("repl-id")?;
+            let offset = i.aux_str("repl-offset")?.parse().ok()?;
+            Some(crate::core::RestoredReplInfo { replid, offset })
+        }),
+        Err(e) => {
+            engine.warning(&e);
+            return Err(e);
+        }
+    };
+    engine.init_core(port, restored)?;
+    engine.is_replica = engine.core.is_replica();
     engine.notice("Ready to accept connections");
     let shared = Shared {
         engine: Arc::new(Mutex::new(engine)),
@@ -108,6 +118,7 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, String> {
             cfg.live_bind
         ));
     }
+    after_batch(&shared);
     Ok(RunningServer { port, shared })
 }
 
@@ -192,74 +203,87 @@ pub fn after_batch(sh: &Shared) {
     };
     for a in actions {
         match a {
-            Action::Bgsave => start_disk_bgsave(sh, None),
+            Action::Bgsave => start_user_bgsave(sh),
             Action::Shutdown => sh.shutdown.notify_waiters(),
+            Action::Connect { conn, host, port } => {
+                let sh = sh.clone();
+                tokio::spawn(async move { super::repl::run_link(sh, conn, host, port).await });
+            }
+            Action::CoreBgsave(job) => super::repl::run_core_bgsave(sh, *job),
+            Action::Load(data) => super::repl::run_load(sh, data),
         }
     }
 }
 
-/// A disk BGSAVE on a thread (the "fork child"): snapshot now, write without the lock.
-/// `core_id` is set when the replication core asked for it.
-pub fn start_disk_bgsave(sh: &Shared, core_id: Option<u64>) {
-    let (snap, opts, path, pid) = {
+/// BGSAVE from a user: snapshot now, then write on a thread.
+pub fn start_user_bgsave(sh: &Shared) {
+    let (snap, opts, pid, progress) = {
         let mut e = sh.lock();
+        if e.save.child.is_some() {
+            return;
+        }
         let pid = e.save.next_child_pid;
         e.save.next_child_pid += 1;
         let snap = e.ks.snapshot();
-        let total = snap.keys();
         let progress = Arc::new(AtomicU64::new(0));
         e.save.child = Some(pid);
         e.save.child_started = Some(Instant::now());
         e.save.child_target = "disk".into();
-        e.save.progress = Some((progress, total));
-        if core_id.is_none() {
-            e.notice(&format!("Background saving started by pid {pid}"));
-        }
-        (snap, e.save_opts(true), e.rdb_path(), pid)
+        e.save.progress = Some((progress.clone(), snap.keys()));
+        e.notice(&format!("Background saving started by pid {pid}"));
+        (snap, e.save_opts(true), pid, progress)
     };
+    run_disk_bgsave(
+        sh,
+        None,
+        pid,
+        snap,
+        opts,
+        Arc::new(AtomicBool::new(false)),
+        progress,
+    );
+}
+
+/// A disk BGSAVE on a thread (the "fork child"): writes `dir/dbfilename` through a temp file.
+/// `core_id` is set when the replication core asked for it (the core then logs and sends the
+/// file to the waiting replicas).
+pub fn run_disk_bgsave(
+    sh: &Shared,
+    core_id: Option<u64>,
+    pid: u32,
+    snap: Snapshot,
+    opts: SaveOpts,
+    kill: Arc<AtomicBool>,
+    progress: Arc<AtomicU64>,
+) {
+    let path = sh.lock().rdb_path();
     let sh = sh.clone();
     std::thread::spawn(move || {
         let t0 = Instant::now();
-        let progress = sh
-            .lock()
-            .save
-            .progress
-            .as_ref()
-            .map(|(p, _)| p.clone())
-            .unwrap_or_default();
         let tmp = path.with_file_name(format!("temp-{pid}.rdb"));
         let res = (|| -> std::io::Result<()> {
             let f = std::fs::File::create(&tmp)?;
-            let (w, _) = write_snapshot(&snap, std::io::BufWriter::new(f), &opts, &progress)?;
-            w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            let sink = KillableWriter {
+                inner: std::io::BufWriter::new(f),
+                kill: kill.clone(),
+            };
+            let (w, _) = write_snapshot(&snap, sink, &opts, &progress)?;
+            w.inner
+                .into_inner()
+                .map_err(|e| e.into_error())?
+                .sync_all()?;
             std::fs::rename(&tmp, &path)
         })();
+        if res.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
         let cow = snap.cow.get();
         let mut e = sh.lock();
-        let log = e.log.clone();
-        let now = e.now_ms();
-        match &res {
-            Ok(()) => {
-                log.log_as(pid, now, 'C', '*', "DB saved on disk");
-                let mb = cow / (1024 * 1024);
-                log.log_as(
-                    pid,
-                    now,
-                    'C',
-                    '*',
-                    &format!("Fork CoW for RDB: current {mb} MB, peak {mb} MB, average {mb} MB"),
-                );
-            }
-            Err(err) => {
-                let _ = std::fs::remove_file(&tmp);
-                log.log_as(
-                    pid,
-                    now,
-                    'C',
-                    '#',
-                    &format!("Write error saving DB on disk: {err}"),
-                );
-            }
+        if kill.load(Ordering::Relaxed) {
+            // Killed by the core: it already handled the child's death.
+            drop(e);
+            after_batch(&sh);
+            return;
         }
         e.save.child = None;
         e.save.child_started = None;
@@ -271,17 +295,58 @@ pub fn start_disk_bgsave(sh: &Shared, core_id: Option<u64>) {
             e.save.dirty = 0;
             e.save.lastsave_unix = super::log::now_epoch_ms() / 1000;
         }
-        e.bgsave_finished(core_id, res.is_ok(), &path, cow);
         if core_id.is_none() {
-            if res.is_ok() {
-                e.notice("Background saving terminated with success");
-            } else {
-                e.warning("Background saving error");
+            let log = e.log.clone();
+            let now = e.now_ms();
+            match &res {
+                Ok(()) => {
+                    log.log_as(pid, now, 'C', '*', "DB saved on disk");
+                    let mb = cow / (1024 * 1024);
+                    log.log_as(
+                        pid,
+                        now,
+                        'C',
+                        '*',
+                        &format!(
+                            "Fork CoW for RDB: current {mb} MB, peak {mb} MB, average {mb} MB"
+                        ),
+                    );
+                    e.notice("Background saving terminated with success");
+                }
+                Err(err) => {
+                    log.log_as(
+                        pid,
+                        now,
+                        'C',
+                        '#',
+                        &format!("Write error saving DB on disk: {err}"),
+                    );
+                    e.warning("Background saving error");
+                }
             }
         }
+        e.bgsave_finished(core_id, res.is_ok(), &path, cow);
         drop(e);
         after_batch(&sh);
     });
+}
+
+/// A writer that fails once its child is killed (SIGUSR1 in Redis).
+struct KillableWriter<W> {
+    inner: W,
+    kill: Arc<AtomicBool>,
+}
+
+impl<W: std::io::Write> std::io::Write for KillableWriter<W> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        if self.kill.load(Ordering::Relaxed) {
+            return Err(std::io::Error::other("child killed"));
+        }
+        self.inner.write(b)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 async fn serve_client(sh: Shared, stream: TcpStream, peer: String) {
@@ -298,23 +363,26 @@ async fn serve_client(sh: Shared, stream: TcpStream, peer: String) {
     let mut reparse = false;
     'conn: loop {
         // 1. Send what is queued for us.
-        loop {
-            let (out, close) = {
+        let throttled = loop {
+            let (out, close, pending) = {
                 let mut e = sh.lock();
                 let max = e.write_budget(id);
-                (e.take_outgoing(id, max), e.should_close(id))
+                let out = e.take_outgoing(id, max);
+                e.charge_budget(id, out.len());
+                (out, e.should_close(id), e.pending_outgoing(id))
             };
             if out.is_empty() {
                 if close {
                     break 'conn;
                 }
-                break;
+                // Bytes left but no budget: the bandwidth cap holds them back a moment.
+                break pending > 0;
             }
             if wr.write_all(&out).await.is_err() {
                 break 'conn;
             }
             sh.lock().stats.total_net_output_bytes += out.len() as u64;
-        }
+        };
         // 2. Wait for input or for the engine to queue something.
         let n = if std::mem::take(&mut reparse) {
             0
@@ -325,6 +393,7 @@ async fn serve_client(sh: Shared, stream: TcpStream, peer: String) {
                     Ok(n) => n,
                 },
                 _ = notify.notified() => continue 'conn,
+                _ = tokio::time::sleep(std::time::Duration::from_millis(5)), if throttled => continue 'conn,
                 _ = sh.shutdown.notified() => break 'conn,
             }
         };
