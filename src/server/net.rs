@@ -87,7 +87,7 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, String> {
     cfg.port = port;
     let mut engine = Engine::new(cfg.clone(), log)?;
     engine.notice(&format!("Running mode=standalone, port={port}."));
-    engine.notice("Server initialized");
+    engine.warning("Server initialized");
     let restored = match engine.load_at_startup() {
         Ok(info) => info.and_then(|i| {
             let replid = i.aux_str("repl-id")?;

@@ -34,6 +34,7 @@ pub fn free_port() -> u16 {
 
 /// Starts our server in this process with `args` (redis-server style), logging to `dir/log`.
 pub async fn start_ours(dir: &Path, args: &[&str]) -> RunningServer {
+    std::fs::create_dir_all(dir).expect("test dir");
     let mut all: Vec<String> = vec![
         "--port".into(),
         "0".into(),
