@@ -1,9 +1,10 @@
 //! CRC-64/REDIS (Jones polynomial, reflected, init 0): the 8-byte little-endian trailer of
 //! every RDB since version 5. A stored value of 0 means "saved with `rdbchecksum no`".
 
-use crc::{Crc, Digest, CRC_64_REDIS};
+use crc::{Crc, Digest, Table, CRC_64_REDIS};
 
-pub static CRC64_REDIS: Crc<u64> = Crc::<u64>::new(&CRC_64_REDIS);
+/// Slice-by-16 tables: several times faster than bytewise on multi-megabyte RDBs.
+pub static CRC64_REDIS: Crc<u64, Table<16>> = Crc::<u64, Table<16>>::new(&CRC_64_REDIS);
 
 /// CRC of a whole buffer.
 pub fn crc64(data: &[u8]) -> u64 {
@@ -11,7 +12,7 @@ pub fn crc64(data: &[u8]) -> u64 {
 }
 
 /// An incremental digest, for writers that stream.
-pub fn digest() -> Digest<'static, u64> {
+pub fn digest() -> Digest<'static, u64, Table<16>> {
     CRC64_REDIS.digest()
 }
 

@@ -8,13 +8,14 @@
 //! - [`writer`]: writes RDB v10 the way a 7.0 master does for strings (int and LZF encodings),
 //!   and the simple legacy types (1, 2, 4, 5) for aggregates, which 7.0 loads and converts.
 //! - [`blobs`] decodes listpacks, intsets and ziplists.
-//! - [`checksum`] computes CRC-64/REDIS.
+//! - [`checksum`] computes CRC-64/REDIS; [`lzf`] compresses in liblzf's format.
 //!
 //! The format is described in /work/shared/spec/rdb-and-wire.md §2 (kept beside the tests as
 //! fixtures).
 
 pub mod blobs;
 pub mod checksum;
+pub mod lzf;
 pub mod reader;
 pub mod writer;
 

@@ -9,7 +9,7 @@
 
 use std::io::{self, Write};
 
-use crc::Digest;
+use crc::{Digest, Table};
 
 use super::checksum::digest;
 use super::Value;
@@ -18,7 +18,9 @@ use super::Value;
 /// [`RdbWriter::entry`] per key, then [`RdbWriter::finish`].
 pub struct RdbWriter<W: Write> {
     out: W,
-    crc: Digest<'static, u64>,
+    crc: Digest<'static, u64, Table<16>>,
+    /// Reused encoding buffer (one allocation for the whole file).
+    scratch: Vec<u8>,
     written: u64,
     /// `rdbcompression`: try LZF on strings over 20 bytes.
     pub compression: bool,
@@ -30,6 +32,7 @@ impl<W: Write> RdbWriter<W> {
         let mut w = RdbWriter {
             out,
             crc: digest(),
+            scratch: Vec::with_capacity(256),
             written: 0,
             compression: true,
         };
@@ -49,15 +52,21 @@ impl<W: Write> RdbWriter<W> {
     }
 
     fn put_len(&mut self, n: u64) -> io::Result<()> {
-        let mut b = Vec::with_capacity(9);
+        let mut b = std::mem::take(&mut self.scratch);
+        b.clear();
         encode_len(n, &mut b);
-        self.put(&b)
+        let r = self.put(&b);
+        self.scratch = b;
+        r
     }
 
     fn put_string(&mut self, s: &[u8]) -> io::Result<()> {
-        let mut b = Vec::with_capacity(s.len() + 9);
+        let mut b = std::mem::take(&mut self.scratch);
+        b.clear();
         encode_string(s, self.compression, &mut b);
-        self.put(&b)
+        let r = self.put(&b);
+        self.scratch = b;
+        r
     }
 
     /// An AUX field (`FA key value`).
@@ -185,6 +194,11 @@ fn canonical_i32(s: &[u8]) -> Option<i32> {
     i32::try_from(v).ok()
 }
 
+thread_local! {
+    /// LZF output scratch, reused across strings.
+    static LZF_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// String encoding as 7.0 chooses it.
 pub fn encode_string(s: &[u8], compression: bool, out: &mut Vec<u8>) {
     if let Some(v) = canonical_i32(s) {
@@ -201,15 +215,22 @@ pub fn encode_string(s: &[u8], compression: bool, out: &mut Vec<u8>) {
     }
     if compression && s.len() > 20 {
         // Keep LZF only if it saves at least 4 bytes (output buffer of len-4, as Redis).
-        let mut buf = vec![0u8; s.len() - 4];
-        if let Ok(n) = lzf_rust::compress(s, &mut buf) {
-            if n > 0 && n <= s.len() - 4 {
-                out.push(0xC3);
-                encode_len(n as u64, out);
-                encode_len(s.len() as u64, out);
-                out.extend_from_slice(&buf[..n]);
-                return;
+        let done = LZF_BUF.with(|cell| {
+            let mut buf = cell.borrow_mut();
+            buf.clear();
+            match super::lzf::compress(s, &mut buf, s.len() - 4) {
+                Some(n) => {
+                    out.push(0xC3);
+                    encode_len(n as u64, out);
+                    encode_len(s.len() as u64, out);
+                    out.extend_from_slice(&buf[..n]);
+                    true
+                }
+                None => false,
             }
+        });
+        if done {
+            return;
         }
     }
     encode_len(s.len() as u64, out);
