@@ -29,7 +29,7 @@ async fn raw(port: u16, send: &[u8], want: usize) -> (Vec<u8>, bool) {
     (got, closed)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn resp_replies_match_real_redis_captures() {
     let dir = tempfile::tempdir().unwrap();
     let srv = start_ours(dir.path(), &[]).await;
@@ -76,7 +76,7 @@ async fn resp_replies_match_real_redis_captures() {
     srv.stop();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn protocol_errors_reply_then_close() {
     let dir = tempfile::tempdir().unwrap();
     let srv = start_ours(dir.path(), &["--proto-max-bulk-len", "1000"]).await;
@@ -110,7 +110,7 @@ async fn protocol_errors_reply_then_close() {
     srv.stop();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn requirepass_noauth_wrongpass() {
     let dir = tempfile::tempdir().unwrap();
     let srv = start_ours(dir.path(), &["--requirepass", "sekret"]).await;
@@ -131,7 +131,7 @@ async fn requirepass_noauth_wrongpass() {
     srv.stop();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn redis_crate_client_strings_and_expiry() {
     let dir = tempfile::tempdir().unwrap();
     let srv = start_ours(dir.path(), &[]).await;
@@ -257,7 +257,7 @@ async fn redis_crate_client_strings_and_expiry() {
     srv.stop();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn save_and_bgsave_files_pass_redis_check_rdb_and_load_in_real_redis() {
     if !have_real_redis("save_and_bgsave_files_pass_redis_check_rdb_and_load_in_real_redis") {
         return;
@@ -306,7 +306,7 @@ async fn save_and_bgsave_files_pass_redis_check_rdb_and_load_in_real_redis() {
     srv.stop();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn loads_a_real_7015_rdb_with_every_type_at_startup() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(
@@ -332,7 +332,7 @@ async fn loads_a_real_7015_rdb_with_every_type_at_startup() {
     srv.stop();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn corrupt_rdb_at_startup_is_refused_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let mut bytes = std::fs::read(concat!(

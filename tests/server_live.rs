@@ -30,7 +30,7 @@ async fn read_ws_text(s: &mut TcpStream) -> String {
     String::from_utf8(body).unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn websocket_streams_frames_and_log_lines() {
     let dir = tempfile::tempdir().unwrap();
     let live = free_port();

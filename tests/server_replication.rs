@@ -48,7 +48,7 @@ fn log_of(dir: &std::path::Path) -> String {
     std::fs::read_to_string(dir.join("ours.log")).unwrap_or_default()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn real_replica_of_ours_disk_sync_then_partial_resync_after_kill() {
     if !have_real_redis("real_replica_of_ours_disk_sync_then_partial_resync_after_kill") {
         return;
@@ -104,7 +104,7 @@ async fn real_replica_of_ours_disk_sync_then_partial_resync_after_kill() {
     ours.stop();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn real_replica_of_ours_diskless_sync() {
     if !have_real_redis("real_replica_of_ours_diskless_sync") {
         return;
@@ -165,7 +165,7 @@ async fn real_replica_of_ours_diskless_sync() {
     ours.stop();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ours_replicates_from_a_real_master_with_every_type_then_partial_resync() {
     if !have_real_redis("ours_replicates_from_a_real_master_with_every_type_then_partial_resync") {
         return;
@@ -223,7 +223,7 @@ async fn ours_replicates_from_a_real_master_with_every_type_then_partial_resync(
     ours.stop();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ours_replicates_from_a_diskless_real_master() {
     if !have_real_redis("ours_replicates_from_a_diskless_real_master") {
         return;
@@ -271,7 +271,7 @@ async fn ours_replicates_from_a_diskless_real_master() {
     ours.stop();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn output_buffer_limit_cuts_off_a_replica_during_a_slow_bgsave() {
     if !have_real_redis("output_buffer_limit_cuts_off_a_replica_during_a_slow_bgsave") {
         return;
@@ -333,7 +333,7 @@ async fn output_buffer_limit_cuts_off_a_replica_during_a_slow_bgsave() {
     ours.stop();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bandwidth_limit_slows_the_transfer() {
     if !have_real_redis("bandwidth_limit_slows_the_transfer") {
         return;
@@ -424,7 +424,7 @@ async fn fake_master(rdb: Vec<u8>) -> u16 {
     port
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn corrupt_rdb_from_a_master_is_refused_and_the_old_data_kept() {
     let dir = tempfile::tempdir().unwrap();
     let mut rdb = std::fs::read(concat!(
@@ -459,7 +459,7 @@ async fn corrupt_rdb_from_a_master_is_refused_and_the_old_data_kept() {
     ours.stop();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bad_replication_commands_get_errors_and_the_server_survives() {
     let dir = tempfile::tempdir().unwrap();
     let ours = start_ours(dir.path(), &[]).await;

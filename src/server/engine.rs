@@ -127,6 +127,8 @@ pub struct Engine {
     pub rdb_recv: Vec<u8>,
     /// Timeline marks for the live view.
     pub marks: std::collections::VecDeque<crate::view::Mark>,
+    /// Marks recorded since start (the live feed's cursor).
+    pub marks_total: u64,
 }
 
 /// Work the engine asks its owner to start once the lock is released.
@@ -180,6 +182,7 @@ impl Engine {
             children: BTreeMap::new(),
             rdb_recv: Vec::new(),
             marks: Default::default(),
+            marks_total: 0,
         })
     }
 

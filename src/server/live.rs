@@ -4,7 +4,8 @@
 //! - `GET /frame.json`: the current [`crate::view::Frame`].
 //! - `GET /` with `Upgrade: websocket`: about ten messages a second, each a JSON object
 //!   `{"type":"frame","frame":{...}}`, plus `{"type":"log","lines":[LogLine...]}` with new log
-//!   lines. Nothing the client sends is obeyed (read-only): only close frames are handled.
+//!   lines and `{"type":"marks","marks":[Mark...]}` with new timeline marks (full syncs,
+//!   partial resyncs, cut-offs, ...). Nothing the client sends is obeyed (read-only): only close frames are handled.
 //!
 //! SHA-1 and base64 (needed only for the WebSocket handshake) are written out here; they are
 //! small and keep the dependency list short.
@@ -219,6 +220,7 @@ async fn serve_http(sh: Shared, mut s: TcpStream) -> std::io::Result<()> {
     });
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut log_seen: u64 = 0;
+    let mut marks_seen: u64 = 0;
     loop {
         tokio::select! {
             _ = &mut closed_rx => break,
@@ -234,9 +236,30 @@ async fn serve_http(sh: Shared, mut s: TcpStream) -> std::io::Result<()> {
             wr.write_all(&ws_frame(1, body.to_string().as_bytes()))
                 .await?;
         }
+        let (marks, total) = new_marks(&sh, marks_seen);
+        marks_seen = total;
+        if !marks.is_empty() {
+            let body = serde_json::json!({ "type": "marks", "marks": marks });
+            wr.write_all(&ws_frame(1, body.to_string().as_bytes()))
+                .await?;
+        }
     }
     let _ = wr.write_all(&ws_frame(8, &[0x03, 0xe8])).await;
     Ok(())
+}
+
+/// Timeline marks after the `seen`-th one ever recorded.
+fn new_marks(sh: &Shared, seen: u64) -> (Vec<crate::view::Mark>, u64) {
+    let e = sh.lock();
+    let skip_from = e.marks_total.saturating_sub(e.marks.len() as u64);
+    let marks = e
+        .marks
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| skip_from + *i as u64 >= seen)
+        .map(|(_, m)| m.clone())
+        .collect();
+    (marks, e.marks_total)
 }
 
 /// Log lines after the `seen`-th one ever logged.

@@ -365,6 +365,35 @@ impl Engine {
 
     pub fn cron(&mut self) {
         self.is_replica = self.core.is_replica();
+        self.check_save_points();
+    }
+
+    /// `save <seconds> <changes>` points (serverCron): BGSAVE when enough changes are old
+    /// enough.
+    fn check_save_points(&mut self) {
+        if self.save.child.is_some()
+            || self.save.dirty == 0
+            || self.actions.iter().any(|a| matches!(a, Action::Bgsave))
+        {
+            return;
+        }
+        let params: Vec<u64> = self
+            .core
+            .config()
+            .save
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        let elapsed = (super::log::now_epoch_ms() / 1000).saturating_sub(self.save.lastsave_unix);
+        for pair in params.chunks(2) {
+            if let [secs, changes] = pair {
+                if self.save.dirty >= *changes && elapsed >= *secs {
+                    self.notice(&format!("{changes} changes in {secs} seconds. Saving..."));
+                    self.actions.push(Action::Bgsave);
+                    return;
+                }
+            }
+        }
     }
 
     /// Hands writes executed since the last call to the core, in order.
@@ -628,6 +657,24 @@ pub fn run_load(sh: &Shared, data: Vec<u8>) {
         e.loading = false;
         match res {
             Ok(l) => {
+                if e.core.config().repl_diskless_load == crate::core::DisklessLoad::Disabled {
+                    // Disk load (the 7.0 default): the received file becomes our dump.rdb.
+                    let path = e.rdb_path();
+                    let tmp = path.with_file_name(format!(
+                        "temp-{}.{}.rdb",
+                        std::process::id(),
+                        e.now_ms()
+                    ));
+                    if let Err(err) =
+                        std::fs::write(&tmp, &data).and_then(|_| std::fs::rename(&tmp, &path))
+                    {
+                        let _ = std::fs::remove_file(&tmp);
+                        e.warning(&format!(
+                            "Failed saving the RDB received from the master to {}: {err}",
+                            path.display()
+                        ));
+                    }
+                }
                 let keys = l.keys_loaded;
                 e.ks = l.ks;
                 e.functions = l.info.functions.clone();
