@@ -20,7 +20,12 @@ struct PendingChild {
     id: u64,
     socket: bool,
     done_at: u64,
+    /// The dataset at fork time (what the RDB holds).
+    snapshot: Dataset,
 }
+
+/// A toy keyspace: `SET key value` is all the tests write.
+pub type Dataset = BTreeMap<Vec<u8>, Vec<u8>>;
 
 /// Instances plus the pipes between them.
 pub struct World {
@@ -52,6 +57,15 @@ pub struct World {
     pub rdb_received: Vec<u64>,
     /// Stop moving bytes towards a node (simulates a stalled reader) when set.
     pub stalled: BTreeSet<usize>,
+    /// How long an outbound connect takes.
+    pub connect_delay_ms: u64,
+    connects: Vec<(u64, usize, ConnId, u16)>,
+    /// Frozen nodes (`DEBUG SLEEP`): no timers, no input, no output.
+    pub frozen: BTreeSet<usize>,
+    /// Each node's keyspace.
+    pub datasets: Vec<Dataset>,
+    /// The last RDB each master produced.
+    snapshots: BTreeMap<usize, Dataset>,
 }
 
 impl World {
@@ -75,6 +89,11 @@ impl World {
             applied: Vec::new(),
             rdb_received: Vec::new(),
             stalled: BTreeSet::new(),
+            frozen: BTreeSet::new(),
+            connect_delay_ms: 0,
+            connects: Vec::new(),
+            datasets: Vec::new(),
+            snapshots: BTreeMap::new(),
         }
     }
 
@@ -87,6 +106,7 @@ impl World {
         self.marks.push(Vec::new());
         self.applied.push(Vec::new());
         self.rdb_received.push(0);
+        self.datasets.push(Dataset::new());
         self.nodes.len() - 1
     }
 
@@ -140,6 +160,21 @@ impl World {
         self.settle();
     }
 
+    /// `SET key value` on a master: updates its keyspace and propagates real bytes.
+    pub fn set(&mut self, node: usize, key: &str, value: &[u8]) {
+        self.datasets[node].insert(key.as_bytes().to_vec(), value.to_vec());
+        let cmd = super::resp::encode_command(&[b"set", key.as_bytes(), value]);
+        self.write(node, 0, Payload::Bytes(cmd));
+    }
+
+    /// Which node `node` replicates from (by port), if any.
+    pub fn master_of(&self, node: usize) -> Option<usize> {
+        match self.nodes[node].role() {
+            super::Role::Replica { port, .. } => self.ports.iter().position(|p| *p == port),
+            super::Role::Master { .. } => None,
+        }
+    }
+
     /// Cut every pipe of `node` (both ends see `Closed`).
     pub fn kill_links(&mut self, node: usize) {
         let keys: Vec<_> = self
@@ -176,6 +211,9 @@ impl World {
         for _ in 0..10_000 {
             let mut moved = false;
             for i in 0..self.nodes.len() {
+                if self.frozen.contains(&i) {
+                    continue;
+                }
                 while let Some(o) = self.nodes[i].poll_output() {
                     moved = true;
                     self.carry_out(i, o);
@@ -230,6 +268,7 @@ impl World {
             self.children.retain(|c| c.done_at > now);
             for ch in due {
                 moved = true;
+                self.snapshots.insert(ch.node, ch.snapshot.clone());
                 if ch.socket {
                     self.nodes[ch.node].handle(
                         now,
@@ -254,6 +293,18 @@ impl World {
                     },
                 );
             }
+            let due: Vec<(u64, usize, ConnId, u16)> = self
+                .connects
+                .iter()
+                .copied()
+                .filter(|c| c.0 <= now && !self.frozen.contains(&c.1))
+                .collect();
+            self.connects
+                .retain(|c| !(c.0 <= now && !self.frozen.contains(&c.1)));
+            for (_, n, c, p) in due {
+                moved = true;
+                self.finish_connect(n, c, p);
+            }
             let due: Vec<usize> = self
                 .loads
                 .iter()
@@ -263,6 +314,9 @@ impl World {
             self.loads.retain(|l| l.1 > now);
             for n in due {
                 moved = true;
+                if let Some(m) = self.master_of(n) {
+                    self.datasets[n] = self.snapshots.get(&m).cloned().unwrap_or_default();
+                }
                 self.nodes[n].handle(
                     now,
                     Input::LoadDone {
@@ -297,6 +351,34 @@ impl World {
         }
     }
 
+    fn finish_connect(&mut self, node: usize, conn: ConnId, port: u16) {
+        let now = self.now;
+        let target = self.ports.iter().position(|p| *p == port);
+        match target {
+            Some(t) if !self.down.contains(&t) && !self.down.contains(&node) => {
+                let server_side = self.alloc();
+                self.pipes.insert((node, conn), (t, server_side));
+                self.pipes.insert((t, server_side), (node, conn));
+                let peer = format!("127.0.0.1:{}", 40000 + server_side.0);
+                self.nodes[t].handle(
+                    now,
+                    Input::Accepted {
+                        conn: server_side,
+                        peer,
+                    },
+                );
+                self.nodes[node].handle(now, Input::Connected { conn });
+            }
+            _ => self.nodes[node].handle(
+                now,
+                Input::ConnectFailed {
+                    conn,
+                    error: "Connection refused".into(),
+                },
+            ),
+        }
+    }
+
     fn carry_out(&mut self, node: usize, o: Output) {
         let now = self.now;
         match o {
@@ -316,33 +398,8 @@ impl World {
                 }
             }
             Output::Connect { conn, port, .. } => {
-                let target = self.ports.iter().position(|p| *p == port);
-                match target {
-                    Some(t) if !self.down.contains(&t) && !self.down.contains(&node) => {
-                        let server_side = self.alloc();
-                        self.pipes.insert((node, conn), (t, server_side));
-                        self.pipes.insert((t, server_side), (node, conn));
-                        let myport = self.ports[node];
-                        self.nodes[t].handle(
-                            now,
-                            Input::Accepted {
-                                conn: server_side,
-                                peer: format!(
-                                    "127.0.0.1:{}",
-                                    40000 + myport as u64 + server_side.0
-                                ),
-                            },
-                        );
-                        self.nodes[node].handle(now, Input::Connected { conn });
-                    }
-                    _ => self.nodes[node].handle(
-                        now,
-                        Input::ConnectFailed {
-                            conn,
-                            error: "Connection refused".into(),
-                        },
-                    ),
-                }
+                self.connects
+                    .push((now + self.connect_delay_ms, node, conn, port));
             }
             Output::SetReadable { conn, readable } => {
                 if readable {
@@ -352,17 +409,24 @@ impl World {
                 }
             }
             Output::StartBgsave { id, target, .. } => {
+                let snapshot = self.datasets[node].clone();
                 self.children.push(PendingChild {
                     node,
                     id,
                     socket: matches!(target, BgsaveTarget::Sockets(_)),
                     done_at: now + self.bgsave_ms,
+                    snapshot,
                 });
             }
             Output::KillBgsave { id } => self.children.retain(|c| !(c.node == node && c.id == id)),
             Output::RdbData { payload } => self.rdb_received[node] += payload.len(),
             Output::LoadRdb { .. } => self.loads.push((node, now + self.load_ms)),
-            Output::Apply { argv } => self.applied[node].push(argv),
+            Output::Apply { argv } => {
+                if argv.len() == 3 && argv[0].eq_ignore_ascii_case(b"set") {
+                    self.datasets[node].insert(argv[1].clone(), argv[2].clone());
+                }
+                self.applied[node].push(argv);
+            }
             Output::Log(l) => self.logs[node].push(l.line),
             Output::Mark(m) => self.marks[node].push(m),
         }
@@ -370,9 +434,13 @@ impl World {
 
     /// Advance virtual time to `t`, running every timer on the way.
     pub fn advance_to(&mut self, t: u64) {
+        let mut stuck = 0;
         loop {
             let mut next = t;
-            for n in &self.nodes {
+            for (i, n) in self.nodes.iter().enumerate() {
+                if self.frozen.contains(&i) {
+                    continue;
+                }
                 if let Some(d) = n.poll_timeout() {
                     next = next.min(d);
                 }
@@ -383,10 +451,20 @@ impl World {
             for l in &self.loads {
                 next = next.min(l.1);
             }
+            for c in &self.connects {
+                if !self.frozen.contains(&c.1) {
+                    next = next.min(c.0);
+                }
+            }
             next = next.max(self.now);
+            // Guard against a timer that never moves (a bug would otherwise hang the test).
+            stuck = if next == self.now { stuck + 1 } else { 0 };
+            assert!(stuck < 10_000, "virtual time stuck at {next}");
             self.now = next;
             for i in 0..self.nodes.len() {
-                self.nodes[i].handle_timeout(next);
+                if !self.frozen.contains(&i) {
+                    self.nodes[i].handle_timeout(next);
+                }
             }
             self.settle();
             if next >= t {
