@@ -487,3 +487,80 @@ async fn bad_replication_commands_get_errors_and_the_server_survives() {
     assert_eq!(cli(p, &["role"]).lines().next(), Some("master"));
     ours.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn wrong_masterauth_is_logged_then_fixed_with_config_set() {
+    if !have_real_redis("wrong_masterauth_is_logged_then_fixed_with_config_set") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let real = RealRedis::start(
+        &dir.path().join("real"),
+        &["--requirepass", "pw", "--repl-diskless-sync", "no"],
+    );
+    let m = real.port;
+    cli(m, &["-a", "pw", "--no-auth-warning", "set", "k", "v"]);
+    let od = dir.path().join("ours");
+    let ours = start_ours(
+        &od,
+        &[
+            "--replicaof",
+            "127.0.0.1",
+            &m.to_string(),
+            "--masterauth",
+            "wrong",
+        ],
+    )
+    .await;
+    let r = ours.port;
+    let d = od.clone();
+    wait_for(T, "auth failure logged", move || {
+        log_of(&d).contains("Unable to AUTH to MASTER")
+    })
+    .await;
+    assert_ne!(field(r, "replication", "master_link_status"), "up");
+    assert_eq!(cli(r, &["config", "set", "masterauth", "pw"]).trim(), "OK");
+    wait_for(T, "link up", move || {
+        field(r, "replication", "master_link_status") == "up"
+    })
+    .await;
+    wait_for(T, "data arrived", move || {
+        cli(r, &["get", "k"]).trim() == "v"
+    })
+    .await;
+    ours.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn client_list_shows_replicas_with_flag_s_and_omem() {
+    if !have_real_redis("client_list_shows_replicas_with_flag_s_and_omem") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ours = start_ours(dir.path(), &["--repl-diskless-sync", "no"]).await;
+    let m = ours.port;
+    cli(m, &["set", "a", "1"]);
+    let real = RealRedis::start(
+        &dir.path().join("real"),
+        &["--replicaof", "127.0.0.1", &m.to_string()],
+    );
+    await_in_sync(m, real.port).await;
+    let list = cli(m, &["client", "list"]);
+    let replica_line = list
+        .lines()
+        .find(|l| l.contains("flags=S"))
+        .unwrap_or_else(|| panic!("{list}"));
+    assert!(replica_line.contains("omem="), "{replica_line}");
+    assert!(
+        list.lines()
+            .any(|l| l.contains("flags=N") && l.contains("cmd=client")),
+        "{list}"
+    );
+    let role = cli(m, &["role"]);
+    assert!(role.starts_with("master"), "{role}");
+    assert!(
+        role.contains(&real.port.to_string()),
+        "ROLE lists the replica: {role}"
+    );
+    ours.stop();
+}

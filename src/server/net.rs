@@ -21,6 +21,8 @@ use crate::wire::{parse_request, Parsed, Reply, RequestLimits};
 pub struct Shared {
     pub engine: Arc<Mutex<Engine>>,
     pub shutdown: Arc<Notify>,
+    /// The runtime, so threads (the BGSAVE "children", the loader) can start tasks.
+    pub rt: tokio::runtime::Handle,
 }
 
 impl Shared {
@@ -105,6 +107,7 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, String> {
     let shared = Shared {
         engine: Arc::new(Mutex::new(engine)),
         shutdown: Arc::new(Notify::new()),
+        rt: tokio::runtime::Handle::current(),
     };
     let sh = shared.clone();
     tokio::spawn(async move { accept_loop(sh, listener).await });
@@ -207,7 +210,8 @@ pub fn after_batch(sh: &Shared) {
             Action::Shutdown => sh.shutdown.notify_waiters(),
             Action::Connect { conn, host, port } => {
                 let sh = sh.clone();
-                tokio::spawn(async move { super::repl::run_link(sh, conn, host, port).await });
+                let rt = sh.rt.clone();
+                rt.spawn(async move { super::repl::run_link(sh, conn, host, port).await });
             }
             Action::CoreBgsave(job) => super::repl::run_core_bgsave(sh, *job),
             Action::Load(data) => super::repl::run_load(sh, data),
