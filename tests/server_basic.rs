@@ -12,7 +12,11 @@ use tokio::net::TcpStream;
 
 /// Sends raw bytes and reads until `want` bytes arrived or the peer closed.
 async fn raw(port: u16, send: &[u8], want: usize) -> (Vec<u8>, bool) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    raw_at("127.0.0.1", port, send, want).await
+}
+
+async fn raw_at(host: &str, port: u16, send: &[u8], want: usize) -> (Vec<u8>, bool) {
+    let mut s = TcpStream::connect((host, port)).await.unwrap();
     s.write_all(send).await.unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
@@ -383,5 +387,26 @@ fn redis_benchmark_runs_against_ours() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("SET:") && text.contains("GET:"), "{text}");
     assert_eq!(cli(srv.port, &["exists", "key:__rand_int__"]).trim(), "1");
+    srv.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn binds_every_listed_address_and_honours_loglevel() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start_ours(
+        dir.path(),
+        &["--bind", "127.0.0.1", "127.0.0.2", "--loglevel", "warning"],
+    )
+    .await;
+    for host in ["127.0.0.1", "127.0.0.2"] {
+        let (got, _) = raw_at(host, srv.port, b"PING\r\n", 7).await;
+        assert_eq!(got, b"+PONG\r\n", "on {host}");
+    }
+    let log = std::fs::read_to_string(dir.path().join("ours.log")).unwrap();
+    assert!(log.contains("# Server initialized"), "{log}");
+    assert!(
+        !log.contains("Ready to accept connections"),
+        "notice lines are dropped at loglevel warning: {log}"
+    );
     srv.stop();
 }

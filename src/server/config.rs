@@ -153,7 +153,13 @@ impl ServerConfig {
             "dir" => self.dir = v,
             "dbfilename" => self.dbfilename = v,
             "logfile" => self.logfile = v,
-            "loglevel" => self.loglevel = v,
+            "loglevel" => {
+                let l = v.to_ascii_lowercase();
+                if !["debug", "verbose", "notice", "warning"].contains(&l.as_str()) {
+                    return Err("argument(s) must be one of the following: debug, verbose, notice, warning, nothing".into());
+                }
+                self.loglevel = l;
+            }
             "databases" => {
                 let n = int(&name, &v)?;
                 if !(1..=1_000_000).contains(&n) {

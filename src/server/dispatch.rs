@@ -488,6 +488,10 @@ impl Engine {
         match cfg.apply(name, &values) {
             Ok(true) => {
                 self.cfg = cfg;
+                self.log.min_level.store(
+                    super::log::loglevel_rank(&self.cfg.loglevel),
+                    std::sync::atomic::Ordering::Relaxed,
+                );
                 Ok(())
             }
             Ok(false) => {

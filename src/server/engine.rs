@@ -82,12 +82,6 @@ pub enum Flow {
     Done,
     /// Send what is queued, then close (QUIT, protocol errors, CLIENT KILL of self).
     Close,
-    /// WAIT: block until `numreplicas` acknowledged `offset`, or until the deadline.
-    Wait {
-        numreplicas: u64,
-        offset: i64,
-        timeout_ms: u64,
-    },
     /// DEBUG SLEEP: hold the server for this long (Redis blocks everything).
     Sleep(std::time::Duration),
 }
@@ -129,6 +123,8 @@ pub struct Engine {
     pub marks: std::collections::VecDeque<crate::view::Mark>,
     /// Marks recorded since start (the live feed's cursor).
     pub marks_total: u64,
+    /// Replies not yet handed to the core: (connection, bytes).
+    pub reply_buf: (u64, Vec<u8>),
 }
 
 /// Work the engine asks its owner to start once the lock is released.
@@ -153,6 +149,10 @@ impl Engine {
         let databases = cfg.databases as usize;
         let epoch_ms = super::log::now_epoch_ms();
         let core = super::repl::make_instance(&cfg, cfg.port, epoch_ms, None)?;
+        log.min_level.store(
+            super::log::loglevel_rank(&cfg.loglevel),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         Ok(Engine {
             cfg,
             ks: Keyspace::new(databases),
@@ -183,6 +183,7 @@ impl Engine {
             rdb_recv: Vec::new(),
             marks: Default::default(),
             marks_total: 0,
+            reply_buf: (0, Vec::new()),
         })
     }
 
@@ -259,13 +260,28 @@ impl Engine {
         self.clients.remove(&id);
     }
 
-    /// Queues a reply for a connection in its protocol (through the core, which measures
-    /// every client's output buffer).
+    /// Queues a reply for a connection in its protocol. Replies are gathered per connection
+    /// and handed to the core (which measures every client's output buffer) before the core
+    /// sees any other input and before bytes are taken, so the order never changes.
     pub fn queue_reply(&mut self, conn: u64, reply: &Reply) {
         let Some(c) = self.clients.get(&conn) else {
             return;
         };
-        let bytes = reply.to_bytes(c.proto);
+        let proto = c.proto;
+        if self.reply_buf.0 != conn {
+            self.flush_replies();
+            self.reply_buf.0 = conn;
+        }
+        reply.encode(proto, &mut self.reply_buf.1);
+    }
+
+    /// Hands gathered replies to the core.
+    pub fn flush_replies(&mut self) {
+        if self.reply_buf.1.is_empty() {
+            return;
+        }
+        let conn = self.reply_buf.0;
+        let bytes = std::mem::take(&mut self.reply_buf.1);
         self.core.queue_reply(
             crate::core::ConnId(conn),
             crate::core::Payload::Bytes(bytes),

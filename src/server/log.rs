@@ -57,6 +57,28 @@ pub struct Logger {
     pub recent: Mutex<std::collections::VecDeque<(u64, String)>>,
     pub pid: u32,
     total: std::sync::atomic::AtomicU64,
+    /// `loglevel`: lines below it are dropped (0 debug, 1 verbose, 2 notice, 3 warning).
+    pub min_level: std::sync::atomic::AtomicU8,
+}
+
+/// The rank of a level mark (`.`, `-`, `*`, `#`).
+pub fn level_rank(mark: char) -> u8 {
+    match mark {
+        '.' => 0,
+        '-' => 1,
+        '*' => 2,
+        _ => 3,
+    }
+}
+
+/// The rank of a `loglevel` name.
+pub fn loglevel_rank(name: &str) -> u8 {
+    match name {
+        "debug" => 0,
+        "verbose" => 1,
+        "warning" => 3,
+        _ => 2,
+    }
 }
 
 impl Logger {
@@ -76,6 +98,7 @@ impl Logger {
             recent: Mutex::new(Default::default()),
             pid: std::process::id(),
             total: Default::default(),
+            min_level: std::sync::atomic::AtomicU8::new(2),
         })
     }
 
@@ -111,6 +134,9 @@ impl Logger {
 
     /// Formats and writes a line for another "process" (a fork child's pid).
     pub fn log_as(&self, pid: u32, t_ms: u64, role: char, level: char, text: &str) {
+        if level_rank(level) < self.min_level.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
         let line = format_line(pid, role, now_epoch_ms(), level, text);
         self.line(t_ms, &line);
     }

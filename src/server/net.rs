@@ -76,15 +76,22 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, String> {
     log.log(0, 'C', '#', "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
     log.log(0, 'C', '#', &format!("Redis version=7.0.15, bits=64, commit=00000000, modified=0, pid={pid}, just started (replscope {})", env!("CARGO_PKG_VERSION")));
     log.log(0, 'C', '#', "Configuration loaded");
-    let addr = format!(
-        "{}:{}",
-        cfg.bind.first().map(String::as_str).unwrap_or("127.0.0.1"),
-        cfg.port
-    );
-    let listener = TcpListener::bind(&addr).await.map_err(|e| {
-        format!("Warning: Could not create server TCP listening socket {addr}: {e}")
-    })?;
-    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    // `bind` may list several addresses (redis.conf: `bind 127.0.0.1 ::1`); the first one
+    // decides the port when `--port 0` asks for any free one.
+    let mut listeners = Vec::new();
+    let mut port = cfg.port;
+    for host in &cfg.bind {
+        let l = TcpListener::bind((host.as_str(), port))
+            .await
+            .map_err(|e| {
+                format!("Warning: Could not create server TCP listening socket {host}:{port}: {e}")
+            })?;
+        port = l.local_addr().map_err(|e| e.to_string())?.port();
+        listeners.push(l);
+    }
+    if listeners.is_empty() {
+        return Err("no bind address".into());
+    }
     let mut cfg = cfg;
     cfg.port = port;
     let mut engine = Engine::new(cfg.clone(), log)?;
@@ -110,7 +117,12 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, String> {
         rt: tokio::runtime::Handle::current(),
     };
     let sh = shared.clone();
+    let listener = listeners.remove(0);
     tokio::spawn(async move { accept_loop(sh, listener).await });
+    for listener in listeners.drain(..) {
+        let sh = shared.clone();
+        tokio::spawn(async move { accept_loop(sh, listener).await });
+    }
     let sh = shared.clone();
     tokio::spawn(async move { cron_loop(sh).await });
     super::repl::start_core_drivers(&shared);
@@ -425,7 +437,7 @@ async fn serve_client(sh: Shared, stream: TcpStream, peer: String) {
                     Ok(Some(Parsed::Command { args, consumed })) => {
                         pos += consumed;
                         match e.execute_client(id, args) {
-                            Flow::Done | Flow::Wait { .. } => {}
+                            Flow::Done => {}
                             Flow::Close => break,
                             Flow::Sleep(d) => {
                                 sleep = Some(d);

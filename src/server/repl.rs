@@ -121,6 +121,7 @@ impl Engine {
 
     /// Feeds the core one input and carries out what it asks.
     pub fn core_handle(&mut self, input: Input) {
+        self.flush_replies();
         let now = self.now_ms();
         self.core.handle(now, input);
         self.pump();
@@ -207,7 +208,12 @@ impl Engine {
                     self.actions.push(Action::Load(data));
                 }
                 Output::Apply { argv } => self.apply_from_master(&argv),
-                Output::Log(entry) => self.log.line(entry.t_ms, &entry.line),
+                Output::Log(entry) => {
+                    let rank = super::log::level_rank(entry.level.mark());
+                    if rank >= self.log.min_level.load(Ordering::Relaxed) {
+                        self.log.line(entry.t_ms, &entry.line);
+                    }
+                }
                 Output::Mark(m) => {
                     let replica = m
                         .conn
@@ -401,6 +407,7 @@ impl Engine {
         if self.pending_propagation.is_empty() {
             return;
         }
+        self.flush_replies();
         let writes = std::mem::take(&mut self.pending_propagation);
         if self.core.is_replica() {
             // A writable replica does not feed its own writes to sub-replicas.
@@ -487,6 +494,7 @@ impl Engine {
 
     /// Takes what the core holds for a client, up to `max` bytes.
     pub fn take_outgoing(&mut self, conn: u64, max: usize) -> Vec<u8> {
+        self.flush_replies();
         let now = self.now_ms();
         let chunks = self.core.take_outgoing(now, ConnId(conn), max as u64);
         self.pump();
@@ -494,7 +502,12 @@ impl Engine {
     }
 
     pub fn pending_outgoing(&self, conn: u64) -> u64 {
-        self.core.outgoing_len(ConnId(conn))
+        let unflushed = if self.reply_buf.0 == conn {
+            self.reply_buf.1.len() as u64
+        } else {
+            0
+        };
+        self.core.outgoing_len(ConnId(conn)) + unflushed
     }
 
     /// A snapshot for the web app's pictures.
