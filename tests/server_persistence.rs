@@ -20,6 +20,9 @@ fn rdb_keys(path: &std::path::Path) -> Vec<(u32, Vec<u8>, replscope::rdb::Value)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bgsave_is_a_point_in_time_snapshot_and_does_not_block_writes() {
+    if !have_real_redis("bgsave_is_a_point_in_time_snapshot_and_does_not_block_writes") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     // 20,000 keys at 100 µs each: the BGSAVE runs for about two seconds or more.
     let ours = start_ours(
@@ -97,6 +100,9 @@ async fn bgsave_is_a_point_in_time_snapshot_and_does_not_block_writes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn save_points_trigger_a_bgsave() {
+    if !have_real_redis("save_points_trigger_a_bgsave") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let ours = start_ours(dir.path(), &["--save", "1 2"]).await;
     let p = ours.port;
@@ -119,8 +125,7 @@ async fn save_points_trigger_a_bgsave() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn redis_cli_rdb_downloads_a_snapshot_over_sync() {
-    if which("redis-cli").is_none() {
-        eprintln!("SKIP redis_cli_rdb_downloads_a_snapshot_over_sync: redis-cli missing");
+    if !have_real_redis("redis_cli_rdb_downloads_a_snapshot_over_sync") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -196,14 +201,19 @@ async fn key_load_delay_makes_a_replica_answer_loading() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn debug_sleep_blocks_the_whole_server() {
+    if !have_real_redis("debug_sleep_blocks_the_whole_server") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let ours = start_ours(dir.path(), &["--enable-debug-command", "yes"]).await;
     let p = ours.port;
-    let sleeper = std::thread::spawn(move || cli(p, &["debug", "sleep", "1"]));
-    // Ping in a loop from another connection: the ping that arrives during the sleep waits.
-    let longest = tokio::task::spawn_blocking(move || {
+    // Connect first, then start the sleep, then ping in a loop from this connection: the
+    // ping that arrives during the sleep waits for it.
+    let (longest, sleeper) = tokio::task::spawn_blocking(move || {
         let client = redis::Client::open(format!("redis://127.0.0.1:{p}/")).unwrap();
         let mut c = client.get_connection().unwrap();
+        let _: String = redis::cmd("PING").query(&mut c).unwrap();
+        let sleeper = std::thread::spawn(move || cli(p, &["debug", "sleep", "1"]));
         let deadline = Instant::now() + Duration::from_secs(10);
         let mut longest = Duration::ZERO;
         while Instant::now() < deadline && longest < Duration::from_millis(300) {
@@ -212,7 +222,7 @@ async fn debug_sleep_blocks_the_whole_server() {
             assert_eq!(pong, "PONG");
             longest = longest.max(t.elapsed());
         }
-        longest
+        (longest, sleeper)
     })
     .await
     .unwrap();
