@@ -23,6 +23,13 @@ enum Command {
     Sim(sim::SimArgs),
     /// Recommend repl-backlog-size and client-output-buffer-limit replica, arithmetic shown.
     Advise(sim::AdviseArgs),
+    /// Run a Redis-compatible replication server: `replscope server [redis.conf] [--port 6380
+    /// --replicaof 127.0.0.1 6379 --repl-diskless-sync yes ...]` (redis-server's options).
+    Server {
+        /// An optional redis.conf, then `--name value...` options as redis-server takes them.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -41,5 +48,6 @@ pub fn main() -> i32 {
         }
         Command::Sim(a) => sim::run_sim(a),
         Command::Advise(a) => sim::run_advise(a),
+        Command::Server { args } => crate::server::run_blocking(&args),
     }
 }

@@ -1,0 +1,353 @@
+//! Server options in redis.conf syntax: from a config file, from `--name value` arguments
+//! (which redis-server turns into config lines the same way), and CONFIG GET/SET.
+//!
+//! Options about replication belong to the core's [`crate::core::Config`]; this file holds the
+//! ones only a real server has (sockets, files, logging, test knobs).
+
+use crate::wire::request::split_args;
+
+/// Server-only options. Defaults are Redis 7.0.15's unless noted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServerConfig {
+    pub bind: Vec<String>,
+    pub port: u16,
+    pub dir: String,
+    pub dbfilename: String,
+    /// Empty: log to stdout.
+    pub logfile: String,
+    pub loglevel: String,
+    pub databases: u32,
+    pub requirepass: Option<String>,
+    /// Microseconds slept per key by the RDB writer (Redis test knob `rdb-key-save-delay`).
+    pub rdb_key_save_delay: u64,
+    /// Microseconds slept per key while loading an RDB (Redis test knob `key-load-delay`).
+    pub key_load_delay: u64,
+    /// Ours: cap on bytes/s sent to each replica (0 = unlimited). Loopback has no useful
+    /// bandwidth limit, and the incident a teacher wants to show needs a slow link.
+    pub repl_bandwidth_limit: u64,
+    pub proto_max_bulk_len: u64,
+    pub rdbcompression: bool,
+    pub rdbchecksum: bool,
+    /// `enable-debug-command`: `no` (7.0 default), `yes` or `local`.
+    pub enable_debug_command: String,
+    pub maxclients: u64,
+    pub pidfile: String,
+    /// Ours: port of the read-only HTTP/WebSocket live feed (0 = off).
+    pub live_port: u16,
+    pub live_bind: String,
+    /// Options not known here, forwarded to the replication core as (name, value) in order.
+    pub core_lines: Vec<(String, String)>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: vec!["127.0.0.1".into()],
+            port: 6379,
+            dir: ".".into(),
+            dbfilename: "dump.rdb".into(),
+            logfile: String::new(),
+            loglevel: "notice".into(),
+            databases: 16,
+            requirepass: None,
+            rdb_key_save_delay: 0,
+            key_load_delay: 0,
+            repl_bandwidth_limit: 0,
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            rdbcompression: true,
+            rdbchecksum: true,
+            enable_debug_command: "no".into(),
+            maxclients: 10000,
+            pidfile: String::new(),
+            live_port: 0,
+            live_bind: "127.0.0.1".into(),
+            core_lines: Vec::new(),
+        }
+    }
+}
+
+/// Names this file owns, in CONFIG GET order.
+pub const SERVER_NAMES: &[&str] = &[
+    "bind",
+    "port",
+    "dir",
+    "dbfilename",
+    "logfile",
+    "loglevel",
+    "databases",
+    "requirepass",
+    "rdb-key-save-delay",
+    "key-load-delay",
+    "repl-bandwidth-limit",
+    "proto-max-bulk-len",
+    "rdbcompression",
+    "rdbchecksum",
+    "enable-debug-command",
+    "maxclients",
+    "pidfile",
+    "appendonly",
+    "daemonize",
+    "live-port",
+    "live-bind",
+];
+
+/// Redis's `memtoull`: `k`/`m`/`g` are powers of 1000, `kb`/`mb`/`gb` of 1024.
+pub fn parse_memory(s: &str) -> Option<u64> {
+    let t = s.trim().to_ascii_lowercase();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let mul: u64 = match unit {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1_000_000,
+        "mb" => 1024 * 1024,
+        "g" => 1_000_000_000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    n.checked_mul(mul)
+}
+
+fn yes_no(name: &str, v: &str) -> Result<bool, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err(format!("'{name}' argument must be 'yes' or 'no'")),
+    }
+}
+
+fn int(name: &str, v: &str) -> Result<u64, String> {
+    v.parse::<u64>()
+        .map_err(|_| format!("'{name}' argument couldn't be parsed into an integer"))
+}
+
+fn mem(name: &str, v: &str) -> Result<u64, String> {
+    parse_memory(v).ok_or_else(|| format!("'{name}' argument must be a memory value"))
+}
+
+fn yn(b: bool) -> String {
+    if b { "yes" } else { "no" }.to_string()
+}
+
+impl ServerConfig {
+    /// Applies one option. Returns `Ok(false)` when the name is not a server option (the
+    /// caller forwards it to the core).
+    pub fn apply(&mut self, name: &str, values: &[String]) -> Result<bool, String> {
+        let name = name.to_ascii_lowercase();
+        let v = values.join(" ");
+        match name.as_str() {
+            "bind" => {
+                if values.is_empty() {
+                    return Err("'bind' needs at least one address".into());
+                }
+                self.bind = values.to_vec();
+            }
+            "port" => {
+                let p = int(&name, &v)?;
+                self.port = u16::try_from(p).map_err(|_| "Invalid port".to_string())?;
+                // The core reports the port too (INFO, ROLE).
+                return Ok(false);
+            }
+            "dir" => self.dir = v,
+            "dbfilename" => self.dbfilename = v,
+            "logfile" => self.logfile = v,
+            "loglevel" => {
+                let l = v.to_ascii_lowercase();
+                if !["debug", "verbose", "notice", "warning"].contains(&l.as_str()) {
+                    return Err("argument(s) must be one of the following: debug, verbose, notice, warning, nothing".into());
+                }
+                self.loglevel = l;
+            }
+            "databases" => {
+                let n = int(&name, &v)?;
+                if !(1..=1_000_000).contains(&n) {
+                    return Err("argument must be between 1 and 1000000 inclusive".into());
+                }
+                self.databases = n as u32;
+            }
+            "requirepass" => {
+                self.requirepass = (!v.is_empty()).then_some(v);
+                return Ok(false);
+            }
+            "rdb-key-save-delay" => self.rdb_key_save_delay = int(&name, &v)?,
+            "key-load-delay" => self.key_load_delay = int(&name, &v)?,
+            "repl-bandwidth-limit" => self.repl_bandwidth_limit = mem(&name, &v)?,
+            "proto-max-bulk-len" => self.proto_max_bulk_len = mem(&name, &v)?,
+            "rdbcompression" => self.rdbcompression = yes_no(&name, &v)?,
+            "rdbchecksum" => self.rdbchecksum = yes_no(&name, &v)?,
+            "enable-debug-command" => {
+                let l = v.to_ascii_lowercase();
+                if !["yes", "no", "local"].contains(&l.as_str()) {
+                    return Err("argument(s) must be one of the following: no, yes, local".into());
+                }
+                self.enable_debug_command = l;
+            }
+            "maxclients" => self.maxclients = int(&name, &v)?,
+            "pidfile" => self.pidfile = v,
+            "appendonly" => {
+                if yes_no(&name, &v)? {
+                    return Err("appendonly yes is not supported by this server".into());
+                }
+            }
+            "daemonize" => {
+                if yes_no(&name, &v)? {
+                    return Err("daemonize yes is not supported; run it under your shell or service manager".into());
+                }
+            }
+            "live-port" => self.live_port = int(&name, &v)? as u16,
+            "live-bind" => self.live_bind = v,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// CONFIG GET value of a server option.
+    pub fn get(&self, name: &str) -> Option<String> {
+        Some(match name {
+            "bind" => self.bind.join(" "),
+            "port" => self.port.to_string(),
+            "dir" => self.dir.clone(),
+            "dbfilename" => self.dbfilename.clone(),
+            "logfile" => self.logfile.clone(),
+            "loglevel" => self.loglevel.clone(),
+            "databases" => self.databases.to_string(),
+            "requirepass" => self.requirepass.clone().unwrap_or_default(),
+            "rdb-key-save-delay" => self.rdb_key_save_delay.to_string(),
+            "key-load-delay" => self.key_load_delay.to_string(),
+            "repl-bandwidth-limit" => self.repl_bandwidth_limit.to_string(),
+            "proto-max-bulk-len" => self.proto_max_bulk_len.to_string(),
+            "rdbcompression" => yn(self.rdbcompression),
+            "rdbchecksum" => yn(self.rdbchecksum),
+            "enable-debug-command" => self.enable_debug_command.clone(),
+            "maxclients" => self.maxclients.to_string(),
+            "pidfile" => self.pidfile.clone(),
+            "appendonly" => "no".into(),
+            "daemonize" => "no".into(),
+            "live-port" => self.live_port.to_string(),
+            "live-bind" => self.live_bind.clone(),
+            _ => return None,
+        })
+    }
+}
+
+/// A config line: `name value...`, split like redis.conf (quotes allowed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfLine {
+    pub line_no: usize,
+    pub name: String,
+    pub values: Vec<String>,
+}
+
+/// Parses redis.conf text. Errors name the line, as Redis's "Bad directive or wrong number of
+/// arguments" report does.
+pub fn parse_conf_text(text: &str) -> Result<Vec<ConfLine>, String> {
+    let mut out = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let args = split_args(line.as_bytes())
+            .ok_or_else(|| format!("line {}: unbalanced quotes in configuration line", i + 1))?;
+        let mut it = args
+            .into_iter()
+            .map(|a| String::from_utf8_lossy(&a).into_owned());
+        let Some(name) = it.next() else { continue };
+        out.push(ConfLine {
+            line_no: i + 1,
+            name: name.to_ascii_lowercase(),
+            values: it.collect(),
+        });
+    }
+    Ok(out)
+}
+
+/// Turns `[file] --name v1 v2 --other v` into config text, the way redis-server does: the
+/// file's contents first, then one line per `--name`.
+pub fn args_to_conf_text(args: &[String]) -> Result<String, String> {
+    let mut text = String::new();
+    let mut rest = args;
+    if let Some(first) = args.first() {
+        if !first.starts_with("--") {
+            text = std::fs::read_to_string(first)
+                .map_err(|e| format!("Fatal error, can't open config file '{first}': {e}"))?;
+            text.push('\n');
+            rest = &args[1..];
+        }
+    }
+    let mut line = String::new();
+    for a in rest {
+        if let Some(name) = a.strip_prefix("--") {
+            if !line.is_empty() {
+                text.push_str(&line);
+                text.push('\n');
+            }
+            line = name.to_string();
+        } else {
+            if line.is_empty() {
+                return Err(format!(
+                    "argument '{a}' does not follow an option name (--name value)"
+                ));
+            }
+            line.push(' ');
+            // Quote so values with spaces (`--save ""`) survive the re-split.
+            line.push('"');
+            line.push_str(&a.replace('\\', "\\\\").replace('"', "\\\""));
+            line.push('"');
+        }
+    }
+    if !line.is_empty() {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_units_as_redis() {
+        assert_eq!(parse_memory("1mb"), Some(1024 * 1024));
+        assert_eq!(parse_memory("1m"), Some(1_000_000));
+        assert_eq!(parse_memory("10"), Some(10));
+        assert_eq!(parse_memory("1xb"), None);
+    }
+
+    #[test]
+    fn args_become_conf_lines() {
+        let args: Vec<String> = [
+            "--port",
+            "6380",
+            "--replicaof",
+            "127.0.0.1",
+            "6379",
+            "--save",
+            "",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let text = args_to_conf_text(&args).unwrap();
+        let lines = parse_conf_text(&text).unwrap();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[1].values, vec!["127.0.0.1", "6379"]);
+        assert_eq!(lines[2].values, vec![""]);
+        assert!(args_to_conf_text(&["--port".into(), "1".into()]).is_ok());
+        assert!(args_to_conf_text(&["/nonexistent/redis.conf".into()]).is_err());
+    }
+
+    #[test]
+    fn apply_validates() {
+        let mut c = ServerConfig::default();
+        assert_eq!(c.apply("rdb-key-save-delay", &["20".into()]), Ok(true));
+        assert_eq!(c.rdb_key_save_delay, 20);
+        assert!(c.apply("rdbcompression", &["maybe".into()]).is_err());
+        assert_eq!(c.apply("repl-backlog-size", &["1mb".into()]), Ok(false));
+        assert_eq!(c.apply("repl-bandwidth-limit", &["1mb".into()]), Ok(true));
+        assert_eq!(c.repl_bandwidth_limit, 1024 * 1024);
+    }
+}

@@ -1,0 +1,286 @@
+//! The keyspace: databases of keys, each split into shards held in `Arc`s so that a BGSAVE
+//! can take an O(shards) snapshot and go on writing while clients keep writing.
+//!
+//! Copy-on-write, the way a fork gives it to Redis: while a snapshot is alive, the first write
+//! to a shard clones that shard (only then is its `Arc` shared), and the cloned bytes are
+//! counted as copy-on-write memory, reported in the "RDB: N MB of memory used by
+//! copy-on-write" log line.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::rdb::Value;
+
+/// Shards per database. More shards make snapshots a bit dearer and copy-on-write finer.
+pub const SHARDS: usize = 256;
+
+/// One key's value and absolute expire time (unix ms).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub value: Arc<Value>,
+    pub expire_ms: Option<i64>,
+}
+
+pub type Shard = BTreeMap<Vec<u8>, Entry>;
+
+/// FNV-1a: a stable hash, so shard placement (and SCAN order) is the same on every run.
+fn shard_of(key: &[u8]) -> usize {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for &b in key {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    (h % SHARDS as u64) as usize
+}
+
+fn shard_bytes(s: &Shard) -> u64 {
+    s.iter()
+        .map(|(k, e)| (k.len() + 48 + e.value.approx_bytes()) as u64)
+        .sum()
+}
+
+/// One logical database (`SELECT n`).
+#[derive(Clone, Debug, Default)]
+pub struct Db {
+    /// Empty until the first write, so 16 unused databases cost nothing.
+    shards: Vec<Arc<Shard>>,
+    len: usize,
+    expires: usize,
+}
+
+impl Db {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn expires(&self) -> usize {
+        self.expires
+    }
+
+    pub fn get(&self, key: &[u8]) -> Option<&Entry> {
+        self.shards.get(shard_of(key))?.get(key)
+    }
+
+    fn shard_mut(&mut self, idx: usize, cow: &CowCounter) -> &mut Shard {
+        if self.shards.is_empty() {
+            self.shards = (0..SHARDS).map(|_| Arc::new(Shard::new())).collect();
+        }
+        let arc = &mut self.shards[idx];
+        if Arc::strong_count(arc) > 1 {
+            // A snapshot holds this shard: this write is the page fault of a forked child.
+            cow.add(shard_bytes(arc));
+        }
+        Arc::make_mut(arc)
+    }
+
+    /// Inserts or replaces a key.
+    pub fn set(&mut self, key: Vec<u8>, entry: Entry, cow: &CowCounter) {
+        let has_exp = entry.expire_ms.is_some();
+        let idx = shard_of(&key);
+        let old = self.shard_mut(idx, cow).insert(key, entry);
+        match old {
+            Some(o) => {
+                if o.expire_ms.is_some() {
+                    self.expires -= 1;
+                }
+            }
+            None => self.len += 1,
+        }
+        if has_exp {
+            self.expires += 1;
+        }
+    }
+
+    pub fn remove(&mut self, key: &[u8], cow: &CowCounter) -> Option<Entry> {
+        let idx = shard_of(key);
+        if !self.shards.get(idx).is_some_and(|s| s.contains_key(key)) {
+            return None;
+        }
+        let old = self.shard_mut(idx, cow).remove(key)?;
+        self.len -= 1;
+        if old.expire_ms.is_some() {
+            self.expires -= 1;
+        }
+        Some(old)
+    }
+
+    /// Changes a key's expire time; false if the key does not exist.
+    pub fn set_expire(&mut self, key: &[u8], expire_ms: Option<i64>, cow: &CowCounter) -> bool {
+        let idx = shard_of(key);
+        if !self.shards.get(idx).is_some_and(|s| s.contains_key(key)) {
+            return false;
+        }
+        let Some(e) = self.shard_mut(idx, cow).get_mut(key) else {
+            return false;
+        };
+        let had = e.expire_ms.is_some();
+        e.expire_ms = expire_ms;
+        match (had, expire_ms.is_some()) {
+            (true, false) => self.expires -= 1,
+            (false, true) => self.expires += 1,
+            _ => {}
+        }
+        true
+    }
+
+    /// Keys in shard `idx` (for SCAN); empty if out of range.
+    pub fn shard_keys(&self, idx: usize) -> Vec<Vec<u8>> {
+        self.shards
+            .get(idx)
+            .map(|s| s.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// All keys, shard by shard.
+    pub fn iter(&self) -> impl Iterator<Item = (&Vec<u8>, &Entry)> {
+        self.shards.iter().flat_map(|s| s.iter())
+    }
+
+    /// Keys with an expire time at or before `now_ms`, at most `max`.
+    pub fn expired_keys(&self, now_ms: i64, max: usize) -> Vec<Vec<u8>> {
+        if self.expires == 0 {
+            return Vec::new();
+        }
+        self.iter()
+            .filter(|(_, e)| e.expire_ms.is_some_and(|t| t <= now_ms))
+            .map(|(k, _)| k.clone())
+            .take(max)
+            .collect()
+    }
+}
+
+/// Bytes copied because of writes during a snapshot.
+#[derive(Debug, Default)]
+pub struct CowCounter(AtomicU64);
+
+impl CowCounter {
+    pub fn add(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// All databases plus the copy-on-write counter of the current snapshot, if any.
+#[derive(Debug)]
+pub struct Keyspace {
+    pub dbs: Vec<Db>,
+    pub cow: Arc<CowCounter>,
+}
+
+/// A frozen view of every database (what a fork child sees).
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub dbs: Vec<Db>,
+    pub cow: Arc<CowCounter>,
+}
+
+impl Snapshot {
+    pub fn keys(&self) -> u64 {
+        self.dbs.iter().map(|d| d.len() as u64).sum()
+    }
+}
+
+impl Keyspace {
+    pub fn new(databases: usize) -> Keyspace {
+        Keyspace {
+            dbs: (0..databases).map(|_| Db::default()).collect(),
+            cow: Arc::new(CowCounter::default()),
+        }
+    }
+
+    /// Takes a snapshot: O(databases × shards) pointer copies. Writes from now on clone the
+    /// shards they touch and count those bytes on the returned snapshot's counter.
+    pub fn snapshot(&mut self) -> Snapshot {
+        self.cow = Arc::new(CowCounter::default());
+        Snapshot {
+            dbs: self.dbs.clone(),
+            cow: self.cow.clone(),
+        }
+    }
+
+    pub fn total_keys(&self) -> u64 {
+        self.dbs.iter().map(|d| d.len() as u64).sum()
+    }
+
+    pub fn db(&self, n: usize) -> &Db {
+        &self.dbs[n]
+    }
+
+    /// Mutable access plus the current copy-on-write counter.
+    pub fn db_mut(&mut self, n: usize) -> (&mut Db, &CowCounter) {
+        (&mut self.dbs[n], &self.cow)
+    }
+
+    pub fn flush_all(&mut self) {
+        for d in &mut self.dbs {
+            *d = Db::default();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> Entry {
+        Entry {
+            value: Arc::new(Value::String(v.as_bytes().to_vec())),
+            expire_ms: None,
+        }
+    }
+
+    #[test]
+    fn snapshot_is_isolated_and_counts_cow() {
+        let mut ks = Keyspace::new(16);
+        for i in 0..1000 {
+            let (db, cow) = ks.db_mut(0);
+            db.set(format!("k{i}").into_bytes(), s("v"), cow);
+        }
+        let snap = ks.snapshot();
+        assert_eq!(snap.cow.get(), 0);
+        let (db, cow) = ks.db_mut(0);
+        db.set(b"k1".to_vec(), s("changed"), cow);
+        db.remove(b"k2", cow);
+        assert!(snap.cow.get() > 0, "writes during a snapshot copy shards");
+        assert_eq!(
+            snap.dbs[0].get(b"k1").unwrap().value.as_ref(),
+            &Value::String(b"v".to_vec())
+        );
+        assert!(snap.dbs[0].get(b"k2").is_some());
+        assert_eq!(snap.keys(), 1000);
+        assert_eq!(ks.total_keys(), 999);
+        let before = snap.cow.get();
+        let (db, cow) = ks.db_mut(0);
+        db.set(b"k1".to_vec(), s("again"), cow);
+        assert_eq!(snap.cow.get(), before, "a shard is copied once");
+    }
+
+    #[test]
+    fn expire_bookkeeping() {
+        let mut ks = Keyspace::new(1);
+        let (db, cow) = ks.db_mut(0);
+        db.set(
+            b"a".to_vec(),
+            Entry {
+                expire_ms: Some(10),
+                ..s("x")
+            },
+            cow,
+        );
+        db.set(b"b".to_vec(), s("y"), cow);
+        assert_eq!(db.expires(), 1);
+        assert_eq!(db.expired_keys(10, 10), vec![b"a".to_vec()]);
+        assert!(db.set_expire(b"b", Some(5), cow));
+        assert_eq!(db.expires(), 2);
+        db.remove(b"a", cow);
+        assert_eq!((db.len(), db.expires()), (1, 1));
+        assert!(!db.set_expire(b"zz", None, cow));
+    }
+}

@@ -1,0 +1,167 @@
+//! Log lines in Redis 7.0's format: `pid:R dd Mon yyyy hh:mm:ss.mmm <level> text`, where R is
+//! the role letter (M master, S replica, C fork child) and level is `.` debug, `-` verbose,
+//! `*` notice, `#` warning.
+
+use std::io::Write;
+use std::sync::Mutex;
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Days since 1970-01-01 to (year, month 1..=12, day).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z.rem_euclid(146097);
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// `21 Nov 2026 10:00:00.123` (UTC).
+pub fn format_timestamp(epoch_ms: u64) -> String {
+    let secs = (epoch_ms / 1000) as i64;
+    let (y, m, d) = civil_from_days(secs.div_euclid(86400));
+    let sod = secs.rem_euclid(86400);
+    format!(
+        "{:02} {} {} {:02}:{:02}:{:02}.{:03}",
+        d,
+        MONTHS[(m - 1) as usize],
+        y,
+        sod / 3600,
+        (sod / 60) % 60,
+        sod % 60,
+        epoch_ms % 1000
+    )
+}
+
+pub fn format_line(pid: u32, role: char, epoch_ms: u64, level: char, text: &str) -> String {
+    format!("{pid}:{role} {} {level} {text}", format_timestamp(epoch_ms))
+}
+
+pub fn now_epoch_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Where lines go: stdout or a file (append), plus a bounded ring the live feed reads.
+pub struct Logger {
+    file: Option<Mutex<std::fs::File>>,
+    pub recent: Mutex<std::collections::VecDeque<(u64, String)>>,
+    pub pid: u32,
+    total: std::sync::atomic::AtomicU64,
+    /// `loglevel`: lines below it are dropped (0 debug, 1 verbose, 2 notice, 3 warning).
+    pub min_level: std::sync::atomic::AtomicU8,
+}
+
+/// The rank of a level mark (`.`, `-`, `*`, `#`).
+pub fn level_rank(mark: char) -> u8 {
+    match mark {
+        '.' => 0,
+        '-' => 1,
+        '*' => 2,
+        _ => 3,
+    }
+}
+
+/// The rank of a `loglevel` name.
+pub fn loglevel_rank(name: &str) -> u8 {
+    match name {
+        "debug" => 0,
+        "verbose" => 1,
+        "warning" => 3,
+        _ => 2,
+    }
+}
+
+impl Logger {
+    pub fn new(logfile: &str) -> std::io::Result<Logger> {
+        let file = if logfile.is_empty() {
+            None
+        } else {
+            Some(Mutex::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(logfile)?,
+            ))
+        };
+        Ok(Logger {
+            file,
+            recent: Mutex::new(Default::default()),
+            pid: std::process::id(),
+            total: Default::default(),
+            min_level: std::sync::atomic::AtomicU8::new(2),
+        })
+    }
+
+    /// Writes a finished line.
+    pub fn line(&self, t_ms: u64, line: &str) {
+        match &self.file {
+            Some(f) => {
+                if let Ok(mut f) = f.lock() {
+                    let _ = writeln!(f, "{line}");
+                }
+            }
+            None => println!("{line}"),
+        }
+        if let Ok(mut r) = self.recent.lock() {
+            self.total
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            r.push_back((t_ms, line.to_string()));
+            while r.len() > 2000 {
+                r.pop_front();
+            }
+        }
+    }
+
+    /// Lines logged since start.
+    pub fn total_lines(&self) -> u64 {
+        self.total.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Formats and writes a line for this process.
+    pub fn log(&self, t_ms: u64, role: char, level: char, text: &str) {
+        self.log_as(self.pid, t_ms, role, level, text);
+    }
+
+    /// Formats and writes a line for another "process" (a fork child's pid).
+    pub fn log_as(&self, pid: u32, t_ms: u64, role: char, level: char, text: &str) {
+        if level_rank(level) < self.min_level.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let line = format_line(pid, role, now_epoch_ms(), level, text);
+        self.line(t_ms, &line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamp_format() {
+        // 2026-11-21 00:00:00.123 UTC
+        assert_eq!(
+            format_timestamp(1_795_219_200_123),
+            "21 Nov 2026 00:00:00.123"
+        );
+        assert_eq!(
+            format_line(
+                42,
+                'M',
+                1_795_219_200_000,
+                '*',
+                "Ready to accept connections"
+            ),
+            "42:M 21 Nov 2026 00:00:00.000 * Ready to accept connections"
+        );
+    }
+}

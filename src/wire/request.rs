@@ -1,0 +1,482 @@
+//! Parsing client requests the way Redis's `processMultibulkBuffer` and
+//! `processInlineBuffer` (networking.c) do, including their limits and error texts.
+
+/// Longest count/length line or inline request Redis buffers without a newline
+/// (`PROTO_INLINE_MAX_SIZE`, 64 KiB).
+pub const PROTO_INLINE_MAX_SIZE: usize = 64 * 1024;
+
+/// Default `proto-max-bulk-len` (512 MiB).
+pub const DEFAULT_PROTO_MAX_BULK_LEN: usize = 512 * 1024 * 1024;
+
+/// Limits in force for one connection.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestLimits {
+    /// `proto-max-bulk-len`. Not applied to our master's link (Redis exempts master clients).
+    pub max_bulk_len: usize,
+    /// The client is our master: no bulk-length limit (`CLIENT_MASTER` exemption).
+    pub from_master: bool,
+    /// A password is required and the client has not authenticated yet: Redis then caps a
+    /// request at 10 elements and 16 KiB bulks so unauthenticated peers cannot make it
+    /// allocate much.
+    pub unauthenticated: bool,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        RequestLimits {
+            max_bulk_len: DEFAULT_PROTO_MAX_BULK_LEN,
+            from_master: false,
+            unauthenticated: false,
+        }
+    }
+}
+
+/// One complete request found at the start of a buffer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Parsed {
+    /// A command with its arguments; `consumed` bytes of the buffer formed it.
+    Command { args: Vec<Vec<u8>>, consumed: usize },
+    /// Something Redis silently ignores: an empty inline line (a replica's keepalive `\n`),
+    /// `*0` or `*-1`. No reply is due.
+    Empty { consumed: usize, newline: bool },
+}
+
+impl Parsed {
+    pub fn consumed(&self) -> usize {
+        match self {
+            Parsed::Command { consumed, .. } | Parsed::Empty { consumed, .. } => *consumed,
+        }
+    }
+}
+
+/// A protocol error. Redis replies `-ERR Protocol error: <text>` and then closes the
+/// connection; [`ProtocolError::reply_text`] gives that exact line content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProtocolError {
+    InvalidMultibulkLength,
+    InvalidBulkLength,
+    ExpectedDollar(u8),
+    UnauthenticatedMultibulkLength,
+    UnauthenticatedBulkLength,
+    TooBigMbulkCount,
+    TooBigBulkCount,
+    TooBigInline,
+    UnbalancedQuotes,
+}
+
+impl ProtocolError {
+    /// The error text after `-ERR `, as Redis 7.0.15 sends it.
+    pub fn reply_text(&self) -> String {
+        let detail = match self {
+            ProtocolError::InvalidMultibulkLength => "invalid multibulk length".to_string(),
+            ProtocolError::InvalidBulkLength => "invalid bulk length".to_string(),
+            ProtocolError::ExpectedDollar(c) => format!("expected '$', got '{}'", *c as char),
+            ProtocolError::UnauthenticatedMultibulkLength => {
+                "unauthenticated multibulk length".to_string()
+            }
+            ProtocolError::UnauthenticatedBulkLength => "unauthenticated bulk length".to_string(),
+            ProtocolError::TooBigMbulkCount => "too big mbulk count string".to_string(),
+            ProtocolError::TooBigBulkCount => "too big bulk count string".to_string(),
+            ProtocolError::TooBigInline => "too big inline request".to_string(),
+            ProtocolError::UnbalancedQuotes => "unbalanced quotes in request".to_string(),
+        };
+        format!("Protocol error: {detail}")
+    }
+}
+
+impl std::fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reply_text())
+    }
+}
+
+impl std::error::Error for ProtocolError {}
+
+/// Parses the first request in `buf`. `Ok(None)` means "need more bytes".
+pub fn parse_request(buf: &[u8], limits: &RequestLimits) -> Result<Option<Parsed>, ProtocolError> {
+    match buf.first() {
+        None => Ok(None),
+        Some(b'*') => parse_multibulk(buf, limits),
+        Some(_) => parse_inline(buf),
+    }
+}
+
+/// Finds `\r\n` (Redis searches for `\r`, then expects `\n` after it) from `from`.
+fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
+    buf.get(from..)?
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .map(|p| p + from)
+}
+
+fn parse_i64(bytes: &[u8]) -> Option<i64> {
+    std::str::from_utf8(bytes).ok()?.parse::<i64>().ok()
+}
+
+fn parse_multibulk(buf: &[u8], limits: &RequestLimits) -> Result<Option<Parsed>, ProtocolError> {
+    let Some(end) = find_crlf(buf, 1) else {
+        if buf.len() > PROTO_INLINE_MAX_SIZE {
+            return Err(ProtocolError::TooBigMbulkCount);
+        }
+        return Ok(None);
+    };
+    let count = match parse_i64(&buf[1..end]) {
+        Some(n) if n <= i32::MAX as i64 => n,
+        _ => return Err(ProtocolError::InvalidMultibulkLength),
+    };
+    if limits.unauthenticated && count > 10 {
+        return Err(ProtocolError::UnauthenticatedMultibulkLength);
+    }
+    let mut pos = end + 2;
+    if count <= 0 {
+        return Ok(Some(Parsed::Empty {
+            consumed: pos,
+            newline: false,
+        }));
+    }
+    // Never trust the count for allocation: cap the initial reservation.
+    let mut args = Vec::with_capacity((count as usize).min(1024));
+    for _ in 0..count {
+        let Some(&first) = buf.get(pos) else {
+            return Ok(None);
+        };
+        if first != b'$' {
+            return Err(ProtocolError::ExpectedDollar(first));
+        }
+        let Some(lend) = find_crlf(buf, pos + 1) else {
+            if buf.len() - pos > PROTO_INLINE_MAX_SIZE {
+                return Err(ProtocolError::TooBigBulkCount);
+            }
+            return Ok(None);
+        };
+        let len = match parse_i64(&buf[pos + 1..lend]) {
+            Some(n) if n >= 0 => n as u64,
+            _ => return Err(ProtocolError::InvalidBulkLength),
+        };
+        if limits.unauthenticated && len > 16384 {
+            return Err(ProtocolError::UnauthenticatedBulkLength);
+        }
+        if !limits.from_master && len > limits.max_bulk_len as u64 {
+            return Err(ProtocolError::InvalidBulkLength);
+        }
+        let len = len as usize;
+        let start = lend + 2;
+        // Redis does not check the two bytes after the payload; it skips them.
+        if buf.len() < start + len + 2 {
+            return Ok(None);
+        }
+        args.push(buf[start..start + len].to_vec());
+        pos = start + len + 2;
+    }
+    Ok(Some(Parsed::Command {
+        args,
+        consumed: pos,
+    }))
+}
+
+fn parse_inline(buf: &[u8]) -> Result<Option<Parsed>, ProtocolError> {
+    let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
+        if buf.len() > PROTO_INLINE_MAX_SIZE {
+            return Err(ProtocolError::TooBigInline);
+        }
+        return Ok(None);
+    };
+    let mut line = &buf[..nl];
+    if line.last() == Some(&b'\r') {
+        line = &line[..line.len() - 1];
+    }
+    let args = split_args(line).ok_or(ProtocolError::UnbalancedQuotes)?;
+    if args.is_empty() {
+        return Ok(Some(Parsed::Empty {
+            consumed: nl + 1,
+            newline: true,
+        }));
+    }
+    Ok(Some(Parsed::Command {
+        args,
+        consumed: nl + 1,
+    }))
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    (c as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Splits a line like a shell does, with the quoting rules of Redis's `sdssplitargs`.
+/// `None` means unbalanced quotes (or a closing quote not followed by a space).
+pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let mut args = Vec::new();
+    let mut i = 0;
+    let n = line.len();
+    loop {
+        while i < n && line[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= n {
+            return Some(args);
+        }
+        let mut cur = Vec::new();
+        let mut in_dq = false;
+        let mut in_sq = false;
+        loop {
+            if in_dq {
+                if i >= n {
+                    return None;
+                }
+                let c = line[i];
+                if c == b'\\' && i + 3 < n && line[i + 1] == b'x' {
+                    if let (Some(h), Some(l)) = (hex_val(line[i + 2]), hex_val(line[i + 3])) {
+                        cur.push(h * 16 + l);
+                        i += 4;
+                        continue;
+                    }
+                }
+                if c == b'\\' && i + 1 < n {
+                    let e = match line[i + 1] {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'b' => 8,
+                        b'a' => 7,
+                        other => other,
+                    };
+                    cur.push(e);
+                    i += 2;
+                    continue;
+                }
+                if c == b'"' {
+                    // The closing quote must be followed by a space or the end.
+                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                        return None;
+                    }
+                    i += 1;
+                    break;
+                }
+                cur.push(c);
+                i += 1;
+            } else if in_sq {
+                if i >= n {
+                    return None;
+                }
+                let c = line[i];
+                if c == b'\\' && i + 1 < n && line[i + 1] == b'\'' {
+                    cur.push(b'\'');
+                    i += 2;
+                    continue;
+                }
+                if c == b'\'' {
+                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                        return None;
+                    }
+                    i += 1;
+                    break;
+                }
+                cur.push(c);
+                i += 1;
+            } else {
+                if i >= n {
+                    break;
+                }
+                let c = line[i];
+                match c {
+                    b' ' | b'\n' | b'\r' | b'\t' | 0 => {
+                        i += 1;
+                        break;
+                    }
+                    b'"' => in_dq = true,
+                    b'\'' => in_sq = true,
+                    _ => cur.push(c),
+                }
+                i += 1;
+            }
+        }
+        args.push(cur);
+    }
+}
+
+/// Encodes a command as a RESP multibulk array: what replicas receive and clients send.
+pub fn encode_command<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
+    let mut out =
+        Vec::with_capacity(16 + args.iter().map(|a| a.as_ref().len() + 16).sum::<usize>());
+    out.push(b'*');
+    out.extend_from_slice(args.len().to_string().as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for a in args {
+        let a = a.as_ref();
+        out.push(b'$');
+        out.extend_from_slice(a.len().to_string().as_bytes());
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(buf: &[u8]) -> Result<Option<Parsed>, ProtocolError> {
+        parse_request(buf, &RequestLimits::default())
+    }
+
+    fn args_of(p: Parsed) -> Vec<Vec<u8>> {
+        match p {
+            Parsed::Command { args, .. } => args,
+            other => panic!("expected a command, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn multibulk_get() {
+        let p = parse(b"*2\r\n$3\r\nGET\r\n$1\r\nx\r\n").unwrap().unwrap();
+        assert_eq!(p.consumed(), 20);
+        assert_eq!(args_of(p), vec![b"GET".to_vec(), b"x".to_vec()]);
+    }
+
+    #[test]
+    fn partial_multibulk_needs_more() {
+        let full = b"*2\r\n$3\r\nGET\r\n$1\r\nx\r\n";
+        for cut in 0..full.len() {
+            assert_eq!(parse(&full[..cut]).unwrap(), None, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn pipelined_requests_parse_one_at_a_time() {
+        let buf = b"*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n";
+        let p = parse(buf).unwrap().unwrap();
+        assert_eq!(p.consumed(), 14);
+        let q = parse(&buf[14..]).unwrap().unwrap();
+        assert_eq!(args_of(q), vec![b"PING".to_vec()]);
+    }
+
+    #[test]
+    fn star_zero_and_minus_one_are_ignored() {
+        assert_eq!(
+            parse(b"*0\r\n").unwrap(),
+            Some(Parsed::Empty {
+                consumed: 4,
+                newline: false
+            })
+        );
+        assert_eq!(
+            parse(b"*-1\r\n").unwrap(),
+            Some(Parsed::Empty {
+                consumed: 5,
+                newline: false
+            })
+        );
+    }
+
+    #[test]
+    fn protocol_error_texts_match_captures() {
+        // captures/resp_examples_7015.txt
+        assert_eq!(
+            parse(b"*1\r\n$x\r\n").unwrap_err().reply_text(),
+            "Protocol error: invalid bulk length"
+        );
+        assert_eq!(
+            parse(b"\"unbalanced\r\n").unwrap_err().reply_text(),
+            "Protocol error: unbalanced quotes in request"
+        );
+        assert_eq!(
+            parse(b"*1\r\n#4\r\nPING\r\n").unwrap_err().reply_text(),
+            "Protocol error: expected '$', got '#'"
+        );
+        assert_eq!(
+            parse(b"*abc\r\n").unwrap_err(),
+            ProtocolError::InvalidMultibulkLength
+        );
+        assert_eq!(
+            parse(b"*3000000000\r\n").unwrap_err(),
+            ProtocolError::InvalidMultibulkLength
+        );
+    }
+
+    #[test]
+    fn bulk_length_limits() {
+        let limits = RequestLimits {
+            max_bulk_len: 10,
+            ..Default::default()
+        };
+        assert_eq!(
+            parse_request(b"*1\r\n$11\r\n", &limits).unwrap_err(),
+            ProtocolError::InvalidBulkLength
+        );
+        let master = RequestLimits {
+            from_master: true,
+            ..limits
+        };
+        assert_eq!(parse_request(b"*1\r\n$11\r\n", &master).unwrap(), None);
+        let unauth = RequestLimits {
+            unauthenticated: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            parse_request(b"*11\r\n", &unauth).unwrap_err(),
+            ProtocolError::UnauthenticatedMultibulkLength
+        );
+        assert_eq!(
+            parse_request(b"*1\r\n$16385\r\n", &unauth).unwrap_err(),
+            ProtocolError::UnauthenticatedBulkLength
+        );
+    }
+
+    #[test]
+    fn too_big_lines() {
+        let mut big = b"*".to_vec();
+        big.extend(std::iter::repeat_n(b'1', PROTO_INLINE_MAX_SIZE + 1));
+        assert_eq!(parse(&big).unwrap_err(), ProtocolError::TooBigMbulkCount);
+        let inline = vec![b'a'; PROTO_INLINE_MAX_SIZE + 1];
+        assert_eq!(parse(&inline).unwrap_err(), ProtocolError::TooBigInline);
+    }
+
+    #[test]
+    fn inline_with_quotes_and_escapes() {
+        // Verified on 7.0.15: the value becomes "a bA".
+        let p = parse(b"set  inl \"a b\\x41\"\r\nget inl\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.consumed(), 20);
+        assert_eq!(
+            args_of(p),
+            vec![b"set".to_vec(), b"inl".to_vec(), b"a bA".to_vec()]
+        );
+        let p = parse(b"echo 'it\\'s' \"t\\tab\"\n").unwrap().unwrap();
+        assert_eq!(
+            args_of(p),
+            vec![b"echo".to_vec(), b"it's".to_vec(), b"t\tab".to_vec()]
+        );
+    }
+
+    #[test]
+    fn empty_inline_line_is_ignored() {
+        assert_eq!(
+            parse(b"\n").unwrap(),
+            Some(Parsed::Empty {
+                consumed: 1,
+                newline: true
+            })
+        );
+        assert_eq!(
+            parse(b"\r\n").unwrap(),
+            Some(Parsed::Empty {
+                consumed: 2,
+                newline: true
+            })
+        );
+        assert_eq!(parse(b"PING").unwrap(), None);
+    }
+
+    #[test]
+    fn encode_command_roundtrip() {
+        let bytes = encode_command(&["SET", "k", "v"]);
+        assert_eq!(bytes, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n");
+        let p = parse(&bytes).unwrap().unwrap();
+        assert_eq!(
+            args_of(p),
+            vec![b"SET".to_vec(), b"k".to_vec(), b"v".to_vec()]
+        );
+    }
+}

@@ -1,0 +1,209 @@
+//! Helpers for the server's socket tests: start our server in-process or a real redis-server
+//! as a child process on free 127.0.0.1 ports, and await conditions with a deadline.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use replscope::server::{config::ServerConfig, start, RunningServer};
+
+/// True if a real redis-server is installed; tests that need one print why they skip.
+pub fn have_real_redis(test: &str) -> bool {
+    // redis-cli and redis-benchmark come with it (Debian: redis-server depends on redis-tools).
+    let ok = which("redis-server").is_some() && which("redis-cli").is_some();
+    if !ok {
+        eprintln!("SKIP {test}: redis-server is not installed (apt-get install redis-server)");
+    }
+    ok
+}
+
+pub fn which(bin: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join(bin))
+            .find(|f| f.exists())
+    })
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Starts our server in this process with `args` (redis-server style), logging to `dir/log`.
+pub async fn start_ours(dir: &Path, args: &[&str]) -> RunningServer {
+    std::fs::create_dir_all(dir).expect("test dir");
+    let mut all: Vec<String> = vec![
+        "--port".into(),
+        "0".into(),
+        "--dir".into(),
+        dir.display().to_string(),
+        "--logfile".into(),
+        dir.join("ours.log").display().to_string(),
+        "--save".into(),
+        "".into(),
+    ];
+    all.extend(args.iter().map(|s| s.to_string()));
+    let cfg: ServerConfig =
+        replscope::server::net::config_from_args(&all).expect("valid test config");
+    start(cfg).await.expect("our server starts")
+}
+
+/// A real redis-server child process, killed on drop.
+pub struct RealRedis {
+    pub port: u16,
+    pub dir: PathBuf,
+    child: Child,
+}
+
+impl RealRedis {
+    pub fn start(dir: &Path, extra: &[&str]) -> RealRedis {
+        let port = free_port();
+        std::fs::create_dir_all(dir).unwrap();
+        let mut cmd = Command::new("redis-server");
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .args(["--dir", &dir.display().to_string()])
+        .args(["--logfile", &dir.join("redis.log").display().to_string()])
+        .args(["--daemonize", "no", "--appendonly", "no"])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+        let child = cmd.spawn().expect("spawn redis-server");
+        let r = RealRedis {
+            port,
+            dir: dir.to_path_buf(),
+            child,
+        };
+        wait_blocking(Duration::from_secs(10), || {
+            let r = cli(port, &["ping"]);
+            r.trim() == "PONG" || r.contains("NOAUTH")
+        })
+        .unwrap_or_else(|_| panic!("real redis-server on {port} did not start: {}", r.log()));
+        r
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("redis.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for RealRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs redis-cli against a port and returns stdout.
+pub fn cli(port: u16, args: &[&str]) -> String {
+    let out = Command::new("redis-cli")
+        .args(["-p", &port.to_string()])
+        .args(args)
+        .output()
+        .expect("run redis-cli");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// One field of `INFO <section>`.
+pub fn info_field(port: u16, section: &str, field: &str) -> Option<String> {
+    let text = cli(port, &["info", section]);
+    text.lines().find_map(|l| {
+        l.strip_prefix(&format!("{field}:"))
+            .map(|v| v.trim().to_string())
+    })
+}
+
+/// Polls `cond` until it holds or the deadline passes.
+pub fn wait_blocking(limit: Duration, mut cond: impl FnMut() -> bool) -> Result<(), String> {
+    let end = Instant::now() + limit;
+    let mut pause = Duration::from_millis(5);
+    while Instant::now() < end {
+        if cond() {
+            return Ok(());
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(100));
+    }
+    Err(format!("condition not met within {limit:?}"))
+}
+
+/// Async version: polls on a blocking thread so the server keeps running.
+pub async fn wait_for(limit: Duration, what: &str, cond: impl FnMut() -> bool + Send + 'static) {
+    let r = tokio::task::spawn_blocking(move || wait_blocking(limit, cond))
+        .await
+        .expect("join");
+    if let Err(e) = r {
+        panic!("{what}: {e}");
+    }
+}
+
+/// Every key of every db as `db|key|type|value` lines, sorted, for comparing two servers
+/// (uses a plain synchronous connection: fast enough for thousands of keys).
+pub fn dataset(port: u16) -> Vec<String> {
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).expect("url");
+    let mut c = client.get_connection().expect("connect for dataset");
+    let mut out = Vec::new();
+    for db in 0..16 {
+        let _: () = redis::cmd("SELECT").arg(db).query(&mut c).expect("select");
+        let keys: Vec<Vec<u8>> = redis::cmd("KEYS").arg("*").query(&mut c).expect("keys");
+        for k in keys {
+            let t: String = redis::cmd("TYPE").arg(&k).query(&mut c).expect("type");
+            let v: String = match t.as_str() {
+                "string" => {
+                    let v: Vec<u8> = redis::cmd("GET").arg(&k).query(&mut c).expect("get");
+                    String::from_utf8_lossy(&v).into_owned()
+                }
+                "list" => {
+                    let v: Vec<String> = redis::cmd("LRANGE")
+                        .arg(&k)
+                        .arg(0)
+                        .arg(-1)
+                        .query(&mut c)
+                        .expect("lrange");
+                    v.join(",")
+                }
+                "hash" => {
+                    let v: Vec<String> = redis::cmd("HGETALL")
+                        .arg(&k)
+                        .query(&mut c)
+                        .expect("hgetall");
+                    let mut l: Vec<String> = v.chunks(2).map(|c| c.join("=")).collect();
+                    l.sort();
+                    l.join(",")
+                }
+                "set" => {
+                    let mut v: Vec<String> = redis::cmd("SMEMBERS")
+                        .arg(&k)
+                        .query(&mut c)
+                        .expect("smembers");
+                    v.sort();
+                    v.join(",")
+                }
+                "zset" => {
+                    let v: Vec<String> = redis::cmd("ZRANGE")
+                        .arg(&k)
+                        .arg(0)
+                        .arg(-1)
+                        .arg("WITHSCORES")
+                        .query(&mut c)
+                        .expect("zrange");
+                    v.join(",")
+                }
+                other => other.to_string(),
+            };
+            out.push(format!("{db}|{}|{t}|{v}", String::from_utf8_lossy(&k)));
+        }
+    }
+    out.sort();
+    out
+}
