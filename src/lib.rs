@@ -3,18 +3,20 @@
 //! - [`core`]: Redis 7.0 replication as sans-IO state machines (no sockets, clock or RNG).
 //! - [`sim`]: a deterministic discrete-event simulator around the core (native and wasm).
 //! - [`view`]: the snapshots the simulator and the live server produce and the web app draws.
-//! - [`wire`], [`rdb`]: RESP and RDB v10, shared by the server and the tests.
+//! - `wire`, `rdb` (native): RESP and RDB v10, for the server and the tests.
 //! - `server` (native): a Redis-compatible server on the same core.
 //! - `cli` (native): `replscope sim | server | advise | compare`.
 //! - [`web`]: the Yew teaching app (components on wasm32; URL state and text everywhere).
 
 pub mod core;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod rdb;
 pub mod sim;
 pub mod view;
 /// The web app: its pure parts (URL state, text, geometry) build everywhere and are tested
 /// natively; the Yew components build for wasm32 only.
 pub mod web;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod wire;
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -7,6 +7,7 @@ pub mod format;
 pub mod i18n;
 pub mod model;
 pub mod params;
+pub mod presets_zh;
 pub mod run;
 pub mod url;
 

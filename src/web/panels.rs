@@ -5,6 +5,7 @@ use super::app::Dispatch;
 use super::i18n::tr;
 use super::model::{preset_names, Action, Model};
 use super::params;
+use super::presets_zh::preset_zh;
 use super::url::{ChangeMode, Lang};
 use crate::sim::{self, advise, ParamSpec};
 use crate::web::format::{bytes, clock};
@@ -71,11 +72,24 @@ pub fn preset(m: &Model, d: &Dispatch) -> Html {
             { " " }
             <label>{ tr(lang, "Seed") }{ " " }<input type="number" min="0" value={m.st.seed.to_string()} onchange={on_seed} style="width:7em"/></label>
             if let Some(p) = info {
-                <h2 data-testid="preset-title">{ p.title.clone() }</h2>
-                <p><strong>{ tr(lang, "Expected outcome") }{ ": " }</strong><span data-testid="expect">{ p.expect.clone() }</span></p>
-                <p><strong>{ tr(lang, "What to watch") }{ ": " }</strong>{ p.explanation.clone() }</p>
+                { preset_text(lang, p) }
             }
         </section>
+    }
+}
+
+/// The preset's title, expected outcome and explanation in the current language.
+fn preset_text(lang: Lang, p: sim::PresetInfo) -> Html {
+    let (title, expect, explanation) = match (lang, preset_zh(&p.name)) {
+        (Lang::Zh, Some(zh)) => zh,
+        _ => (p.title, p.expect, p.explanation),
+    };
+    html! {
+        <>
+            <h2 data-testid="preset-title">{ title }</h2>
+            <p><strong>{ tr(lang, "Expected outcome") }{ ": " }</strong><span data-testid="expect">{ expect }</span></p>
+            <p><strong>{ tr(lang, "What to watch") }{ ": " }</strong><span data-testid="explanation">{ explanation }</span></p>
+        </>
     }
 }
 
