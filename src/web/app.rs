@@ -6,6 +6,7 @@
 //! `dt × speed`; it stops when paused and while the tab is hidden.
 
 use super::i18n::tr;
+use super::live_view;
 use super::model::{Action, Model, SPEEDS};
 use super::panels;
 use super::url::Lang;
@@ -61,6 +62,18 @@ pub fn app() -> Html {
                 alive.set(false);
                 handle.borrow_mut().take();
             }
+        });
+    }
+
+    // The live feed's socket, reopened whenever its address changes and closed on drop.
+    let live_url = model.borrow().live.as_ref().map(|l| l.url.clone());
+    {
+        let dispatch = dispatch.clone();
+        use_effect_with(live_url, move |url| {
+            let socket = url
+                .as_deref()
+                .and_then(|u| live_view::LiveSocket::open(u, dispatch));
+            move || drop(socket)
         });
     }
 
@@ -150,6 +163,7 @@ pub fn app() -> Html {
                 <h1>{ "ReplScope" }</h1>
                 <span class="tagline">{ tr(lang, "See how Redis replication works.") }</span>
                 <span class="spacer"/>
+                { live_view::live_form(&m, &dispatch) }
                 { panels::language(&m, &dispatch) }
                 <button type="button" aria-pressed={m.st.large.to_string()} onclick={dispatch.reform(|_| Action::ToggleLarge)} data-testid="large">{ tr(lang, "Large type") }</button>
                 <button type="button" aria-pressed={m.st.compare.to_string()} onclick={dispatch.reform(|_| Action::ToggleCompare)} data-testid="compare-toggle">{ tr(lang, "Side by side") }</button>
@@ -158,6 +172,7 @@ pub fn app() -> Html {
             { panels::notices(&m) }
             { controls(&m, &dispatch) }
             { panels::preset(&m, &dispatch) }
+            { live_view::live_section(&m, &dispatch) }
             if m.cmp.is_some() { { for compared } } else { { single } }
             <div class="grid">
                 <section class="panel">{ panels::why(&m, &dispatch) }{ panels::summary(&m) }</section>
