@@ -1942,3 +1942,22 @@ fn chained_replicas_share_one_offset_space() {
     w.advance(8000);
     assert_eq!(w.datasets[r2], w.datasets[m]);
 }
+
+#[test]
+fn min_replicas_to_write_counts_fresh_acks() {
+    let (mut w, m, r) = master_replica(false);
+    let c = w.client(m);
+    w.command(m, c, &["CONFIG", "SET", "min-replicas-to-write", "1"]);
+    w.command(m, c, &["CONFIG", "SET", "min-replicas-max-lag", "2"]);
+    assert!(!w.nodes[m].min_replicas_ok(), "no replica yet");
+    w.replicaof(r, m);
+    w.advance(1500);
+    assert!(w.nodes[m].min_replicas_ok());
+    assert!(w.nodes[m]
+        .info_replication(w.now)
+        .contains("min_slaves_good_slaves:1\r\n"));
+    w.frozen.insert(r);
+    w.advance(4000);
+    assert!(!w.nodes[m].min_replicas_ok(), "ACKs older than the max lag");
+    assert!(w.nodes[m].client_info(ConnId(999)).is_empty());
+}
