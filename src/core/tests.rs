@@ -1961,3 +1961,204 @@ fn min_replicas_to_write_counts_fresh_acks() {
     assert!(!w.nodes[m].min_replicas_ok(), "ACKs older than the max lag");
     assert!(w.nodes[m].client_info(ConnId(999)).is_empty());
 }
+
+// ---------------------------------------------------------------- replaying real captures
+
+/// One line of a capture log: `  0.002 C->M b'...'` (Python bytes literal; a middle elided as
+/// `...<N bytes>...` becomes a phantom of N bytes).
+fn parse_capture(text: &str) -> Vec<(u64, String, Vec<Payload>)> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        let mut it = line.splitn(3, ' ');
+        let (Some(t), Some(dir), Some(lit)) = (it.next(), it.next(), it.next()) else {
+            continue;
+        };
+        let t_ms = (t.parse::<f64>().unwrap_or(0.0) * 1000.0).round() as u64;
+        let body = lit
+            .trim()
+            .strip_prefix("b'")
+            .and_then(|s| s.strip_suffix('\''))
+            .unwrap_or("");
+        let mut parts = Vec::new();
+        let mut cur = Vec::new();
+        let b = body.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            if body[i..].starts_with("...<") {
+                let end = body[i..].find(">...").map(|e| i + e).unwrap_or(b.len());
+                let n: u64 = body[i + 4..end]
+                    .trim_end_matches(" bytes")
+                    .parse()
+                    .unwrap_or(0);
+                parts.push(Payload::Bytes(std::mem::take(&mut cur)));
+                parts.push(Payload::Phantom(n));
+                i = end + 4;
+                continue;
+            }
+            if b[i] == b'\\' && i + 1 < b.len() {
+                match b[i + 1] {
+                    b'r' => cur.push(b'\r'),
+                    b'n' => cur.push(b'\n'),
+                    b't' => cur.push(b'\t'),
+                    b'\\' => cur.push(b'\\'),
+                    b'\'' => cur.push(b'\''),
+                    b'x' => {
+                        let h = u8::from_str_radix(&body[i + 2..i + 4], 16).unwrap_or(0);
+                        cur.push(h);
+                        i += 2;
+                    }
+                    o => cur.push(o),
+                }
+                i += 2;
+            } else {
+                cur.push(b[i]);
+                i += 1;
+            }
+        }
+        parts.push(Payload::Bytes(cur));
+        parts.retain(|p| !p.is_empty());
+        out.push((t_ms, dir.to_string(), parts));
+    }
+    out
+}
+
+/// Feed the master's side of a capture into our replica and collect what it sends back.
+fn replay_as_replica(log: &str, port: u16, master_dir: &str) -> Vec<(u64, String)> {
+    let mut p = params("replica", port, 4);
+    p.config.replicaof = Some(("127.0.0.1".into(), 7001));
+    p.start_ms = 0;
+    let mut inst = Instance::new(p);
+    let mut sent = Vec::new();
+    let mut conn = None;
+    let mut pump = |inst: &mut Instance,
+                    now: u64,
+                    conn: &mut Option<ConnId>,
+                    sent: &mut Vec<(u64, String)>| {
+        loop {
+            let mut any = false;
+            while let Some(o) = inst.poll_output() {
+                any = true;
+                match o {
+                    Output::Connect { conn: c, .. } => {
+                        *conn = Some(c);
+                        inst.handle(now, Input::Connected { conn: c });
+                    }
+                    Output::LoadRdb { .. } => inst.handle(
+                        now,
+                        Input::LoadDone {
+                            ok: true,
+                            error: String::new(),
+                            keys: 1,
+                        },
+                    ),
+                    _ => {}
+                }
+            }
+            if let Some(c) = *conn {
+                let got = inst.take_outgoing(now, c, u64::MAX);
+                if !got.is_empty() {
+                    any = true;
+                    sent.push((now, render(&got)));
+                }
+            }
+            if !any {
+                break;
+            }
+        }
+    };
+    // The replica connects on its first cron (at 0.1 s); the capture's clock starts there.
+    let base = 100;
+    inst.handle_timeout(base);
+    pump(&mut inst, base, &mut conn, &mut sent);
+    for (t, dir, parts) in parse_capture(log) {
+        let now = base + t;
+        inst.handle_timeout(now);
+        pump(&mut inst, now, &mut conn, &mut sent);
+        if dir == master_dir {
+            for p in parts {
+                if let Some(c) = conn {
+                    inst.handle(
+                        now,
+                        Input::Received {
+                            conn: c,
+                            payload: p,
+                        },
+                    );
+                }
+                pump(&mut inst, now, &mut conn, &mut sent);
+            }
+        }
+    }
+    let end = base + 10_000;
+    inst.handle_timeout(end);
+    pump(&mut inst, end, &mut conn, &mut sent);
+    sent
+}
+
+fn ack(off: i64) -> String {
+    String::from_utf8_lossy(&resp::encode_command(&[
+        b"REPLCONF",
+        b"ACK",
+        off.to_string().as_bytes(),
+    ]))
+    .into_owned()
+}
+
+#[test]
+fn replay_real_master_len_mode_capture() {
+    let log = include_str!("../../tests/fixtures/real_replica_vs_fake_master_len_mode.log");
+    // The capture's master is a fake answering a *real* replica: we replay the master's bytes
+    // and expect what the real replica sent.
+    let sent = replay_as_replica(log, 7104, "M->R");
+    let msgs: Vec<&str> = sent.iter().map(|(_, s)| s.as_str()).collect();
+    assert_eq!(msgs[0], "*1\r\n$4\r\nPING\r\n");
+    assert_eq!(
+        msgs[1],
+        "*3\r\n$8\r\nREPLCONF\r\n$14\r\nlistening-port\r\n$4\r\n7104\r\n*5\r\n$8\r\nREPLCONF\r\n$4\r\ncapa\r\n$3\r\neof\r\n$4\r\ncapa\r\n$6\r\npsync2\r\n",
+        "pipelined like the real replica"
+    );
+    assert_eq!(msgs[2], "*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n");
+    // `$len` transfer: the first ACK comes from the cron, not at once.
+    let load_t = 100 + 3080;
+    let first_ack = sent
+        .iter()
+        .find(|(_, s)| s.contains("ACK"))
+        .expect("an ACK");
+    assert_eq!(first_ack.1, ack(1000));
+    assert!(first_ack.0 > load_t, "{:?}", first_ack);
+    // GETACK answers carry the offset before the GETACK, immediately.
+    for (t, off) in [(6048u64, 1070i64), (6952, 1160)] {
+        assert!(
+            sent.iter().any(|(st, s)| *st == 100 + t && *s == ack(off)),
+            "ACK {off} at {t}: {sent:?}"
+        );
+    }
+    assert_eq!(
+        sent.last().map(|(_, s)| s.clone()),
+        Some(ack(1197)),
+        "the periodic ACK includes the GETACKs"
+    );
+}
+
+#[test]
+fn replay_real_master_eof_mode_capture() {
+    let log = include_str!("../../tests/fixtures/fullsync_eof_mode.log");
+    let sent = replay_as_replica(log, 7199, "M->C");
+    let msgs: Vec<&str> = sent.iter().map(|(_, s)| s.as_str()).collect();
+    assert_eq!(msgs[2], "*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n");
+    // EOF-marked transfer: ACK 456 right after the load, in the same millisecond.
+    assert!(
+        sent.iter().any(|(t, s)| *t == 100 + 7 && *s == ack(456)),
+        "{sent:?}"
+    );
+    assert!(
+        sent.iter().any(|(t, s)| *t == 100 + 2885 && *s == ack(539)),
+        "GETACK answer: {sent:?}"
+    );
+    assert_eq!(
+        sent.last().map(|(_, s)| s.clone()),
+        Some(ack(623)),
+        "after the 14-byte ping"
+    );
+}
