@@ -2031,7 +2031,7 @@ fn replay_as_replica(log: &str, port: u16, master_dir: &str) -> Vec<(u64, String
     let mut inst = Instance::new(p);
     let mut sent = Vec::new();
     let mut conn = None;
-    let mut pump = |inst: &mut Instance,
+    let pump = |inst: &mut Instance,
                     now: u64,
                     conn: &mut Option<ConnId>,
                     sent: &mut Vec<(u64, String)>| {
