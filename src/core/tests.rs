@@ -2032,9 +2032,9 @@ fn replay_as_replica(log: &str, port: u16, master_dir: &str) -> Vec<(u64, String
     let mut sent = Vec::new();
     let mut conn = None;
     let pump = |inst: &mut Instance,
-                    now: u64,
-                    conn: &mut Option<ConnId>,
-                    sent: &mut Vec<(u64, String)>| {
+                now: u64,
+                conn: &mut Option<ConnId>,
+                sent: &mut Vec<(u64, String)>| {
         loop {
             let mut any = false;
             while let Some(o) = inst.poll_output() {
@@ -2161,4 +2161,37 @@ fn replay_real_master_eof_mode_capture() {
         Some(ack(623)),
         "after the 14-byte ping"
     );
+}
+
+#[test]
+fn stalled_diskless_transfer_times_out() {
+    let mut r = Raw::new(|c| {
+        c.repl_diskless_sync_delay = 0;
+        c.repl_timeout = 5;
+    });
+    let a = r.replica_client(7002, true);
+    r.cmd(a, &["PSYNC", "?", "-1"]);
+    let (id, _, _) = r.bgsaves()[0].clone();
+    r.input(Input::BgsaveData {
+        id,
+        payload: Payload::Phantom(1 << 20),
+    });
+    let _ = r.inst.take_outgoing(0, a, 1000); // a partial write
+    assert!(
+        r.inst.bgsave_backlog_bytes() > 1_000_000,
+        "the child should be throttled"
+    );
+    r.tick_to(5_500);
+    assert_eq!(
+        r.inst.replica_clients().len(),
+        1,
+        "5 s is not more than repl-timeout 5"
+    );
+    r.tick_to(7_000);
+    assert!(
+        r.logged("Disconnecting timedout replica (full sync): 10.0.0.100:7002"),
+        "{:?}",
+        r.logs()
+    );
+    assert!(r.logged("Diskless rdb transfer, last replica dropped, killing fork child."));
 }
