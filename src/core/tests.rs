@@ -2189,3 +2189,85 @@ fn stalled_diskless_transfer_times_out() {
     );
     assert!(r.logged("Diskless rdb transfer, last replica dropped, killing fork child."));
 }
+
+#[cfg(not(target_arch = "wasm32"))]
+mod convergence {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Clone, Debug)]
+    enum Step {
+        Writes(u8, u16),
+        Kill(u8),
+        Freeze(u8, u16),
+        Advance(u16),
+        Backlog(bool),
+        Diskless(bool),
+        Model(bool),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            4 => (1u8..20, 1u16..3000).prop_map(|(n, sz)| Step::Writes(n, sz)),
+            2 => (1u8..3).prop_map(Step::Kill),
+            1 => (1u8..3, 100u16..4000).prop_map(|(r, ms)| Step::Freeze(r, ms)),
+            3 => (10u16..3000).prop_map(Step::Advance),
+            1 => any::<bool>().prop_map(Step::Backlog),
+            1 => any::<bool>().prop_map(Step::Diskless),
+            1 => any::<bool>().prop_map(Step::Model),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// Whatever faults happen, once they stop every replica converges to the master's
+        /// dataset and offset (through partial or full resyncs), with no manual help.
+        #[test]
+        fn replicas_converge_after_any_fault_schedule(steps in proptest::collection::vec(step(), 1..40)) {
+            let mut w = World::new();
+            w.connect_delay_ms = 50;
+            let m = w.add(params("master", 7001, 1));
+            let r1 = w.add(params("r1", 7002, 2));
+            let r2 = w.add(params("r2", 7003, 3));
+            let admin = w.client(m);
+            w.command(m, admin, &["CONFIG", "SET", "repl-diskless-sync-delay", "1"]);
+            w.replicaof(r1, m);
+            w.replicaof(r2, m);
+            let mut seq = 0u32;
+            for s in steps {
+                match s {
+                    Step::Writes(n, sz) => {
+                        for _ in 0..n {
+                            seq += 1;
+                            w.set(m, &format!("k{}", seq % 97), &vec![b'a' + (seq % 26) as u8; sz as usize]);
+                        }
+                    }
+                    Step::Kill(r) => w.kill_links(r as usize),
+                    Step::Freeze(r, ms) => {
+                        w.frozen.insert(r as usize);
+                        w.advance(ms as u64);
+                        w.frozen.remove(&(r as usize));
+                    }
+                    Step::Advance(ms) => w.advance(ms as u64),
+                    Step::Backlog(big) => {
+                        w.command(m, admin, &["CONFIG", "SET", "repl-backlog-size", if big { "10mb" } else { "16384" }]);
+                    }
+                    Step::Diskless(on) => {
+                        w.command(m, admin, &["CONFIG", "SET", "repl-diskless-sync", if on { "yes" } else { "no" }]);
+                    }
+                    Step::Model(v6) => {
+                        // Only allowed without replicas: the error reply is fine too.
+                        w.command(m, admin, &["CONFIG", "SET", "replication-model", if v6 { "6" } else { "7" }]);
+                    }
+                }
+            }
+            w.advance(20_000);
+            for r in [r1, r2] {
+                prop_assert_eq!(w.nodes[r].link_state(), "connected", "{}", w.dump_logs(r));
+                prop_assert_eq!(w.nodes[r].reploff(), w.nodes[m].master_repl_offset());
+                prop_assert_eq!(&w.datasets[r], &w.datasets[m]);
+            }
+        }
+    }
+}
