@@ -1,12 +1,13 @@
 //! Live mode in the page: a WebSocket to a `replscope server` live feed, and the same views
 //! drawn from it, with the simulation's timeline above the live one on one time axis.
 
-use super::app::Dispatch;
+use super::app::{log_tail, Dispatch};
 use super::i18n::tr;
 use super::model::{Action, Model};
 use super::views::{
     buffers::BufferBars, chart::Chart, log::LogView, ring::BacklogRing, timeline::Timeline,
 };
+use crate::web::format::decimate;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, WebSocket};
@@ -152,8 +153,8 @@ pub fn live_section(m: &Model, d: &Dispatch) -> Html {
                       now_ms={m.now_ms()} end_ms={end} {lang} on_seek={d.reform(Action::Seek)} label={" — simulation"}/>
             <Timeline names={names.clone()} spans={live.spans.clone()} marks={live.marks.clone()}
                       now_ms={now} end_ms={end} {lang} on_seek={Callback::noop()} label={" — live"}/>
-            <Chart samples={live.samples.clone()} {names} {soft} {hard} now_ms={now} end_ms={now.max(1000)} {lang}/>
-            <LogView lines={live.log.clone()} now_ms={u64::MAX} {lang} on_jump={Callback::noop()}/>
+            <Chart samples={decimate(&live.samples, now, 450)} {names} {soft} {hard} now_ms={now} end_ms={now.max(1000)} {lang}/>
+            <LogView lines={log_tail(&live.log, u64::MAX)} total={live.log.len()} now_ms={u64::MAX} {lang} on_jump={Callback::noop()}/>
         </section>
     }
 }
