@@ -64,6 +64,9 @@ async fn live_mode_draws_a_real_server_and_its_real_replica() {
         move || dataset(rport).len() == 200
     })
     .await;
+    // The online replica is drawn inside the backlog window (from its ACKed offset).
+    let coverage = page.exec("return [...document.querySelectorAll('[data-testid=live] .marker')].map(e => e.dataset.coverage).join(',')").await;
+    assert_eq!(coverage.as_str(), Some("inside"));
     let log = page.text("[data-testid=live] [data-testid=log]").await;
     assert!(
         log.contains("Synchronization with replica"),
