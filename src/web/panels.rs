@@ -296,7 +296,8 @@ pub struct AdviserProps {
 #[function_component(AdviserPanel)]
 pub fn adviser_panel(p: &AdviserProps) -> Html {
     let lang = p.lang;
-    let a = advise::advise(&params::advise_input(&p.scenario));
+    // The outage a partial resync should survive: one minute, the adviser's own default.
+    let a = advise::advise(&advise::AdviseInput::from_scenario(&p.scenario, 60_000));
     html! {
         <details class="panel adviser" data-testid="adviser">
             <summary><h2 style="display:inline">{ tr(lang, "Sizing adviser") }</h2></summary>
