@@ -243,9 +243,28 @@ impl Engine {
             }
             "lastsave" => Reply::Int(self.save.lastsave_unix as i64).into(),
             "shutdown" => {
+                let opts: Vec<String> = a[1..].iter().map(|x| lower(x)).collect();
+                let nosave = opts.iter().any(|o| o == "nosave");
+                let save = opts.iter().any(|o| o == "save");
+                if opts
+                    .iter()
+                    .any(|o| !["nosave", "save", "now", "force", "abort"].contains(&o.as_str()))
+                    || (nosave && save)
+                {
+                    return Reply::err(SYNTAX).into();
+                }
                 self.warning("User requested shutdown...");
-                if self.cfg_has_save_points() {
-                    let _ = self.save_now();
+                // prepareForShutdown: a final snapshot when save points exist (or SAVE asked).
+                if save || (!nosave && self.cfg_has_save_points()) {
+                    self.notice("Saving the final RDB snapshot before exiting.");
+                    if let Err(e) = self.save_now() {
+                        self.warning(&format!("Error trying to save the DB, can't exit. ({e})"));
+                        return Reply::err("ERR Errors trying to SHUTDOWN. Check logs.").into();
+                    }
+                }
+                if !self.cfg.pidfile.is_empty() {
+                    self.notice("Removing the pid file.");
+                    let _ = std::fs::remove_file(&self.cfg.pidfile);
                 }
                 self.notice("Redis is now ready to exit, bye bye...");
                 self.actions.push(Action::Shutdown);
@@ -469,6 +488,7 @@ impl Engine {
     pub fn config_set(&mut self, name: &str, value: &str) -> Result<(), String> {
         let values: Vec<String> = vec![value.to_string()];
         let immutable = [
+            "port",
             "bind",
             "dir",
             "dbfilename",
