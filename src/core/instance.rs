@@ -131,6 +131,7 @@ pub struct Instance {
     pub(crate) rng: SplitMix64,
     pub(crate) config: Config,
     pub(crate) now: u64,
+    /// Run time at which the node booted (for `uptime`-like views).
     pub(crate) start_ms: u64,
 
     pub(crate) replid: String,
@@ -140,6 +141,8 @@ pub struct Instance {
     pub(crate) store: StreamStore,
     pub(crate) slaveseldb: i64,
     pub(crate) repl_no_slaves_since_s: u64,
+    /// Replids this master dropped with its backlog (`repl-backlog-ttl`), for mark causes.
+    pub(crate) expired_replids: Vec<String>,
 
     pub(crate) clients: BTreeMap<ConnId, Client>,
     /// `server.slaves`, in arrival order.
@@ -188,6 +191,7 @@ impl Instance {
             store: StreamStore::new(model),
             slaveseldb: -1,
             repl_no_slaves_since_s: 0,
+            expired_replids: Vec::new(),
             clients: BTreeMap::new(),
             replicas: Vec::new(),
             next_client_id: 3,
@@ -578,6 +582,18 @@ impl Instance {
             self.link_closed(conn, error);
             return;
         }
+        if self.clients.get(&conn).is_some_and(|c| c.replica.is_some()) {
+            let e = if error.is_empty() {
+                "connection closed"
+            } else {
+                error
+            };
+            self.mark(
+                MarkKind::LinkCut,
+                Some(conn),
+                format!("replica connection lost: {e}"),
+            );
+        }
         if self.clients.contains_key(&conn) {
             self.drop_client(conn, false);
         }
@@ -775,6 +791,10 @@ impl Instance {
     }
     pub fn now(&self) -> u64 {
         self.now
+    }
+    /// Run time at which this node booted.
+    pub fn started_ms(&self) -> u64 {
+        self.start_ms
     }
     pub fn replid(&self) -> &str {
         &self.replid

@@ -166,7 +166,7 @@ impl Instance {
         let name = self.replica_name(conn);
         let is_this = id.eq_ignore_ascii_case(&self.replid);
         let is_prev = id.eq_ignore_ascii_case(&self.replid2);
-        if !is_this && !(is_prev && off <= self.second_replid_offset) {
+        if !(is_this || (is_prev && off <= self.second_replid_offset)) {
             let cause;
             if id.starts_with('?') {
                 self.log(
@@ -182,7 +182,24 @@ impl Instance {
                         id, self.replid, self.replid2
                     ),
                 );
-                cause = format!("replid mismatch: the replica asked for history {id}, this master knows {} and {}", short(&self.replid), short(&self.replid2));
+                cause = if self
+                    .expired_replids
+                    .iter()
+                    .any(|x| x.eq_ignore_ascii_case(id))
+                {
+                    format!(
+                        "replid mismatch: history {} was dropped with the backlog after repl-backlog-ttl {} s without replicas",
+                        short(id),
+                        self.config.repl_backlog_ttl
+                    )
+                } else {
+                    format!(
+                        "replid mismatch: the replica asked for history {}, this master knows {} and {}",
+                        short(id),
+                        short(&self.replid),
+                        short(&self.replid2)
+                    )
+                };
             } else {
                 self.log(
                     Level::Notice,
@@ -474,12 +491,7 @@ impl Instance {
             None => {
                 if ok {
                     self.log_as(Level::Notice, 'C', child.pid, "DB saved on disk");
-                    self.log_as(
-                        Level::Notice,
-                        'C',
-                        child.pid,
-                        format!("Fork CoW for RDB: current {mb} MB, peak {mb} MB, average {mb} MB"),
-                    );
+                    self.log_as(Level::Notice, 'C', child.pid, self.cow_log_text(mb));
                     self.log(Level::Notice, "Background saving terminated with success");
                 } else {
                     self.log(Level::Warning, "Background saving error");
@@ -518,12 +530,7 @@ impl Instance {
                             alive.len()
                         ),
                     );
-                    self.log_as(
-                        Level::Notice,
-                        'C',
-                        child.pid,
-                        format!("Fork CoW for RDB: current {mb} MB, peak {mb} MB, average {mb} MB"),
-                    );
+                    self.log_as(Level::Notice, 'C', child.pid, self.cow_log_text(mb));
                     self.log(
                         Level::Notice,
                         "Background RDB transfer terminated with success",
@@ -883,6 +890,8 @@ impl Instance {
         {
             let idle = ut.saturating_sub(self.repl_no_slaves_since_s);
             if idle > self.config.repl_backlog_ttl {
+                // Remember the abandoned history so a later refusal can say why.
+                self.expired_replids.push(self.replid.clone());
                 self.change_and_clear_replid();
                 self.store.free_backlog();
                 let ttl = self.config.repl_backlog_ttl;
@@ -890,13 +899,6 @@ impl Instance {
                     Level::Notice,
                     format!(
                         "Replication backlog freed after {ttl} seconds without connected replicas."
-                    ),
-                );
-                self.mark(
-                    MarkKind::LinkCut,
-                    None,
-                    format!(
-                        "backlog freed after repl-backlog-ttl {ttl} s without replicas; new replid"
                     ),
                 );
             }
@@ -1011,6 +1013,9 @@ impl Instance {
             self.reply_error(conn, "ERR timeout is negative");
             return;
         }
+        // Redis waits for the client's `woff` (the offset after its previous command); the
+        // core does not see the client's other commands, so it waits for everything
+        // propagated so far, which is the same or slightly more.
         let woff = self.master_repl_offset;
         let acked = self.acked_replicas(woff);
         if acked as i64 >= num {
@@ -1066,6 +1071,51 @@ impl Instance {
                 i += 1;
             }
         }
+    }
+}
+
+impl Instance {
+    /// The child's copy-on-write report: 7.0 wording, or 6.x's for the 6.x model.
+    fn cow_log_text(&self, mb: u64) -> String {
+        match self.config.replication_model {
+            super::config::ReplicationModel::V7 => {
+                format!("Fork CoW for RDB: current {mb} MB, peak {mb} MB, average {mb} MB")
+            }
+            super::config::ReplicationModel::V6 => {
+                format!("RDB: {mb} MB of memory used by copy-on-write")
+            }
+        }
+    }
+}
+
+impl Instance {
+    /// `repl_good_slaves_count`: online replicas whose last ACK is at most
+    /// `min-replicas-max-lag` seconds old.
+    pub fn good_replicas(&self) -> u64 {
+        let ut = self.unixtime();
+        let lag = self.config.min_replicas_max_lag;
+        self.replicas
+            .iter()
+            .filter_map(|c| self.clients.get(c)?.replica.as_ref())
+            .filter(|r| r.state == ReplState::Online && ut.saturating_sub(r.ack_time_s) <= lag)
+            .count() as u64
+    }
+
+    /// Whether a write may run under `min-replicas-to-write` (the feature is off if either
+    /// setting is 0, and only masters check). A driver rejects the write with
+    /// `-NOREPLICAS Not enough good replicas to write.` when this is false.
+    pub fn min_replicas_ok(&self) -> bool {
+        let c = &self.config;
+        if self.link.master.is_some() || c.min_replicas_to_write == 0 || c.min_replicas_max_lag == 0
+        {
+            return true;
+        }
+        self.good_replicas() >= c.min_replicas_to_write
+    }
+
+    /// Redis's client info string for `conn` (as CLIENT LIST prints it), empty if unknown.
+    pub fn client_info(&self, conn: ConnId) -> String {
+        self.client_info_string(conn)
     }
 }
 

@@ -31,10 +31,13 @@ pub fn take_line(buf: &mut Vec<u8>) -> Option<Vec<u8>> {
     Some(line)
 }
 
+/// `Ok(Some((argv, consumed)))`, `Ok(None)` when incomplete, `Err(reason)` on bad input.
+pub type ParseResult = Result<Option<(Vec<Vec<u8>>, usize)>, String>;
+
 /// Parse one command from the front of `buf`: `Ok(Some((argv, consumed)))`, `Ok(None)` if
 /// incomplete, `Err(reason)` on a protocol error. Inline commands are accepted too (an empty
 /// inline line yields an empty argv).
-pub fn parse_command(buf: &[u8]) -> Result<Option<(Vec<Vec<u8>>, usize)>, String> {
+pub fn parse_command(buf: &[u8]) -> ParseResult {
     if buf.is_empty() {
         return Ok(None);
     }

@@ -229,6 +229,8 @@ impl World {
                     || self.down.contains(&n)
                     || self.down.contains(&pn)
                     || self.stalled.contains(&pn)
+                    || self.frozen.contains(&pn)
+                    || self.frozen.contains(&n)
                 {
                     continue;
                 }
@@ -300,7 +302,7 @@ impl World {
                 .filter(|c| c.0 <= now && !self.frozen.contains(&c.1))
                 .collect();
             self.connects
-                .retain(|c| !(c.0 <= now && !self.frozen.contains(&c.1)));
+                .retain(|c| c.0 > now || self.frozen.contains(&c.1));
             for (_, n, c, p) in due {
                 moved = true;
                 self.finish_connect(n, c, p);
