@@ -579,19 +579,40 @@ async fn diskless_child_is_killed_when_its_last_replica_drops() {
     let dir = tempfile::tempdir().unwrap();
     let ours = start_ours(
         dir.path(),
-        &["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0", "--rdb-key-save-delay", "500", "--enable-debug-command", "yes"],
+        &[
+            "--repl-diskless-sync",
+            "yes",
+            "--repl-diskless-sync-delay",
+            "0",
+            "--rdb-key-save-delay",
+            "500",
+            "--enable-debug-command",
+            "yes",
+        ],
     )
     .await;
     let m = ours.port;
     cli(m, &["debug", "populate", "5000"]);
-    let real = RealRedis::start(&dir.path().join("real"), &["--replicaof", "127.0.0.1", &m.to_string()]);
+    let real = RealRedis::start(
+        &dir.path().join("real"),
+        &["--replicaof", "127.0.0.1", &m.to_string()],
+    );
     let d = dir.path().to_path_buf();
-    wait_for(T, "socket BGSAVE starts", move || log_of(&d).contains("Background RDB transfer started by pid")).await;
+    wait_for(T, "socket BGSAVE starts", move || {
+        log_of(&d).contains("Background RDB transfer started by pid")
+    })
+    .await;
     assert_eq!(field(m, "persistence", "rdb_bgsave_in_progress"), "1");
     drop(real); // the replica process dies mid-transfer
     let d = dir.path().to_path_buf();
-    wait_for(T, "child killed", move || log_of(&d).contains("Diskless rdb transfer, last replica dropped, killing fork child.")).await;
-    wait_for(T, "no child left", move || field(m, "persistence", "rdb_bgsave_in_progress") == "0").await;
+    wait_for(T, "child killed", move || {
+        log_of(&d).contains("Diskless rdb transfer, last replica dropped, killing fork child.")
+    })
+    .await;
+    wait_for(T, "no child left", move || {
+        field(m, "persistence", "rdb_bgsave_in_progress") == "0"
+    })
+    .await;
     assert_eq!(cli(m, &["set", "still", "serving"]).trim(), "OK");
     ours.stop();
 }

@@ -458,10 +458,7 @@ impl Engine {
                     .ks
                     .db(ctx.db)
                     .iter()
-                    .filter(|(k, e)| {
-                        glob_match(&a[1], k)
-                            && (self.core.is_replica() || e.expire_ms.is_none_or(|t| t > now))
-                    })
+                    .filter(|(k, e)| glob_match(&a[1], k) && e.expire_ms.is_none_or(|t| t > now))
                     .map(|(k, _)| k.clone())
                     .collect();
                 bulk_array(keys).into()
