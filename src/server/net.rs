@@ -109,7 +109,6 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, String> {
         }
     };
     engine.init_core(port, restored)?;
-    engine.is_replica = engine.core.is_replica();
     if !cfg.pidfile.is_empty() {
         if let Err(e) = std::fs::write(&cfg.pidfile, format!("{pid}\n")) {
             engine.warning(&format!("Failed to write PID file: {e}"));
