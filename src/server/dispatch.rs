@@ -154,9 +154,10 @@ impl Engine {
             _ => {
                 if command_spec(&name).is_some_and(|(_, w)| w) {
                     let _ = self.run_data_command(&mut ctx, &name, argv);
-                } else {
+                } else if self.unsupported_warned.insert(name.clone()) {
+                    // Logged once per command name: the data now differs from the master's.
                     self.warning(&format!(
-                        "Command '{name}' from the master stream is not supported by this server; ignored"
+                        "Command '{name}' from the master stream is not supported by this server; ignored (the dataset now differs from the master's)"
                     ));
                 }
             }

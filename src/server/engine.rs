@@ -121,6 +121,8 @@ pub struct Engine {
     pub marks_total: u64,
     /// Replies not yet handed to the core: (connection, bytes).
     pub reply_buf: (u64, Vec<u8>),
+    /// Master-stream commands we could not apply, warned about once each.
+    pub unsupported_warned: std::collections::BTreeSet<String>,
 }
 
 /// Work the engine asks its owner to start once the lock is released.
@@ -179,6 +181,7 @@ impl Engine {
             marks: Default::default(),
             marks_total: 0,
             reply_buf: (0, Vec::new()),
+            unsupported_warned: Default::default(),
         })
     }
 

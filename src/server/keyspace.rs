@@ -109,6 +109,15 @@ impl Db {
         Some(old)
     }
 
+    /// Mutable access to a key's entry (its shard is copied first if a snapshot shares it).
+    pub fn get_mut(&mut self, key: &[u8], cow: &CowCounter) -> Option<&mut Entry> {
+        let idx = shard_of(key);
+        if !self.shards.get(idx).is_some_and(|s| s.contains_key(key)) {
+            return None;
+        }
+        self.shard_mut(idx, cow).get_mut(key)
+    }
+
     /// Changes a key's expire time; false if the key does not exist.
     pub fn set_expire(&mut self, key: &[u8], expire_ms: Option<i64>, cow: &CowCounter) -> bool {
         let idx = shard_of(key);
