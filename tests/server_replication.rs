@@ -648,3 +648,35 @@ async fn diskless_child_is_killed_when_its_last_replica_drops() {
     assert_eq!(cli(m, &["set", "still", "serving"]).trim(), "OK");
     ours.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stale_replica_answers_masterdown_when_told_not_to_serve_stale_data() {
+    if !have_real_redis("stale_replica_answers_masterdown_when_told_not_to_serve_stale_data") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let nobody = free_port(); // nothing listens there: the link stays down
+    let ours = start_ours(
+        dir.path(),
+        &[
+            "--replicaof",
+            "127.0.0.1",
+            &nobody.to_string(),
+            "--replica-serve-stale-data",
+            "no",
+        ],
+    )
+    .await;
+    let p = ours.port;
+    assert_eq!(
+        cli(p, &["get", "x"]).trim(),
+        "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+    );
+    assert_eq!(
+        cli(p, &["config", "set", "replica-serve-stale-data", "yes"]).trim(),
+        "OK"
+    );
+    assert_eq!(cli(p, &["get", "x"]).trim(), "");
+    assert!(cli(p, &["info", "replication"]).contains("master_link_status:down"));
+    ours.stop();
+}

@@ -197,17 +197,19 @@ impl Engine {
         }
     }
 
-    /// Active expiry (`activeExpireCycle`), masters only: removes up to `max` expired keys.
-    pub fn active_expire(&mut self, max: usize) {
+    /// Active expiry (`activeExpireCycle`), masters only: a slice of the shards per tick.
+    pub fn active_expire(&mut self, shards_per_tick: usize) {
         if self.core.is_replica() || self.loading {
             return;
         }
         let now = self.unix_ms();
+        let from = self.expire_cursor;
         for db in 0..self.ks.dbs.len() {
-            for k in self.ks.db(db).expired_keys(now, max) {
+            for k in self.ks.db(db).expired_in_shards(from, shards_per_tick, now) {
                 self.expire_key(db, &k);
             }
         }
+        self.expire_cursor = (from + shards_per_tick) % super::keyspace::SHARDS;
     }
 
     fn get_string(&mut self, ctx: &Ctx, key: &[u8]) -> Result<Option<StringWithTtl>, Reply> {

@@ -89,6 +89,33 @@ impl Engine {
                 "READONLY You can't write against a read only replica.".into(),
             );
         }
+        // replica-serve-stale-data no: only a few commands while the link is down.
+        if self.core.is_replica()
+            && !self.core.config().replica_serve_stale_data
+            && self.core.link_state() != "connected"
+            && !matches!(
+                name.as_str(),
+                "info"
+                    | "ping"
+                    | "auth"
+                    | "hello"
+                    | "role"
+                    | "config"
+                    | "client"
+                    | "replconf"
+                    | "replicaof"
+                    | "slaveof"
+                    | "quit"
+                    | "shutdown"
+                    | "debug"
+            )
+        {
+            return reject(
+                self,
+                "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+                    .into(),
+            );
+        }
         if self.loading
             && !matches!(
                 name.as_str(),

@@ -121,6 +121,8 @@ pub struct Engine {
     pub marks_total: u64,
     /// Replies not yet handed to the core: (connection, bytes).
     pub reply_buf: (u64, Vec<u8>),
+    /// Next shard the active expiry cycle looks at.
+    pub expire_cursor: usize,
     /// Master-stream commands we could not apply, warned about once each.
     pub unsupported_warned: std::collections::BTreeSet<String>,
 }
@@ -182,6 +184,7 @@ impl Engine {
             marks_total: 0,
             reply_buf: (0, Vec::new()),
             unsupported_warned: Default::default(),
+            expire_cursor: 0,
         })
     }
 
