@@ -2,6 +2,8 @@
 //! errors, the `redis` crate and redis-cli/redis-benchmark as clients, SAVE/BGSAVE files that
 //! real Redis tools accept.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 mod common;
 
 use std::time::Duration;

@@ -1,5 +1,7 @@
 //! `replscope server` as a program: redis.conf files, `--name value` options, exit codes.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 mod common;
 
 use std::process::{Command, Stdio};

@@ -3,6 +3,8 @@
 //! Every test starts its own servers on free 127.0.0.1 ports and compares the data on both
 //! sides. Conditions are awaited by polling INFO with a deadline.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 mod common;
 
 use std::time::{Duration, Instant};

@@ -3,6 +3,8 @@
 //! the first command of a db, EXPIRE as PEXPIREAT, SETEX as SET ... PXAT, INCRBYFLOAT as
 //! SET ... KEEPTTL, transactions wrapped in MULTI/EXEC, FLUSHDB as is, expiry as DEL.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 mod common;
 
 use std::time::Duration;

@@ -505,7 +505,8 @@ pub fn parse_rdb(
     }
 }
 
-#[cfg(test)]
+// The tests read capture files from tests/fixtures: native only.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 
