@@ -530,6 +530,8 @@ impl Engine {
                 ..Default::default()
             };
             self.core.fill_master_side(r.conn, &mut v);
+            // A remote replica's applied offset is only known through its ACKs.
+            v.offset = v.ack_offset;
             replicas.push(v);
         }
         if self.core.is_replica() {
