@@ -477,6 +477,7 @@ async fn serve_client(sh: Shared, stream: TcpStream, peer: String) {
                 }
             }
             buf.drain(..pos);
+            e.flush_propagation();
             if let Some(d) = sleep {
                 // DEBUG SLEEP blocks the whole server, as it does in Redis.
                 tokio::task::block_in_place(|| std::thread::sleep(d));
