@@ -758,3 +758,71 @@ async fn diskless_full_sync_under_continuous_writes_loses_and_repeats_nothing() 
     }
     full_sync_under_writes(true).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ours_full_syncs_from_a_real_master_under_continuous_writes() {
+    if !have_real_redis("ours_full_syncs_from_a_real_master_under_continuous_writes") {
+        return;
+    }
+    for diskless in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let mode = if diskless { "yes" } else { "no" };
+        let real = RealRedis::start(
+            &dir.path().join("real"),
+            &[
+                "--repl-diskless-sync",
+                mode,
+                "--repl-diskless-sync-delay",
+                "0",
+                "--rdb-key-save-delay",
+                "200",
+                "--enable-debug-command",
+                "yes",
+            ],
+        );
+        let m = real.port;
+        cli(m, &["debug", "populate", "3000"]);
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let client = redis::Client::open(format!("redis://127.0.0.1:{m}/")).unwrap();
+                let mut c = client.get_connection().unwrap();
+                let mut n = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _: i64 = redis::cmd("INCR").arg("counter").query(&mut c).unwrap();
+                    let _: i64 = redis::cmd("RPUSH").arg("log").arg(n).query(&mut c).unwrap();
+                    n += 1;
+                }
+                n
+            })
+        };
+        // A slow load on our side too, so the master buffers writes for us meanwhile.
+        let ours = start_ours(
+            &dir.path().join("ours"),
+            &[
+                "--replicaof",
+                "127.0.0.1",
+                &m.to_string(),
+                "--key-load-delay",
+                "100",
+            ],
+        )
+        .await;
+        let r = ours.port;
+        wait_for(T, "link up", move || {
+            field(r, "replication", "master_link_status") == "up"
+        })
+        .await;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let writes = writer.join().unwrap();
+        await_in_sync(m, r).await;
+        assert_eq!(
+            cli(r, &["get", "counter"]).trim(),
+            writes.to_string(),
+            "diskless={diskless}"
+        );
+        assert_eq!(dataset(r), dataset(m), "diskless={diskless}");
+        ours.stop();
+    }
+}
