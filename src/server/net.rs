@@ -150,8 +150,7 @@ pub fn run_blocking(args: &[String]) -> i32 {
             return 1;
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
@@ -480,7 +479,11 @@ async fn serve_client(sh: Shared, stream: TcpStream, peer: String) {
             e.flush_propagation();
             if let Some(d) = sleep {
                 // DEBUG SLEEP blocks the whole server, as it does in Redis.
-                tokio::task::block_in_place(|| std::thread::sleep(d));
+                match tokio::runtime::Handle::current().runtime_flavor() {
+                    // One event-loop thread, as in Redis: sleeping it blocks everything.
+                    tokio::runtime::RuntimeFlavor::CurrentThread => std::thread::sleep(d),
+                    _ => tokio::task::block_in_place(|| std::thread::sleep(d)),
+                }
             }
         }
         after_batch(&sh);
