@@ -122,6 +122,15 @@ async fn save_points_trigger_a_bgsave() {
     })
     .await;
     assert_eq!(rdb_keys(&dir.path().join("dump.rdb")).len(), 2);
+    assert_eq!(
+        info_field(p, "persistence", "rdb_saves").as_deref(),
+        Some("1")
+    );
+    assert_eq!(info_field(p, "stats", "total_forks").as_deref(), Some("1"));
+    assert_eq!(
+        info_field(p, "persistence", "rdb_last_bgsave_status").as_deref(),
+        Some("ok")
+    );
     ours.stop();
 }
 

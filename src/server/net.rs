@@ -250,6 +250,8 @@ pub fn start_user_bgsave(sh: &Shared) {
         e.save.child_started = Some(Instant::now());
         e.save.child_target = "disk".into();
         e.save.progress = Some((progress.clone(), snap.keys()));
+        e.save.dirty_before_bgsave = e.save.dirty;
+        e.save.total_forks += 1;
         e.notice(&format!("Background saving started by pid {pid}"));
         (snap, e.save_opts(true), pid, progress)
     };
@@ -312,7 +314,8 @@ pub fn run_disk_bgsave(
         e.save.last_bgsave_secs = t0.elapsed().as_secs() as i64;
         e.save.last_cow_bytes = cow;
         if res.is_ok() {
-            e.save.dirty = 0;
+            e.save.dirty = e.save.dirty.saturating_sub(e.save.dirty_before_bgsave);
+            e.save.rdb_saves += 1;
             e.save.lastsave_unix = super::log::now_epoch_ms() / 1000;
         }
         if core_id.is_none() {

@@ -185,6 +185,10 @@ impl Engine {
                         BgsaveTarget::Sockets(_) => "replicas sockets".into(),
                     };
                     self.save.progress = Some((progress.clone(), total));
+                    self.save.total_forks += 1;
+                    if matches!(target, BgsaveTarget::Disk) {
+                        self.save.dirty_before_bgsave = self.save.dirty;
+                    }
                     self.actions.push(Action::CoreBgsave(Box::new(CoreBgsave {
                         id,
                         pid: child_pid,
