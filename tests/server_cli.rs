@@ -1,5 +1,7 @@
 //! `replscope server` as a program: redis.conf files, `--name value` options, exit codes.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 mod common;
 
 use std::process::{Command, Stdio};
@@ -27,6 +29,7 @@ fn server_subcommand_reads_a_redis_conf_and_shuts_down_cleanly() {
     )
     .unwrap();
     let log = dir.path().join("log");
+    let pidfile = dir.path().join("replscope.pid");
     let mut child = Command::new(env!("CARGO_BIN_EXE_replscope"))
         .arg("server")
         .arg(&conf)
@@ -63,6 +66,7 @@ fn server_subcommand_reads_a_redis_conf_and_shuts_down_cleanly() {
     cli(port, &["-a", "s3cret", "--no-auth-warning", "shutdown"]);
     let status = child.wait().unwrap();
     assert!(status.success());
+    assert!(!pidfile.exists(), "pid file removed at shutdown");
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(text.contains("Ready to accept connections"), "{text}");
     assert!(
@@ -89,4 +93,53 @@ fn bad_config_exits_with_a_clear_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("can't open config file"));
+}
+
+/// The binary runs one event-loop thread (unlike the in-process tests): replication and the
+/// BGSAVE threads must work there too.
+#[test]
+fn the_binary_replicates_to_a_real_replica() {
+    if !have_real_redis("the_binary_replicates_to_a_real_replica") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_replscope"))
+        .args(["server", "--port", &port.to_string(), "--save", ""])
+        .args(["--dir", &dir.path().display().to_string()])
+        .args(["--logfile", &dir.path().join("log").display().to_string()])
+        .args([
+            "--repl-diskless-sync-delay",
+            "0",
+            "--enable-debug-command",
+            "yes",
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_blocking(Duration::from_secs(10), || {
+        cli(port, &["ping"]).trim() == "PONG"
+    })
+    .unwrap();
+    cli(port, &["debug", "populate", "5000"]);
+    let real = RealRedis::start(
+        &dir.path().join("real"),
+        &["--replicaof", "127.0.0.1", &port.to_string()],
+    );
+    for i in 0..100 {
+        cli(port, &["incr", "c"]);
+        if i == 50 {
+            cli(port, &["client", "kill", "type", "replica"]);
+        }
+    }
+    wait_blocking(Duration::from_secs(30), || {
+        info_field(real.port, "replication", "master_link_status").as_deref() == Some("up")
+            && info_field(real.port, "replication", "slave_repl_offset")
+                == info_field(port, "replication", "master_repl_offset")
+    })
+    .unwrap();
+    assert_eq!(cli(real.port, &["get", "c"]).trim(), "100");
+    assert_eq!(dataset(real.port), dataset(port));
+    cli(port, &["shutdown", "nosave"]);
+    assert!(child.wait().unwrap().success());
 }

@@ -33,8 +33,6 @@ pub struct Client {
     pub created_ms: u64,
     pub last_ms: u64,
     pub last_cmd: String,
-    /// True once the connection became a replica (SYNC/PSYNC).
-    pub is_replica: bool,
     /// Wakes the connection task (bytes queued, or kill).
     pub notify: Arc<Notify>,
     pub killed: bool,
@@ -70,6 +68,12 @@ pub struct SaveState {
     pub last_cow_bytes: u64,
     /// Changes since the last save (`rdb_changes_since_last_save`).
     pub dirty: u64,
+    /// `dirty` when the running disk BGSAVE took its snapshot (`dirty_before_bgsave`): only
+    /// the changes it saved are cleared when it succeeds.
+    pub dirty_before_bgsave: u64,
+    /// Successful saves (INFO `rdb_saves`) and children started (`total_forks`).
+    pub rdb_saves: u64,
+    pub total_forks: u64,
     pub next_child_pid: u32,
     /// Keys written so far by the running child, and its total, for progress views.
     pub progress: Option<(Arc<std::sync::atomic::AtomicU64>, u64)>,
@@ -102,8 +106,6 @@ pub struct Engine {
     pub master_db: usize,
     /// Replication stream produced by writes, waiting to be handed to the replication core.
     pub pending_propagation: Vec<(u32, Vec<u8>)>,
-    /// We are a replica (writes from normal clients are refused with `-READONLY`).
-    pub is_replica: bool,
     pub run_id: String,
     /// Work that needs the shared handle (threads, sockets), done after the lock is released.
     pub actions: Vec<Action>,
@@ -125,6 +127,10 @@ pub struct Engine {
     pub marks_total: u64,
     /// Replies not yet handed to the core: (connection, bytes).
     pub reply_buf: (u64, Vec<u8>),
+    /// Next shard the active expiry cycle looks at.
+    pub expire_cursor: usize,
+    /// Master-stream commands we could not apply, warned about once each.
+    pub unsupported_warned: std::collections::BTreeSet<String>,
 }
 
 /// Work the engine asks its owner to start once the lock is released.
@@ -172,7 +178,6 @@ impl Engine {
             loading: false,
             master_db: 0,
             pending_propagation: Vec::new(),
-            is_replica: false,
             run_id: random_hex40(),
             actions: Vec::new(),
             functions: Vec::new(),
@@ -184,6 +189,8 @@ impl Engine {
             marks: Default::default(),
             marks_total: 0,
             reply_buf: (0, Vec::new()),
+            unsupported_warned: Default::default(),
+            expire_cursor: 0,
         })
     }
 
@@ -236,7 +243,6 @@ impl Engine {
                 created_ms: now,
                 last_ms: now,
                 last_cmd: "NULL".into(),
-                is_replica: false,
                 notify,
                 killed: false,
                 close_after_flush: false,

@@ -12,8 +12,9 @@ use std::sync::Arc;
 
 use crate::rdb::Value;
 
-/// Shards per database. More shards make snapshots a bit dearer and copy-on-write finer.
-pub const SHARDS: usize = 256;
+/// Shards per database. More shards make snapshots a bit dearer (one pointer copy each) but
+/// lookups shallower and copy-on-write finer.
+pub const SHARDS: usize = 4096;
 
 /// One key's value and absolute expire time (unix ms).
 #[derive(Clone, Debug, PartialEq)]
@@ -45,6 +46,8 @@ fn shard_bytes(s: &Shard) -> u64 {
 pub struct Db {
     /// Empty until the first write, so 16 unused databases cost nothing.
     shards: Vec<Arc<Shard>>,
+    /// Keys with a TTL per shard, so the expiry cycle skips shards without any.
+    shard_expires: Vec<u32>,
     len: usize,
     expires: usize,
 }
@@ -69,6 +72,7 @@ impl Db {
     fn shard_mut(&mut self, idx: usize, cow: &CowCounter) -> &mut Shard {
         if self.shards.is_empty() {
             self.shards = (0..SHARDS).map(|_| Arc::new(Shard::new())).collect();
+            self.shard_expires = vec![0; SHARDS];
         }
         let arc = &mut self.shards[idx];
         if Arc::strong_count(arc) > 1 {
@@ -87,12 +91,14 @@ impl Db {
             Some(o) => {
                 if o.expire_ms.is_some() {
                     self.expires -= 1;
+                    self.shard_expires[idx] -= 1;
                 }
             }
             None => self.len += 1,
         }
         if has_exp {
             self.expires += 1;
+            self.shard_expires[idx] += 1;
         }
     }
 
@@ -105,8 +111,18 @@ impl Db {
         self.len -= 1;
         if old.expire_ms.is_some() {
             self.expires -= 1;
+            self.shard_expires[idx] -= 1;
         }
         Some(old)
+    }
+
+    /// Mutable access to a key's entry (its shard is copied first if a snapshot shares it).
+    pub fn get_mut(&mut self, key: &[u8], cow: &CowCounter) -> Option<&mut Entry> {
+        let idx = shard_of(key);
+        if !self.shards.get(idx).is_some_and(|s| s.contains_key(key)) {
+            return None;
+        }
+        self.shard_mut(idx, cow).get_mut(key)
     }
 
     /// Changes a key's expire time; false if the key does not exist.
@@ -121,8 +137,14 @@ impl Db {
         let had = e.expire_ms.is_some();
         e.expire_ms = expire_ms;
         match (had, expire_ms.is_some()) {
-            (true, false) => self.expires -= 1,
-            (false, true) => self.expires += 1,
+            (true, false) => {
+                self.expires -= 1;
+                self.shard_expires[idx] -= 1;
+            }
+            (false, true) => {
+                self.expires += 1;
+                self.shard_expires[idx] += 1;
+            }
             _ => {}
         }
         true
@@ -141,15 +163,22 @@ impl Db {
         self.shards.iter().flat_map(|s| s.iter())
     }
 
-    /// Keys with an expire time at or before `now_ms`, at most `max`.
-    pub fn expired_keys(&self, now_ms: i64, max: usize) -> Vec<Vec<u8>> {
+    /// Keys of shards `[from, from + count)` whose expire time is at or before `now_ms`:
+    /// the active expiry cycle walks the shards a few at a time, so its cost per tick does not
+    /// grow with the dataset (Redis samples keys with a TTL for the same reason).
+    pub fn expired_in_shards(&self, from: usize, count: usize, now_ms: i64) -> Vec<Vec<u8>> {
         if self.expires == 0 {
             return Vec::new();
         }
-        self.iter()
+        self.shards
+            .iter()
+            .zip(&self.shard_expires)
+            .skip(from)
+            .take(count)
+            .filter(|(_, n)| **n > 0)
+            .flat_map(|(s, _)| s.iter())
             .filter(|(_, e)| e.expire_ms.is_some_and(|t| t <= now_ms))
             .map(|(k, _)| k.clone())
-            .take(max)
             .collect()
     }
 }
@@ -276,7 +305,8 @@ mod tests {
         );
         db.set(b"b".to_vec(), s("y"), cow);
         assert_eq!(db.expires(), 1);
-        assert_eq!(db.expired_keys(10, 10), vec![b"a".to_vec()]);
+        assert_eq!(db.expired_in_shards(0, SHARDS, 10), vec![b"a".to_vec()]);
+        assert!(db.expired_in_shards(0, SHARDS, 9).is_empty());
         assert!(db.set_expire(b"b", Some(5), cow));
         assert_eq!(db.expires(), 2);
         db.remove(b"a", cow);
