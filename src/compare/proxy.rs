@@ -1,0 +1,197 @@
+//! A TCP proxy on a master-replica link: the replica connects to the proxy, the proxy to the
+//! master. It gives the link what loopback lacks (a bandwidth cap, a latency) and cuts it for
+//! the scenario's faults. The same proxy serves redis-server and replscope server alike.
+//!
+//! Each direction is two threads joined by a small bounded channel: a reader that takes bytes
+//! off the source no faster than a token bucket allows (so the rest waits in the sender's
+//! buffers, where Redis's output buffer limit sees it), and a writer that delivers each chunk
+//! `latency` after it was read.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+struct Shared {
+    target: u16,
+    /// Bytes per second, each direction (0 = unlimited).
+    bandwidth: u64,
+    latency: Duration,
+    cut: AtomicBool,
+    stop: AtomicBool,
+    /// Live connections: (replica side, master side).
+    conns: Mutex<Vec<(TcpStream, TcpStream)>>,
+    /// Local ports of the proxy's connections to the master: how the master's log and CLIENT
+    /// LIST name this replica's connection (`addr=127.0.0.1:<port>`).
+    upstream_ports: Mutex<Vec<u16>>,
+    /// Live connections broken by a cut.
+    broken_by_cuts: AtomicU64,
+}
+
+pub struct Proxy {
+    pub port: u16,
+    shared: Arc<Shared>,
+}
+
+impl Proxy {
+    /// Listens on a free port of 127.0.0.1 and forwards to `127.0.0.1:target`.
+    pub fn start(target: u16, bandwidth: u64, latency_ms: u64) -> Result<Proxy, String> {
+        let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("proxy bind: {e}"))?;
+        let port = l
+            .local_addr()
+            .map_err(|e| format!("proxy addr: {e}"))?
+            .port();
+        let shared = Arc::new(Shared {
+            target,
+            bandwidth,
+            latency: Duration::from_millis(latency_ms),
+            cut: AtomicBool::new(false),
+            stop: AtomicBool::new(false),
+            conns: Mutex::new(Vec::new()),
+            upstream_ports: Mutex::new(Vec::new()),
+            broken_by_cuts: AtomicU64::new(0),
+        });
+        let sh = shared.clone();
+        std::thread::spawn(move || accept_loop(l, sh));
+        Ok(Proxy { port, shared })
+    }
+
+    /// Cuts the link: live connections break at once, new ones are closed on accept until
+    /// [`Proxy::restore`].
+    pub fn cut(&self) {
+        self.shared.cut.store(true, Ordering::SeqCst);
+        let conns: Vec<_> = self
+            .shared
+            .conns
+            .lock()
+            .map(|mut c| c.drain(..).collect())
+            .unwrap_or_default();
+        for (a, b) in conns {
+            let _ = a.shutdown(Shutdown::Both);
+            let _ = b.shutdown(Shutdown::Both);
+            self.shared.broken_by_cuts.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    pub fn restore(&self) {
+        self.shared.cut.store(false, Ordering::SeqCst);
+    }
+
+    pub fn upstream_ports(&self) -> Vec<u16> {
+        self.shared
+            .upstream_ports
+            .lock()
+            .map(|p| p.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn broken_by_cuts(&self) -> u64 {
+        self.shared.broken_by_cuts.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        self.cut();
+        // Wake the accept loop.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+fn accept_loop(l: TcpListener, sh: Arc<Shared>) {
+    for s in l.incoming() {
+        if sh.stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(down) = s else { continue };
+        if sh.cut.load(Ordering::SeqCst) {
+            // The link is down: the replica's connect "succeeds" but nothing gets through.
+            let _ = down.shutdown(Shutdown::Both);
+            continue;
+        }
+        let addr = SocketAddr::from(([127, 0, 0, 1], sh.target));
+        let Ok(up) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
+            let _ = down.shutdown(Shutdown::Both);
+            continue;
+        };
+        let _ = up.set_nodelay(true);
+        let _ = down.set_nodelay(true);
+        if let (Ok(a), Ok(b), Ok(local)) = (down.try_clone(), up.try_clone(), up.local_addr()) {
+            if let Ok(mut p) = sh.upstream_ports.lock() {
+                p.push(local.port());
+            }
+            if let Ok(mut c) = sh.conns.lock() {
+                c.push((a, b));
+            }
+        }
+        for (src, dst) in [(down.try_clone(), up.try_clone()), (up.try_clone(), down.try_clone())]
+        {
+            if let (Ok(src), Ok(dst)) = (src, dst) {
+                let sh = sh.clone();
+                std::thread::spawn(move || pipe(src, dst, sh));
+            }
+        }
+    }
+}
+
+/// One direction: read under the token bucket, deliver `latency` later.
+fn pipe(mut src: TcpStream, mut dst: TcpStream, sh: Arc<Shared>) {
+    let rate = sh.bandwidth;
+    // Chunks of ~10 ms worth of bytes keep the pacing smooth without tiny writes.
+    let chunk = if rate == 0 {
+        64 * 1024
+    } else {
+        ((rate / 100) as usize).clamp(1024, 64 * 1024)
+    };
+    let (tx, rx) = sync_channel::<(Instant, Vec<u8>)>(4);
+    let latency = sh.latency;
+    let (s2, d2) = (src.try_clone(), dst.try_clone());
+    let writer = std::thread::spawn(move || {
+        while let Ok((at, data)) = rx.recv() {
+            let due = at + latency;
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+            if dst.write_all(&data).is_err() {
+                break;
+            }
+        }
+        let _ = dst.shutdown(Shutdown::Both);
+    });
+    let mut buf = vec![0u8; chunk];
+    let start = Instant::now();
+    let mut sent: u64 = 0;
+    loop {
+        let n = match src.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        sent += n as u64;
+        if tx.send((Instant::now(), buf[..n].to_vec())).is_err() {
+            break;
+        }
+        if rate > 0 {
+            // Token bucket with a ~10 ms bucket: wait until the bytes taken so far are due.
+            let due = Duration::from_secs_f64(sent as f64 / rate as f64);
+            let el = start.elapsed();
+            if due > el + Duration::from_millis(10) {
+                std::thread::sleep(due - el - Duration::from_millis(10));
+            } else if el > due + Duration::from_millis(10) {
+                // Idle time does not bank credit beyond the bucket.
+                sent = ((el.as_secs_f64() - 0.01) * rate as f64) as u64;
+            }
+        }
+    }
+    drop(tx);
+    let _ = writer.join();
+    if let Ok(s) = s2 {
+        let _ = s.shutdown(Shutdown::Both);
+    }
+    if let Ok(d) = d2 {
+        let _ = d.shutdown(Shutdown::Both);
+    }
+}
