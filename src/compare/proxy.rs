@@ -112,13 +112,13 @@ fn accept_loop(l: TcpListener, sh: Arc<Shared>) {
             let _ = down.shutdown(Shutdown::Both);
             continue;
         }
-        let addr = SocketAddr::from(([127, 0, 0, 1], sh.target));
-        let Ok(up) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
+        let Ok(up) = connect_upstream(sh.target) else {
             let _ = down.shutdown(Shutdown::Both);
             continue;
         };
         let _ = up.set_nodelay(true);
         let _ = down.set_nodelay(true);
+        small_buffers(&up, &down);
         if let (Ok(a), Ok(b), Ok(local)) = (down.try_clone(), up.try_clone(), up.local_addr()) {
             if let Ok(mut p) = sh.upstream_ports.lock() {
                 p.push(local.port());
@@ -135,6 +135,32 @@ fn accept_loop(l: TcpListener, sh: Arc<Shared>) {
             }
         }
     }
+}
+
+/// Kernel socket buffers hold bytes the master no longer counts in its output buffer, and
+/// Linux grows them to megabytes on loopback (64 KiB segments, send buffer autotuned to a
+/// few times cwnd x MSS). The proxy cannot size the master's buffers, but it can make them
+/// small: it connects with a 1400-byte MSS (TCP_MAXSEG, as on a real network), so the master's
+/// send buffer stays near its 16-64 KiB start, and it uses small fixed buffers of its own.
+/// What is in flight then stays ~100-200 KiB per direction (the simulator models none).
+const SOCKET_BUFFER: usize = 32 * 1024; // the kernel doubles it
+const MSS: u32 = 1400;
+
+fn connect_upstream(port: u16) -> std::io::Result<TcpStream> {
+    use socket2::{Domain, Socket, Type};
+    let s = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    s.set_tcp_mss(MSS)?;
+    s.set_recv_buffer_size(SOCKET_BUFFER)?;
+    s.set_send_buffer_size(SOCKET_BUFFER)?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    s.connect_timeout(&addr.into(), Duration::from_secs(2))?;
+    Ok(s.into())
+}
+
+fn small_buffers(_up: &TcpStream, down: &TcpStream) {
+    let s = socket2::SockRef::from(down);
+    let _ = s.set_send_buffer_size(SOCKET_BUFFER);
+    let _ = s.set_recv_buffer_size(SOCKET_BUFFER);
 }
 
 /// One direction: read under the token bucket, deliver `latency` later.

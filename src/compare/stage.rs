@@ -37,6 +37,10 @@ pub struct Calibration {
     pub load_target_us: f64,
     /// `key-load-delay` chosen (same sleep as the save delay, so the same curve).
     pub key_load_delay: u64,
+    /// Fixed cost of a BGSAVE, ms (fork; the parent notices the child's exit on its cron).
+    pub fixed_bgsave_ms: f64,
+    /// Expected BGSAVE of the whole dataset with the chosen delay, ms.
+    pub bgsave_expected_ms: f64,
     /// Bytes of the master's RDB (measured after DEBUG POPULATE).
     pub rdb_bytes: u64,
     /// Value size given to DEBUG POPULATE.
@@ -132,8 +136,9 @@ pub fn stage(
     let mut staged = scenario.clone();
     staged.dataset.size = calibration.rdb_bytes.max(1);
     let keys = scenario.dataset.keys.max(1) as f64;
-    staged.fork.rdb_speed =
-        (calibration.rdb_bytes as f64 * 1e6 / (keys * calibration.save_measured_us)).max(1.0) as u64;
+    staged.fork.rdb_speed = (calibration.rdb_bytes as f64 * 1000.0
+        / calibration.bgsave_expected_ms.max(0.001))
+    .max(1.0) as u64;
     if calibration.key_load_delay > 0 {
         // Same sleep per key as the save path.
         let per_key = cost_at(&calibration.probes, calibration.key_load_delay);
@@ -415,8 +420,8 @@ fn cost_at(probes: &[(u64, f64)], delay: u64) -> f64 {
     }
 }
 
-/// Times one BGSAVE of the keys there are now; returns µs per key.
-fn time_bgsave(c: &mut Client, keys: u64, delay: u64) -> Result<f64, String> {
+/// Times one BGSAVE with `rdb-key-save-delay` = `delay`; returns its duration in µs.
+fn time_bgsave(c: &mut Client, delay: u64) -> Result<f64, String> {
     c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", &delay.to_string()])
         .map_err(io("CONFIG SET rdb-key-save-delay"))?;
     let start = Instant::now();
@@ -431,16 +436,18 @@ fn time_bgsave(c: &mut Client, keys: u64, delay: u64) -> Result<f64, String> {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    Ok(start.elapsed().as_micros() as f64 / keys.max(1) as f64)
+    Ok(start.elapsed().as_micros() as f64)
 }
 
 /// Fills the master and chooses `rdb-key-save-delay` / `key-load-delay`.
 ///
 /// Each key's delay is a sleep call, whose real cost on a loaded Linux machine is far above
-/// the nominal microseconds (timer slack, scheduling). So: BGSAVE a tenth of the dataset with
-/// delays 0 and 1 and one guess, measure the cost per key of each, interpolate the delay that
-/// gives the scenario's cost per key, and measure that one too (its measured cost, not the
-/// target, is what the simulator is given).
+/// the nominal microseconds (timer slack, scheduling): ~130 µs for a delay of 1 here. So:
+/// BGSAVE a part of the dataset with delays 0 and 1 and one guess, take the cost per key of
+/// each, interpolate the delay that gives the scenario's cost per key, and measure that one
+/// too. A BGSAVE also has a fixed cost (fork, and the parent noticing the child's exit on its
+/// next 10 Hz cron), measured first with BGSAVEs of the empty dataset and taken out of the
+/// per-key figures. The simulator is then given the measured cost, not the target.
 fn calibrate(
     c: &mut Client,
     master: &ServerProc,
@@ -457,47 +464,92 @@ fn calibrate(
         ..Default::default()
     };
     let mut notes = Vec::new();
-    let probe_keys = (keys / 10).clamp(keys.min(2000), 5000);
+    let probe_keys = (keys / 8).clamp(keys.min(2000), 8000);
+    let pk = probe_keys as f64;
     let vs = cal.populate_value_size.to_string();
+    // The fixed cost: a BGSAVE of an empty dataset (a median of three).
+    let mut empties = [time_bgsave(c, 0)?, time_bgsave(c, 0)?, time_bgsave(c, 0)?];
+    empties.sort_by(f64::total_cmp);
+    let fixed_us = empties[1];
     c.cmd(&["DEBUG", "POPULATE", &probe_keys.to_string(), "key", &vs])
         .map_err(io("DEBUG POPULATE"))?;
     progress(&format!(
         "calibrating rdb-key-save-delay on {probe_keys} keys (target {:.0} us/key)",
         cal.save_target_us
     ));
-    let c0 = time_bgsave(c, probe_keys, 0)?;
-    cal.probes.push((0, c0));
-    let (delay, cost) = if cal.save_target_us <= c0 * 1.5 {
-        (0, c0)
+    // Costs per key of the part, the fixed cost taken out.
+    let per_key = |t: f64| ((t - fixed_us) / pk).max(0.01);
+    let t0_part = time_bgsave(c, 0)?;
+    let mut raw: Vec<(u64, f64)> = vec![(0, t0_part)];
+    // Below ~40 µs/key no sleep is short enough: delay 0.
+    let delay = if cal.save_target_us < 40.0 {
+        0
     } else {
-        let c1 = time_bgsave(c, probe_keys, 1)?;
-        cal.probes.push((1, c1));
+        let t1 = time_bgsave(c, 1)?;
+        raw.push((1, t1));
+        let (c0, c1) = (per_key(t0_part), per_key(t1));
         if cal.save_target_us <= c1 {
             if cal.save_target_us - c0 < c1 - cal.save_target_us {
-                (0, c0)
+                0
             } else {
-                (1, c1)
+                1
             }
         } else {
             let d2 = (1.0 + (cal.save_target_us - c1)).round() as u64;
-            let c2 = time_bgsave(c, probe_keys, d2)?;
-            cal.probes.push((d2, c2));
-            let slope = ((c2 - c1) / (d2 - 1).max(1) as f64).max(0.05);
+            let t2 = time_bgsave(c, d2)?;
+            raw.push((d2, t2));
+            let slope = ((t2 - t1) / pk / (d2 - 1).max(1) as f64).max(0.05);
             let d3 = (1.0 + (cal.save_target_us - c1) / slope).round().max(1.0) as u64;
-            let c3 = time_bgsave(c, probe_keys, d3)?;
-            cal.probes.push((d3, c3));
-            (d3, c3)
+            if d3 != d2 {
+                let t3 = time_bgsave(c, d3)?;
+                raw.push((d3, t3));
+            }
+            d3
         }
     };
+    // The whole dataset; its delay-0 BGSAVE gives the RDB size and the fixed cost.
+    c.cmd(&["DEBUG", "POPULATE", &keys.to_string(), "key", &vs])
+        .map_err(io("DEBUG POPULATE"))?;
+    // The keys the write load rotates over, so the RDB is the one the run will send.
+    let wkeys = workload_keys(s);
+    let value = vec![b'x'; s.workload.value_size as usize];
+    let mut buf = Vec::new();
+    for k in &wkeys {
+        encode(&[b"SET", k, &value], &mut buf);
+    }
+    c.send_raw(&buf).map_err(io("writing the workload's keys"))?;
+    for _ in &wkeys {
+        c.read_reply().map_err(io("writing the workload's keys"))?;
+    }
+    let keys = keys + wkeys.len() as u64;
+    let t0_full = time_bgsave(c, 0)?;
+    let rdb = master.dir.join(format!("{}.rdb", master.name));
+    cal.rdb_bytes = std::fs::metadata(&rdb)
+        .map_err(io("reading the calibration RDB's size"))?
+        .len();
+    let _ = std::fs::remove_file(&rdb);
+    cal.fixed_bgsave_ms = fixed_us / 1000.0;
+    cal.probes = raw
+        .iter()
+        .map(|&(d, t)| (d, per_key(t)))
+        .collect();
     cal.rdb_key_save_delay = delay;
-    cal.save_measured_us = cost;
+    cal.save_measured_us = cost_at(&cal.probes, delay);
+    // The BGSAVE the run will do, timed on the whole dataset: the figure the simulator gets.
+    cal.bgsave_expected_ms = if delay == 0 {
+        t0_full
+    } else {
+        progress(&format!(
+            "timing a BGSAVE of the whole dataset with rdb-key-save-delay {delay}"
+        ));
+        time_bgsave(c, delay)?
+    } / 1000.0;
     // The load delay: the same sleep per key, so the same curve.
-    let (c0, c1) = (
-        cal.probes[0].1,
-        cal.probes.get(1).map_or(f64::MAX, |p| p.1),
-    );
-    cal.key_load_delay = if cal.load_target_us <= (c0 + c1.min(c0 * 4.0)) / 2.0 {
+    let c1 = cal.probes.get(1).map_or(f64::MAX, |p| p.1);
+    cal.key_load_delay = if cal.load_target_us < 40.0 || cal.probes.len() < 2 {
         0
+    } else if cal.load_target_us <= c1 {
+        1
     } else {
         let mut best = (1u64, f64::MAX);
         for d in 1..=10_000u64 {
@@ -514,24 +566,19 @@ fn calibrate(
             cal.load_target_us
         ));
     }
-    // The whole dataset, and the size of its RDB.
-    c.cmd(&["DEBUG", "POPULATE", &keys.to_string(), "key", &vs])
-        .map_err(io("DEBUG POPULATE"))?;
-    time_bgsave(c, keys, 0)?;
-    let rdb = master.dir.join(format!("{}.rdb", master.name));
-    cal.rdb_bytes = std::fs::metadata(&rdb)
-        .map_err(io("reading the calibration RDB's size"))?
-        .len();
-    let _ = std::fs::remove_file(&rdb);
     c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", &delay.to_string()])
         .map_err(io("CONFIG SET rdb-key-save-delay"))?;
     notes.push(format!(
-        "rdb-key-save-delay {delay}: {:.0} us/key measured for a target of {:.0} us/key (probes {})",
-        cost,
+        "rdb-key-save-delay {delay}: {:.1} us/key measured for a target of {:.1} us/key, plus {:.0} ms per BGSAVE (fork, exit noticed by the cron); BGSAVE of {} keys ({} bytes): {:.0} ms measured (probes on {probe_keys} keys, delay->us/key: {})",
+        cal.save_measured_us,
         cal.save_target_us,
+        cal.fixed_bgsave_ms,
+        keys,
+        cal.rdb_bytes,
+        cal.bgsave_expected_ms,
         cal.probes
             .iter()
-            .map(|(d, c)| format!("{d}->{c:.0}"))
+            .map(|(d, c)| format!("{d}->{c:.1}"))
             .collect::<Vec<_>>()
             .join(", ")
     ));
@@ -562,7 +609,7 @@ fn write_load(s: &Scenario, port: u16, t0: Instant, stop: &AtomicBool) {
     let Ok(mut c) = Client::connect(port, Duration::from_secs(30)) else {
         return;
     };
-    let ks = s.workload.key_size.max(1) as usize;
+    let keys = workload_keys(s);
     let value = vec![b'x'; s.workload.value_size as usize];
     let mut due = 0.0f64;
     let mut sent: u64 = 0;
@@ -582,8 +629,7 @@ fn write_load(s: &Scenario, port: u16, t0: Instant, stop: &AtomicBool) {
         if n > 0 {
             buf.clear();
             for i in 0..n {
-                let k = format!("w{:0>width$}", (sent + i) % 1000, width = ks.max(2) - 1);
-                let key = &k.as_bytes()[k.len() - ks..];
+                let key = &keys[((sent + i) % keys.len() as u64) as usize];
                 encode(&[b"SET", key, &value], &mut buf);
             }
             if c.send_raw(&buf).is_err() {
@@ -598,6 +644,20 @@ fn write_load(s: &Scenario, port: u16, t0: Instant, stop: &AtomicBool) {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// The keys the write load rotates over: up to 1000 distinct keys of exactly `key_size` bytes.
+fn workload_keys(s: &Scenario) -> Vec<Vec<u8>> {
+    let ks = s.workload.key_size.max(1) as usize;
+    let mut out: Vec<Vec<u8>> = (0..1000u64)
+        .map(|i| {
+            let k = format!("w{i:0>ks$}");
+            k.as_bytes()[k.len() - ks..].to_vec()
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Polls the master every 100 ms: backlog length, and each replica's output buffer (CLIENT
