@@ -110,8 +110,7 @@ pub fn parse_events(lines: &[(u64, String, String)], naming: &Naming) -> Vec<Syn
             if let Some(r) = by_addr(msg).or(asking) {
                 push(&mut out, r, EventKind::FullSync, true);
             }
-        } else if msg.contains("Partial resynchronization request from")
-            && msg.contains("accepted")
+        } else if msg.contains("Partial resynchronization request from") && msg.contains("accepted")
         {
             if let Some(r) = by_addr(msg).or(asking) {
                 push(&mut out, r, EventKind::PartialSync, false);

@@ -36,6 +36,8 @@ pub struct Comparison {
     pub measured_events: Vec<SyncEvent>,
     pub calibration: Calibration,
     pub notes: Vec<String>,
+    /// The master polled every ~100 ms: (ms, backlog histlen, omem of each replica).
+    pub measured_samples: Vec<(u64, u64, Vec<u64>)>,
 }
 
 /// One row of the side-by-side table.
@@ -85,7 +87,9 @@ pub fn predict(scenario: &Scenario) -> (Summary, Vec<SyncEvent>) {
     let n = scenario.replicas as usize;
     let naming = Naming {
         // The simulator's nodes are 10.0.0.1 (master), 10.0.0.2.. (replicas), all on 6379.
-        replica_addrs: (0..n).map(|i| (format!("10.0.0.{}:6379", i + 2), i)).collect(),
+        replica_addrs: (0..n)
+            .map(|i| (format!("10.0.0.{}:6379", i + 2), i))
+            .collect(),
         replica_nodes: (0..n).map(|i| (format!("replica-{}", i + 1), i)).collect(),
         client_ports: Default::default(),
         replicas: n,
@@ -116,6 +120,7 @@ pub fn compare(
         measured_events: staged.events,
         calibration: staged.calibration,
         notes: staged.notes,
+        measured_samples: staged.samples,
     })
 }
 
@@ -188,7 +193,11 @@ impl Comparison {
                     format!(
                         "{name} full sync #{} duration, s ({})",
                         k + 1,
-                        if how == "ok" { "to end of load" } else { "to cut-off" }
+                        if how == "ok" {
+                            "to end of load"
+                        } else {
+                            "to cut-off"
+                        }
                     ),
                     a.1 as f64 / 1000.0,
                     b.1 as f64 / 1000.0,
@@ -301,6 +310,7 @@ impl Comparison {
             "notes": self.notes,
             "predicted_events": self.predicted_events,
             "measured_events": self.measured_events,
+            "measured_samples": self.measured_samples,
         })
     }
 }

@@ -205,10 +205,7 @@ pub fn install_ctrl_c_cleanup() {
             if rt.block_on(tokio::signal::ctrl_c()).is_ok() {
                 let pids = LIVE_PIDS.lock().map(|l| l.clone()).unwrap_or_default();
                 for pid in pids {
-                    let _ = Command::new("kill")
-                        .arg("-9")
-                        .arg(pid.to_string())
-                        .status();
+                    let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
                 }
                 eprintln!("interrupted: servers stopped");
                 std::process::exit(130);

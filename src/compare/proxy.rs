@@ -127,8 +127,10 @@ fn accept_loop(l: TcpListener, sh: Arc<Shared>) {
                 c.push((a, b));
             }
         }
-        for (src, dst) in [(down.try_clone(), up.try_clone()), (up.try_clone(), down.try_clone())]
-        {
+        for (src, dst) in [
+            (down.try_clone(), up.try_clone()),
+            (up.try_clone(), down.try_clone()),
+        ] {
             if let (Ok(src), Ok(dst)) = (src, dst) {
                 let sh = sh.clone();
                 std::thread::spawn(move || pipe(src, dst, sh));

@@ -131,7 +131,9 @@ pub fn parse_info(text: &str) -> Vec<(String, String)> {
 }
 
 pub fn field<'a>(info: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    info.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    info.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 #[cfg(test)]

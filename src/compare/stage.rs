@@ -56,12 +56,16 @@ pub struct Staged {
     pub events: Vec<SyncEvent>,
     pub calibration: Calibration,
     pub notes: Vec<String>,
+    /// Polled (ms, backlog histlen, omem per replica).
+    pub samples: Vec<(u64, u64, Vec<u64>)>,
 }
 
 #[derive(Default)]
 struct Peaks {
     backlog: u64,
     obuf: Vec<u64>,
+    /// (ms since start, backlog histlen, each replica's omem) at every poll.
+    samples: Vec<(u64, u64, Vec<u64>)>,
 }
 
 fn unix_ms() -> u64 {
@@ -170,10 +174,7 @@ pub fn stage(
     let mut replicas = Vec::new();
     for i in 0..n {
         let mut cfg = replica_cfg.clone();
-        cfg.push((
-            "replicaof".into(),
-            format!("127.0.0.1 {}", proxies[i].port),
-        ));
+        cfg.push(("replicaof".into(), format!("127.0.0.1 {}", proxies[i].port)));
         replicas.push(ServerProc::start(
             against,
             &exe,
@@ -199,13 +200,14 @@ pub fn stage(
     let peaks = Arc::new(Mutex::new(Peaks {
         backlog: 0,
         obuf: vec![0; n],
+        samples: Vec::new(),
     }));
     let proxy_ports: Arc<Mutex<Vec<Vec<u16>>>> = Arc::new(Mutex::new(vec![Vec::new(); n]));
     let poller = {
         let stop = stop.clone();
         let peaks = peaks.clone();
         let pp = proxy_ports.clone();
-        std::thread::spawn(move || poll(master_port, &stop, &peaks, &pp))
+        std::thread::spawn(move || poll(master_port, t0, &stop, &peaks, &pp))
     };
     let mut cuts: Vec<(u64, usize, u64)> = Vec::new(); // (at, replica idx, for)
     for f in &scenario.faults {
@@ -324,6 +326,7 @@ pub fn stage(
         events = parse_events(&lines, &naming);
     }
     let peaks = peaks.lock().map_err(|_| "poller poisoned".to_string())?;
+    let samples = peaks.samples.clone();
     let bytes_per_s = scenario.bytes_per_write() as f64 * rate_at(scenario, end_ms);
     let mut measured = Summary {
         until_ms: end_ms,
@@ -348,7 +351,11 @@ pub fn stage(
                     }
                 }
                 K::PartialSync => s.partial_syncs_accepted += 1,
-                K::ObufCut => *s.disconnects.entry("output_buffer_limit".into()).or_default() += 1,
+                K::ObufCut => {
+                    *s.disconnects
+                        .entry("output_buffer_limit".into())
+                        .or_default() += 1
+                }
                 K::Timeout => *s.disconnects.entry("timeout".into()).or_default() += 1,
                 K::Online | K::LoadDone => {}
             }
@@ -371,6 +378,7 @@ pub fn stage(
         events,
         calibration,
         notes,
+        samples,
     })
 }
 
@@ -434,7 +442,7 @@ fn time_bgsave(c: &mut Client, delay: u64) -> Result<f64, String> {
         if start.elapsed() > Duration::from_secs(120) {
             return Err("calibration BGSAVE did not finish within 120 s".into());
         }
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(20));
     }
     Ok(start.elapsed().as_micros() as f64)
 }
@@ -517,7 +525,8 @@ fn calibrate(
     for k in &wkeys {
         encode(&[b"SET", k, &value], &mut buf);
     }
-    c.send_raw(&buf).map_err(io("writing the workload's keys"))?;
+    c.send_raw(&buf)
+        .map_err(io("writing the workload's keys"))?;
     for _ in &wkeys {
         c.read_reply().map_err(io("writing the workload's keys"))?;
     }
@@ -529,10 +538,7 @@ fn calibrate(
         .len();
     let _ = std::fs::remove_file(&rdb);
     cal.fixed_bgsave_ms = fixed_us / 1000.0;
-    cal.probes = raw
-        .iter()
-        .map(|&(d, t)| (d, per_key(t)))
-        .collect();
+    cal.probes = raw.iter().map(|&(d, t)| (d, per_key(t))).collect();
     cal.rdb_key_save_delay = delay;
     cal.save_measured_us = cost_at(&cal.probes, delay);
     // The BGSAVE the run will do, timed on the whole dataset: the figure the simulator gets.
@@ -662,7 +668,13 @@ fn workload_keys(s: &Scenario) -> Vec<Vec<u8>> {
 
 /// Polls the master every 100 ms: backlog length, and each replica's output buffer (CLIENT
 /// LIST `omem` of its proxy connection).
-fn poll(port: u16, stop: &AtomicBool, peaks: &Mutex<Peaks>, proxy_ports: &Mutex<Vec<Vec<u16>>>) {
+fn poll(
+    port: u16,
+    t0: Instant,
+    stop: &AtomicBool,
+    peaks: &Mutex<Peaks>,
+    proxy_ports: &Mutex<Vec<Vec<u16>>>,
+) {
     let Ok(mut c) = Client::connect(port, Duration::from_secs(30)) else {
         return;
     };
@@ -679,6 +691,7 @@ fn poll(port: u16, stop: &AtomicBool, peaks: &Mutex<Peaks>, proxy_ports: &Mutex<
         let pp = proxy_ports.lock().map(|p| p.clone()).unwrap_or_default();
         if let Ok(mut pk) = peaks.lock() {
             pk.backlog = pk.backlog.max(backlog);
+            let mut now = vec![0u64; pk.obuf.len()];
             for line in list.lines() {
                 let get = |name: &str| {
                     line.split_whitespace()
@@ -697,9 +710,12 @@ fn poll(port: u16, stop: &AtomicBool, peaks: &Mutex<Peaks>, proxy_ports: &Mutex<
                 if let Some(i) = idx {
                     if i < pk.obuf.len() {
                         pk.obuf[i] = pk.obuf[i].max(omem);
+                        now[i] = now[i].max(omem);
                     }
                 }
             }
+            pk.samples
+                .push((t0.elapsed().as_millis() as u64, backlog, now));
         }
         std::thread::sleep(Duration::from_millis(100));
     }
