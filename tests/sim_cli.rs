@@ -200,3 +200,15 @@ fn advise_shows_the_arithmetic() {
     assert_eq!(code, 2);
     assert!(err.contains("rate"), "{err}");
 }
+
+#[test]
+fn example_prints_a_scenario_that_runs() {
+    let (code, out, _) = replscope(&["sim", "--example"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("client-output-buffer-limit"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ex.toml");
+    std::fs::write(&path, out).unwrap();
+    let (code, _, err) = replscope(&["sim", path.to_str().unwrap(), "--until", "5m", "--check"]);
+    assert_eq!(code, 0, "{err}");
+}

@@ -29,6 +29,9 @@ pub struct SimArgs {
     /// Print only the trace hash of the run (for determinism checks).
     #[arg(long)]
     pub hash: bool,
+    /// Print a commented scenario with every field and exit.
+    #[arg(long)]
+    pub example: bool,
     /// Print the scenario as TOML (after --set) and exit.
     #[arg(long)]
     pub print_scenario: bool,
@@ -39,6 +42,10 @@ pub struct SimArgs {
 
 /// Runs `replscope sim`; returns the exit code.
 pub fn run_sim(a: SimArgs) -> i32 {
+    if a.example {
+        print!("{}", sim::presets::REFERENCE_SCENARIO);
+        return 0;
+    }
     if a.list {
         for p in sim::presets() {
             println!("{:<32} {}", p.name, p.title);
