@@ -212,3 +212,18 @@ fn example_prints_a_scenario_that_runs() {
     let (code, _, err) = replscope(&["sim", path.to_str().unwrap(), "--until", "5m", "--check"]);
     assert_eq!(code, 0, "{err}");
 }
+
+#[test]
+fn params_lists_every_settable_key() {
+    let (code, out, _) = replscope(&["sim", "--params"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), replscope::sim::params().len());
+    for key in [
+        "repl-backlog-size",
+        "workload.rate",
+        "link.bandwidth",
+        "repl-diskless-load",
+    ] {
+        assert!(out.lines().any(|l| l.starts_with(key)), "{key}");
+    }
+}

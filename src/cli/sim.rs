@@ -29,6 +29,9 @@ pub struct SimArgs {
     /// Print only the trace hash of the run (for determinism checks).
     #[arg(long)]
     pub hash: bool,
+    /// List every key --set accepts (name, unit, default, range) and exit.
+    #[arg(long)]
+    pub params: bool,
     /// Print a commented scenario with every field and exit.
     #[arg(long)]
     pub example: bool,
@@ -42,6 +45,20 @@ pub struct SimArgs {
 
 /// Runs `replscope sim`; returns the exit code.
 pub fn run_sim(a: SimArgs) -> i32 {
+    if a.params {
+        for p in sim::params() {
+            let range = match p.unit {
+                "bool" | "enum" => p.choices.join("|"),
+                "text" => String::new(),
+                _ => format!("{} ..= {}", p.min, p.max),
+            };
+            println!(
+                "{:<40} {:<8} default {:<14} {:<28} {}",
+                p.name, p.unit, p.default_text, range, p.help
+            );
+        }
+        return 0;
+    }
     if a.example {
         print!("{}", sim::presets::REFERENCE_SCENARIO);
         return 0;
