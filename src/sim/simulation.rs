@@ -1553,6 +1553,9 @@ fn redis_pairs(s: &Scenario) -> Vec<(String, String)> {
         ("save".into(), r.save.clone()),
         ("replication-model".into(), r.replication_model.to_string()),
     ]
+    .into_iter()
+    .chain(r.other.iter().map(|(k, v)| (k.clone(), v.clone())))
+    .collect()
 }
 
 #[cfg(test)]
