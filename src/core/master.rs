@@ -1013,6 +1013,9 @@ impl Instance {
             self.reply_error(conn, "ERR timeout is negative");
             return;
         }
+        // Redis waits for the client's `woff` (the offset after its previous command); the
+        // core does not see the client's other commands, so it waits for everything
+        // propagated so far, which is the same or slightly more.
         let woff = self.master_repl_offset;
         let acked = self.acked_replicas(woff);
         if acked as i64 >= num {
@@ -1082,6 +1085,37 @@ impl Instance {
                 format!("RDB: {mb} MB of memory used by copy-on-write")
             }
         }
+    }
+}
+
+impl Instance {
+    /// `repl_good_slaves_count`: online replicas whose last ACK is at most
+    /// `min-replicas-max-lag` seconds old.
+    pub fn good_replicas(&self) -> u64 {
+        let ut = self.unixtime();
+        let lag = self.config.min_replicas_max_lag;
+        self.replicas
+            .iter()
+            .filter_map(|c| self.clients.get(c)?.replica.as_ref())
+            .filter(|r| r.state == ReplState::Online && ut.saturating_sub(r.ack_time_s) <= lag)
+            .count() as u64
+    }
+
+    /// Whether a write may run under `min-replicas-to-write` (the feature is off if either
+    /// setting is 0, and only masters check). A driver rejects the write with
+    /// `-NOREPLICAS Not enough good replicas to write.` when this is false.
+    pub fn min_replicas_ok(&self) -> bool {
+        let c = &self.config;
+        if self.link.master.is_some() || c.min_replicas_to_write == 0 || c.min_replicas_max_lag == 0
+        {
+            return true;
+        }
+        self.good_replicas() >= c.min_replicas_to_write
+    }
+
+    /// Redis's client info string for `conn` (as CLIENT LIST prints it), empty if unknown.
+    pub fn client_info(&self, conn: ConnId) -> String {
+        self.client_info_string(conn)
     }
 }
 

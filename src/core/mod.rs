@@ -40,9 +40,16 @@
 //! * [`Output::RdbData`] / [`Output::LoadRdb`]: replica side. Collect the RDB body, and on
 //!   `LoadRdb` flush the dataset, load it, then report `Input::LoadDone`.
 //! * [`Output::Apply`]: replica side: execute this command from the master stream (real bytes
-//!   only; phantom stream bytes are counted by the core and need nothing).
+//!   only; phantom stream bytes are counted by the core and need nothing). Every stream command
+//!   comes through, including `SELECT`, `PING`, `MULTI`/`EXEC` (ignore `PING`, follow `SELECT`);
+//!   only `REPLCONF GETACK` is answered by the core itself. Offsets, the replica's own backlog
+//!   and the relay to sub-replicas are the core's job.
 //! * [`Output::Log`]: a log line (already formatted in `line`), [`Output::Mark`]: a timeline
-//!   event with a human-readable cause.
+//!   event with a human-readable cause. Marks about a replica seen from its master carry the
+//!   master-side `conn` (`FullSyncStart`, `PartialSyncAccepted`/`Refused`,
+//!   `OutputBufferCutOff`, `Timeout`, `LinkCut`); marks a replica emits about itself have
+//!   `conn: None` (`FullSyncDone`, `PartialSyncAccepted`, `LinkCut`, `LinkRestored`,
+//!   `Timeout`, `Promotion`).
 //!
 //! Connection ids: the driver allocates ids for accepted connections (top bit clear); the core
 //! allocates ids for connections it opens (top bit set, see [`ConnId::is_outbound`]).
@@ -54,6 +61,20 @@
 //! [`Instance::queue_reply`], so that "SYNC and PSYNC are invalid with pending output" sees them.
 //! Writes executed on a master come in as `Input::Propagate { db, payload }`; the core adds
 //! `SELECT`, `PING` and `REPLCONF GETACK` itself.
+//!
+//! Replica side: the core opens the master link itself (`Output::Connect`), speaks the
+//! handshake, and parses what arrives (`Input::Received`): reply lines and the RDB header are
+//! real bytes even in a simulation; the RDB body and the stream may be `Payload::Phantom`.
+//! A replica never answers its master except with `REPLCONF ACK`.
+//!
+//! Buffer models: `replication-model 7` (default) is Redis 7.0's shared block list
+//! ([`obuf::SharedBuffer`]), `6` is the 6.x ring backlog plus private per-replica copies.
+//! Both feed the same views ([`Instance::master_view`], [`Instance::replica_view`],
+//! [`Instance::fill_master_side`], [`Instance::replica_clients`]).
+//!
+//! Tests and examples: [`testkit::World`] wires instances with zero-latency pipes and an
+//! instant (or timed) fake BGSAVE and load; `src/core/tests.rs` runs Redis's
+//! `replication-psync` cases through it.
 //!
 //! Time: Redis's replication timers use a seconds clock (`server.unixtime`); the core derives
 //! it as `(epoch_ms + now) / 1000`. `replicationCron` runs at 1 Hz and `clientsCron` at 10 Hz

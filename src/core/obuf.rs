@@ -250,14 +250,13 @@ impl SharedBuffer {
         let Some(r) = self.readers.get(&conn) else {
             return 0;
         };
-        let Some(i) = self.idx(r.block_id) else {
+        let (Some(i), Some(last)) = (self.idx(r.block_id), self.blocks.back()) else {
             return 0;
         };
-        let mut n = self.blocks[i].used.saturating_sub(r.pos);
-        for b in self.blocks.iter().skip(i + 1) {
-            n += b.used;
-        }
-        n
+        // Blocks are contiguous in offset space: O(1) instead of walking the list.
+        let end = last.repl_offset + last.used as i64;
+        let at = self.blocks[i].repl_offset + r.pos as i64;
+        (end - at).max(0) as u64
     }
 
     /// Spec 3.5, `getClientOutputBufferMemoryUsage` for a 7.0 replica: the whole first

@@ -751,9 +751,15 @@ impl Instance {
                 BulkEvent::Header { eof, size } => {
                     self.link.eof = eof;
                     if eof {
-                        self.log(Level::Notice, "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk");
+                        self.log(Level::Notice, format!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to {}", self.load_target()));
                     } else {
-                        self.log(Level::Notice, format!("MASTER <-> REPLICA sync: receiving {size} bytes from master to disk"));
+                        self.log(
+                            Level::Notice,
+                            format!(
+                                "MASTER <-> REPLICA sync: receiving {size} bytes from master to {}",
+                                self.load_target()
+                            ),
+                        );
                     }
                 }
                 BulkEvent::Data(p) => self.emit(Output::RdbData { payload: p }),
@@ -783,6 +789,16 @@ impl Instance {
                     return;
                 }
             }
+        }
+    }
+
+    /// `useDisklessLoad`: `swapdb` parses straight from the socket. (`on-empty-db` depends on
+    /// the key count, which only the driver knows; the core words it as a disk load.)
+    fn load_target(&self) -> &'static str {
+        if self.config.repl_diskless_load == super::config::DisklessLoad::Swapdb {
+            "parser"
+        } else {
+            "disk"
         }
     }
 
@@ -1091,9 +1107,15 @@ impl Instance {
                         format!("I/O error trying to sync with MASTER: {what}"),
                     );
                 } else {
+                    // The line reader reports errno, which is 0 on a clean close: Redis then
+                    // prints strerror(0), "Success" (observed in the COB full-sync loop).
+                    let clean = error.is_empty()
+                        || error.eq_ignore_ascii_case("connection lost")
+                        || error.eq_ignore_ascii_case("eof");
+                    let errno_text = if clean { "Success".to_string() } else { what };
                     self.log(
                         Level::Warning,
-                        format!("I/O error reading bulk count from MASTER: {what}"),
+                        format!("I/O error reading bulk count from MASTER: {errno_text}"),
                     );
                 }
                 self.link.conn = None;
@@ -1531,7 +1553,7 @@ impl Instance {
                 BulkEvent::Newline => {}
                 BulkEvent::Header { .. } => {
                     self.link.eof = true;
-                    self.log(Level::Notice, "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk");
+                    self.log(Level::Notice, format!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to {}", self.load_target()));
                 }
                 BulkEvent::Data(p) => self.emit(Output::RdbData { payload: p }),
                 BulkEvent::MasterError(e) => return self.dual_fail(&format!("MASTER aborted replication with an error: {e}")),
