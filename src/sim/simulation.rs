@@ -402,6 +402,11 @@ impl Simulation {
         }
     }
 
+    /// The scenario's `[check]` expectations that do not hold (yet): empty = all hold.
+    pub fn check(&self) -> Vec<String> {
+        super::summary::check_summary(&self.summary(), &self.scenario.check)
+    }
+
     /// Cuts replica `replica`'s link (1-based) for `for_ms`: open connections break at once,
     /// new ones fail until the link is back.
     pub fn cut_link(&mut self, replica: usize, for_ms: u64) {
