@@ -62,6 +62,8 @@ struct Node {
     /// It holds a dataset (has loaded an RDB): `repl-diskless-load on-empty-db` then goes
     /// through the disk.
     has_data: bool,
+    /// The process is inside `fork()` until then: it handles nothing (inputs wait).
+    paused_until: u64,
 }
 
 /// One TCP connection: side 0 is the node that connected (a replica), side 1 the server.
@@ -144,6 +146,16 @@ enum Ev {
         restored: Option<(String, i64)>,
     },
     Sample,
+    /// An input that arrived while the node was paused by `fork()`.
+    Deferred {
+        node: usize,
+        gen: u64,
+        input: Input,
+    },
+    /// `fork()` returned: move what the node queued meanwhile.
+    Resume {
+        node: usize,
+    },
 }
 
 #[derive(Clone, Default)]
@@ -265,6 +277,7 @@ impl Simulation {
                 load: None,
                 generation: 0,
                 has_data: false,
+                paused_until: 0,
             });
             let replicaof = if node == 0 { None } else { Some(0) };
             sim.boot(node, replicaof, None);
@@ -745,6 +758,7 @@ impl Simulation {
         let mut best: (Option<u64>, Option<usize>) = (None, None);
         for (k, n) in self.nodes.iter().enumerate() {
             if let Some(t) = n.inst.as_ref().and_then(|i| i.poll_timeout()) {
+                let t = t.max(n.paused_until);
                 if best.0.is_none_or(|b| t < b) {
                     best = (Some(t), Some(k));
                 }
@@ -824,6 +838,22 @@ impl Simulation {
                 }
             }
             Ev::Fault { index, at } => self.on_fault(index, at),
+            Ev::Deferred { node, gen, input } => {
+                if self.nodes[node].generation == gen {
+                    self.input(node, input);
+                }
+            }
+            Ev::Resume { node } => {
+                let scs: Vec<(u64, usize)> = self
+                    .by_end
+                    .iter()
+                    .filter(|((n, _), _)| *n == node)
+                    .map(|(_, v)| *v)
+                    .collect();
+                for (sc, side) in scs {
+                    self.pump(sc, side);
+                }
+            }
             Ev::Sample => {
                 self.observe();
                 self.sample();
@@ -1039,6 +1069,9 @@ impl Simulation {
         if self.links[link].cut_until.is_some() {
             return;
         }
+        if self.now < self.nodes[node].paused_until {
+            return;
+        }
         let Some(inst) = self.nodes[node].inst.as_ref() else {
             return;
         };
@@ -1216,6 +1249,11 @@ impl Simulation {
     /// Feeds one input to a node and carries out what it asks.
     fn input(&mut self, node: usize, input: Input) {
         let now = self.now;
+        if now < self.nodes[node].paused_until {
+            let (at, gen) = (self.nodes[node].paused_until, self.nodes[node].generation);
+            self.schedule(at, Ev::Deferred { node, gen, input });
+            return;
+        }
         match self.nodes[node].inst.as_mut() {
             Some(inst) => inst.handle(now, input),
             None => return,
@@ -1297,13 +1335,19 @@ impl Simulation {
                 child_pid: _,
                 offset: _,
             } => {
-                let s = &self.scenario;
                 self.master_stats.bgsaves += 1;
+                // fork() copies the page tables: the parent is frozen meanwhile (clients,
+                // replicas and its cron wait), and the child starts when it returns.
+                let (size, per_gb) = (self.scenario.dataset.size, self.scenario.fork.time_per_gb);
+                let ready = self.now + fork_ms(size, per_gb);
+                self.nodes[node].paused_until = ready;
+                self.schedule(ready, Ev::Resume { node });
+                let s = &self.scenario;
                 self.child = Some(ChildJob {
                     node,
                     id,
                     disk: matches!(target, BgsaveTarget::Disk),
-                    ready_ms: self.now + fork_ms(s.dataset.size, s.fork.time_per_gb),
+                    ready_ms: ready,
                     total: s.dataset.size,
                     produced: 0,
                     carry: RateCarry::default(),
@@ -1733,6 +1777,40 @@ mod tests {
         sim.run_until(11_000);
         // No writes; only the PINGs of repl-ping-replica-period move the offset now.
         assert!(sim.frame().master.master_repl_offset - a <= 14);
+    }
+
+    #[test]
+    fn fork_freezes_the_master_for_its_duration() {
+        let mut s = Scenario::preset("psync-no-reconnection-disk").unwrap();
+        s.set("dataset.size", "64gb").unwrap();
+        s.set("fork.time-per-gb", "20ms").unwrap(); // 1.28 s pause
+        s.set("workload.rate", "10k").unwrap();
+        let mut sim = Simulation::new(&s, 1);
+        let mut t = 0;
+        while !sim.log().iter().any(|l| l.line.contains("Starting BGSAVE")) {
+            t += 10;
+            sim.run_until(t);
+        }
+        let t0 = sim
+            .log()
+            .iter()
+            .find(|l| l.line.contains("Starting BGSAVE"))
+            .unwrap()
+            .t_ms;
+        let off0 = sim.frame().master.master_repl_offset;
+        sim.run_until(t0 + 1_200);
+        assert_eq!(
+            sim.frame().master.master_repl_offset,
+            off0,
+            "no write lands while forking"
+        );
+        assert!(
+            !sim.log().iter().any(|l| l.t_ms > t0 && l.node == "master"),
+            "the parent logs nothing while frozen"
+        );
+        sim.run_until(t0 + 1_400);
+        // The writes that waited are applied when fork() returns.
+        assert!(sim.frame().master.master_repl_offset > off0 + 1_000_000);
     }
 
     #[test]
