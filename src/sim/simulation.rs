@@ -14,6 +14,12 @@
 //!   took; bytes arrive `latency` after they are sent. A receiver that does not read (a replica
 //!   loading its RDB) stops the sender from taking bytes, so they stay in the core's output
 //!   buffer, which is what Redis's limit measures (kernel socket buffers are not modelled).
+//! * The fork child: `fork()` freezes the master (its inputs wait as `Ev::Deferred`), then the
+//!   child writes the RDB at the disk's or the serialiser's speed and copy-on-write memory
+//!   grows with the pages the writes touch (`models::CowModel`).
+//! * Faults come from the scenario's schedule or from the public commands; the commands are
+//!   recorded as the run's `path`, which lets `restore` tell whether a checkpoint belongs to
+//!   the current history.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
