@@ -46,6 +46,24 @@ impl Instance {
         };
         let age = self.now.saturating_sub(c.created_ms) / 1000;
         let idle = self.now.saturating_sub(c.last_interaction_ms) / 1000;
+        if self.config.replication_model == super::config::ReplicationModel::V6 {
+            // 6.2's layout: no ssub/multi-mem/rbs/rbp/resp fields yet.
+            return format!(
+                "id={} addr={} laddr={}:{} fd={} name= age={} idle={} flags={} db=0 sub=0 psub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 obl=0 oll={} omem={} tot-mem={} events=r cmd={} user=default redir=-1",
+                c.id,
+                c.peer,
+                self.ip,
+                self.config.port,
+                8 + (c.id % 1000),
+                age,
+                idle,
+                flags,
+                oll,
+                omem,
+                omem + 1800,
+                c.last_cmd
+            );
+        }
         format!(
             "id={} addr={} laddr={}:{} fd={} name= age={} idle={} flags={} db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll={} omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp=2",
             c.id,

@@ -2271,3 +2271,29 @@ mod convergence {
         }
     }
 }
+
+#[test]
+fn client_info_field_layout_matches_redis() {
+    // The observed 7.0.15 line's field names, in order.
+    let observed = "id=24 addr=127.0.0.1:58716 laddr=127.0.0.1:7001 fd=8 name= age=4 idle=4 flags=S db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=103 omem=2111912 tot-mem=2113712 events=r cmd=psync user=default redir=-1 resp=2";
+    let names = |s: &str| {
+        s.split(' ')
+            .map(|f| f.split('=').next().unwrap_or("").to_string())
+            .collect::<Vec<_>>()
+    };
+    let (mut r, a) = stalled_online_replica(|_| {});
+    r.tick_to(4200);
+    let ours = r.inst.client_info(a);
+    assert_eq!(names(&ours), names(observed), "{ours}");
+    assert!(
+        ours.contains("flags=S") && ours.contains("age=4 idle=4") && ours.contains("cmd=psync"),
+        "{ours}"
+    );
+    let (mut r6, a6) = stalled_online_replica(|c| c.replication_model = ReplicationModel::V6);
+    r6.tick_to(100);
+    let ours6 = r6.inst.client_info(a6);
+    assert!(
+        !ours6.contains("ssub=") && !ours6.contains("resp="),
+        "6.2 layout: {ours6}"
+    );
+}
