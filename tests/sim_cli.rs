@@ -227,3 +227,39 @@ fn params_lists_every_settable_key() {
         assert!(out.lines().any(|l| l.starts_with(key)), "{key}");
     }
 }
+
+#[test]
+fn advise_takes_a_byte_rate_and_diskless_and_speaks_json() {
+    let (code, out, err) = replscope(&[
+        "advise",
+        "--bytes-per-sec",
+        "10mb",
+        "--dataset",
+        "4gb",
+        "--bandwidth",
+        "125mb",
+        "--diskless",
+        "--outage",
+        "30s",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let a = &v["advice"];
+    assert_eq!(
+        a["stream_bytes_per_sec"].as_f64().unwrap(),
+        10.0 * 1048576.0
+    );
+    // 10 MB/s x (30 s + 1 s) x 1.5 = 465 MB -> 512mb.
+    assert_eq!(a["repl_backlog_size"].as_u64().unwrap(), 512 << 20);
+    assert!(a["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s.as_str().unwrap().starts_with("diskless transfer")));
+    assert!(
+        a["obuf_hard"].as_u64().unwrap() >= a["repl_backlog_size"].as_u64().unwrap(),
+        "7.0 floor"
+    );
+}
