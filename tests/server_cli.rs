@@ -1,5 +1,7 @@
 //! `replscope server` as a program: redis.conf files, `--name value` options, exit codes.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 mod common;
 
 use std::process::{Command, Stdio};
@@ -27,6 +29,7 @@ fn server_subcommand_reads_a_redis_conf_and_shuts_down_cleanly() {
     )
     .unwrap();
     let log = dir.path().join("log");
+    let pidfile = dir.path().join("replscope.pid");
     let mut child = Command::new(env!("CARGO_BIN_EXE_replscope"))
         .arg("server")
         .arg(&conf)
@@ -63,6 +66,7 @@ fn server_subcommand_reads_a_redis_conf_and_shuts_down_cleanly() {
     cli(port, &["-a", "s3cret", "--no-auth-warning", "shutdown"]);
     let status = child.wait().unwrap();
     assert!(status.success());
+    assert!(!pidfile.exists(), "pid file removed at shutdown");
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(text.contains("Ready to accept connections"), "{text}");
     assert!(

@@ -1,5 +1,7 @@
 //! The live feed: HTTP `/frame.json` and a WebSocket streaming view frames and log lines.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 mod common;
 
 use std::time::Duration;

@@ -1,6 +1,8 @@
 //! Snapshots on our server: BGSAVE runs beside writes on a copy-on-write snapshot, save
 //! points, `redis-cli --rdb` (inline SYNC), the load delay knob, DEBUG SLEEP.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 mod common;
 
 use std::time::{Duration, Instant};

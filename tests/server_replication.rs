@@ -3,6 +3,8 @@
 //! Every test starts its own servers on free 127.0.0.1 ports and compares the data on both
 //! sides. Conditions are awaited by polling INFO with a deadline.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 mod common;
 
 use std::time::{Duration, Instant};
@@ -42,6 +44,32 @@ fn write_mixed_data(port: u16, tag: &str) {
     cli(port, &["-n", "3", "set", &format!("db3:{tag}"), "here"]);
     cli(port, &["expire", &format!("s:{tag}"), "500"]);
     cli(port, &["del", &format!("m1:{tag}")]);
+    cli(port, &["hincrby", &format!("h:{tag}"), "n", "5"]);
+    cli(port, &["hsetnx", &format!("h:{tag}"), "f1", "ignored"]);
+    cli(port, &["setrange", &format!("m2:{tag}"), "3", "xyz"]);
+    cli(
+        port,
+        &["rename", &format!("n:{tag}"), &format!("renamed:{tag}")],
+    );
+    cli(
+        port,
+        &[
+            "msetnx",
+            &format!("nx1:{tag}"),
+            "a",
+            &format!("nx2:{tag}"),
+            "b",
+        ],
+    );
+    cli(port, &["sadd", &format!("pop:{tag}"), "p1", "p2", "p3"]);
+    cli(port, &["spop", &format!("pop:{tag}")]);
+    cli(port, &["zincrby", &format!("z:{tag}"), "3", "a"]);
+    cli(port, &["zpopmin", &format!("z:{tag}")]);
+    cli(
+        port,
+        &["rpush", &format!("tr:{tag}"), "1", "2", "3", "4", "5"],
+    );
+    cli(port, &["ltrim", &format!("tr:{tag}"), "1", "-2"]);
 }
 
 fn log_of(dir: &std::path::Path) -> String {
@@ -457,7 +485,13 @@ async fn corrupt_rdb_from_a_master_is_refused_and_the_old_data_kept() {
         "data",
         "old dataset kept"
     );
-    assert_eq!(cli(p, &["replicaof", "no", "one"]).trim(), "OK");
+    // The fake master keeps sending the bad file; REPLICAOF is refused with -LOADING while a
+    // retry is being loaded (as in Redis), so ask until it lands.
+    wait_for(T, "REPLICAOF NO ONE accepted", move || {
+        cli(p, &["replicaof", "no", "one"]).trim() == "OK"
+    })
+    .await;
+    assert_eq!(cli(p, &["get", "precious"]).trim(), "data");
     assert_eq!(cli(p, &["ping"]).trim(), "PONG");
     ours.stop();
 }
@@ -568,5 +602,83 @@ async fn client_list_shows_replicas_with_flag_s_and_omem() {
         role.contains(&real.port.to_string()),
         "ROLE lists the replica: {role}"
     );
+    ours.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn diskless_child_is_killed_when_its_last_replica_drops() {
+    if !have_real_redis("diskless_child_is_killed_when_its_last_replica_drops") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ours = start_ours(
+        dir.path(),
+        &[
+            "--repl-diskless-sync",
+            "yes",
+            "--repl-diskless-sync-delay",
+            "0",
+            "--rdb-key-save-delay",
+            "500",
+            "--enable-debug-command",
+            "yes",
+        ],
+    )
+    .await;
+    let m = ours.port;
+    cli(m, &["debug", "populate", "5000"]);
+    let real = RealRedis::start(
+        &dir.path().join("real"),
+        &["--replicaof", "127.0.0.1", &m.to_string()],
+    );
+    let d = dir.path().to_path_buf();
+    wait_for(T, "socket BGSAVE starts", move || {
+        log_of(&d).contains("Background RDB transfer started by pid")
+    })
+    .await;
+    assert_eq!(field(m, "persistence", "rdb_bgsave_in_progress"), "1");
+    drop(real); // the replica process dies mid-transfer
+    let d = dir.path().to_path_buf();
+    wait_for(T, "child killed", move || {
+        log_of(&d).contains("Diskless rdb transfer, last replica dropped, killing fork child.")
+    })
+    .await;
+    wait_for(T, "no child left", move || {
+        field(m, "persistence", "rdb_bgsave_in_progress") == "0"
+    })
+    .await;
+    assert_eq!(cli(m, &["set", "still", "serving"]).trim(), "OK");
+    ours.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stale_replica_answers_masterdown_when_told_not_to_serve_stale_data() {
+    if !have_real_redis("stale_replica_answers_masterdown_when_told_not_to_serve_stale_data") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let nobody = free_port(); // nothing listens there: the link stays down
+    let ours = start_ours(
+        dir.path(),
+        &[
+            "--replicaof",
+            "127.0.0.1",
+            &nobody.to_string(),
+            "--replica-serve-stale-data",
+            "no",
+        ],
+    )
+    .await;
+    let p = ours.port;
+    assert_eq!(
+        cli(p, &["get", "x"]).trim(),
+        "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+    );
+    assert_eq!(
+        cli(p, &["config", "set", "replica-serve-stale-data", "yes"]).trim(),
+        "OK"
+    );
+    assert_eq!(cli(p, &["get", "x"]).trim(), "");
+    assert!(cli(p, &["info", "replication"]).contains("master_link_status:down"));
     ours.stop();
 }

@@ -170,6 +170,7 @@ mod tests {
         assert!(out.is_empty());
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     proptest::proptest! {
         #[test]
         fn any_input_roundtrips(data in proptest::collection::vec(0u8..4, 0..3000)) {

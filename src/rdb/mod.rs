@@ -22,13 +22,16 @@ pub mod writer;
 pub use reader::Entry;
 pub use writer::RdbWriter;
 
+use std::collections::VecDeque;
+
 pub use reader::{parse_rdb, RdbInfo};
 
 /// A value as it lives in a keyspace and in an RDB file.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     String(Vec<u8>),
-    List(Vec<Vec<u8>>),
+    /// A deque, so pushes and pops at both ends are O(1) in the server.
+    List(VecDeque<Vec<u8>>),
     /// Field/value pairs in file order.
     Hash(Vec<(Vec<u8>, Vec<u8>)>),
     Set(Vec<Vec<u8>>),
@@ -59,7 +62,8 @@ impl Value {
     pub fn approx_bytes(&self) -> usize {
         match self {
             Value::String(s) => s.len() + 16,
-            Value::List(v) | Value::Set(v) => v.iter().map(|e| e.len() + 24).sum::<usize>() + 16,
+            Value::List(v) => v.iter().map(|e| e.len() + 24).sum::<usize>() + 16,
+            Value::Set(v) => v.iter().map(|e| e.len() + 24).sum::<usize>() + 16,
             Value::Hash(v) => v.iter().map(|(f, x)| f.len() + x.len() + 48).sum::<usize>() + 16,
             Value::ZSet(v) => v.iter().map(|(m, _)| m.len() + 32).sum::<usize>() + 16,
             Value::Stream { payload, .. } => payload.len() + 16,

@@ -96,6 +96,18 @@ pub fn command_spec(name: &str) -> Option<(i32, bool)> {
         "smembers" | "scard" => (2, false),
         "sismember" => (3, false),
         "zadd" => (-4, true),
+        "hmset" => (-4, true),
+        "hsetnx" => (4, true),
+        "hincrby" => (4, true),
+        "hexists" => (3, false),
+        "setrange" => (4, true),
+        "getrange" => (4, false),
+        "rename" | "renamenx" => (3, true),
+        "msetnx" => (-3, true),
+        "spop" => (-2, true),
+        "zpopmin" | "zpopmax" => (-2, true),
+        "zincrby" => (4, true),
+        "ltrim" => (4, true),
         "zrem" => (-3, true),
         "zscore" => (3, false),
         "zcard" => (2, false),
@@ -185,17 +197,19 @@ impl Engine {
         }
     }
 
-    /// Active expiry (`activeExpireCycle`), masters only: removes up to `max` expired keys.
-    pub fn active_expire(&mut self, max: usize) {
+    /// Active expiry (`activeExpireCycle`), masters only: a slice of the shards per tick.
+    pub fn active_expire(&mut self, shards_per_tick: usize) {
         if self.core.is_replica() || self.loading {
             return;
         }
         let now = self.unix_ms();
+        let from = self.expire_cursor;
         for db in 0..self.ks.dbs.len() {
-            for k in self.ks.db(db).expired_keys(now, max) {
+            for k in self.ks.db(db).expired_in_shards(from, shards_per_tick, now) {
                 self.expire_key(db, &k);
             }
         }
+        self.expire_cursor = (from + shards_per_tick) % super::keyspace::SHARDS;
     }
 
     fn get_string(&mut self, ctx: &Ctx, key: &[u8]) -> Result<Option<StringWithTtl>, Reply> {
@@ -220,14 +234,14 @@ impl Engine {
         );
     }
 
-    fn remove_key(&mut self, db: usize, key: &[u8]) -> bool {
+    pub(super) fn remove_key(&mut self, db: usize, key: &[u8]) -> bool {
         let (d, cow) = self.ks.db_mut(db);
         d.remove(key, cow).is_some()
     }
 
     /// Propagates a write unless it came from our master (the core forwards that stream to
     /// sub-replicas itself).
-    fn prop(&mut self, ctx: &Ctx, argv: &[Vec<u8>]) {
+    pub(super) fn prop(&mut self, ctx: &Ctx, argv: &[Vec<u8>]) {
         if ctx.from_master() {
             self.save.dirty += 1;
         } else {
@@ -458,10 +472,7 @@ impl Engine {
                     .ks
                     .db(ctx.db)
                     .iter()
-                    .filter(|(k, e)| {
-                        glob_match(&a[1], k)
-                            && (self.core.is_replica() || e.expire_ms.is_none_or(|t| t > now))
-                    })
+                    .filter(|(k, e)| glob_match(&a[1], k) && e.expire_ms.is_none_or(|t| t > now))
                     .map(|(k, _)| k.clone())
                     .collect();
                 bulk_array(keys).into()
@@ -486,12 +497,88 @@ impl Engine {
                 self.prop(ctx, a);
                 Reply::ok().into()
             }
-            "lpush" | "rpush" | "lpop" | "rpop" | "llen" | "lrange" => self.cmd_list(ctx, name, a),
-            "hset" | "hdel" | "hget" | "hgetall" | "hlen" => self.cmd_hash(ctx, name, a),
-            "sadd" | "srem" | "smembers" | "scard" | "sismember" => self.cmd_set_type(ctx, name, a),
-            "zadd" | "zrem" | "zscore" | "zcard" | "zrange" => self.cmd_zset(ctx, name, a),
-            _ => return None,
+            "setrange" | "getrange" | "rename" | "renamenx" | "msetnx" => {
+                self.cmd_more(ctx, name, a)
+            }
+            _ => return self.run_aggregate(ctx, name, a),
         })
+    }
+
+    /// Less common string and key commands.
+    fn cmd_more(&mut self, ctx: &Ctx, name: &str, a: &[Vec<u8>]) -> Out {
+        match name {
+            "setrange" | "getrange" => {
+                let (cur, exp) = match self.get_string(ctx, &a[1]) {
+                    Ok(Some(v)) => v,
+                    Ok(None) => (Vec::new(), None),
+                    Err(e) => return e.into(),
+                };
+                if name == "getrange" {
+                    let (Some(s0), Some(e0)) = (parse_i64(&a[2]), parse_i64(&a[3])) else {
+                        return err(NOT_INT);
+                    };
+                    let len = cur.len() as i64;
+                    let norm = |i: i64| if i < 0 { (len + i).max(0) } else { i };
+                    let (s0, e0) = (norm(s0), norm(e0).min(len - 1));
+                    if len == 0 || s0 > e0 {
+                        return Reply::bulk("").into();
+                    }
+                    return Reply::Bulk(cur[s0 as usize..=e0 as usize].to_vec()).into();
+                }
+                let Some(off) = parse_i64(&a[2]).filter(|&o| o >= 0) else {
+                    return err("ERR offset is out of range");
+                };
+                let off = off as usize;
+                if off + a[3].len() > 512 * 1024 * 1024 {
+                    return err("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+                }
+                if a[3].is_empty() {
+                    return Reply::Int(cur.len() as i64).into();
+                }
+                let mut v = cur;
+                if v.len() < off + a[3].len() {
+                    v.resize(off + a[3].len(), 0);
+                }
+                v[off..off + a[3].len()].copy_from_slice(&a[3]);
+                let n = v.len() as i64;
+                self.set_value(ctx.db, &a[1], Value::String(v), exp);
+                self.prop(ctx, a);
+                Reply::Int(n).into()
+            }
+            "rename" | "renamenx" => {
+                let Some(e) = self.lookup(ctx, &a[1]) else {
+                    return err("ERR no such key");
+                };
+                if name == "renamenx" && self.lookup(ctx, &a[2]).is_some() {
+                    return Reply::Int(0).into();
+                }
+                self.remove_key(ctx.db, &a[1]);
+                let (d, cow) = self.ks.db_mut(ctx.db);
+                d.set(a[2].clone(), e, cow);
+                self.prop(ctx, a);
+                if name == "rename" {
+                    Reply::ok()
+                } else {
+                    Reply::Int(1)
+                }
+                .into()
+            }
+            "msetnx" => {
+                if a.len() % 2 == 0 {
+                    return err("ERR wrong number of arguments for 'msetnx' command");
+                }
+                let keys: Vec<Vec<u8>> = a[1..].chunks(2).map(|p| p[0].clone()).collect();
+                if keys.iter().any(|k| self.lookup(ctx, k).is_some()) {
+                    return Reply::Int(0).into();
+                }
+                for p in a[1..].chunks(2) {
+                    self.set_value(ctx.db, &p[0], Value::String(p[1].clone()), None);
+                }
+                self.prop(ctx, a);
+                Reply::Int(1).into()
+            }
+            _ => err(SYNTAX),
+        }
     }
 
     fn cmd_set(&mut self, ctx: &Ctx, a: &[Vec<u8>]) -> Out {
@@ -687,265 +774,5 @@ impl Engine {
             shard
         };
         Reply::Array(vec![Reply::bulk(next.to_string()), bulk_array(keys)]).into()
-    }
-
-    /// Reads a key of an aggregate type: Err(WRONGTYPE) if it holds another type.
-    fn get_agg(
-        &mut self,
-        ctx: &Ctx,
-        key: &[u8],
-        want: &str,
-    ) -> Result<Option<(Value, Option<i64>)>, Out> {
-        match self.lookup(ctx, key) {
-            None => Ok(None),
-            Some(e) if e.value.type_name() == want => {
-                Ok(Some((e.value.as_ref().clone(), e.expire_ms)))
-            }
-            Some(_) => Err(err(WRONGTYPE)),
-        }
-    }
-
-    /// Stores an aggregate, deleting the key when it became empty (as Redis does).
-    fn put_agg(&mut self, ctx: &Ctx, key: &[u8], v: Value, exp: Option<i64>) {
-        let empty = match &v {
-            Value::List(x) | Value::Set(x) => x.is_empty(),
-            Value::Hash(x) => x.is_empty(),
-            Value::ZSet(x) => x.is_empty(),
-            _ => false,
-        };
-        if empty {
-            self.remove_key(ctx.db, key);
-        } else {
-            self.set_value(ctx.db, key, v, exp);
-        }
-    }
-
-    fn cmd_list(&mut self, ctx: &Ctx, name: &str, a: &[Vec<u8>]) -> Out {
-        let (mut list, exp) = match self.get_agg(ctx, &a[1], "list") {
-            Ok(Some((Value::List(l), e))) => (l, e),
-            Ok(_) => (Vec::new(), None),
-            Err(o) => return o,
-        };
-        match name {
-            "lpush" | "rpush" => {
-                for v in &a[2..] {
-                    if name == "lpush" {
-                        list.insert(0, v.clone());
-                    } else {
-                        list.push(v.clone());
-                    }
-                }
-                let n = list.len() as i64;
-                self.put_agg(ctx, &a[1], Value::List(list), exp);
-                self.prop(ctx, a);
-                Reply::Int(n).into()
-            }
-            "lpop" | "rpop" => {
-                let count = match a.get(2) {
-                    None => None,
-                    Some(c) => match parse_i64(c) {
-                        Some(n) if n >= 0 => Some(n as usize),
-                        _ => return err("ERR value is out of range, must be positive"),
-                    },
-                };
-                if list.is_empty() {
-                    return if count.is_some() {
-                        Reply::NilArray.into()
-                    } else {
-                        Reply::Nil.into()
-                    };
-                }
-                let n = count.unwrap_or(1).min(list.len());
-                let popped: Vec<Vec<u8>> = if name == "lpop" {
-                    list.drain(..n).collect()
-                } else {
-                    let at = list.len() - n;
-                    list.drain(at..).rev().collect()
-                };
-                self.put_agg(ctx, &a[1], Value::List(list), exp);
-                self.prop(ctx, a);
-                match count {
-                    None => Reply::Bulk(popped.into_iter().next().unwrap_or_default()).into(),
-                    Some(_) => bulk_array(popped).into(),
-                }
-            }
-            "llen" => Reply::Int(list.len() as i64).into(),
-            _ => {
-                let (Some(s), Some(e)) = (parse_i64(&a[2]), parse_i64(&a[3])) else {
-                    return err(NOT_INT);
-                };
-                let len = list.len() as i64;
-                let norm = |i: i64| if i < 0 { (len + i).max(0) } else { i };
-                let (s, e) = (norm(s), norm(e).min(len - 1));
-                if s > e || s >= len {
-                    return Reply::Array(vec![]).into();
-                }
-                bulk_array(list[s as usize..=e as usize].iter().cloned()).into()
-            }
-        }
-    }
-
-    fn cmd_hash(&mut self, ctx: &Ctx, name: &str, a: &[Vec<u8>]) -> Out {
-        let (mut h, exp) = match self.get_agg(ctx, &a[1], "hash") {
-            Ok(Some((Value::Hash(h), e))) => (h, e),
-            Ok(_) => (Vec::new(), None),
-            Err(o) => return o,
-        };
-        match name {
-            "hset" => {
-                if a.len() % 2 != 0 {
-                    return err("ERR wrong number of arguments for 'hset' command");
-                }
-                let mut added = 0;
-                for p in a[2..].chunks(2) {
-                    match h.iter_mut().find(|(f, _)| *f == p[0]) {
-                        Some(slot) => slot.1 = p[1].clone(),
-                        None => {
-                            h.push((p[0].clone(), p[1].clone()));
-                            added += 1;
-                        }
-                    }
-                }
-                self.put_agg(ctx, &a[1], Value::Hash(h), exp);
-                self.prop(ctx, a);
-                Reply::Int(added).into()
-            }
-            "hdel" => {
-                let before = h.len();
-                h.retain(|(f, _)| !a[2..].contains(f));
-                let n = (before - h.len()) as i64;
-                if n > 0 {
-                    self.put_agg(ctx, &a[1], Value::Hash(h), exp);
-                    self.prop(ctx, a);
-                }
-                Reply::Int(n).into()
-            }
-            "hget" => h
-                .into_iter()
-                .find(|(f, _)| *f == a[2])
-                .map(|(_, v)| Reply::Bulk(v))
-                .unwrap_or(Reply::Nil)
-                .into(),
-            "hlen" => Reply::Int(h.len() as i64).into(),
-            _ => Reply::Map(
-                h.into_iter()
-                    .map(|(f, v)| (Reply::Bulk(f), Reply::Bulk(v)))
-                    .collect(),
-            )
-            .into(),
-        }
-    }
-
-    fn cmd_set_type(&mut self, ctx: &Ctx, name: &str, a: &[Vec<u8>]) -> Out {
-        let (mut s, exp) = match self.get_agg(ctx, &a[1], "set") {
-            Ok(Some((Value::Set(s), e))) => (s, e),
-            Ok(_) => (Vec::new(), None),
-            Err(o) => return o,
-        };
-        match name {
-            "sadd" => {
-                let mut n = 0;
-                for m in &a[2..] {
-                    if !s.contains(m) {
-                        s.push(m.clone());
-                        n += 1;
-                    }
-                }
-                if n > 0 {
-                    self.put_agg(ctx, &a[1], Value::Set(s), exp);
-                    self.prop(ctx, a);
-                }
-                Reply::Int(n).into()
-            }
-            "srem" => {
-                let before = s.len();
-                s.retain(|m| !a[2..].contains(m));
-                let n = (before - s.len()) as i64;
-                if n > 0 {
-                    self.put_agg(ctx, &a[1], Value::Set(s), exp);
-                    self.prop(ctx, a);
-                }
-                Reply::Int(n).into()
-            }
-            "scard" => Reply::Int(s.len() as i64).into(),
-            "sismember" => Reply::Int(s.contains(&a[2]) as i64).into(),
-            _ => Reply::Set(s.into_iter().map(Reply::Bulk).collect()).into(),
-        }
-    }
-
-    fn cmd_zset(&mut self, ctx: &Ctx, name: &str, a: &[Vec<u8>]) -> Out {
-        let (mut z, exp) = match self.get_agg(ctx, &a[1], "zset") {
-            Ok(Some((Value::ZSet(z), e))) => (z, e),
-            Ok(_) => (Vec::new(), None),
-            Err(o) => return o,
-        };
-        match name {
-            "zadd" => {
-                if a.len() % 2 != 0 {
-                    return err(SYNTAX);
-                }
-                let mut added = 0;
-                let mut pairs = Vec::new();
-                for p in a[2..].chunks(2) {
-                    let Some(score) = parse_f64(&p[0]) else {
-                        return err("ERR value is not a valid float");
-                    };
-                    pairs.push((p[1].clone(), score));
-                }
-                for (m, score) in pairs {
-                    match z.iter_mut().find(|(x, _)| *x == m) {
-                        Some(slot) => slot.1 = score,
-                        None => {
-                            z.push((m, score));
-                            added += 1;
-                        }
-                    }
-                }
-                self.put_agg(ctx, &a[1], Value::ZSet(z), exp);
-                self.prop(ctx, a);
-                Reply::Int(added).into()
-            }
-            "zrem" => {
-                let before = z.len();
-                z.retain(|(m, _)| !a[2..].contains(m));
-                let n = (before - z.len()) as i64;
-                if n > 0 {
-                    self.put_agg(ctx, &a[1], Value::ZSet(z), exp);
-                    self.prop(ctx, a);
-                }
-                Reply::Int(n).into()
-            }
-            "zscore" => z
-                .into_iter()
-                .find(|(m, _)| *m == a[2])
-                .map(|(_, s)| Reply::Double(s))
-                .unwrap_or(Reply::Nil)
-                .into(),
-            "zcard" => Reply::Int(z.len() as i64).into(),
-            _ => {
-                let (Some(s), Some(e)) = (parse_i64(&a[2]), parse_i64(&a[3])) else {
-                    return err(NOT_INT);
-                };
-                let withscores = a.get(4).is_some_and(|o| lower(o) == "withscores");
-                if a.len() > 5 || (a.len() == 5 && !withscores) {
-                    return err(SYNTAX);
-                }
-                z.sort_by(|x, y| x.1.total_cmp(&y.1).then_with(|| x.0.cmp(&y.0)));
-                let len = z.len() as i64;
-                let norm = |i: i64| if i < 0 { (len + i).max(0) } else { i };
-                let (s, e) = (norm(s), norm(e).min(len - 1));
-                if s > e || s >= len {
-                    return Reply::Array(vec![]).into();
-                }
-                let mut out = Vec::new();
-                for (m, sc) in &z[s as usize..=e as usize] {
-                    out.push(Reply::Bulk(m.clone()));
-                    if withscores {
-                        out.push(Reply::Double(*sc));
-                    }
-                }
-                Reply::Array(out).into()
-            }
-        }
     }
 }

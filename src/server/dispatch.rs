@@ -89,6 +89,33 @@ impl Engine {
                 "READONLY You can't write against a read only replica.".into(),
             );
         }
+        // replica-serve-stale-data no: only a few commands while the link is down.
+        if self.core.is_replica()
+            && !self.core.config().replica_serve_stale_data
+            && self.core.link_state() != "connected"
+            && !matches!(
+                name.as_str(),
+                "info"
+                    | "ping"
+                    | "auth"
+                    | "hello"
+                    | "role"
+                    | "config"
+                    | "client"
+                    | "replconf"
+                    | "replicaof"
+                    | "slaveof"
+                    | "quit"
+                    | "shutdown"
+                    | "debug"
+            )
+        {
+            return reject(
+                self,
+                "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+                    .into(),
+            );
+        }
         if self.loading
             && !matches!(
                 name.as_str(),
@@ -154,9 +181,10 @@ impl Engine {
             _ => {
                 if command_spec(&name).is_some_and(|(_, w)| w) {
                     let _ = self.run_data_command(&mut ctx, &name, argv);
-                } else {
+                } else if self.unsupported_warned.insert(name.clone()) {
+                    // Logged once per command name: the data now differs from the master's.
                     self.warning(&format!(
-                        "Command '{name}' from the master stream is not supported by this server; ignored"
+                        "Command '{name}' from the master stream is not supported by this server; ignored (the dataset now differs from the master's)"
                     ));
                 }
             }
@@ -243,9 +271,28 @@ impl Engine {
             }
             "lastsave" => Reply::Int(self.save.lastsave_unix as i64).into(),
             "shutdown" => {
+                let opts: Vec<String> = a[1..].iter().map(|x| lower(x)).collect();
+                let nosave = opts.iter().any(|o| o == "nosave");
+                let save = opts.iter().any(|o| o == "save");
+                if opts
+                    .iter()
+                    .any(|o| !["nosave", "save", "now", "force", "abort"].contains(&o.as_str()))
+                    || (nosave && save)
+                {
+                    return Reply::err(SYNTAX).into();
+                }
                 self.warning("User requested shutdown...");
-                if self.cfg_has_save_points() {
-                    let _ = self.save_now();
+                // prepareForShutdown: a final snapshot when save points exist (or SAVE asked).
+                if save || (!nosave && self.cfg_has_save_points()) {
+                    self.notice("Saving the final RDB snapshot before exiting.");
+                    if let Err(e) = self.save_now() {
+                        self.warning(&format!("Error trying to save the DB, can't exit. ({e})"));
+                        return Reply::err("ERR Errors trying to SHUTDOWN. Check logs.").into();
+                    }
+                }
+                if !self.cfg.pidfile.is_empty() {
+                    self.notice("Removing the pid file.");
+                    let _ = std::fs::remove_file(&self.cfg.pidfile);
                 }
                 self.notice("Redis is now ready to exit, bye bye...");
                 self.actions.push(Action::Shutdown);
@@ -469,6 +516,7 @@ impl Engine {
     pub fn config_set(&mut self, name: &str, value: &str) -> Result<(), String> {
         let values: Vec<String> = vec![value.to_string()];
         let immutable = [
+            "port",
             "bind",
             "dir",
             "dbfilename",

@@ -33,8 +33,6 @@ pub struct Client {
     pub created_ms: u64,
     pub last_ms: u64,
     pub last_cmd: String,
-    /// True once the connection became a replica (SYNC/PSYNC).
-    pub is_replica: bool,
     /// Wakes the connection task (bytes queued, or kill).
     pub notify: Arc<Notify>,
     pub killed: bool,
@@ -102,8 +100,6 @@ pub struct Engine {
     pub master_db: usize,
     /// Replication stream produced by writes, waiting to be handed to the replication core.
     pub pending_propagation: Vec<(u32, Vec<u8>)>,
-    /// We are a replica (writes from normal clients are refused with `-READONLY`).
-    pub is_replica: bool,
     pub run_id: String,
     /// Work that needs the shared handle (threads, sockets), done after the lock is released.
     pub actions: Vec<Action>,
@@ -125,6 +121,10 @@ pub struct Engine {
     pub marks_total: u64,
     /// Replies not yet handed to the core: (connection, bytes).
     pub reply_buf: (u64, Vec<u8>),
+    /// Next shard the active expiry cycle looks at.
+    pub expire_cursor: usize,
+    /// Master-stream commands we could not apply, warned about once each.
+    pub unsupported_warned: std::collections::BTreeSet<String>,
 }
 
 /// Work the engine asks its owner to start once the lock is released.
@@ -172,7 +172,6 @@ impl Engine {
             loading: false,
             master_db: 0,
             pending_propagation: Vec::new(),
-            is_replica: false,
             run_id: random_hex40(),
             actions: Vec::new(),
             functions: Vec::new(),
@@ -184,6 +183,8 @@ impl Engine {
             marks: Default::default(),
             marks_total: 0,
             reply_buf: (0, Vec::new()),
+            unsupported_warned: Default::default(),
+            expire_cursor: 0,
         })
     }
 
@@ -236,7 +237,6 @@ impl Engine {
                 created_ms: now,
                 last_ms: now,
                 last_cmd: "NULL".into(),
-                is_replica: false,
                 notify,
                 killed: false,
                 close_after_flush: false,

@@ -87,7 +87,7 @@ impl Engine {
         let used = self.used_memory();
         let repl = self.repl_buffer_bytes();
         format!(
-            "used_memory:{used}\r\nused_memory_human:{:.2}M\r\nused_memory_dataset:{}\r\nmem_replication_backlog:{repl}\r\nmem_clients_slaves:{}\r\nmem_fragmentation_ratio:1.00\r\nmaxmemory:0\r\nmaxmemory_policy:noeviction\r\n",
+            "used_memory:{used}\r\nused_memory_human:{:.2}M\r\nused_memory_dataset:{}\r\nmem_replication_backlog:{repl}\r\nmem_total_replication_buffers:{repl}\r\nmem_clients_slaves:{}\r\nmem_fragmentation_ratio:1.00\r\nmaxmemory:0\r\nmaxmemory_policy:noeviction\r\n",
             used as f64 / 1048576.0,
             used.saturating_sub(900_000),
             self.replica_obuf_total()

@@ -109,6 +109,15 @@ impl Db {
         Some(old)
     }
 
+    /// Mutable access to a key's entry (its shard is copied first if a snapshot shares it).
+    pub fn get_mut(&mut self, key: &[u8], cow: &CowCounter) -> Option<&mut Entry> {
+        let idx = shard_of(key);
+        if !self.shards.get(idx).is_some_and(|s| s.contains_key(key)) {
+            return None;
+        }
+        self.shard_mut(idx, cow).get_mut(key)
+    }
+
     /// Changes a key's expire time; false if the key does not exist.
     pub fn set_expire(&mut self, key: &[u8], expire_ms: Option<i64>, cow: &CowCounter) -> bool {
         let idx = shard_of(key);
@@ -141,15 +150,20 @@ impl Db {
         self.shards.iter().flat_map(|s| s.iter())
     }
 
-    /// Keys with an expire time at or before `now_ms`, at most `max`.
-    pub fn expired_keys(&self, now_ms: i64, max: usize) -> Vec<Vec<u8>> {
+    /// Keys of shards `[from, from + count)` whose expire time is at or before `now_ms`:
+    /// the active expiry cycle walks the shards a few at a time, so its cost per tick does not
+    /// grow with the dataset (Redis samples keys with a TTL for the same reason).
+    pub fn expired_in_shards(&self, from: usize, count: usize, now_ms: i64) -> Vec<Vec<u8>> {
         if self.expires == 0 {
             return Vec::new();
         }
-        self.iter()
+        self.shards
+            .iter()
+            .skip(from)
+            .take(count)
+            .flat_map(|s| s.iter())
             .filter(|(_, e)| e.expire_ms.is_some_and(|t| t <= now_ms))
             .map(|(k, _)| k.clone())
-            .take(max)
             .collect()
     }
 }
@@ -276,7 +290,8 @@ mod tests {
         );
         db.set(b"b".to_vec(), s("y"), cow);
         assert_eq!(db.expires(), 1);
-        assert_eq!(db.expired_keys(10, 10), vec![b"a".to_vec()]);
+        assert_eq!(db.expired_in_shards(0, SHARDS, 10), vec![b"a".to_vec()]);
+        assert!(db.expired_in_shards(0, SHARDS, 9).is_empty());
         assert!(db.set_expire(b"b", Some(5), cow));
         assert_eq!(db.expires(), 2);
         db.remove(b"a", cow);

@@ -4,7 +4,7 @@
 //! Layout:
 //! - [`config`]: redis.conf / `--name value` options, CONFIG GET/SET of server options.
 //! - [`engine`]: the state one Redis main thread holds, behind one mutex.
-//! - [`dispatch`], [`commands`], [`info`]: command execution.
+//! - [`dispatch`], [`commands`], [`aggregates`], [`info`]: command execution.
 //! - [`keyspace`]: databases in `Arc`'d shards (copy-on-write snapshots for BGSAVE).
 //! - [`persist`]: RDB save/load with the test knobs.
 //! - [`repl`]: the seam to the replication core.
@@ -12,6 +12,7 @@
 //! - [`log`]: Redis-format log lines.
 //! - [`live`]: the read-only HTTP/WebSocket feed of view frames for the web app.
 
+pub mod aggregates;
 pub mod commands;
 pub mod config;
 pub mod dispatch;

@@ -323,7 +323,6 @@ impl Engine {
             conn: ConnId(conn),
             argv: a.to_vec(),
         });
-        self.is_replica = self.core.is_replica();
         Out::Core
     }
 
@@ -370,7 +369,6 @@ impl Engine {
     }
 
     pub fn cron(&mut self) {
-        self.is_replica = self.core.is_replica();
         self.check_save_points();
     }
 
@@ -714,7 +712,6 @@ pub fn run_load(sh: &Shared, data: Vec<u8>) {
                 });
             }
         }
-        e.is_replica = e.core.is_replica();
         drop(e);
         after_batch(&sh);
     });
@@ -778,7 +775,6 @@ pub async fn run_link(sh: Shared, conn: ConnId, host: String, port: u16) {
                     {
                         let mut e = sh.lock();
                         e.core_handle(Input::Received { conn, payload: Payload::Bytes(chunk[..n].to_vec()) });
-                        e.is_replica = e.core.is_replica();
                     }
                     after_batch(&sh);
                 }

@@ -60,36 +60,48 @@ pub struct RealRedis {
 }
 
 impl RealRedis {
+    /// Starts a real redis-server on a free port. A port found free can be taken by a
+    /// parallel test before redis binds it: then the process exits and we retry elsewhere.
     pub fn start(dir: &Path, extra: &[&str]) -> RealRedis {
-        let port = free_port();
         std::fs::create_dir_all(dir).unwrap();
-        let mut cmd = Command::new("redis-server");
-        cmd.args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-        ])
-        .args(["--dir", &dir.display().to_string()])
-        .args(["--logfile", &dir.join("redis.log").display().to_string()])
-        .args(["--daemonize", "no", "--appendonly", "no"])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-        let child = cmd.spawn().expect("spawn redis-server");
-        let r = RealRedis {
-            port,
-            dir: dir.to_path_buf(),
-            child,
-        };
-        wait_blocking(Duration::from_secs(10), || {
-            let r = cli(port, &["ping"]);
-            r.trim() == "PONG" || r.contains("NOAUTH")
-        })
-        .unwrap_or_else(|_| panic!("real redis-server on {port} did not start: {}", r.log()));
-        r
+        let mut last_log = String::new();
+        for _ in 0..5 {
+            let port = free_port();
+            let child = Command::new("redis-server")
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                ])
+                .args(["--dir", &dir.display().to_string()])
+                .args(["--logfile", &dir.join("redis.log").display().to_string()])
+                .args(["--daemonize", "no", "--appendonly", "no"])
+                .args(extra)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn redis-server");
+            let mut r = RealRedis {
+                port,
+                dir: dir.to_path_buf(),
+                child,
+            };
+            let up = wait_blocking(Duration::from_secs(10), || {
+                if matches!(r.child.try_wait(), Ok(Some(_))) {
+                    return true; // exited: stop waiting, checked below
+                }
+                let reply = cli(port, &["ping"]);
+                reply.trim() == "PONG" || reply.contains("NOAUTH")
+            });
+            if up.is_ok() && matches!(r.child.try_wait(), Ok(None)) {
+                return r;
+            }
+            last_log = r.log();
+        }
+        panic!("real redis-server did not start: {last_log}");
     }
 
     pub fn log(&self) -> String {
