@@ -1,6 +1,8 @@
 //! `replscope compare` refuses what it cannot stage, with a message naming what and where,
 //! before it starts any server.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use std::process::Command;
 
 fn compare(args: &[&str]) -> (i32, String) {

@@ -7,6 +7,8 @@
 //! machine would slow each other's BGSAVEs. About 6 minutes in all. Each prints its table
 //! (`cargo test --test compare_scaled -- --nocapture` shows them).
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use replscope::compare::{self, Against, Comparison, Executables};
 use replscope::sim::summary::check_summary;
 use std::path::PathBuf;
