@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 /// Pids of the children alive now, for the Ctrl-C handler.
 static LIVE_PIDS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+/// Temp directories alive now, removed by the Ctrl-C handler too.
+static LIVE_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// Which server implementation is staged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +61,9 @@ impl TempDir {
             n
         ));
         std::fs::create_dir_all(&p).map_err(|e| format!("create {}: {e}", p.display()))?;
+        if let Ok(mut l) = LIVE_DIRS.lock() {
+            l.push(p.clone());
+        }
         Ok(TempDir(p))
     }
 }
@@ -67,6 +72,9 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         if std::env::var_os("REPLSCOPE_COMPARE_KEEP").is_none() {
             let _ = std::fs::remove_dir_all(&self.0);
+        }
+        if let Ok(mut l) = LIVE_DIRS.lock() {
+            l.retain(|d| d != &self.0);
         }
     }
 }
@@ -191,7 +199,8 @@ impl Drop for ServerProc {
     }
 }
 
-/// Installs (once) a Ctrl-C handler that kills every registered server and exits with 130.
+/// Installs (once) a Ctrl-C handler that kills every registered server, removes the temp
+/// directories and exits with 130.
 pub fn install_ctrl_c_cleanup() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -206,6 +215,10 @@ pub fn install_ctrl_c_cleanup() {
                 let pids = LIVE_PIDS.lock().map(|l| l.clone()).unwrap_or_default();
                 for pid in pids {
                     let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+                }
+                let dirs = LIVE_DIRS.lock().map(|l| l.clone()).unwrap_or_default();
+                for d in dirs {
+                    let _ = std::fs::remove_dir_all(d);
                 }
                 eprintln!("interrupted: servers stopped");
                 std::process::exit(130);

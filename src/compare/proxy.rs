@@ -223,3 +223,65 @@ fn pipe(mut src: TcpStream, mut dst: TcpStream, sh: Arc<Shared>) {
         let _ = d.shutdown(Shutdown::Both);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// A server that sends `n` bytes to whoever connects, then waits for EOF.
+    fn source(n: usize) -> u16 {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for s in l.incoming() {
+                let Ok(mut s) = s else { continue };
+                std::thread::spawn(move || {
+                    let _ = s.write_all(&vec![7u8; n]);
+                    let mut b = [0u8; 16];
+                    let _ = s.read(&mut b);
+                });
+            }
+        });
+        port
+    }
+
+    #[test]
+    fn shapes_bandwidth() {
+        let p = Proxy::start(source(300_000), 1_000_000, 1).unwrap();
+        let mut c = TcpStream::connect(("127.0.0.1", p.port)).unwrap();
+        let start = Instant::now();
+        let mut got = 0;
+        let mut b = vec![0u8; 65536];
+        while got < 300_000 {
+            let n = c.read(&mut b).unwrap();
+            assert!(n > 0, "closed after {got} bytes");
+            got += n;
+        }
+        let el = start.elapsed().as_secs_f64();
+        // 300 kB at 1 MB/s: 0.3 s, less the 10 ms bucket.
+        assert!((0.25..0.6).contains(&el), "took {el} s");
+    }
+
+    #[test]
+    fn cut_breaks_live_connections_and_refuses_new_ones_until_restored() {
+        let p = Proxy::start(source(10), 0, 0).unwrap();
+        let mut c = TcpStream::connect(("127.0.0.1", p.port)).unwrap();
+        let mut b = [0u8; 10];
+        c.read_exact(&mut b).unwrap();
+        p.cut();
+        assert_eq!(p.broken_by_cuts(), 1);
+        let mut rest = Vec::new();
+        assert!(matches!(c.read_to_end(&mut rest), Ok(0) | Err(_)));
+        let mut d = TcpStream::connect(("127.0.0.1", p.port)).unwrap();
+        assert!(
+            matches!(d.read(&mut b), Ok(0) | Err(_)),
+            "got bytes through a cut link"
+        );
+        p.restore();
+        let mut e = TcpStream::connect(("127.0.0.1", p.port)).unwrap();
+        e.read_exact(&mut b).unwrap();
+        assert_eq!(b, [7u8; 10]);
+        assert_eq!(p.upstream_ports().len(), 2);
+    }
+}
