@@ -7,13 +7,15 @@
 # 2. Full sync: time for a fresh real replica to be in sync with a master holding a large
 #    dataset, disk (repl-diskless-sync no) vs diskless (yes, delay 0), for both masters.
 #
-# Usage: scripts/bench-server.sh [requests] [sync_keys]   (defaults 200000 and 500000)
+# Usage: scripts/bench-server.sh [requests] [sync_keys] [value_bytes]   (defaults 200000, 500000, 100)
+#   1 GB full sync: scripts/bench-server.sh 200000 1000000 1000
 # Needs redis-server, redis-cli and redis-benchmark on PATH. Everything runs on 127.0.0.1
 # and is stopped at exit.
 set -euo pipefail
 
 REQUESTS=${1:-200000}
 SYNC_KEYS=${2:-500000}
+VALUE_BYTES=${3:-100}
 cd "$(dirname "$0")/.."
 for b in redis-server redis-cli redis-benchmark; do
   command -v "$b" >/dev/null || { echo "bench-server: $b not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
@@ -91,7 +93,7 @@ await_sync "$RM" "$RR" 120; await_sync "$OM" "$OR" 120
 echo "replicas in sync after the runs: real $(info "$RR" replication slave_repl_offset), ours->real $(info "$OR" replication slave_repl_offset)"
 
 echo
-echo "== Full sync of $SYNC_KEYS keys (100-byte values) to a fresh real replica"
+echo "== Full sync of $SYNC_KEYS keys ($VALUE_BYTES-byte values) to a fresh real replica"
 printf '%-6s %-9s %10s\n' master mode seconds
 for who in real ours; do
   for mode in disk diskless; do
@@ -102,7 +104,7 @@ for who in real ours; do
     else
       start_ours "$M" "$WORK/sync-$who-$mode-m" --repl-diskless-sync "$yes_no" --repl-diskless-sync-delay 0
     fi
-    redis-cli -p "$M" debug populate "$SYNC_KEYS" key 100 >/dev/null
+    redis-cli -p "$M" debug populate "$SYNC_KEYS" key "$VALUE_BYTES" >/dev/null
     t0=$(date +%s.%N)
     start_real "$R" "$WORK/sync-$who-$mode-r" --replicaof 127.0.0.1 "$M"
     await_sync "$M" "$R" 600

@@ -94,3 +94,52 @@ fn bad_config_exits_with_a_clear_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("can't open config file"));
 }
+
+/// The binary runs one event-loop thread (unlike the in-process tests): replication and the
+/// BGSAVE threads must work there too.
+#[test]
+fn the_binary_replicates_to_a_real_replica() {
+    if !have_real_redis("the_binary_replicates_to_a_real_replica") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_replscope"))
+        .args(["server", "--port", &port.to_string(), "--save", ""])
+        .args(["--dir", &dir.path().display().to_string()])
+        .args(["--logfile", &dir.path().join("log").display().to_string()])
+        .args([
+            "--repl-diskless-sync-delay",
+            "0",
+            "--enable-debug-command",
+            "yes",
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_blocking(Duration::from_secs(10), || {
+        cli(port, &["ping"]).trim() == "PONG"
+    })
+    .unwrap();
+    cli(port, &["debug", "populate", "5000"]);
+    let real = RealRedis::start(
+        &dir.path().join("real"),
+        &["--replicaof", "127.0.0.1", &port.to_string()],
+    );
+    for i in 0..100 {
+        cli(port, &["incr", "c"]);
+        if i == 50 {
+            cli(port, &["client", "kill", "type", "replica"]);
+        }
+    }
+    wait_blocking(Duration::from_secs(30), || {
+        info_field(real.port, "replication", "master_link_status").as_deref() == Some("up")
+            && info_field(real.port, "replication", "slave_repl_offset")
+                == info_field(port, "replication", "master_repl_offset")
+    })
+    .unwrap();
+    assert_eq!(cli(real.port, &["get", "c"]).trim(), "100");
+    assert_eq!(dataset(real.port), dataset(port));
+    cli(port, &["shutdown", "nosave"]);
+    assert!(child.wait().unwrap().success());
+}

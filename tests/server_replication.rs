@@ -682,3 +682,147 @@ async fn stale_replica_answers_masterdown_when_told_not_to_serve_stale_data() {
     assert!(cli(p, &["info", "replication"]).contains("master_link_status:down"));
     ours.stop();
 }
+
+/// Full syncs while a client keeps writing: the RDB plus the stream after its offset must add
+/// up to exactly the master's data (an INCR counter would show any write applied twice or
+/// lost).
+async fn full_sync_under_writes(diskless: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let mode = if diskless { "yes" } else { "no" };
+    let ours = start_ours(
+        dir.path(),
+        &[
+            "--repl-diskless-sync",
+            mode,
+            "--repl-diskless-sync-delay",
+            "0",
+            "--rdb-key-save-delay",
+            "200",
+            "--enable-debug-command",
+            "yes",
+        ],
+    )
+    .await;
+    let m = ours.port;
+    cli(m, &["debug", "populate", "3000"]);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let client = redis::Client::open(format!("redis://127.0.0.1:{m}/")).unwrap();
+            let mut c = client.get_connection().unwrap();
+            let mut n = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _: i64 = redis::cmd("INCR").arg("counter").query(&mut c).unwrap();
+                let _: () = redis::cmd("SET")
+                    .arg(format!("w:{}", n % 500))
+                    .arg(n)
+                    .query(&mut c)
+                    .unwrap();
+                let _: i64 = redis::cmd("LPUSH").arg("log").arg(n).query(&mut c).unwrap();
+                n += 1;
+            }
+            n
+        })
+    };
+    let real = RealRedis::start(
+        &dir.path().join("real"),
+        &["--replicaof", "127.0.0.1", &m.to_string()],
+    );
+    let r = real.port;
+    wait_for(T, "replica link up", move || {
+        field(r, "replication", "master_link_status") == "up"
+    })
+    .await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let writes = writer.join().unwrap();
+    assert!(writes > 0);
+    await_in_sync(m, r).await;
+    assert_eq!(cli(r, &["get", "counter"]).trim(), writes.to_string());
+    assert_eq!(dataset(r), dataset(m));
+    ours.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn disk_full_sync_under_continuous_writes_loses_and_repeats_nothing() {
+    if !have_real_redis("disk_full_sync_under_continuous_writes_loses_and_repeats_nothing") {
+        return;
+    }
+    full_sync_under_writes(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn diskless_full_sync_under_continuous_writes_loses_and_repeats_nothing() {
+    if !have_real_redis("diskless_full_sync_under_continuous_writes_loses_and_repeats_nothing") {
+        return;
+    }
+    full_sync_under_writes(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ours_full_syncs_from_a_real_master_under_continuous_writes() {
+    if !have_real_redis("ours_full_syncs_from_a_real_master_under_continuous_writes") {
+        return;
+    }
+    for diskless in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let mode = if diskless { "yes" } else { "no" };
+        let real = RealRedis::start(
+            &dir.path().join("real"),
+            &[
+                "--repl-diskless-sync",
+                mode,
+                "--repl-diskless-sync-delay",
+                "0",
+                "--rdb-key-save-delay",
+                "200",
+                "--enable-debug-command",
+                "yes",
+            ],
+        );
+        let m = real.port;
+        cli(m, &["debug", "populate", "3000"]);
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let client = redis::Client::open(format!("redis://127.0.0.1:{m}/")).unwrap();
+                let mut c = client.get_connection().unwrap();
+                let mut n = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _: i64 = redis::cmd("INCR").arg("counter").query(&mut c).unwrap();
+                    let _: i64 = redis::cmd("RPUSH").arg("log").arg(n).query(&mut c).unwrap();
+                    n += 1;
+                }
+                n
+            })
+        };
+        // A slow load on our side too, so the master buffers writes for us meanwhile.
+        let ours = start_ours(
+            &dir.path().join("ours"),
+            &[
+                "--replicaof",
+                "127.0.0.1",
+                &m.to_string(),
+                "--key-load-delay",
+                "100",
+            ],
+        )
+        .await;
+        let r = ours.port;
+        wait_for(T, "link up", move || {
+            field(r, "replication", "master_link_status") == "up"
+        })
+        .await;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let writes = writer.join().unwrap();
+        await_in_sync(m, r).await;
+        assert_eq!(
+            cli(r, &["get", "counter"]).trim(),
+            writes.to_string(),
+            "diskless={diskless}"
+        );
+        assert_eq!(dataset(r), dataset(m), "diskless={diskless}");
+        ours.stop();
+    }
+}

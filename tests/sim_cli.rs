@@ -1,4 +1,5 @@
 //! `replscope sim` and `replscope advise` as a user runs them.
+#![cfg(not(target_arch = "wasm32"))] // native-only (tests/sim_wasm.rs checks the browser build)
 
 use std::process::Command;
 

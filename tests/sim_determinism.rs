@@ -2,6 +2,7 @@
 //! `tests/fixtures/trace_hashes.json`, which the wasm test compares with the browser's run.
 //! After a deliberate change of behaviour, regenerate with:
 //! `REPLSCOPE_BLESS=1 cargo test --test sim_determinism`.
+#![cfg(not(target_arch = "wasm32"))] // native-only (tests/sim_wasm.rs checks the browser build)
 
 use replscope::sim::{self, Scenario, Simulation};
 use std::collections::BTreeMap;

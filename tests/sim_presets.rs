@@ -1,5 +1,6 @@
 //! Every preset plays out as its `expect` sentence says: its `[check]` table holds against the
 //! run's summary. The outcomes come from the model (rates, sizes, limits), not from the preset.
+#![cfg(not(target_arch = "wasm32"))] // native-only (tests/sim_wasm.rs checks the browser build)
 
 use replscope::sim::{self, summary::check_summary, Scenario, Simulation};
 

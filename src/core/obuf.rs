@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 #[cfg(test)]
 use super::payload::total_len;
-use super::payload::{copy_range, push_merged, Payload};
+use super::payload::{copy_range, push_merged, Chunks, Payload};
 use super::ConnId;
 
 /// `PROTO_REPLY_CHUNK_BYTES`: the smallest block / reply node.
@@ -50,7 +50,7 @@ struct Block {
     size: u64,
     used: u64,
     refcount: u32,
-    data: VecDeque<Payload>,
+    data: Chunks,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,7 +113,7 @@ impl SharedBuffer {
             let free = t.size - t.used;
             if free > 0 {
                 let n = free.min(len);
-                push_merged(&mut t.data, p.slice(0, n));
+                t.data.push_merged(p.slice(0, n));
                 t.used += n;
                 placed = n;
             }
@@ -123,8 +123,8 @@ impl SharedBuffer {
             let rem = len - placed;
             let size = Self::block_size_for(rem, backlog_size);
             let n = size.min(rem);
-            let mut data = VecDeque::new();
-            push_merged(&mut data, p.slice(placed, n));
+            let mut data = Chunks::default();
+            data.push_merged(p.slice(placed, n));
             self.blocks.push_back(Block {
                 id: self.next_id,
                 repl_offset: mro_before + 1 + placed as i64,
@@ -225,7 +225,7 @@ impl SharedBuffer {
             let avail = self.blocks[i].used.saturating_sub(r.pos);
             if avail > 0 && left > 0 {
                 let n = avail.min(left);
-                copy_range(&self.blocks[i].data, r.pos, n, &mut out);
+                self.blocks[i].data.copy_range(r.pos, n, &mut out);
                 r.pos += n;
                 left -= n;
             }
@@ -339,7 +339,7 @@ impl SharedBuffer {
             }
             let s = (want_off - b.repl_offset).max(0) as u64;
             let n = (b.used - s).min(left);
-            copy_range(&b.data, s, n, &mut out);
+            b.data.copy_range(s, n, &mut out);
             left -= n;
             want_off += n as i64;
         }
@@ -352,7 +352,7 @@ impl SharedBuffer {
 struct Node {
     size: u64,
     used: u64,
-    data: VecDeque<Payload>,
+    data: Chunks,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -370,7 +370,7 @@ impl PrivateList {
         if let Some(t) = self.nodes.back_mut() {
             let n = (t.size - t.used).min(len);
             if n > 0 {
-                push_merged(&mut t.data, p.slice(0, n));
+                t.data.push_merged(p.slice(0, n));
                 t.used += n;
                 placed = n;
             }
@@ -380,8 +380,8 @@ impl PrivateList {
             let size =
                 jemalloc_usable(rem.max(PROTO_REPLY_CHUNK_BYTES) + CLIENT_REPLY_BLOCK_HEADER)
                     - CLIENT_REPLY_BLOCK_HEADER;
-            let mut data = VecDeque::new();
-            push_merged(&mut data, p.slice(placed, rem));
+            let mut data = Chunks::default();
+            data.push_merged(p.slice(placed, rem));
             self.nodes.push_back(Node {
                 size,
                 used: rem,
@@ -402,7 +402,7 @@ impl PrivateList {
             let avail = h.used - self.sent;
             let n = avail.min(left);
             if n > 0 {
-                copy_range(&h.data, self.sent, n, &mut out);
+                h.data.copy_range(self.sent, n, &mut out);
                 self.sent += n;
                 left -= n;
             }

@@ -197,7 +197,7 @@ impl Engine {
                 let (Some(s), Some(e)) = (parse_i64(&a[2]), parse_i64(&a[3])) else {
                     return Err(err(NOT_INT));
                 };
-                self.agg_mut(ctx, key, "list", false, |v| {
+                let changed = self.agg_mut(ctx, key, "list", false, |v| {
                     if let Value::List(l) = v {
                         match range(l.len(), s, e) {
                             Some((s, e)) => {
@@ -208,7 +208,10 @@ impl Engine {
                         }
                     }
                 })?;
-                self.prop(ctx, a);
+                // A missing key changes nothing, so nothing is propagated (ltrimCommand).
+                if changed.is_some() {
+                    self.prop(ctx, a);
+                }
                 Ok(Reply::ok().into())
             }
         }

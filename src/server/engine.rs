@@ -68,6 +68,12 @@ pub struct SaveState {
     pub last_cow_bytes: u64,
     /// Changes since the last save (`rdb_changes_since_last_save`).
     pub dirty: u64,
+    /// `dirty` when the running disk BGSAVE took its snapshot (`dirty_before_bgsave`): only
+    /// the changes it saved are cleared when it succeeds.
+    pub dirty_before_bgsave: u64,
+    /// Successful saves (INFO `rdb_saves`) and children started (`total_forks`).
+    pub rdb_saves: u64,
+    pub total_forks: u64,
     pub next_child_pid: u32,
     /// Keys written so far by the running child, and its total, for progress views.
     pub progress: Option<(Arc<std::sync::atomic::AtomicU64>, u64)>,

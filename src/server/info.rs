@@ -103,7 +103,7 @@ impl Engine {
             .unwrap_or(-1);
         let cow = self.ks.cow.get();
         format!(
-            "loading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:{cow}\r\ncurrent_cow_size:{cow}\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:{}\r\ncurrent_save_keys_total:{}\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{cur_secs}\r\nrdb_saves:0\r\nrdb_last_cow_size:{}\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_last_write_status:ok\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+            "loading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:{cow}\r\ncurrent_cow_size:{cow}\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:{}\r\ncurrent_save_keys_total:{}\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{cur_secs}\r\nrdb_saves:{}\r\nrdb_last_cow_size:{}\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_last_write_status:ok\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
             self.loading as u8,
             self.save.progress.as_ref().map(|(p, _)| p.load(std::sync::atomic::Ordering::Relaxed)).unwrap_or(0),
             self.save.progress.as_ref().map(|(_, t)| *t).unwrap_or(0),
@@ -112,6 +112,7 @@ impl Engine {
             self.save.lastsave_unix,
             if self.save.last_bgsave_ok { "ok" } else { "err" },
             self.save.last_bgsave_secs,
+            self.save.rdb_saves,
             self.save.last_cow_bytes,
         )
     }
@@ -120,7 +121,7 @@ impl Engine {
         let s = &self.stats;
         let (full, pok, perr, rout, rin) = self.repl_stats();
         format!(
-            "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\ntotal_net_repl_input_bytes:{rin}\r\ntotal_net_repl_output_bytes:{rout}\r\nrejected_connections:{}\r\nsync_full:{full}\r\nsync_partial_ok:{pok}\r\nsync_partial_err:{perr}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\n",
+            "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\ntotal_net_repl_input_bytes:{rin}\r\ntotal_net_repl_output_bytes:{rout}\r\nrejected_connections:{}\r\nsync_full:{full}\r\nsync_partial_ok:{pok}\r\nsync_partial_err:{perr}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\nlatest_fork_usec:0\r\ntotal_forks:{}\r\n",
             s.total_connections_received,
             s.total_commands_processed,
             s.total_net_input_bytes,
@@ -129,6 +130,7 @@ impl Engine {
             s.expired_keys,
             s.keyspace_hits,
             s.keyspace_misses,
+            self.save.total_forks,
         )
     }
 

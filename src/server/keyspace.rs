@@ -12,8 +12,9 @@ use std::sync::Arc;
 
 use crate::rdb::Value;
 
-/// Shards per database. More shards make snapshots a bit dearer and copy-on-write finer.
-pub const SHARDS: usize = 256;
+/// Shards per database. More shards make snapshots a bit dearer (one pointer copy each) but
+/// lookups shallower and copy-on-write finer.
+pub const SHARDS: usize = 4096;
 
 /// One key's value and absolute expire time (unix ms).
 #[derive(Clone, Debug, PartialEq)]
@@ -45,6 +46,8 @@ fn shard_bytes(s: &Shard) -> u64 {
 pub struct Db {
     /// Empty until the first write, so 16 unused databases cost nothing.
     shards: Vec<Arc<Shard>>,
+    /// Keys with a TTL per shard, so the expiry cycle skips shards without any.
+    shard_expires: Vec<u32>,
     len: usize,
     expires: usize,
 }
@@ -69,6 +72,7 @@ impl Db {
     fn shard_mut(&mut self, idx: usize, cow: &CowCounter) -> &mut Shard {
         if self.shards.is_empty() {
             self.shards = (0..SHARDS).map(|_| Arc::new(Shard::new())).collect();
+            self.shard_expires = vec![0; SHARDS];
         }
         let arc = &mut self.shards[idx];
         if Arc::strong_count(arc) > 1 {
@@ -87,12 +91,14 @@ impl Db {
             Some(o) => {
                 if o.expire_ms.is_some() {
                     self.expires -= 1;
+                    self.shard_expires[idx] -= 1;
                 }
             }
             None => self.len += 1,
         }
         if has_exp {
             self.expires += 1;
+            self.shard_expires[idx] += 1;
         }
     }
 
@@ -105,6 +111,7 @@ impl Db {
         self.len -= 1;
         if old.expire_ms.is_some() {
             self.expires -= 1;
+            self.shard_expires[idx] -= 1;
         }
         Some(old)
     }
@@ -130,8 +137,14 @@ impl Db {
         let had = e.expire_ms.is_some();
         e.expire_ms = expire_ms;
         match (had, expire_ms.is_some()) {
-            (true, false) => self.expires -= 1,
-            (false, true) => self.expires += 1,
+            (true, false) => {
+                self.expires -= 1;
+                self.shard_expires[idx] -= 1;
+            }
+            (false, true) => {
+                self.expires += 1;
+                self.shard_expires[idx] += 1;
+            }
             _ => {}
         }
         true
@@ -159,9 +172,11 @@ impl Db {
         }
         self.shards
             .iter()
+            .zip(&self.shard_expires)
             .skip(from)
             .take(count)
-            .flat_map(|s| s.iter())
+            .filter(|(_, n)| **n > 0)
+            .flat_map(|(s, _)| s.iter())
             .filter(|(_, e)| e.expire_ms.is_some_and(|t| t <= now_ms))
             .map(|(k, _)| k.clone())
             .collect()

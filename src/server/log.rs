@@ -5,40 +5,8 @@
 use std::io::Write;
 use std::sync::Mutex;
 
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-
-/// Days since 1970-01-01 to (year, month 1..=12, day).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z.rem_euclid(146097);
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// `21 Nov 2026 10:00:00.123` (UTC).
-pub fn format_timestamp(epoch_ms: u64) -> String {
-    let secs = (epoch_ms / 1000) as i64;
-    let (y, m, d) = civil_from_days(secs.div_euclid(86400));
-    let sod = secs.rem_euclid(86400);
-    format!(
-        "{:02} {} {} {:02}:{:02}:{:02}.{:03}",
-        d,
-        MONTHS[(m - 1) as usize],
-        y,
-        sod / 3600,
-        (sod / 60) % 60,
-        sod % 60,
-        epoch_ms % 1000
-    )
-}
+/// The date format is the core's (one formatter for simulated and real logs).
+pub use crate::core::log::format_timestamp;
 
 pub fn format_line(pid: u32, role: char, epoch_ms: u64, level: char, text: &str) -> String {
     format!("{pid}:{role} {} {level} {text}", format_timestamp(epoch_ms))

@@ -150,8 +150,7 @@ pub fn run_blocking(args: &[String]) -> i32 {
             return 1;
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
@@ -205,8 +204,9 @@ async fn cron_loop(sh: Shared) {
             _ = tick.tick() => {}
         }
         let mut e = sh.lock();
-        // activeExpireCycle: 32 of the 256 shards per 100 ms tick, every key within 0.8 s.
-        e.active_expire(32);
+        // activeExpireCycle: 512 of the 4096 shards per 100 ms tick (those holding keys with
+        // a TTL), so every expired key goes within 0.8 s.
+        e.active_expire(512);
         e.cron();
         drop(e);
         after_batch(&sh);
@@ -250,6 +250,8 @@ pub fn start_user_bgsave(sh: &Shared) {
         e.save.child_started = Some(Instant::now());
         e.save.child_target = "disk".into();
         e.save.progress = Some((progress.clone(), snap.keys()));
+        e.save.dirty_before_bgsave = e.save.dirty;
+        e.save.total_forks += 1;
         e.notice(&format!("Background saving started by pid {pid}"));
         (snap, e.save_opts(true), pid, progress)
     };
@@ -312,7 +314,8 @@ pub fn run_disk_bgsave(
         e.save.last_bgsave_secs = t0.elapsed().as_secs() as i64;
         e.save.last_cow_bytes = cow;
         if res.is_ok() {
-            e.save.dirty = 0;
+            e.save.dirty = e.save.dirty.saturating_sub(e.save.dirty_before_bgsave);
+            e.save.rdb_saves += 1;
             e.save.lastsave_unix = super::log::now_epoch_ms() / 1000;
         }
         if core_id.is_none() {
@@ -476,9 +479,14 @@ async fn serve_client(sh: Shared, stream: TcpStream, peer: String) {
                 }
             }
             buf.drain(..pos);
+            e.flush_propagation();
             if let Some(d) = sleep {
                 // DEBUG SLEEP blocks the whole server, as it does in Redis.
-                tokio::task::block_in_place(|| std::thread::sleep(d));
+                match tokio::runtime::Handle::current().runtime_flavor() {
+                    // One event-loop thread, as in Redis: sleeping it blocks everything.
+                    tokio::runtime::RuntimeFlavor::CurrentThread => std::thread::sleep(d),
+                    _ => tokio::task::block_in_place(|| std::thread::sleep(d)),
+                }
             }
         }
         after_batch(&sh);

@@ -181,6 +181,7 @@ impl Engine {
             Ok(()) => {
                 self.notice("DB saved on disk");
                 self.save.dirty = 0;
+                self.save.rdb_saves += 1;
                 self.save.lastsave_unix = super::log::now_epoch_ms() / 1000;
                 self.save.last_bgsave_ok = true;
             }

@@ -85,6 +85,7 @@ pub fn start_core_drivers(sh: &Shared) {
             }
             {
                 let mut e = sh.lock();
+                e.flush_propagation();
                 let now = e.now_ms();
                 e.core.handle_timeout(now);
                 e.pump();
@@ -121,6 +122,9 @@ impl Engine {
 
     /// Feeds the core one input and carries out what it asks.
     pub fn core_handle(&mut self, input: Input) {
+        // Writes already applied to the keyspace reach the core before anything else it sees,
+        // so a snapshot taken on its request always matches its offset.
+        self.flush_propagation();
         self.flush_replies();
         let now = self.now_ms();
         self.core.handle(now, input);
@@ -181,6 +185,10 @@ impl Engine {
                         BgsaveTarget::Sockets(_) => "replicas sockets".into(),
                     };
                     self.save.progress = Some((progress.clone(), total));
+                    self.save.total_forks += 1;
+                    if matches!(target, BgsaveTarget::Disk) {
+                        self.save.dirty_before_bgsave = self.save.dirty;
+                    }
                     self.actions.push(Action::CoreBgsave(Box::new(CoreBgsave {
                         id,
                         pid: child_pid,
@@ -405,19 +413,38 @@ impl Engine {
         if self.pending_propagation.is_empty() {
             return;
         }
-        self.flush_replies();
         let writes = std::mem::take(&mut self.pending_propagation);
         if self.core.is_replica() {
             // A writable replica does not feed its own writes to sub-replicas.
             return;
         }
+        // Consecutive writes to the same db travel as one payload: the stream bytes are the
+        // same, and the core is entered once per batch instead of once per command.
         let now = self.now_ms();
+        let mut run: Option<(u32, Vec<u8>)> = None;
         for (db, bytes) in writes {
+            match run.as_mut() {
+                Some((d, buf)) if *d == db => buf.extend_from_slice(&bytes),
+                _ => {
+                    if let Some((d, buf)) = run.take() {
+                        self.core.handle(
+                            now,
+                            Input::Propagate {
+                                db: d,
+                                payload: Payload::Bytes(buf),
+                            },
+                        );
+                    }
+                    run = Some((db, bytes));
+                }
+            }
+        }
+        if let Some((d, buf)) = run {
             self.core.handle(
                 now,
                 Input::Propagate {
-                    db,
-                    payload: Payload::Bytes(bytes),
+                    db: d,
+                    payload: Payload::Bytes(buf),
                 },
             );
         }
@@ -479,10 +506,10 @@ impl Engine {
         });
     }
 
+    /// Runs a client command. Its writes are handed to the core at the end of the batch (or
+    /// before the core's next input), see [`Engine::flush_propagation`].
     pub fn execute_client(&mut self, id: u64, argv: Vec<Vec<u8>>) -> Flow {
-        let f = self.execute(id, argv);
-        self.flush_propagation();
-        f
+        self.execute(id, argv)
     }
 
     pub fn client_closed(&mut self, id: u64) {
@@ -495,6 +522,7 @@ impl Engine {
 
     /// Takes what the core holds for a client, up to `max` bytes.
     pub fn take_outgoing(&mut self, conn: u64, max: usize) -> Vec<u8> {
+        self.flush_propagation();
         self.flush_replies();
         let now = self.now_ms();
         let chunks = self.core.take_outgoing(now, ConnId(conn), max as u64);
@@ -533,6 +561,8 @@ impl Engine {
                 ..Default::default()
             };
             self.core.fill_master_side(r.conn, &mut v);
+            // A remote replica's applied offset is only known through its ACKs.
+            v.offset = v.ack_offset;
             replicas.push(v);
         }
         if self.core.is_replica() {
@@ -745,6 +775,7 @@ pub async fn run_link(sh: Shared, conn: ConnId, host: String, port: u16) {
         loop {
             let (out, closed, kill) = {
                 let mut e = sh.lock();
+                e.flush_propagation();
                 let now = e.now_ms();
                 let out = payload_bytes(e.core.take_outgoing(now, conn, 1 << 20));
                 e.pump();

@@ -6,13 +6,15 @@
 //! `dt × speed`; it stops when paused and while the tab is hidden.
 
 use super::i18n::tr;
+use super::live_view;
 use super::model::{Action, Model, SPEEDS};
 use super::panels;
 use super::url::Lang;
 use super::views::{
     buffers::BufferBars, chart::Chart, log::LogView, ring::BacklogRing, timeline::Timeline,
 };
-use crate::web::format::clock;
+use crate::view::LogLine;
+use crate::web::format::{clock, decimate};
 use gloo_events::EventListener;
 use gloo_render::{request_animation_frame, AnimationFrame};
 use std::cell::{Cell, RefCell};
@@ -27,17 +29,22 @@ pub type Dispatch = Callback<Action>;
 pub fn app() -> Html {
     let model = use_mut_ref(|| Model::from_query(&current_query()));
     let force = use_force_update();
+    // One callback for the app's lifetime, so panels whose other props did not change can skip
+    // re-rendering (a new callback each frame would make every props comparison fail).
     let dispatch: Dispatch = {
         let model = model.clone();
         let force = force.clone();
-        Callback::from(move |a: Action| {
-            let is_tick = matches!(a, Action::Tick(_));
-            model.borrow_mut().apply(a);
-            if !is_tick {
-                replace_url(&model.borrow().query());
-            }
-            force.force_update();
-        })
+        (*use_memo((), move |_| {
+            Callback::from(move |a: Action| {
+                let is_tick = matches!(a, Action::Tick(_) | Action::LiveMessage(_));
+                model.borrow_mut().apply(a);
+                if !is_tick {
+                    replace_url(&model.borrow().query());
+                }
+                force.force_update();
+            })
+        }))
+        .clone()
     };
 
     // The animation loop, alive while playing.
@@ -61,6 +68,18 @@ pub fn app() -> Html {
                 alive.set(false);
                 handle.borrow_mut().take();
             }
+        });
+    }
+
+    // The live feed's socket, reopened whenever its address changes and closed on drop.
+    let live_url = model.borrow().live.as_ref().map(|l| l.url.clone());
+    {
+        let dispatch = dispatch.clone();
+        use_effect_with(live_url, move |url| {
+            let socket = url
+                .as_deref()
+                .and_then(|u| live_view::LiveSocket::open(u, dispatch));
+            move || drop(socket)
         });
     }
 
@@ -150,6 +169,7 @@ pub fn app() -> Html {
                 <h1>{ "ReplScope" }</h1>
                 <span class="tagline">{ tr(lang, "See how Redis replication works.") }</span>
                 <span class="spacer"/>
+                { live_view::live_form(&m, &dispatch) }
                 { panels::language(&m, &dispatch) }
                 <button type="button" aria-pressed={m.st.large.to_string()} onclick={dispatch.reform(|_| Action::ToggleLarge)} data-testid="large">{ tr(lang, "Large type") }</button>
                 <button type="button" aria-pressed={m.st.compare.to_string()} onclick={dispatch.reform(|_| Action::ToggleCompare)} data-testid="compare-toggle">{ tr(lang, "Side by side") }</button>
@@ -157,23 +177,36 @@ pub fn app() -> Html {
             </header>
             { panels::notices(&m) }
             { controls(&m, &dispatch) }
-            { panels::preset(&m, &dispatch) }
+            <panels::PresetPanel preset={m.st.preset.clone()} seed={m.st.seed} {lang} dispatch={dispatch.clone()}/>
+            { live_view::live_section(&m, &dispatch) }
             if m.cmp.is_some() { { for compared } } else { { single } }
             <div class="grid">
                 <section class="panel">{ panels::why(&m, &dispatch) }{ panels::summary(&m) }</section>
                 <section class="panel">
-                    <Chart samples={m.main.sim.samples().to_vec()} names={names.clone()} {soft} {hard} now_ms={now} end_ms={end} {lang}/>
+                    <Chart samples={decimate(m.main.sim.samples(), now, CHART_POINTS)} names={names.clone()} {soft} {hard} now_ms={now} end_ms={end} {lang}/>
                 </section>
             </div>
             <div class="grid">
                 <section class="panel">{ panels::info(&m, &dispatch) }</section>
-                <section class="panel"><LogView lines={m.main.sim.log().to_vec()} now_ms={now} {lang} on_jump={seek}/></section>
+                <section class="panel"><LogView lines={log_tail(m.main.sim.log(), now)} total={m.main.sim.log().partition_point(|l| l.t_ms <= now)} now_ms={now} {lang} on_jump={seek}/></section>
             </div>
-            { panels::parameters(&m, &dispatch) }
-            { panels::adviser(&m) }
+            <panels::ParamsPanel values={panels::param_values(&m.scenario)} {lang} mode={m.st.change_mode}
+                                 error={m.param_error.clone()} dispatch={dispatch.clone()}/>
+            <panels::AdviserPanel {lang} scenario={m.scenario.clone()}/>
             { panels::help(&m, &dispatch) }
         </main>
     }
+}
+
+/// Most points per chart series: about one per two pixels of the chart's width.
+const CHART_POINTS: usize = 450;
+/// Most log lines drawn at once (the newest up to now).
+const LOG_LINES: usize = 200;
+
+/// The newest log lines up to `now`.
+pub fn log_tail(log: &[LogLine], now: u64) -> Vec<LogLine> {
+    let upto = log.partition_point(|l| l.t_ms <= now);
+    log[upto.saturating_sub(LOG_LINES)..upto].to_vec()
 }
 
 /// Play/pause, steps, speed and the time scrubber.

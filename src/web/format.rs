@@ -115,6 +115,36 @@ pub fn nice_ceiling(v: u64) -> u64 {
     }
 }
 
+/// At most `max_points` chart points from the samples up to `now`: each point is the largest
+/// value of its bucket (so short peaks, like a buffer just before a cut-off, stay visible).
+pub fn decimate(
+    samples: &[crate::view::Sample],
+    now: u64,
+    max_points: usize,
+) -> Vec<crate::view::Sample> {
+    let upto = samples.partition_point(|s| s.t_ms <= now);
+    let shown = &samples[..upto];
+    if shown.len() <= max_points || max_points == 0 {
+        return shown.to_vec();
+    }
+    let per = shown.len().div_ceil(max_points);
+    shown
+        .chunks(per)
+        .map(|bucket| {
+            let mut p = bucket[bucket.len() - 1].clone();
+            for s in bucket {
+                p.backlog_histlen = p.backlog_histlen.max(s.backlog_histlen);
+                for (i, v) in s.obuf_bytes.iter().enumerate() {
+                    if let Some(slot) = p.obuf_bytes.get_mut(i) {
+                        *slot = (*slot).max(*v);
+                    }
+                }
+            }
+            p
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,6 +181,29 @@ mod tests {
         assert_eq!(coverage(201, Some(100), 200), Coverage::Outside);
         assert_eq!(coverage(-1, Some(100), 200), Coverage::Outside);
         assert_eq!(coverage(150, None, 200), Coverage::NoBacklog);
+    }
+
+    #[test]
+    fn decimation_keeps_peaks_and_bounds_points() {
+        use crate::view::Sample;
+        let samples: Vec<Sample> = (0..1000u64)
+            .map(|i| Sample {
+                t_ms: i * 250,
+                backlog_histlen: 10,
+                master_repl_offset: i as i64,
+                obuf_bytes: vec![if i == 501 { 9_999 } else { i }],
+            })
+            .collect();
+        let d = decimate(&samples, u64::MAX, 100);
+        assert!(d.len() <= 100);
+        assert_eq!(
+            d.iter().map(|s| s.obuf_bytes[0]).max(),
+            Some(9_999),
+            "the peak survives"
+        );
+        assert_eq!(d.last().unwrap().t_ms, 999 * 250);
+        let upto = decimate(&samples, 2_000, 100);
+        assert_eq!(upto.len(), 9, "only samples up to now");
     }
 
     #[test]

@@ -124,6 +124,16 @@ const TABLE: &[(&str, &str)] = &[
     ("Paused while the tab is hidden.", "标签页隐藏时自动暂停。"),
     ("events", "事件"),
     ("Nothing more happens before", "在此之前不再发生任何事件："),
+    ("Live feed", "实时数据源"),
+    ("Connect", "连接"),
+    ("Disconnect", "断开"),
+    ("connected", "已连接"),
+    ("connecting…", "连接中…"),
+    ("Live server", "实时服务器"),
+    (
+        "Simulation and live run on one time axis",
+        "模拟与真实运行（同一时间轴）",
+    ),
 ];
 
 /// The text for `en` in `lang`.

@@ -5,6 +5,7 @@
 
 pub mod format;
 pub mod i18n;
+pub mod live;
 pub mod model;
 pub mod params;
 pub mod presets_zh;
@@ -13,6 +14,8 @@ pub mod url;
 
 #[cfg(target_arch = "wasm32")]
 mod app;
+#[cfg(target_arch = "wasm32")]
+mod live_view;
 #[cfg(target_arch = "wasm32")]
 mod panels;
 #[cfg(target_arch = "wasm32")]

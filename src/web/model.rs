@@ -1,6 +1,7 @@
 //! The app's state and every action a person can take, independent of the DOM, so the rules
 //! (what a parameter change does, what "step back" means) are unit-tested natively.
 
+use super::live::{check_feed_url, LiveFeed};
 use super::run::{is_interesting, Run};
 use super::url::{self, ChangeMode, Lang, Notice, UrlState, Validate};
 use crate::sim::{self, Scenario};
@@ -55,6 +56,12 @@ pub enum Action {
     ToggleHelp,
     /// The tab was hidden (true) or shown again.
     Hidden(bool),
+    /// Connect to a server's live feed (`ws://host:port/`), or disconnect with `None`.
+    Live(Option<String>),
+    /// A message from the live feed.
+    LiveMessage(String),
+    /// The live feed's socket opened (true) or closed/failed (false, with a reason).
+    LiveStatus(bool, Option<String>),
 }
 
 pub struct Model {
@@ -73,6 +80,8 @@ pub struct Model {
     pub help_open: bool,
     /// Set when a step found nothing to stop at before this time; cleared by the next action.
     pub nothing_before: Option<u64>,
+    /// What a real server's live feed has shown so far.
+    pub live: Option<LiveFeed>,
 }
 
 impl Model {
@@ -102,7 +111,9 @@ impl Model {
             selected_mark: None,
             help_open: false,
             nothing_before: None,
+            live: None,
         };
+        m.live = m.st.live.as_deref().map(LiveFeed::new);
         m.rebuild_compare();
         let t = m.st.t_ms;
         m.seek(t);
@@ -156,7 +167,10 @@ impl Model {
     }
 
     pub fn apply(&mut self, action: Action) {
-        if !matches!(action, Action::Tick(_)) {
+        if !matches!(
+            action,
+            Action::Tick(_) | Action::LiveMessage(_) | Action::LiveStatus(..)
+        ) {
             self.nothing_before = None;
         }
         match action {
@@ -267,6 +281,32 @@ impl Model {
                 if self.playing {
                     self.playing = false;
                     self.paused_by_hidden = true;
+                }
+            }
+            Action::Live(None) => {
+                self.st.live = None;
+                self.live = None;
+            }
+            Action::Live(Some(url)) => match check_feed_url(&url) {
+                Ok(()) => {
+                    self.live = Some(LiveFeed::new(&url));
+                    self.st.live = Some(url);
+                }
+                Err(e) => self.param_error = Some(e),
+            },
+            Action::LiveMessage(text) => {
+                if let Some(l) = self.live.as_mut() {
+                    if let Err(e) = l.ingest(&text) {
+                        l.error = Some(e);
+                    }
+                }
+            }
+            Action::LiveStatus(up, reason) => {
+                if let Some(l) = self.live.as_mut() {
+                    l.connected = up;
+                    if reason.is_some() {
+                        l.error = reason;
+                    }
                 }
             }
             Action::Hidden(false) => {
@@ -429,6 +469,29 @@ mod tests {
         m.apply(Action::StepBack);
         assert!(m.now_ms() <= quiet_from);
         assert!(m.nothing_before.is_none());
+    }
+
+    #[test]
+    fn live_feed_connects_ingests_and_disconnects() {
+        let mut m = Model::from_query("live=ws%3A%2F%2F127.0.0.1%3A6381%2F");
+        assert!(m.notices.is_empty(), "{:?}", m.notices);
+        assert_eq!(
+            m.live.as_ref().map(|l| l.url.as_str()),
+            Some("ws://127.0.0.1:6381/")
+        );
+        m.apply(Action::LiveStatus(true, None));
+        m.apply(Action::LiveMessage(
+            r#"{"type":"log","lines":[{"t_ms":1,"node":"master","line":"x"}]}"#.into(),
+        ));
+        m.apply(Action::LiveMessage("garbage".into()));
+        let l = m.live.as_ref().unwrap();
+        assert!(l.connected);
+        assert_eq!(l.log.len(), 1);
+        assert!(l.error.as_deref().unwrap_or("").contains("unreadable"));
+        m.apply(Action::Live(Some("http://nope".into())));
+        assert!(m.param_error.is_some());
+        m.apply(Action::Live(None));
+        assert!(m.live.is_none() && !m.query().contains("live="));
     }
 
     #[test]

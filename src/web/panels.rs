@@ -57,22 +57,33 @@ pub fn notices(m: &Model) -> Html {
     }
 }
 
-pub fn preset(m: &Model, d: &Dispatch) -> Html {
-    let lang = m.st.lang;
+#[derive(Properties, PartialEq)]
+pub struct PresetProps {
+    pub preset: String,
+    pub seed: u64,
+    pub lang: Lang,
+    pub dispatch: Dispatch,
+}
+
+/// Preset chooser with the preset's expected outcome and what to watch.
+#[function_component(PresetPanel)]
+pub fn preset_panel(p: &PresetProps) -> Html {
+    let lang = p.lang;
+    let d = &p.dispatch;
     let onchange = d.reform(|e: Event| Action::SetPreset(select_value(&e)));
-    let info = sim::presets().into_iter().find(|p| p.name == m.st.preset);
+    let info = sim::presets().into_iter().find(|i| i.name == p.preset);
     let on_seed = d.reform(|e: Event| Action::SetSeed(change_value(&e).parse().unwrap_or(1)));
     html! {
         <section class="panel preset" data-testid="preset">
             <label>{ tr(lang, "Preset") }{ " " }
                 <select {onchange} data-testid="preset-select">
-                    { for preset_names().into_iter().map(|n| html!{ <option value={n.clone()} selected={n == m.st.preset}>{ n.clone() }</option> }) }
+                    { for preset_names().into_iter().map(|n| html!{ <option value={n.clone()} selected={n == p.preset}>{ n.clone() }</option> }) }
                 </select>
             </label>
             { " " }
-            <label>{ tr(lang, "Seed") }{ " " }<input type="number" min="0" value={m.st.seed.to_string()} onchange={on_seed} style="width:7em"/></label>
-            if let Some(p) = info {
-                { preset_text(lang, p) }
+            <label>{ tr(lang, "Seed") }{ " " }<input type="number" min="0" value={p.seed.to_string()} onchange={on_seed} style="width:7em"/></label>
+            if let Some(i) = info {
+                { preset_text(lang, i) }
             }
         </section>
     }
@@ -186,10 +197,30 @@ pub fn info(m: &Model, d: &Dispatch) -> Html {
     }
 }
 
+/// Every parameter's current text value, in `sim::params()` order: what the parameter panel and
+/// the adviser depend on (so they re-render only when a value changes).
+pub fn param_values(s: &sim::Scenario) -> Vec<(String, String)> {
+    sim::params()
+        .into_iter()
+        .map(|p| (p.name.to_string(), s.get(p.name).unwrap_or_default()))
+        .collect()
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ParamsProps {
+    pub values: Vec<(String, String)>,
+    pub lang: Lang,
+    pub mode: ChangeMode,
+    pub error: Option<String>,
+    pub dispatch: Dispatch,
+}
+
 /// One slider or choice per simulator parameter, built from `sim::params()`.
-pub fn parameters(m: &Model, d: &Dispatch) -> Html {
-    let lang = m.st.lang;
-    let mode = m.st.change_mode;
+#[function_component(ParamsPanel)]
+pub fn params_panel(p: &ParamsProps) -> Html {
+    let lang = p.lang;
+    let d = &p.dispatch;
+    let mode = p.mode;
     let on_mode = d.reform(|e: Event| {
         Action::SetChangeMode(if select_value(&e) == "fork" {
             ChangeMode::Fork
@@ -206,17 +237,17 @@ pub fn parameters(m: &Model, d: &Dispatch) -> Html {
                     <option value="fork" selected={mode == ChangeMode::Fork}>{ tr(lang, "fork from now") }</option>
                 </select>
             </label>
-            if let Some(e) = &m.param_error { <p class="notices" role="alert" data-testid="param-error">{ e.clone() }</p> }
+            if let Some(e) = &p.error { <p class="notices" role="alert" data-testid="param-error">{ e.clone() }</p> }
             <div class="params">
-                { for sim::params().into_iter().filter(|p| p.unit != "text").map(|p| param(m, d, p)) }
+                { for sim::params().into_iter().zip(&p.values).filter(|(s, _)| s.unit != "text").map(|(s, (_, v))| param(d, s, v)) }
             </div>
         </details>
     }
 }
 
-fn param(m: &Model, d: &Dispatch, p: ParamSpec) -> Html {
+fn param(d: &Dispatch, p: ParamSpec, current: &str) -> Html {
     let name = p.name;
-    let current = m.scenario.get(name).unwrap_or_default();
+    let current = current.to_string();
     let id = format!("param-{name}");
     let input = if !p.choices.is_empty() {
         let onchange =
@@ -255,11 +286,18 @@ fn param(m: &Model, d: &Dispatch, p: ParamSpec) -> Html {
     }
 }
 
+#[derive(Properties, PartialEq)]
+pub struct AdviserProps {
+    pub scenario: sim::Scenario,
+    pub lang: Lang,
+}
+
 /// The sizing adviser, fed from the current scenario.
-pub fn adviser(m: &Model) -> Html {
-    let lang = m.st.lang;
-    let input = params::advise_input(&m.scenario);
-    let a = advise::advise(&input);
+#[function_component(AdviserPanel)]
+pub fn adviser_panel(p: &AdviserProps) -> Html {
+    let lang = p.lang;
+    // The outage a partial resync should survive: one minute, the adviser's own default.
+    let a = advise::advise(&advise::AdviseInput::from_scenario(&p.scenario, 60_000));
     html! {
         <details class="panel adviser" data-testid="adviser">
             <summary><h2 style="display:inline">{ tr(lang, "Sizing adviser") }</h2></summary>

@@ -1,9 +1,8 @@
 //! Parameters as sliders: the number a slider stands for, and back to the text the scenario
 //! parses (the scenario's own parser stays the only judge of a value).
 
-use crate::sim::advise::AdviseInput;
 use crate::sim::units;
-use crate::sim::{ParamSpec, Scenario};
+use crate::sim::ParamSpec;
 
 /// The number behind a parameter's text value, in the parameter's unit.
 pub fn numeric(p: &ParamSpec, text: &str) -> Option<f64> {
@@ -57,29 +56,10 @@ fn log_scale(p: &ParamSpec) -> bool {
     p.min > 0.0 && p.max / p.min > 100.0
 }
 
-/// The adviser's inputs from a scenario: its write load, dataset, link, disk and speeds.
-pub fn advise_input(s: &Scenario) -> AdviseInput {
-    AdviseInput {
-        write_rate: s.workload.rate,
-        bytes_per_write: s.bytes_per_write(),
-        stream_bytes_per_sec: None,
-        dataset_bytes: s.dataset.size,
-        bandwidth: s.link.bandwidth,
-        disk_write_speed: s.disk.write_speed,
-        disk_read_speed: s.disk.read_speed,
-        rdb_speed: s.fork.rdb_speed,
-        load_speed: s.replica.load_speed,
-        fork_ms_per_gb: s.fork.time_per_gb,
-        outage_ms: 60_000,
-        diskless: s.get("repl-diskless-sync").as_deref() == Some("yes"),
-        ..AdviseInput::default()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::params;
+    use crate::sim::{params, Scenario};
 
     #[test]
     fn every_numeric_parameter_round_trips_through_its_slider() {
@@ -114,14 +94,5 @@ mod tests {
             .expect("param");
         assert_eq!(from_slider(&p, 0), p.min.round());
         assert!((from_slider(&p, 1000) - p.max).abs() / p.max < 1e-6);
-    }
-
-    #[test]
-    fn adviser_reads_the_scenario() {
-        let s = Scenario::preset("disk-sync-loop").expect("preset");
-        let a = advise_input(&s);
-        assert_eq!(a.dataset_bytes, s.dataset.size);
-        assert_eq!(a.bandwidth, s.link.bandwidth);
-        assert!(a.write_rate > 0.0);
     }
 }

@@ -7,7 +7,8 @@
 //!
 //! Keys: `preset`, `seed`, `t` (ms of virtual time), `speed` (×), `lang` (`en`|`zh`), `big`
 //! (large type, `1`), `view` (`single`|`compare`), `cmp` (`name=value`, the compared change),
-//! `fork` (`restart`|`fork`), and `p.<param>=<value>` for every changed scenario parameter.
+//! `fork` (`restart`|`fork`), `live` (a `ws://` live feed of a `replscope server`), and
+//! `p.<param>=<value>` for every changed scenario parameter.
 //! Pure code: compiled and unit-tested natively as well as in the browser.
 
 use std::fmt::Write as _;
@@ -55,6 +56,8 @@ pub struct UrlState {
     pub change_mode: ChangeMode,
     /// Parameters changed from the preset, in the order they were set.
     pub params: Vec<(String, String)>,
+    /// The live feed to draw next to the simulation, if any.
+    pub live: Option<String>,
 }
 
 impl UrlState {
@@ -70,6 +73,7 @@ impl UrlState {
             compare_change: ("repl-diskless-sync".into(), "yes".into()),
             change_mode: ChangeMode::Restart,
             params: Vec::new(),
+            live: None,
         }
     }
 }
@@ -178,6 +182,10 @@ pub fn parse(query: &str, default_preset: &str, v: &dyn Validate) -> (UrlState, 
                     format!("fork must be fork or restart, not “{}”", clip(&val)),
                 ),
             },
+            "live" => match super::live::check_feed_url(&val) {
+                Ok(()) => st.live = Some(val),
+                Err(e) => bad(&k, format!("{e}, not “{}”", clip(&val))),
+            },
             "cmp" => match val.split_once('=') {
                 Some((name, value)) => match v.check_param(name, value) {
                     Ok(()) => st.compare_change = (name.to_string(), value.to_string()),
@@ -224,6 +232,9 @@ pub fn to_query(st: &UrlState) -> String {
     }
     if st.change_mode == ChangeMode::Fork {
         q.push_str("&fork=fork");
+    }
+    if let Some(l) = &st.live {
+        let _ = write!(q, "&live={}", encode(l));
     }
     for (n, v) in &st.params {
         let _ = write!(q, "&p.{}={}", encode(n), encode(v));
@@ -317,6 +328,7 @@ mod tests {
         st.compare = true;
         st.change_mode = ChangeMode::Fork;
         st.params = vec![("repl-backlog-size".into(), "10mb".into())];
+        st.live = Some("ws://127.0.0.1:6381/".into());
         let (back, notices) = parse(&to_query(&st), "disk-sync-loop", &Known);
         assert!(notices.is_empty(), "{notices:?}");
         assert_eq!(back, st);
@@ -324,13 +336,14 @@ mod tests {
 
     #[test]
     fn bad_values_are_named_and_replaced_by_defaults() {
-        let q = "preset=nope&seed=-3&t=99999999999&speed=5000&lang=fr&p.repl-backlog-size=huge&%3Cscript%3E=1";
+        let q = "live=javascript:alert(1)&preset=nope&seed=-3&t=99999999999&speed=5000&lang=fr&p.repl-backlog-size=huge&%3Cscript%3E=1";
         let (st, notices) = parse(q, "disk-sync-loop", &Known);
         assert_eq!(st, UrlState::new("disk-sync-loop"));
         let keys: Vec<&str> = notices.iter().map(|n| n.key.as_str()).collect();
         assert_eq!(
             keys,
             [
+                "live",
                 "preset",
                 "seed",
                 "t",
@@ -340,10 +353,10 @@ mod tests {
                 "<script>"
             ]
         );
-        assert!(notices[0].message.contains("nope"));
-        assert!(notices[5].message.contains("expected a size"));
+        assert!(notices[1].message.contains("nope"));
+        assert!(notices[6].message.contains("expected a size"));
         // The hostile key is echoed as text in the notice (rendered as text, never markup).
-        assert!(notices[6].message.contains("<script>"));
+        assert!(notices[7].message.contains("<script>"));
     }
 
     #[test]

@@ -39,14 +39,13 @@ pub fn buffer_bars(p: &BuffersProps) -> Html {
         * 1.08;
     const W: f64 = 560.0;
     let x = |v: u64| (v as f64 / scale * W).min(W);
-    let rows = p.replicas.iter().enumerate().map(|(i, r)| {
+    let rows = p.replicas.iter().map(|r| {
         let lvl = level(r);
         let timer = r.soft_limit_since_ms.map(|since| {
             let secs = p.now_ms.saturating_sub(since) as f64 / 1000.0;
             format!("{} {secs:.1}s / {}s", tr(lang, "soft-limit timer"), r.soft_seconds)
         });
         let state = if r.master_side_state.is_empty() { r.link_state.clone() } else { r.master_side_state.clone() };
-        let y = 8.0 + i as f64 * 0.0;
         html! {
             <div class={classes!("buffer-row", lvl)} data-replica={r.name.clone()} data-obuf={r.obuf_bytes.to_string()} data-level={lvl}>
                 <div class="buffer-head">
@@ -59,8 +58,8 @@ pub fn buffer_bars(p: &BuffersProps) -> Html {
                 </div>
                 <svg viewBox={format!("0 0 {} 34", W + 4.0)} class="buffer-bar" role="img"
                      aria-label={format!("{}: {} / soft {} / hard {}", r.name, bytes(r.obuf_bytes), bytes(r.soft_limit), bytes(r.hard_limit))}>
-                    <rect x="0" y={y.to_string()} width={W.to_string()} height="18" class="bar-track"/>
-                    <rect x="0" y={y.to_string()} width={format!("{:.1}", x(r.obuf_bytes))} height="18" class={classes!("bar-fill", lvl)}/>
+                    <rect x="0" y="8" width={W.to_string()} height="18" class="bar-track"/>
+                    <rect x="0" y="8" width={format!("{:.1}", x(r.obuf_bytes))} height="18" class={classes!("bar-fill", lvl)}/>
                     if r.soft_limit > 0 {
                         <line x1={format!("{:.1}", x(r.soft_limit))} x2={format!("{:.1}", x(r.soft_limit))} y1="2" y2="32" class="limit soft"/>
                         <text x={format!("{:.1}", x(r.soft_limit) + 3.0)} y="33" class="limit-label">{ format!("{} {}", tr(lang, "soft"), bytes(r.soft_limit)) }</text>

@@ -8,7 +8,10 @@ use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct LogProps {
+    /// The lines to draw (the caller passes the newest ones up to now).
     pub lines: Vec<LogLine>,
+    /// How many lines exist up to now in all.
+    pub total: usize,
     pub now_ms: u64,
     pub lang: Lang,
     pub on_jump: Callback<u64>,
@@ -17,18 +20,15 @@ pub struct LogProps {
     pub node: AttrValue,
 }
 
-/// The most lines drawn at once: the newest ones up to now.
-const MAX_LINES: usize = 400;
-
 #[function_component(LogView)]
 pub fn log_view(p: &LogProps) -> Html {
-    let upto = p.lines.partition_point(|l| l.t_ms <= p.now_ms);
-    let visible: Vec<&LogLine> = p.lines[..upto]
+    let upto = p.total;
+    let visible: Vec<&LogLine> = p
+        .lines
         .iter()
-        .filter(|l| p.node.is_empty() || l.node == p.node.as_str())
+        .filter(|l| l.t_ms <= p.now_ms && (p.node.is_empty() || l.node == p.node.as_str()))
         .collect();
-    let skip = visible.len().saturating_sub(MAX_LINES);
-    let rows = visible[skip..].iter().map(|l| {
+    let rows = visible.iter().map(|l| {
         let t = l.t_ms;
         let on_jump = p.on_jump.clone();
         let onclick = Callback::from(move |_| on_jump.emit(t));

@@ -47,8 +47,10 @@ pub fn backlog_ring(p: &RingProps) -> Html {
     let (hx0, hy0) = polar(C, C, R - 22.0, head);
 
     let markers = p.replicas.iter().enumerate().map(|(i, r)| {
-        let cov = coverage(r.offset, Some(first), m.master_repl_offset);
-        let pos = ring_turns(r.offset.max(0) + 1, b.size);
+        // A live server's master only knows what the replica ACKed; the simulator knows both.
+        let offset = if r.offset >= 0 { r.offset } else { r.ack_offset };
+        let cov = coverage(offset, Some(first), m.master_repl_offset);
+        let pos = ring_turns(offset.max(0) + 1, b.size);
         let radius = R - 34.0 - 14.0 * (i % 5) as f64;
         let (x, y) = polar(C, C, radius, pos);
         let (lx, ly) = polar(C, C, radius - 14.0, pos);
@@ -58,7 +60,7 @@ pub fn backlog_ring(p: &RingProps) -> Html {
         };
         html! {
             <g class={class} data-replica={r.name.clone()} data-coverage={if cov == Coverage::Inside {"inside"} else {"outside"}}>
-                <title>{ format!("{}: offset {} — {}", r.name, r.offset, label) }</title>
+                <title>{ format!("{}: offset {} — {}", r.name, offset, label) }</title>
                 <line x1={format!("{:.1}", polar(C, C, R, pos).0)} y1={format!("{:.1}", polar(C, C, R, pos).1)}
                       x2={format!("{x:.1}")} y2={format!("{y:.1}")} class="marker-stem"/>
                 <circle cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="7"/>

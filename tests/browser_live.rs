@@ -1,0 +1,101 @@
+//! Live mode end to end with real parts: our server with its live feed on 127.0.0.1, a real
+//! redis-server 7.0 replicating from it, and the page drawing both in headless Chromium.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+mod support {
+    pub mod browser;
+}
+use common::*;
+use std::time::{Duration, Instant};
+use support::browser::Page;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn live_mode_draws_a_real_server_and_its_real_replica() {
+    if !have_real_redis("live_mode_draws_a_real_server_and_its_real_replica") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let live = free_port();
+    let ours = start_ours(
+        &dir.path().join("master"),
+        &["--live-port", &live.to_string()],
+    )
+    .await;
+    let port = ours.port.to_string();
+    for i in 0..200 {
+        cli(ours.port, &["set", &format!("key:{i}"), "value"]);
+    }
+    let replica = RealRedis::start(
+        &dir.path().join("replica"),
+        &["--replicaof", "127.0.0.1", &port],
+    );
+
+    let url = format!("ws://127.0.0.1:{live}/");
+    let query = format!(
+        "preset=psync-no-reconnection-diskless&live={}",
+        replscope::web::url::encode(&url)
+    );
+    let page = Page::open(&query).await;
+    let section = page.wait_for("[data-testid=live]").await;
+    // Frames arrive (about ten a second) and show the real replica.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let replicas = section
+            .attr("data-replicas")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        let online = page
+            .exec("return [...document.querySelectorAll('[data-testid=live] .buffer-row .state')].map(e => e.textContent).join(',')")
+            .await;
+        if replicas == "1" && online.as_str().unwrap_or("").contains("online") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the live view never showed the replica online: {online}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The real replica really has the data, and the page shows the master's log lines.
+    wait_for(Duration::from_secs(20), "replica dataset", {
+        let rport = replica.port;
+        move || dataset(rport).len() == 200
+    })
+    .await;
+    // The online replica is drawn inside the backlog window (from its ACKed offset).
+    let coverage = page.exec("return [...document.querySelectorAll('[data-testid=live] .marker')].map(e => e.dataset.coverage).join(',')").await;
+    assert_eq!(coverage.as_str(), Some("inside"));
+    let log = page.text("[data-testid=live] [data-testid=log]").await;
+    assert!(
+        log.contains("Synchronization with replica"),
+        "live log: {log}"
+    );
+    // Two timelines on one axis: the simulation's and the live run's.
+    let lanes = page
+        .client
+        .find_all(fantoccini::Locator::Css("[data-testid=live] .timeline"))
+        .await
+        .unwrap();
+    assert_eq!(lanes.len(), 2);
+    page.screenshot("live-mode-real-replica").await;
+
+    // Disconnecting closes the feed and removes the live section.
+    page.click("[data-testid=live-disconnect]").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while page
+        .client
+        .find(fantoccini::Locator::Css("[data-testid=live]"))
+        .await
+        .is_ok()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "live section still shown after disconnect"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    page.close().await;
+    ours.stop();
+}
