@@ -5,6 +5,8 @@
 //! - [`view`]: the snapshots the simulator and the live server produce and the web app draws.
 //! - `wire`, `rdb` (native): RESP and RDB v10, for the server and the tests.
 //! - `server` (native): a Redis-compatible server on the same core.
+//! - `compare` (native): stage a scenario on real servers (replscope server or redis-server)
+//!   and pair what happened with the simulator's prediction.
 //! - `cli` (native): `replscope sim | server | advise | compare`.
 //! - [`web`]: the Yew teaching app (components on wasm32; URL state and text everywhere).
 
@@ -21,5 +23,7 @@ pub mod wire;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod compare;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod server;

@@ -201,3 +201,66 @@ fn advise_shows_the_arithmetic() {
     assert_eq!(code, 2);
     assert!(err.contains("rate"), "{err}");
 }
+
+#[test]
+fn example_prints_a_scenario_that_runs() {
+    let (code, out, _) = replscope(&["sim", "--example"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("client-output-buffer-limit"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ex.toml");
+    std::fs::write(&path, out).unwrap();
+    let (code, _, err) = replscope(&["sim", path.to_str().unwrap(), "--until", "5m", "--check"]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn params_lists_every_settable_key() {
+    let (code, out, _) = replscope(&["sim", "--params"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), replscope::sim::params().len());
+    for key in [
+        "repl-backlog-size",
+        "workload.rate",
+        "link.bandwidth",
+        "repl-diskless-load",
+    ] {
+        assert!(out.lines().any(|l| l.starts_with(key)), "{key}");
+    }
+}
+
+#[test]
+fn advise_takes_a_byte_rate_and_diskless_and_speaks_json() {
+    let (code, out, err) = replscope(&[
+        "advise",
+        "--bytes-per-sec",
+        "10mb",
+        "--dataset",
+        "4gb",
+        "--bandwidth",
+        "125mb",
+        "--diskless",
+        "--outage",
+        "30s",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let a = &v["advice"];
+    assert_eq!(
+        a["stream_bytes_per_sec"].as_f64().unwrap(),
+        10.0 * 1048576.0
+    );
+    // 10 MB/s x (30 s + 1 s) x 1.5 = 465 MB -> 512mb.
+    assert_eq!(a["repl_backlog_size"].as_u64().unwrap(), 512 << 20);
+    assert!(a["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s.as_str().unwrap().starts_with("diskless transfer")));
+    assert!(
+        a["obuf_hard"].as_u64().unwrap() >= a["repl_backlog_size"].as_u64().unwrap(),
+        "7.0 floor"
+    );
+}

@@ -80,3 +80,39 @@ fn fixture_matches_the_current_simulator() {
         "tests/fixtures/trace_hashes.json is stale: if the change of behaviour is intended, run REPLSCOPE_BLESS=1 cargo test --test sim_determinism"
     );
 }
+
+#[test]
+fn checkpoints_step_back_and_replay_identically() {
+    let s = Scenario::preset("disk-sync-loop").unwrap();
+    let mut reference = Simulation::new(&s, 4);
+    reference.run_until(150_000);
+
+    let mut sim = Simulation::new(&s, 4);
+    sim.run_until(60_000);
+    let cp = sim.checkpoint();
+    let log_at_cp = sim.log().len();
+    sim.run_until(120_000);
+    assert!(sim.restore(&cp));
+    assert_eq!(sim.now_ms(), 60_000);
+    assert_eq!(sim.log().len(), log_at_cp);
+    sim.run_until(150_000);
+    assert_eq!(sim.trace_hash(), reference.trace_hash());
+    assert_eq!(sim.log(), reference.log());
+    assert_eq!(sim.spans(), reference.spans());
+    assert_eq!(sim.samples(), reference.samples());
+    assert_eq!(sim.summary(), reference.summary());
+
+    // A what-if branch: a command after the checkpoint, then back again.
+    assert!(sim.restore(&cp));
+    sim.run_until(70_000);
+    sim.cut_link(1, 1_000);
+    let branch_cp = sim.checkpoint();
+    sim.run_until(90_000);
+    assert!(sim.restore(&cp), "an earlier checkpoint of the same run");
+    // The branch's checkpoint is not in this history any more.
+    sim.run_until(100_000);
+    assert!(!sim.restore(&branch_cp));
+    // A checkpoint of another seed never applies.
+    let other = Simulation::new(&s, 5).checkpoint();
+    assert!(!sim.restore(&other));
+}

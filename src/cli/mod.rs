@@ -1,5 +1,6 @@
 //! The native command line: `replscope sim | server | advise | compare`.
 
+mod compare;
 mod sim;
 
 use clap::{Parser, Subcommand};
@@ -23,6 +24,9 @@ enum Command {
     Sim(sim::SimArgs),
     /// Recommend repl-backlog-size and client-output-buffer-limit replica, arithmetic shown.
     Advise(sim::AdviseArgs),
+    /// Stage a scenario on real servers (replscope server or redis-server) and show what the
+    /// simulator predicted next to what happened.
+    Compare(compare::CompareArgs),
     /// Run a Redis-compatible replication server: `replscope server [redis.conf] [--port 6380
     /// --replicaof 127.0.0.1 6379 --repl-diskless-sync yes ...]` (redis-server's options).
     Server {
@@ -48,6 +52,7 @@ pub fn main() -> i32 {
         }
         Command::Sim(a) => sim::run_sim(a),
         Command::Advise(a) => sim::run_advise(a),
+        Command::Compare(a) => compare::run_compare(a),
         Command::Server { args } => crate::server::run_blocking(&args),
     }
 }

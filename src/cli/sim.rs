@@ -3,6 +3,13 @@
 use crate::sim::{self, advise, units, Scenario, Simulation};
 use clap::Args;
 use std::fmt::Write as _;
+use std::io::Write as _;
+
+/// Prints to stdout; a closed pipe (`| head`) ends the output quietly instead of panicking.
+fn emit(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
 
 #[derive(Args, Debug)]
 pub struct SimArgs {
@@ -29,6 +36,12 @@ pub struct SimArgs {
     /// Print only the trace hash of the run (for determinism checks).
     #[arg(long)]
     pub hash: bool,
+    /// List every key --set accepts (name, unit, default, range) and exit.
+    #[arg(long)]
+    pub params: bool,
+    /// Print a commented scenario with every field and exit.
+    #[arg(long)]
+    pub example: bool,
     /// Print the scenario as TOML (after --set) and exit.
     #[arg(long)]
     pub print_scenario: bool,
@@ -39,9 +52,27 @@ pub struct SimArgs {
 
 /// Runs `replscope sim`; returns the exit code.
 pub fn run_sim(a: SimArgs) -> i32 {
+    if a.params {
+        for p in sim::params() {
+            let range = match p.unit {
+                "bool" | "enum" => p.choices.join("|"),
+                "text" => String::new(),
+                _ => format!("{} ..= {}", p.min, p.max),
+            };
+            emit(&format!(
+                "{:<40} {:<8} default {:<14} {:<28} {}\n",
+                p.name, p.unit, p.default_text, range, p.help
+            ));
+        }
+        return 0;
+    }
+    if a.example {
+        emit(sim::presets::REFERENCE_SCENARIO);
+        return 0;
+    }
     if a.list {
         for p in sim::presets() {
-            println!("{:<32} {}", p.name, p.title);
+            emit(&format!("{:<32} {}\n", p.name, p.title));
         }
         return 0;
     }
@@ -63,7 +94,7 @@ pub fn run_sim(a: SimArgs) -> i32 {
         }
     }
     if a.print_scenario {
-        print!("{}", scenario.to_toml());
+        emit(&scenario.to_toml());
         return 0;
     }
     let until = match &a.until {
@@ -79,7 +110,7 @@ pub fn run_sim(a: SimArgs) -> i32 {
     let mut simulation = Simulation::new(&scenario, a.seed);
     simulation.run_until(until);
     if a.hash {
-        println!("{:016x}", simulation.trace_hash());
+        emit(&format!("{:016x}\n", simulation.trace_hash()));
         return 0;
     }
     let summary = simulation.summary();
@@ -90,7 +121,7 @@ pub fn run_sim(a: SimArgs) -> i32 {
             "summary": summary,
             "events": simulation.events(),
         });
-        println!("{out}");
+        emit(&format!("{out}\n"));
     } else {
         let mut out = String::new();
         for l in simulation.log() {
@@ -101,7 +132,7 @@ pub fn run_sim(a: SimArgs) -> i32 {
         if !scenario.expect.is_empty() {
             let _ = writeln!(out, "expect: {}", scenario.expect);
         }
-        print!("{out}");
+        emit(&out);
     }
     if a.check {
         let failures = sim::summary::check_summary(&summary, &scenario.check);
@@ -182,19 +213,21 @@ pub fn run_advise(a: AdviseArgs) -> i32 {
         Ok(input) => {
             let advice = advise::advise(&input);
             if a.format == "json" {
-                println!(
-                    "{}",
+                emit(&format!(
+                    "{}\n",
                     serde_json::json!({ "input": input, "advice": advice })
-                );
+                ));
             } else {
+                let mut out = String::new();
                 for s in &advice.steps {
-                    println!("  {s}");
+                    let _ = writeln!(out, "  {s}");
                 }
                 for w in &advice.warnings {
-                    println!("warning: {w}");
+                    let _ = writeln!(out, "warning: {w}");
                 }
-                println!();
-                print!("{}", advice.config_lines());
+                out.push('\n');
+                out.push_str(&advice.config_lines());
+                emit(&out);
             }
             0
         }

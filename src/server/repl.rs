@@ -477,7 +477,10 @@ impl Engine {
     pub fn write_budget(&mut self, id: u64) -> usize {
         let cap = self.cfg.repl_bandwidth_limit;
         if cap == 0 || !self.is_replica_client(id) {
-            return 1 << 20;
+            // What is taken here waits in the socket write, where the output buffer limit no
+            // longer sees it: take at most 64 KiB at a time (Redis's NET_MAX_WRITES_PER_EVENT),
+            // so a slow replica's bytes stay counted in `omem` as they are in Redis.
+            return 64 * 1024;
         }
         let Some(c) = self.clients.get_mut(&id) else {
             return 0;

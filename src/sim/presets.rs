@@ -93,6 +93,9 @@ const PRESETS: &[(&str, &str)] = &[
     ),
 ];
 
+/// A scenario with every field, commented (`replscope sim --example`).
+pub const REFERENCE_SCENARIO: &str = include_str!("reference.toml");
+
 /// The text of a preset file.
 pub fn preset_text(name: &str) -> Option<&'static str> {
     PRESETS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
@@ -133,5 +136,17 @@ mod tests {
             assert_eq!(s, again, "{name}");
         }
         assert_eq!(presets().len(), PRESETS.len());
+    }
+
+    #[test]
+    fn the_reference_scenario_parses_and_differs_from_the_defaults_only_where_it_says() {
+        let s = Scenario::from_toml(REFERENCE_SCENARIO).unwrap();
+        let d = Scenario::default();
+        assert_eq!(s.redis, d.redis, "the [redis] table lists the defaults");
+        assert_eq!(s.dataset, d.dataset);
+        assert_eq!(s.link, d.link);
+        assert_eq!(s.faults.len(), 2);
+        assert!(s.faults[1].graceful);
+        assert_eq!(s.workload.phases.len(), 1);
     }
 }

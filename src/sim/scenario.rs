@@ -194,6 +194,11 @@ pub struct RedisConfig {
     /// Ours, not Redis's: `7` = 7.0 shared replication buffer, `6` = 6.x ring backlog plus a
     /// private buffer per replica.
     pub replication_model: u8,
+    /// Any other config the core understands (`[redis.other]`, e.g. `requirepass`,
+    /// `masterauth`, `repl-disable-tcp-nodelay`), validated by the core's own parser and given
+    /// to every node.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub other: std::collections::BTreeMap<String, String>,
 }
 
 /// `client-output-buffer-limit replica <hard> <soft> <soft-seconds>`.
@@ -425,6 +430,7 @@ impl Default for RedisConfig {
             dual_channel_replication_enabled: false,
             save: "3600 1 300 100 60 10000".into(),
             replication_model: 7,
+            other: Default::default(),
         }
     }
 }
@@ -500,6 +506,21 @@ impl Scenario {
             self.redis.client_output_buffer_limit = v;
             return self.validate();
         }
+        if !PARAMS.iter().any(|p| p.name == key || p.name == norm) {
+            // Not one of ours: any other config the core knows goes to `[redis.other]`.
+            let norm = norm.strip_prefix("other.").unwrap_or(norm);
+            let mut probe = crate::core::Config::default();
+            match probe.load_pair(norm, value) {
+                Ok(()) if !RESERVED.contains(&norm) => {
+                    self.redis.other.insert(norm.to_string(), value.to_string());
+                    return Ok(());
+                }
+                Err(crate::core::ConfigError::BadValue { reason, .. }) => {
+                    return Err(ScenarioError::field(key, reason));
+                }
+                _ => {}
+            }
+        }
         let spec = PARAMS
             .iter()
             .find(|p| p.name == key || p.name == norm)
@@ -508,7 +529,7 @@ impl Scenario {
                 ScenarioError::field(
                     key,
                     format!(
-                        "unknown setting; valid names are: {}, client-output-buffer-limit, links.<n>.bandwidth, links.<n>.latency",
+                        "unknown setting; valid names are: {}, client-output-buffer-limit, links.<n>.bandwidth, links.<n>.latency, and the other Redis configs the core knows (requirepass, masterauth, repl-disable-tcp-nodelay, ...)",
                         names.join(", ")
                     ),
                 )
@@ -525,6 +546,13 @@ impl Scenario {
     /// Reads one field in the same textual form `set` accepts.
     pub fn get(&self, key: &str) -> Option<String> {
         let norm = key.strip_prefix("redis.").unwrap_or(key);
+        if let Some(v) = self
+            .redis
+            .other
+            .get(norm.strip_prefix("other.").unwrap_or(norm))
+        {
+            return Some(v.clone());
+        }
         if norm == "client-output-buffer-limit" {
             return Some(self.redis.client_output_buffer_limit.to_string());
         }
@@ -612,6 +640,27 @@ impl Scenario {
                     self.redis.replication_model
                 ),
             ));
+        }
+        for (name, v) in &self.redis.other {
+            if RESERVED.contains(&name.as_str()) {
+                return Err(ScenarioError::field(
+                    &format!("redis.other.{name}"),
+                    "the simulator sets this itself (ports and addresses come from the topology)",
+                ));
+            }
+            let mut probe = crate::core::Config::default();
+            if let Err(e) = probe.load_pair(name, v) {
+                let message = match e {
+                    crate::core::ConfigError::UnknownOption(_) => {
+                        "not a Redis config the core knows".to_string()
+                    }
+                    crate::core::ConfigError::BadValue { reason, .. } => reason,
+                };
+                return Err(ScenarioError::field(
+                    &format!("redis.other.{name}"),
+                    message,
+                ));
+            }
         }
         if self.workload.jitter.is_nan() {
             return Err(ScenarioError::field("workload.jitter", "not a number"));
@@ -787,6 +836,9 @@ fn find_field_line(text: &str, field: &str) -> Option<usize> {
     }
     None
 }
+
+/// Core configs the simulator owns: the topology decides them.
+const RESERVED: &[&str] = &["port", "replicaof", "slaveof"];
 
 /// One settable key, for `--set`, the web's sliders and validation.
 #[derive(Clone, Debug, Serialize)]
@@ -1029,5 +1081,33 @@ mod tests {
             s.bytes_per_write(),
             b"*3\r\n$3\r\nset\r\n$3\r\nkey\r\n$5\r\nvalue\r\n".len() as u64
         );
+    }
+}
+
+#[cfg(test)]
+mod other_config_tests {
+    use super::*;
+
+    #[test]
+    fn other_core_configs_pass_through_and_are_validated_by_the_core() {
+        let mut s = Scenario::default();
+        s.set("requirepass", "secret").unwrap();
+        s.set("masterauth", "secret").unwrap();
+        assert_eq!(s.get("masterauth").as_deref(), Some("secret"));
+        assert_eq!(s.redis.other.len(), 2);
+        let e = s.set("repl-disable-tcp-nodelay", "sometimes").unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("repl-disable-tcp-nodelay"));
+        assert!(s.set("port", "7000").is_err(), "the topology owns ports");
+        assert!(s.set("no-such-config", "1").is_err());
+        // And in a file, with line and field.
+        let text = "[redis]\nsave = \"\"\n\n[redis.other]\nrequirepass = \"x\"\nmin-replicas-to-write = \"lots\"\n";
+        let e = Scenario::from_toml(text).unwrap_err();
+        assert_eq!(
+            e.field.as_deref(),
+            Some("redis.other.min-replicas-to-write")
+        );
+        assert_eq!(e.line, Some(6));
+        let ok = Scenario::from_toml("[redis.other]\nrequirepass = \"x\"\n").unwrap();
+        assert_eq!(Scenario::from_toml(&ok.to_toml()).unwrap(), ok);
     }
 }

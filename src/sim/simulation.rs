@@ -14,6 +14,12 @@
 //!   took; bytes arrive `latency` after they are sent. A receiver that does not read (a replica
 //!   loading its RDB) stops the sender from taking bytes, so they stay in the core's output
 //!   buffer, which is what Redis's limit measures (kernel socket buffers are not modelled).
+//! * The fork child: `fork()` freezes the master (its inputs wait as `Ev::Deferred`), then the
+//!   child writes the RDB at the disk's or the serialiser's speed and copy-on-write memory
+//!   grows with the pages the writes touch (`models::CowModel`).
+//! * Faults come from the scenario's schedule or from the public commands; the commands are
+//!   recorded as the run's `path`, which lets `restore` tell whether a checkpoint belongs to
+//!   the current history.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -62,6 +68,8 @@ struct Node {
     /// It holds a dataset (has loaded an RDB): `repl-diskless-load on-empty-db` then goes
     /// through the disk.
     has_data: bool,
+    /// The process is inside `fork()` until then: it handles nothing (inputs wait).
+    paused_until: u64,
 }
 
 /// One TCP connection: side 0 is the node that connected (a replica), side 1 the server.
@@ -144,12 +152,60 @@ enum Ev {
         restored: Option<(String, i64)>,
     },
     Sample,
+    /// An input that arrived while the node was paused by `fork()`.
+    Deferred {
+        node: usize,
+        gen: u64,
+        input: Input,
+    },
+    /// `fork()` returned: move what the node queued meanwhile.
+    Resume {
+        node: usize,
+    },
+}
+
+#[derive(Clone, Default)]
+struct History {
+    log: Vec<LogLine>,
+    trace: Vec<TraceEvent>,
+    marks: Vec<Mark>,
+    spans: Vec<Span>,
+    samples: Vec<Sample>,
+}
+
+impl History {
+    fn lens(&self) -> [usize; 5] {
+        [
+            self.log.len(),
+            self.trace.len(),
+            self.marks.len(),
+            self.spans.len(),
+            self.samples.len(),
+        ]
+    }
+}
+
+/// A saved moment of a run without its history (cheap to keep many of): see
+/// [`Simulation::checkpoint`].
+#[derive(Clone)]
+pub struct Checkpoint {
+    state: Box<Simulation>,
+    lens: [usize; 5],
+}
+
+impl Checkpoint {
+    /// Virtual time of the saved moment.
+    pub fn t_ms(&self) -> u64 {
+        self.state.now
+    }
 }
 
 /// A running simulation. `Clone` so the web app can checkpoint and step back.
 #[derive(Clone)]
 pub struct Simulation {
     scenario: Scenario,
+    /// The scenario as the run started (`scenario` follows `set_param`).
+    scenario_at_start: Box<Scenario>,
     seed: u64,
     rng: SplitMix64,
     now: u64,
@@ -166,14 +222,13 @@ pub struct Simulation {
     links: Vec<LinkState>,
     child: Option<ChildJob>,
     write_carry: f64,
-    // outputs
-    log: Vec<LogLine>,
-    trace: Vec<TraceEvent>,
+    /// What the run produced so far (append-only, except the open spans' `end_ms`).
+    hist: History,
     hash: Fnv64,
-    marks: Vec<Mark>,
-    spans: Vec<Span>,
     open_span: Vec<Option<usize>>,
-    samples: Vec<Sample>,
+    /// Commands given during the run (`cut_link`, `set_param`, ...) with their times: two runs
+    /// with the same scenario, seed and path have the same history.
+    path: Vec<(u64, String)>,
     stats: Vec<ReplicaSummary>,
     master_stats: MasterSummary,
     /// (time, master offset) for the last few seconds: the "in sync" slack.
@@ -186,6 +241,7 @@ impl Simulation {
         let n = s.replicas.clamp(1, 8) as usize;
         let mut sim = Simulation {
             scenario: s.clone(),
+            scenario_at_start: Box::new(s.clone()),
             seed,
             rng: SplitMix64::new(seed ^ 0x5eed_5eed_5eed_5eed),
             now: 0,
@@ -201,13 +257,10 @@ impl Simulation {
             links: vec![LinkState::default(); n + 1],
             child: None,
             write_carry: 0.0,
-            log: Vec::new(),
-            trace: Vec::new(),
+            hist: History::default(),
             hash: Fnv64::default(),
-            marks: Vec::new(),
-            spans: Vec::new(),
             open_span: vec![None; n],
-            samples: Vec::new(),
+            path: Vec::new(),
             stats: (1..=n)
                 .map(|i| ReplicaSummary::new(&format!("replica-{i}")))
                 .collect(),
@@ -230,6 +283,7 @@ impl Simulation {
                 load: None,
                 generation: 0,
                 has_data: false,
+                paused_until: 0,
             });
             let replicaof = if node == 0 { None } else { Some(0) };
             sim.boot(node, replicaof, None);
@@ -309,29 +363,103 @@ impl Simulation {
     }
 
     pub fn log(&self) -> &[LogLine] {
-        &self.log
+        &self.hist.log
     }
 
     pub fn marks(&self) -> &[Mark] {
-        &self.marks
+        &self.hist.marks
     }
 
     pub fn spans(&self) -> &[Span] {
-        &self.spans
+        &self.hist.spans
     }
 
     pub fn samples(&self) -> &[Sample] {
-        &self.samples
+        &self.hist.samples
     }
 
     /// Log lines and marks in the order they happened.
     pub fn events(&self) -> &[TraceEvent] {
-        &self.trace
+        &self.hist.trace
     }
 
     /// FNV-1a over the trace: equal for equal runs, on every platform.
     pub fn trace_hash(&self) -> u64 {
         self.hash.finish()
+    }
+
+    /// Saves this moment without the history so far (logs, marks, spans, samples), so a
+    /// step-back UI can keep many. Restore it with [`Simulation::restore`] into this run or a
+    /// later moment of it; a plain `clone()` is the fully independent alternative.
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            state: Box::new(self.clone_with_history(History::default())),
+            lens: self.hist.lens(),
+        }
+    }
+
+    /// Goes back to `cp`, keeping the history up to it. Works when `cp` was taken earlier in
+    /// this same run (same scenario and seed, and every command given since was given after
+    /// it); returns `false` and changes nothing otherwise (then rerun or use a clone).
+    pub fn restore(&mut self, cp: &Checkpoint) -> bool {
+        let st = &cp.state;
+        let same_run = st.seed == self.seed
+            && st.now <= self.now
+            && self.path.len() >= st.path.len()
+            && self.path[..st.path.len()] == st.path[..]
+            && self.path[st.path.len()..].iter().all(|(t, _)| *t >= st.now)
+            && cp.lens.iter().zip(self.hist.lens()).all(|(a, b)| *a <= b)
+            && st.scenario_at_start == self.scenario_at_start;
+        if !same_run {
+            return false;
+        }
+        let mut hist = std::mem::take(&mut self.hist);
+        hist.log.truncate(cp.lens[0]);
+        hist.trace.truncate(cp.lens[1]);
+        hist.marks.truncate(cp.lens[2]);
+        hist.spans.truncate(cp.lens[3]);
+        hist.samples.truncate(cp.lens[4]);
+        // Spans open at the checkpoint may have been closed since.
+        for i in st.open_span.iter().flatten() {
+            if let Some(sp) = hist.spans.get_mut(*i) {
+                sp.end_ms = None;
+            }
+        }
+        *self = st.clone_with_history(hist);
+        true
+    }
+
+    fn clone_with_history(&self, hist: History) -> Simulation {
+        Simulation {
+            scenario: self.scenario.clone(),
+            scenario_at_start: self.scenario_at_start.clone(),
+            seed: self.seed,
+            rng: self.rng.clone(),
+            now: self.now,
+            seq: self.seq,
+            queue: self.queue.clone(),
+            next_tick_ms: self.next_tick_ms,
+            nodes: self.nodes.clone(),
+            master: self.master,
+            conns: self.conns.clone(),
+            by_end: self.by_end.clone(),
+            next_sc: self.next_sc,
+            next_server_conn: self.next_server_conn,
+            links: self.links.clone(),
+            child: self.child.clone(),
+            write_carry: self.write_carry,
+            hist,
+            hash: self.hash.clone(),
+            open_span: self.open_span.clone(),
+            path: self.path.clone(),
+            stats: self.stats.clone(),
+            master_stats: self.master_stats.clone(),
+            offset_history: self.offset_history.clone(),
+        }
+    }
+
+    fn command(&mut self, what: String) {
+        self.path.push((self.now, what));
     }
 
     /// `INFO replication` of a node (0 = the first master, 1.. = replicas); empty if it is down.
@@ -402,9 +530,19 @@ impl Simulation {
         }
     }
 
+    /// The scenario's `[check]` expectations that do not hold (yet): empty = all hold.
+    pub fn check(&self) -> Vec<String> {
+        super::summary::check_summary(&self.summary(), &self.scenario.check)
+    }
+
     /// Cuts replica `replica`'s link (1-based) for `for_ms`: open connections break at once,
     /// new ones fail until the link is back.
     pub fn cut_link(&mut self, replica: usize, for_ms: u64) {
+        self.command(format!("cut_link {replica} {for_ms}"));
+        self.do_cut_link(replica, for_ms);
+    }
+
+    fn do_cut_link(&mut self, replica: usize, for_ms: u64) {
         if replica == 0 || replica >= self.nodes.len() {
             return;
         }
@@ -435,6 +573,7 @@ impl Simulation {
     /// Restarts replica `replica` (1-based): the process dies now and boots again after
     /// `replica.restart-time`, with no cached master.
     pub fn restart_replica(&mut self, replica: usize) {
+        self.command(format!("restart_replica {replica}"));
         self.restart(replica, false);
     }
 
@@ -442,6 +581,7 @@ impl Simulation {
     /// ID and offset (what `SHUTDOWN` does with save points), is down for that save plus
     /// `replica.restart-time` plus loading the RDB at boot, then PSYNCs with what it saved.
     pub fn restart_replica_graceful(&mut self, replica: usize) {
+        self.command(format!("restart_replica_graceful {replica}"));
         self.restart(replica, true);
     }
 
@@ -491,6 +631,11 @@ impl Simulation {
 
     /// Kills the master and promotes replica `promote` (1-based); the others follow it.
     pub fn kill_master(&mut self, promote: usize) {
+        self.command(format!("kill_master {promote}"));
+        self.do_kill_master(promote);
+    }
+
+    fn do_kill_master(&mut self, promote: usize) {
         if promote == 0 || promote >= self.nodes.len() || promote == self.master {
             return;
         }
@@ -538,6 +683,7 @@ impl Simulation {
         }
         let mut s = self.scenario.clone();
         s.set(key, value)?;
+        self.command(format!("set_param {key}={value}"));
         let before = redis_pairs(&self.scenario);
         let after = redis_pairs(&s);
         self.scenario = s;
@@ -618,6 +764,7 @@ impl Simulation {
         let mut best: (Option<u64>, Option<usize>) = (None, None);
         for (k, n) in self.nodes.iter().enumerate() {
             if let Some(t) = n.inst.as_ref().and_then(|i| i.poll_timeout()) {
+                let t = t.max(n.paused_until);
                 if best.0.is_none_or(|b| t < b) {
                     best = (Some(t), Some(k));
                 }
@@ -697,6 +844,22 @@ impl Simulation {
                 }
             }
             Ev::Fault { index, at } => self.on_fault(index, at),
+            Ev::Deferred { node, gen, input } => {
+                if self.nodes[node].generation == gen {
+                    self.input(node, input);
+                }
+            }
+            Ev::Resume { node } => {
+                let scs: Vec<(u64, usize)> = self
+                    .by_end
+                    .iter()
+                    .filter(|((n, _), _)| *n == node)
+                    .map(|(_, v)| *v)
+                    .collect();
+                for (sc, side) in scs {
+                    self.pump(sc, side);
+                }
+            }
             Ev::Sample => {
                 self.observe();
                 self.sample();
@@ -724,9 +887,9 @@ impl Simulation {
         };
         let r = f.replica as usize;
         match f.action {
-            FaultAction::CutLink => self.cut_link(r, f.for_ms),
+            FaultAction::CutLink => self.do_cut_link(r, f.for_ms),
             FaultAction::RestartReplica => self.restart(r, f.graceful),
-            FaultAction::KillMaster => self.kill_master(r),
+            FaultAction::KillMaster => self.do_kill_master(r),
         }
         if let Some(every) = f.every {
             self.schedule(
@@ -912,6 +1075,9 @@ impl Simulation {
         if self.links[link].cut_until.is_some() {
             return;
         }
+        if self.now < self.nodes[node].paused_until {
+            return;
+        }
         let Some(inst) = self.nodes[node].inst.as_ref() else {
             return;
         };
@@ -1089,6 +1255,11 @@ impl Simulation {
     /// Feeds one input to a node and carries out what it asks.
     fn input(&mut self, node: usize, input: Input) {
         let now = self.now;
+        if now < self.nodes[node].paused_until {
+            let (at, gen) = (self.nodes[node].paused_until, self.nodes[node].generation);
+            self.schedule(at, Ev::Deferred { node, gen, input });
+            return;
+        }
         match self.nodes[node].inst.as_mut() {
             Some(inst) => inst.handle(now, input),
             None => return,
@@ -1170,13 +1341,19 @@ impl Simulation {
                 child_pid: _,
                 offset: _,
             } => {
-                let s = &self.scenario;
                 self.master_stats.bgsaves += 1;
+                // fork() copies the page tables: the parent is frozen meanwhile (clients,
+                // replicas and its cron wait), and the child starts when it returns.
+                let (size, per_gb) = (self.scenario.dataset.size, self.scenario.fork.time_per_gb);
+                let ready = self.now + fork_ms(size, per_gb);
+                self.nodes[node].paused_until = ready;
+                self.schedule(ready, Ev::Resume { node });
+                let s = &self.scenario;
                 self.child = Some(ChildJob {
                     node,
                     id,
                     disk: matches!(target, BgsaveTarget::Disk),
-                    ready_ms: self.now + fork_ms(s.dataset.size, s.fork.time_per_gb),
+                    ready_ms: ready,
                     total: s.dataset.size,
                     produced: 0,
                     carry: RateCarry::default(),
@@ -1209,7 +1386,7 @@ impl Simulation {
             Output::Log(entry) => {
                 let name = self.nodes[node].name.clone();
                 self.record(entry.t_ms.max(self.now), &name, "log", entry.line.clone());
-                self.log.push(LogLine {
+                self.hist.log.push(LogLine {
                     t_ms: self.now,
                     node: name,
                     line: entry.line,
@@ -1324,7 +1501,7 @@ impl Simulation {
             "mark",
             format!("{:?}: {}", m.kind, m.cause),
         );
-        self.marks.push(Mark {
+        self.hist.marks.push(Mark {
             replica: replica.filter(|r| *r > 0).map(|r| r - 1),
             kind: m.kind,
             t_ms: self.now,
@@ -1342,7 +1519,7 @@ impl Simulation {
             None => "sim".into(),
         };
         self.record(self.now, &node, "mark", format!("{kind:?}: {cause}"));
-        self.marks.push(Mark {
+        self.hist.marks.push(Mark {
             replica: replica.filter(|r| *r > 0).map(|r| r - 1),
             kind,
             t_ms: self.now,
@@ -1365,7 +1542,7 @@ impl Simulation {
         self.hash.write(b"|");
         self.hash.write(text.as_bytes());
         self.hash.write(b"\n");
-        self.trace.push(TraceEvent {
+        self.hist.trace.push(TraceEvent {
             t_ms,
             node: node.to_string(),
             kind,
@@ -1427,7 +1604,7 @@ impl Simulation {
         let obuf_bytes = (1..self.nodes.len())
             .map(|k| self.replica_view(k).obuf_bytes)
             .collect();
-        self.samples.push(Sample {
+        self.hist.samples.push(Sample {
             t_ms: self.now,
             backlog_histlen,
             master_repl_offset,
@@ -1496,18 +1673,18 @@ impl Simulation {
             };
             let open = self.open_span[k - 1];
             if let Some(i) = open {
-                if self.spans[i].kind == kind {
+                if self.hist.spans[i].kind == kind {
                     continue;
                 }
-                self.spans[i].end_ms = Some(self.now);
+                self.hist.spans[i].end_ms = Some(self.now);
             }
-            self.spans.push(Span {
+            self.hist.spans.push(Span {
                 replica: k - 1,
                 kind,
                 start_ms: self.now,
                 end_ms: None,
             });
-            self.open_span[k - 1] = Some(self.spans.len() - 1);
+            self.open_span[k - 1] = Some(self.hist.spans.len() - 1);
         }
     }
 }
@@ -1553,6 +1730,9 @@ fn redis_pairs(s: &Scenario) -> Vec<(String, String)> {
         ("save".into(), r.save.clone()),
         ("replication-model".into(), r.replication_model.to_string()),
     ]
+    .into_iter()
+    .chain(r.other.iter().map(|(k, v)| (k.clone(), v.clone())))
+    .collect()
 }
 
 #[cfg(test)]
@@ -1603,6 +1783,62 @@ mod tests {
         sim.run_until(11_000);
         // No writes; only the PINGs of repl-ping-replica-period move the offset now.
         assert!(sim.frame().master.master_repl_offset - a <= 14);
+    }
+
+    #[test]
+    fn fork_freezes_the_master_for_its_duration() {
+        let mut s = Scenario::preset("psync-no-reconnection-disk").unwrap();
+        s.set("dataset.size", "64gb").unwrap();
+        s.set("fork.time-per-gb", "20ms").unwrap(); // 1.28 s pause
+        s.set("workload.rate", "10k").unwrap();
+        let mut sim = Simulation::new(&s, 1);
+        let mut t = 0;
+        while !sim.log().iter().any(|l| l.line.contains("Starting BGSAVE")) {
+            t += 10;
+            sim.run_until(t);
+        }
+        let t0 = sim
+            .log()
+            .iter()
+            .find(|l| l.line.contains("Starting BGSAVE"))
+            .unwrap()
+            .t_ms;
+        let off0 = sim.frame().master.master_repl_offset;
+        sim.run_until(t0 + 1_200);
+        assert_eq!(
+            sim.frame().master.master_repl_offset,
+            off0,
+            "no write lands while forking"
+        );
+        assert!(
+            !sim.log().iter().any(|l| l.t_ms > t0 && l.node == "master"),
+            "the parent logs nothing while frozen"
+        );
+        sim.run_until(t0 + 1_400);
+        // The writes that waited are applied when fork() returns.
+        assert!(sim.frame().master.master_repl_offset > off0 + 1_000_000);
+    }
+
+    #[test]
+    fn run_until_processes_up_to_t_and_stops_there() {
+        let s = Scenario::preset("psync-no-reconnection-disk").unwrap();
+        let mut sim = Simulation::new(&s, 1);
+        assert_eq!(sim.next_event_ms(), Some(0));
+        sim.run_until(1_234);
+        assert_eq!(sim.now_ms(), 1_234);
+        let next = sim.next_event_ms().unwrap();
+        assert!(next > 1_234, "everything at or before t ran");
+        // Stepping event by event reaches the same state as one long run.
+        let mut stepped = Simulation::new(&s, 1);
+        while stepped.now_ms() < 5_000 {
+            let t = stepped.next_event_ms().unwrap().min(5_000);
+            stepped.run_until(t.max(stepped.now_ms() + 1).min(5_000));
+        }
+        sim.run_until(5_000);
+        assert_eq!(stepped.trace_hash(), sim.trace_hash());
+        // Going "back" is a no-op.
+        sim.run_until(10);
+        assert_eq!(sim.now_ms(), 5_000);
     }
 
     #[test]

@@ -1,0 +1,228 @@
+//! Server processes for a staged run: free ports, a private directory per server, and a guard
+//! that kills the process when dropped (normal end, error, panic). A Ctrl-C handler kills what
+//! is still registered (the terminal's SIGINT usually reaches the children too, but a
+//! `kill -INT` of the compare process alone would not).
+
+use super::resp::Client;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Pids of the children alive now, for the Ctrl-C handler.
+static LIVE_PIDS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+/// Temp directories alive now, removed by the Ctrl-C handler too.
+static LIVE_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Which server implementation is staged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Against {
+    /// `replscope server` (this crate's server, on the same core as the simulator).
+    Replscope,
+    /// A real `redis-server` (7.0).
+    Redis,
+}
+
+impl Against {
+    pub fn parse(s: &str) -> Result<Against, String> {
+        match s {
+            "replscope" => Ok(Against::Replscope),
+            "redis" => Ok(Against::Redis),
+            _ => Err(format!("--against `{s}`: use replscope or redis")),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Against::Replscope => "replscope",
+            Against::Redis => "redis",
+        }
+    }
+}
+
+/// A port nobody listens on now: bind port 0 and let the OS choose.
+pub fn free_port() -> Result<u16, String> {
+    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind 127.0.0.1:0: {e}"))?;
+    l.local_addr()
+        .map(|a| a.port())
+        .map_err(|e| format!("local_addr: {e}"))
+}
+
+/// A fresh directory under the system temp dir, removed by [`TempDir`]'s drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Result<TempDir, String> {
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!(
+            "replscope-compare-{}-{}-{tag}",
+            std::process::id(),
+            n
+        ));
+        std::fs::create_dir_all(&p).map_err(|e| format!("create {}: {e}", p.display()))?;
+        if let Ok(mut l) = LIVE_DIRS.lock() {
+            l.push(p.clone());
+        }
+        Ok(TempDir(p))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if std::env::var_os("REPLSCOPE_COMPARE_KEEP").is_none() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+        if let Ok(mut l) = LIVE_DIRS.lock() {
+            l.retain(|d| d != &self.0);
+        }
+    }
+}
+
+/// A running server; killed (and reaped) on drop.
+pub struct ServerProc {
+    child: Child,
+    pub name: String,
+    pub port: u16,
+    pub log_path: PathBuf,
+    pub dir: PathBuf,
+}
+
+impl ServerProc {
+    /// Starts `exe` (`redis-server`, or the replscope binary with `server` first) on `port`
+    /// with its files in `dir`, and waits until it answers PING.
+    pub fn start(
+        against: Against,
+        exe: &Path,
+        name: &str,
+        port: u16,
+        dir: &Path,
+        extra: &[(String, String)],
+    ) -> Result<ServerProc, String> {
+        let log_path = dir.join(format!("{name}.log"));
+        let mut cmd = Command::new(exe);
+        if against == Against::Replscope {
+            cmd.arg("server");
+        }
+        let mut args: Vec<(String, String)> = vec![
+            ("port".into(), port.to_string()),
+            ("bind".into(), "127.0.0.1".into()),
+            ("dir".into(), dir.display().to_string()),
+            ("logfile".into(), log_path.display().to_string()),
+            ("save".into(), String::new()),
+            ("appendonly".into(), "no".into()),
+            ("enable-debug-command".into(), "yes".into()),
+            ("dbfilename".into(), format!("{name}.rdb")),
+        ];
+        args.extend(extra.iter().cloned());
+        for (k, v) in &args {
+            cmd.arg(format!("--{k}"));
+            // An empty value (save "") is passed as an empty argument, as a shell would.
+            for part in split_value(v) {
+                cmd.arg(part);
+            }
+        }
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+        if let Ok(mut l) = LIVE_PIDS.lock() {
+            l.push(child.id());
+        }
+        let mut p = ServerProc {
+            child,
+            name: name.to_string(),
+            port,
+            log_path,
+            dir: dir.to_path_buf(),
+        };
+        p.wait_ready(Duration::from_secs(20))?;
+        Ok(p)
+    }
+
+    fn wait_ready(&mut self, within: Duration) -> Result<(), String> {
+        let start = Instant::now();
+        loop {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                let log = std::fs::read_to_string(&self.log_path).unwrap_or_default();
+                return Err(format!(
+                    "{} exited at start ({st}); its log:\n{}",
+                    self.name,
+                    log.lines().rev().take(10).collect::<Vec<_>>().join("\n")
+                ));
+            }
+            if let Ok(mut c) = Client::connect(self.port, Duration::from_secs(2)) {
+                if c.cmd(&["PING"]).is_ok() {
+                    return Ok(());
+                }
+            }
+            if start.elapsed() > within {
+                return Err(format!(
+                    "{} did not answer PING on port {} within {:?}",
+                    self.name, self.port, within
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn client(&self) -> Result<Client, String> {
+        Client::connect(self.port, Duration::from_secs(10))
+            .map_err(|e| format!("connect to {} (port {}): {e}", self.name, self.port))
+    }
+
+    /// Whether the process is still running.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+/// `client-output-buffer-limit` takes one argument with spaces: keep multiword values
+/// together except where redis-server wants separate words (`replicaof host port`).
+fn split_value(v: &str) -> Vec<String> {
+    if v.is_empty() {
+        return vec![String::new()];
+    }
+    v.split_whitespace().map(str::to_string).collect()
+}
+
+impl Drop for ServerProc {
+    fn drop(&mut self) {
+        let pid = self.child.id();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Ok(mut l) = LIVE_PIDS.lock() {
+            l.retain(|p| *p != pid);
+        }
+    }
+}
+
+/// Installs (once) a Ctrl-C handler that kills every registered server, removes the temp
+/// directories and exits with 130.
+pub fn install_ctrl_c_cleanup() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::thread::spawn(|| {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            if rt.block_on(tokio::signal::ctrl_c()).is_ok() {
+                let pids = LIVE_PIDS.lock().map(|l| l.clone()).unwrap_or_default();
+                for pid in pids {
+                    let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+                }
+                let dirs = LIVE_DIRS.lock().map(|l| l.clone()).unwrap_or_default();
+                for d in dirs {
+                    let _ = std::fs::remove_dir_all(d);
+                }
+                eprintln!("interrupted: servers stopped");
+                std::process::exit(130);
+            }
+        });
+    });
+}

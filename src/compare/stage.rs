@@ -1,0 +1,748 @@
+//! Staging a scenario on real servers: calibrate the test knobs, start master, proxies and
+//! replicas, drive the writes and the faults, measure, stop.
+
+use super::events::{parse_events, parse_log_line, Naming, SyncEvent};
+use super::procs::{free_port, Against, ServerProc, TempDir};
+use super::proxy::Proxy;
+use super::resp::{encode, field, Client};
+use crate::sim::scenario::FaultAction;
+use crate::sim::summary::{MasterSummary, ReplicaSummary, Summary};
+use crate::sim::Scenario;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Where the servers come from.
+#[derive(Clone, Debug)]
+pub struct Executables {
+    /// The replscope binary (run as `<exe> server ...`).
+    pub replscope: PathBuf,
+    pub redis_server: PathBuf,
+}
+
+/// What calibration measured and chose (all per key, microseconds).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Calibration {
+    /// BGSAVE cost per key the scenario asks for (`dataset.size / fork.rdb-speed / keys`).
+    pub save_target_us: f64,
+    /// `rdb-key-save-delay` chosen.
+    pub rdb_key_save_delay: u64,
+    /// BGSAVE cost per key measured with that delay.
+    pub save_measured_us: f64,
+    /// Every probe: (delay, measured cost per key).
+    pub probes: Vec<(u64, f64)>,
+    /// Load cost per key the scenario asks for (`dataset.size / replica.load-speed / keys`).
+    pub load_target_us: f64,
+    /// `key-load-delay` chosen (same sleep as the save delay, so the same curve).
+    pub key_load_delay: u64,
+    /// Fixed cost of a BGSAVE, ms (fork; the parent notices the child's exit on its cron).
+    pub fixed_bgsave_ms: f64,
+    /// Expected BGSAVE of the whole dataset with the chosen delay, ms.
+    pub bgsave_expected_ms: f64,
+    /// Bytes of the master's RDB (measured after DEBUG POPULATE).
+    pub rdb_bytes: u64,
+    /// Value size given to DEBUG POPULATE.
+    pub populate_value_size: u64,
+}
+
+/// One staged run's raw results.
+pub struct Staged {
+    /// The scenario the simulator should predict: the input with the dataset size and the
+    /// RDB/load speeds the staging actually achieved.
+    pub scenario: Scenario,
+    pub measured: Summary,
+    pub events: Vec<SyncEvent>,
+    pub calibration: Calibration,
+    pub notes: Vec<String>,
+    /// Polled (ms, backlog histlen, omem per replica).
+    pub samples: Vec<(u64, u64, Vec<u64>)>,
+}
+
+#[derive(Default)]
+struct Peaks {
+    backlog: u64,
+    obuf: Vec<u64>,
+    /// (ms since start, backlog histlen, each replica's omem) at every poll.
+    samples: Vec<(u64, u64, Vec<u64>)>,
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn io<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> String + '_ {
+    move |e| format!("{what}: {e}")
+}
+
+/// Stages `scenario` against `against` and measures it.
+pub fn stage(
+    scenario: &Scenario,
+    against: Against,
+    exes: &Executables,
+    progress: &dyn Fn(&str),
+) -> Result<Staged, String> {
+    check_stageable(scenario)?;
+    let exe = match against {
+        Against::Replscope => exes.replscope.clone(),
+        Against::Redis => exes.redis_server.clone(),
+    };
+    let tmp = TempDir::new(against.as_str())?;
+    let r = &scenario.redis;
+    let n = scenario.replicas as usize;
+    let master_port = free_port()?;
+    let limit = format!(
+        "replica {} {} {}",
+        r.client_output_buffer_limit.hard,
+        r.client_output_buffer_limit.soft,
+        r.client_output_buffer_limit.soft_seconds
+    );
+    let yn = |b: bool| if b { "yes" } else { "no" }.to_string();
+    let common: Vec<(String, String)> = vec![
+        ("repl-backlog-size".into(), r.repl_backlog_size.to_string()),
+        ("repl-backlog-ttl".into(), r.repl_backlog_ttl.to_string()),
+        ("client-output-buffer-limit".into(), limit),
+        ("repl-diskless-sync".into(), yn(r.repl_diskless_sync)),
+        (
+            "repl-diskless-sync-delay".into(),
+            r.repl_diskless_sync_delay.to_string(),
+        ),
+        (
+            "repl-diskless-sync-max-replicas".into(),
+            r.repl_diskless_sync_max_replicas.to_string(),
+        ),
+        (
+            "repl-diskless-load".into(),
+            r.repl_diskless_load.as_str().to_string(),
+        ),
+        ("repl-timeout".into(), r.repl_timeout.to_string()),
+        (
+            "repl-ping-replica-period".into(),
+            r.repl_ping_replica_period.to_string(),
+        ),
+        // The RDB is then about as large as the dataset the scenario describes (DEBUG
+        // POPULATE values compress to almost nothing otherwise).
+        ("rdbcompression".into(), "no".into()),
+    ];
+    progress(&format!(
+        "starting the master ({}) on port {master_port}",
+        against.as_str()
+    ));
+    let master = ServerProc::start(against, &exe, "master", master_port, &tmp.0, &common)?;
+    let mut mc = master.client()?;
+    let (calibration, mut notes) = calibrate(&mut mc, &master, scenario, progress)?;
+
+    // The scenario the simulator predicts: what the staging achieves.
+    let mut staged = scenario.clone();
+    staged.dataset.size = calibration.rdb_bytes.max(1);
+    let keys = scenario.dataset.keys.max(1) as f64;
+    staged.fork.rdb_speed = (calibration.rdb_bytes as f64 * 1000.0
+        / calibration.bgsave_expected_ms.max(0.001))
+    .max(1.0) as u64;
+    if calibration.key_load_delay > 0 {
+        // Same sleep per key as the save path.
+        let per_key = cost_at(&calibration.probes, calibration.key_load_delay);
+        staged.replica.load_speed =
+            (calibration.rdb_bytes as f64 * 1e6 / (keys * per_key)).max(1.0) as u64;
+        notes.push(format!(
+            "key-load-delay {} (~{per_key:.0} us/key assumed from the save-delay curve)",
+            calibration.key_load_delay
+        ));
+    }
+
+    // Proxies and replicas.
+    let mut proxies = Vec::new();
+    for i in 0..n {
+        let (bw, lat) = scenario.link_of(i);
+        proxies.push(Proxy::start(master_port, bw, lat)?);
+    }
+    let mut replica_cfg = common.clone();
+    replica_cfg.push((
+        "key-load-delay".into(),
+        calibration.key_load_delay.to_string(),
+    ));
+    let mut replica_ports = Vec::new();
+    for _ in 0..n {
+        replica_ports.push(free_port()?);
+    }
+    let t0 = Instant::now();
+    let t0_unix = unix_ms();
+    let mut replicas = Vec::new();
+    for i in 0..n {
+        let mut cfg = replica_cfg.clone();
+        cfg.push(("replicaof".into(), format!("127.0.0.1 {}", proxies[i].port)));
+        replicas.push(ServerProc::start(
+            against,
+            &exe,
+            &format!("replica-{}", i + 1),
+            replica_ports[i],
+            &tmp.0,
+            &cfg,
+        )?);
+    }
+    progress(&format!(
+        "running {} s of scenario `{}`",
+        scenario.duration / 1000,
+        scenario.name
+    ));
+
+    // Writes, polling, faults.
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let s = scenario.clone();
+        let stop = stop.clone();
+        std::thread::spawn(move || write_load(&s, master_port, t0, &stop))
+    };
+    let peaks = Arc::new(Mutex::new(Peaks {
+        backlog: 0,
+        obuf: vec![0; n],
+        samples: Vec::new(),
+    }));
+    let proxy_ports: Arc<Mutex<Vec<Vec<u16>>>> = Arc::new(Mutex::new(vec![Vec::new(); n]));
+    let poller = {
+        let stop = stop.clone();
+        let peaks = peaks.clone();
+        let pp = proxy_ports.clone();
+        std::thread::spawn(move || poll(master_port, t0, &stop, &peaks, &pp))
+    };
+    let mut cuts: Vec<(u64, usize, u64)> = Vec::new(); // (at, replica idx, for)
+    for f in &scenario.faults {
+        let mut at = f.at;
+        while at < scenario.duration {
+            cuts.push((at, f.replica as usize - 1, f.for_ms));
+            match f.every {
+                Some(e) if e > 0 => at += e,
+                _ => break,
+            }
+        }
+    }
+    let mut restores: Vec<(u64, usize)> = Vec::new();
+    cuts.sort();
+    let mut cut_counts = vec![0u64; n];
+    loop {
+        let now = t0.elapsed().as_millis() as u64;
+        if let Ok(mut pp) = proxy_ports.lock() {
+            for (i, p) in proxies.iter().enumerate() {
+                pp[i] = p.upstream_ports();
+            }
+        }
+        while let Some(&(at, i, dur)) = cuts.first() {
+            if at > now {
+                break;
+            }
+            cuts.remove(0);
+            proxies[i].cut();
+            cut_counts[i] += 1;
+            restores.push((at + dur, i));
+        }
+        restores.retain(|&(at, i)| {
+            if at <= now {
+                proxies[i].restore();
+                false
+            } else {
+                true
+            }
+        });
+        if now >= scenario.duration {
+            break;
+        }
+        for r in replicas.iter_mut() {
+            if !r.alive() {
+                stop.store(true, Ordering::SeqCst);
+                return Err(format!("{} died during the run", r.name));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Final state, taken with the writes still on, as the simulator's summary is.
+    let end_ms = t0.elapsed().as_millis() as u64;
+    let minfo = mc.info("replication").map_err(io("INFO on the master"))?;
+    let master_offset: i64 = field(&minfo, "master_repl_offset")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut replica_states = Vec::new();
+    for r in &replicas {
+        let info = r
+            .client()
+            .and_then(|mut c| c.info("replication").map_err(io("INFO on a replica")))?;
+        let off: i64 = field(&info, "slave_repl_offset")
+            .or_else(|| field(&info, "master_repl_offset"))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let up = field(&info, "master_link_status") == Some("up");
+        replica_states.push((off, up));
+    }
+    stop.store(true, Ordering::SeqCst);
+    let _ = writer.join();
+    let _ = poller.join();
+    let bgsaves;
+    let events;
+    {
+        // Logs: the master's and each replica's, timed from the replicas' start.
+        let mut lines = Vec::new();
+        let mut push_file = |path: &PathBuf, node: &str| {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            for l in text.lines() {
+                if let Some((t, msg)) = parse_log_line(l) {
+                    if t + 50 >= t0_unix {
+                        lines.push((t.saturating_sub(t0_unix), node.to_string(), msg));
+                    }
+                }
+            }
+        };
+        push_file(&master.log_path, "master");
+        for r in &replicas {
+            push_file(&r.log_path, &r.name);
+        }
+        lines.sort_by_key(|l| l.0);
+        bgsaves = lines
+            .iter()
+            .filter(|(_, n, m)| n == "master" && m.starts_with("Starting BGSAVE for SYNC"))
+            .count() as u64;
+        let mut client_ports = std::collections::BTreeMap::new();
+        for (i, p) in proxies.iter().enumerate() {
+            for port in p.upstream_ports() {
+                client_ports.insert(port, i);
+            }
+        }
+        let naming = Naming {
+            replica_addrs: replica_ports
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (format!("127.0.0.1:{p}"), i))
+                .collect(),
+            replica_nodes: replicas
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (r.name.clone(), i))
+                .collect(),
+            client_ports,
+            replicas: n,
+        };
+        events = parse_events(&lines, &naming);
+    }
+    let peaks = peaks.lock().map_err(|_| "poller poisoned".to_string())?;
+    let samples = peaks.samples.clone();
+    let bytes_per_s = scenario.bytes_per_write() as f64 * rate_at(scenario, end_ms);
+    let mut measured = Summary {
+        until_ms: end_ms,
+        master: MasterSummary {
+            name: "master".into(),
+            peak_backlog_bytes: peaks.backlog,
+            final_offset: master_offset,
+            bgsaves,
+            peak_cow_bytes: 0,
+        },
+        replicas: Vec::new(),
+    };
+    for i in 0..n {
+        let mut s = ReplicaSummary::new(&format!("replica-{}", i + 1));
+        for e in events.iter().filter(|e| e.replica == i) {
+            use super::events::EventKind as K;
+            match e.kind {
+                K::FullSync => {
+                    s.full_syncs += 1;
+                    if e.psync_refused {
+                        s.partial_syncs_refused += 1;
+                    }
+                }
+                K::PartialSync => s.partial_syncs_accepted += 1,
+                K::ObufCut => {
+                    *s.disconnects
+                        .entry("output_buffer_limit".into())
+                        .or_default() += 1
+                }
+                K::Timeout => *s.disconnects.entry("timeout".into()).or_default() += 1,
+                K::Online | K::LoadDone => {}
+            }
+        }
+        *s.disconnects.entry("link_cut".into()).or_default() += cut_counts[i];
+        s.peak_output_buffer_bytes = peaks.obuf[i];
+        let (off, up) = replica_states[i];
+        s.final_offset = off;
+        // "In sync" as the simulator means it: link up and no further behind than what a
+        // poll's round trip and the link carry (half a second of writes, plus 64 KiB).
+        s.in_sync_at_end = up && master_offset - off <= (bytes_per_s * 0.5) as i64 + 65_536;
+        measured.replicas.push(s);
+    }
+    drop(replicas);
+    drop(proxies);
+    drop(master);
+    Ok(Staged {
+        scenario: staged,
+        measured,
+        events,
+        calibration,
+        notes,
+        samples,
+    })
+}
+
+fn check_stageable(s: &Scenario) -> Result<(), String> {
+    if s.replicas == 0 {
+        return Err("the scenario has no replica".into());
+    }
+    for f in &s.faults {
+        if f.action != FaultAction::CutLink {
+            return Err(format!(
+                "fault at {} ms: compare stages cut-link faults only ({:?} is simulator-only)",
+                f.at, f.action
+            ));
+        }
+        if f.replica == 0 || f.replica > s.replicas {
+            return Err(format!(
+                "fault at {} ms names replica {}, the scenario has {}",
+                f.at, f.replica, s.replicas
+            ));
+        }
+    }
+    if s.redis.dual_channel_replication_enabled {
+        return Err("dual-channel replication is Valkey's; Redis 7.0 cannot stage it".into());
+    }
+    if s.redis.replication_model != 7 {
+        return Err("compare stages the 7.0 replication model only".into());
+    }
+    Ok(())
+}
+
+/// Per-key cost at `delay`, interpolated between the calibration probes.
+fn cost_at(probes: &[(u64, f64)], delay: u64) -> f64 {
+    let mut p: Vec<(u64, f64)> = probes.to_vec();
+    p.sort_by_key(|x| x.0);
+    if let Some(x) = p.iter().find(|x| x.0 == delay) {
+        return x.1;
+    }
+    for w in p.windows(2) {
+        let ((d0, c0), (d1, c1)) = (w[0], w[1]);
+        if delay > d0 && delay < d1 {
+            return c0 + (c1 - c0) * (delay - d0) as f64 / (d1 - d0) as f64;
+        }
+    }
+    match p.last() {
+        Some(&(d, c)) if delay > d => c + (delay - d) as f64,
+        _ => p.first().map_or(0.0, |x| x.1),
+    }
+}
+
+/// Times one BGSAVE with `rdb-key-save-delay` = `delay`; returns its duration in µs.
+fn time_bgsave(c: &mut Client, delay: u64) -> Result<f64, String> {
+    c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", &delay.to_string()])
+        .map_err(io("CONFIG SET rdb-key-save-delay"))?;
+    let start = Instant::now();
+    c.cmd(&["BGSAVE"]).map_err(io("BGSAVE"))?;
+    loop {
+        let info = c.info("persistence").map_err(io("INFO persistence"))?;
+        if field(&info, "rdb_bgsave_in_progress") == Some("0") {
+            break;
+        }
+        if start.elapsed() > Duration::from_secs(120) {
+            return Err("calibration BGSAVE did not finish within 120 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(start.elapsed().as_micros() as f64)
+}
+
+/// Fills the master and chooses `rdb-key-save-delay` / `key-load-delay`.
+///
+/// Each key's delay is a sleep call, whose real cost on a loaded Linux machine is far above
+/// the nominal microseconds (timer slack, scheduling): ~130 µs for a delay of 1 here. So:
+/// BGSAVE a part of the dataset with delays 0 and 1 and one guess, take the cost per key of
+/// each, interpolate the delay that gives the scenario's cost per key, and measure that one
+/// too. A BGSAVE also has a fixed cost (fork, and the parent noticing the child's exit on its
+/// next 10 Hz cron), measured first with BGSAVEs of the empty dataset and taken out of the
+/// per-key figures. The simulator is then given the measured cost, not the target.
+fn calibrate(
+    c: &mut Client,
+    master: &ServerProc,
+    s: &Scenario,
+    progress: &dyn Fn(&str),
+) -> Result<(Calibration, Vec<String>), String> {
+    let keys = s.dataset.keys.max(1);
+    let mut cal = Calibration {
+        populate_value_size: (s.dataset.size / keys).saturating_sub(30).max(1),
+        save_target_us: s.dataset.size as f64 * 1e6 / s.fork.rdb_speed.max(1) as f64 / keys as f64,
+        load_target_us: s.dataset.size as f64 * 1e6
+            / s.replica.load_speed.max(1) as f64
+            / keys as f64,
+        ..Default::default()
+    };
+    let mut notes = Vec::new();
+    let probe_keys = (keys / 8).clamp(keys.min(2000), 8000);
+    let pk = probe_keys as f64;
+    let vs = cal.populate_value_size.to_string();
+    // The fixed cost: a BGSAVE of an empty dataset (a median of three).
+    let mut empties = [time_bgsave(c, 0)?, time_bgsave(c, 0)?, time_bgsave(c, 0)?];
+    empties.sort_by(f64::total_cmp);
+    let fixed_us = empties[1];
+    c.cmd(&["DEBUG", "POPULATE", &probe_keys.to_string(), "key", &vs])
+        .map_err(io("DEBUG POPULATE"))?;
+    progress(&format!(
+        "calibrating rdb-key-save-delay on {probe_keys} keys (target {:.0} us/key)",
+        cal.save_target_us
+    ));
+    // Costs per key of the part, the fixed cost taken out.
+    let per_key = |t: f64| ((t - fixed_us) / pk).max(0.01);
+    let t0_part = time_bgsave(c, 0)?;
+    let mut raw: Vec<(u64, f64)> = vec![(0, t0_part)];
+    // Below ~40 µs/key no sleep is short enough: delay 0.
+    let delay = if cal.save_target_us < 40.0 {
+        0
+    } else {
+        let t1 = time_bgsave(c, 1)?;
+        raw.push((1, t1));
+        let (c0, c1) = (per_key(t0_part), per_key(t1));
+        if cal.save_target_us <= c1 {
+            if cal.save_target_us - c0 < c1 - cal.save_target_us {
+                0
+            } else {
+                1
+            }
+        } else {
+            let d2 = (1.0 + (cal.save_target_us - c1)).round() as u64;
+            let t2 = time_bgsave(c, d2)?;
+            raw.push((d2, t2));
+            let slope = ((t2 - t1) / pk / (d2 - 1).max(1) as f64).max(0.05);
+            let d3 = (1.0 + (cal.save_target_us - c1) / slope).round().max(1.0) as u64;
+            if d3 != d2 {
+                let t3 = time_bgsave(c, d3)?;
+                raw.push((d3, t3));
+            }
+            d3
+        }
+    };
+    // The whole dataset; its delay-0 BGSAVE gives the RDB size and the fixed cost.
+    c.cmd(&["DEBUG", "POPULATE", &keys.to_string(), "key", &vs])
+        .map_err(io("DEBUG POPULATE"))?;
+    // The keys the write load rotates over, so the RDB is the one the run will send.
+    let wkeys = workload_keys(s);
+    let value = vec![b'x'; s.workload.value_size as usize];
+    let mut buf = Vec::new();
+    for k in &wkeys {
+        encode(&[b"SET", k, &value], &mut buf);
+    }
+    c.send_raw(&buf)
+        .map_err(io("writing the workload's keys"))?;
+    for _ in &wkeys {
+        c.read_reply().map_err(io("writing the workload's keys"))?;
+    }
+    let keys = keys + wkeys.len() as u64;
+    let t0_full = time_bgsave(c, 0)?;
+    let rdb = master.dir.join(format!("{}.rdb", master.name));
+    cal.rdb_bytes = std::fs::metadata(&rdb)
+        .map_err(io("reading the calibration RDB's size"))?
+        .len();
+    let _ = std::fs::remove_file(&rdb);
+    cal.fixed_bgsave_ms = fixed_us / 1000.0;
+    cal.probes = raw.iter().map(|&(d, t)| (d, per_key(t))).collect();
+    cal.rdb_key_save_delay = delay;
+    cal.save_measured_us = cost_at(&cal.probes, delay);
+    // The BGSAVE the run will do, timed on the whole dataset: the figure the simulator gets.
+    cal.bgsave_expected_ms = if delay == 0 {
+        t0_full
+    } else {
+        progress(&format!(
+            "timing a BGSAVE of the whole dataset with rdb-key-save-delay {delay}"
+        ));
+        time_bgsave(c, delay)?
+    } / 1000.0;
+    // The load delay: the same sleep per key, so the same curve.
+    let c1 = cal.probes.get(1).map_or(f64::MAX, |p| p.1);
+    cal.key_load_delay = if cal.load_target_us < 40.0 || cal.probes.len() < 2 {
+        0
+    } else if cal.load_target_us <= c1 {
+        1
+    } else {
+        let mut best = (1u64, f64::MAX);
+        for d in 1..=10_000u64 {
+            let err = (cost_at(&cal.probes, d) - cal.load_target_us).abs();
+            if err < best.1 {
+                best = (d, err);
+            }
+        }
+        best.0
+    };
+    if cal.key_load_delay == 0 {
+        notes.push(format!(
+            "key-load-delay 0: the scenario's load ({:.1} us/key) is faster than any sleep per key; loading runs at the server's own speed",
+            cal.load_target_us
+        ));
+    }
+    c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", &delay.to_string()])
+        .map_err(io("CONFIG SET rdb-key-save-delay"))?;
+    notes.push(format!(
+        "rdb-key-save-delay {delay}: {:.1} us/key measured for a target of {:.1} us/key, plus {:.0} ms per BGSAVE (fork, exit noticed by the cron); BGSAVE of {} keys ({} bytes): {:.0} ms measured (probes on {probe_keys} keys, delay->us/key: {})",
+        cal.save_measured_us,
+        cal.save_target_us,
+        cal.fixed_bgsave_ms,
+        keys,
+        cal.rdb_bytes,
+        cal.bgsave_expected_ms,
+        cal.probes
+            .iter()
+            .map(|(d, c)| format!("{d}->{c:.1}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    Ok((cal, notes))
+}
+
+/// The write rate at `t` ms: a phase's or the base rate (as the simulator reads phases).
+pub fn rate_at(s: &Scenario, t: u64) -> f64 {
+    for p in &s.workload.phases {
+        if t < p.at {
+            continue;
+        }
+        let into = match p.every {
+            Some(e) if e > 0 => (t - p.at) % e,
+            _ => t - p.at,
+        };
+        if into < p.for_ms {
+            return p.rate;
+        }
+    }
+    s.workload.rate
+}
+
+/// The paced SET loop: every 10 ms, send the SETs due so far as one pipeline. Keys are
+/// `key_size` bytes, values `value_size` bytes, so each SET adds exactly the simulator's
+/// `bytes_per_write` to the replication stream; 1000 keys in rotation keep the dataset size.
+fn write_load(s: &Scenario, port: u16, t0: Instant, stop: &AtomicBool) {
+    let Ok(mut c) = Client::connect(port, Duration::from_secs(30)) else {
+        return;
+    };
+    let keys = workload_keys(s);
+    let value = vec![b'x'; s.workload.value_size as usize];
+    let mut due = 0.0f64;
+    let mut sent: u64 = 0;
+    let mut last = 0u64;
+    let mut buf = Vec::new();
+    while !stop.load(Ordering::SeqCst) {
+        let now = t0.elapsed().as_millis() as u64;
+        // Integrate the rate ms by ms (phases switch on ms boundaries).
+        let mut t = last;
+        while t < now {
+            let step = (now - t).min(10);
+            due += rate_at(s, t) * step as f64 / 1000.0;
+            t += step;
+        }
+        last = now;
+        let n = (due as u64).saturating_sub(sent);
+        if n > 0 {
+            buf.clear();
+            for i in 0..n {
+                let key = &keys[((sent + i) % keys.len() as u64) as usize];
+                encode(&[b"SET", key, &value], &mut buf);
+            }
+            if c.send_raw(&buf).is_err() {
+                return;
+            }
+            for _ in 0..n {
+                if c.read_reply().is_err() {
+                    return;
+                }
+            }
+            sent += n;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The keys the write load rotates over: up to 1000 distinct keys of exactly `key_size` bytes.
+fn workload_keys(s: &Scenario) -> Vec<Vec<u8>> {
+    let ks = s.workload.key_size.max(1) as usize;
+    let mut out: Vec<Vec<u8>> = (0..1000u64)
+        .map(|i| {
+            let k = format!("w{i:0>ks$}");
+            k.as_bytes()[k.len() - ks..].to_vec()
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Polls the master every 100 ms: backlog length, and each replica's output buffer (CLIENT
+/// LIST `omem` of its proxy connection).
+fn poll(
+    port: u16,
+    t0: Instant,
+    stop: &AtomicBool,
+    peaks: &Mutex<Peaks>,
+    proxy_ports: &Mutex<Vec<Vec<u16>>>,
+) {
+    let Ok(mut c) = Client::connect(port, Duration::from_secs(30)) else {
+        return;
+    };
+    while !stop.load(Ordering::SeqCst) {
+        let backlog = c
+            .info("replication")
+            .ok()
+            .and_then(|i| field(&i, "repl_backlog_histlen").and_then(|v| v.parse::<u64>().ok()))
+            .unwrap_or(0);
+        let list = c
+            .cmd(&["CLIENT", "LIST"])
+            .and_then(|r| r.text())
+            .unwrap_or_default();
+        let pp = proxy_ports.lock().map(|p| p.clone()).unwrap_or_default();
+        if let Ok(mut pk) = peaks.lock() {
+            pk.backlog = pk.backlog.max(backlog);
+            let mut now = vec![0u64; pk.obuf.len()];
+            for line in list.lines() {
+                let get = |name: &str| {
+                    line.split_whitespace()
+                        .find_map(|w| w.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
+                };
+                if !get("flags").is_some_and(|f| f.contains('S')) {
+                    continue;
+                }
+                let omem: u64 = get("omem").and_then(|v| v.parse().ok()).unwrap_or(0);
+                let cport: Option<u16> = get("addr")
+                    .and_then(|a| a.rsplit(':').next())
+                    .and_then(|p| p.parse().ok());
+                let idx = cport
+                    .and_then(|p| pp.iter().position(|ports| ports.contains(&p)))
+                    .or(if pp.len() == 1 { Some(0) } else { None });
+                if let Some(i) = idx {
+                    if i < pk.obuf.len() {
+                        pk.obuf[i] = pk.obuf[i].max(omem);
+                        now[i] = now[i].max(omem);
+                    }
+                }
+            }
+            pk.samples
+                .push((t0.elapsed().as_millis() as u64, backlog, now));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cost_interpolates_between_probes() {
+        let p = vec![(0, 10.0), (1, 130.0), (21, 170.0)];
+        assert_eq!(cost_at(&p, 1), 130.0);
+        assert!((cost_at(&p, 11) - 150.0).abs() < 1e-9);
+        assert!((cost_at(&p, 31) - 180.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn rate_follows_phases() {
+        let s = super::super::presets::scenario("compare-disk-sync-loop").unwrap();
+        assert_eq!(rate_at(&s, 1000), 10.0);
+        assert_eq!(rate_at(&s, 25_000), 1000.0);
+    }
+
+    #[test]
+    fn refuses_faults_it_cannot_stage() {
+        let s = crate::sim::Scenario::preset("failover-psync").unwrap();
+        assert!(check_stageable(&s).unwrap_err().contains("cut-link"));
+    }
+}

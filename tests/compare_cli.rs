@@ -1,0 +1,53 @@
+//! `replscope compare` refuses what it cannot stage, with a message naming what and where,
+//! before it starts any server.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::process::Command;
+
+fn compare(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_replscope"))
+        .arg("compare")
+        .args(args)
+        .output()
+        .expect("run replscope");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn unknown_preset_lists_the_compare_presets() {
+    let (code, err) = compare(&["--preset", "no-such-thing"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no-such-thing"), "{err}");
+    assert!(err.contains("compare-disk-sync-loop"), "{err}");
+}
+
+#[test]
+fn unknown_server_kind_is_refused() {
+    let (code, err) = compare(&["--preset", "compare-backlog-sized", "--against", "valkey"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("valkey"), "{err}");
+}
+
+#[test]
+fn simulator_only_faults_are_refused_before_anything_starts() {
+    let (code, err) = compare(&["--preset", "failover-psync", "--against", "replscope"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("cut-link faults only"), "{err}");
+    assert!(!err.contains("starting the master"), "{err}");
+}
+
+#[test]
+fn a_bad_scenario_file_names_the_file() {
+    let dir = std::env::temp_dir().join(format!("replscope-compare-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("bad.toml");
+    std::fs::write(&f, "replicas = \"lots\"\n").unwrap();
+    let (code, err) = compare(&[f.to_str().unwrap()]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("bad.toml"), "{err}");
+}
