@@ -18,8 +18,6 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Print the version and exit (placeholder until the subcommands land).
-    Version,
     /// Run a simulated replication scenario (a TOML file or a built-in preset).
     Sim(sim::SimArgs),
     /// Recommend repl-backlog-size and client-output-buffer-limit replica, arithmetic shown.
@@ -46,10 +44,6 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
-        Command::Version => {
-            println!("replscope {}", env!("CARGO_PKG_VERSION"));
-            0
-        }
         Command::Sim(a) => sim::run_sim(a),
         Command::Advise(a) => sim::run_advise(a),
         Command::Compare(a) => compare::run_compare(a),
