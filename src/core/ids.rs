@@ -22,6 +22,12 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
+    /// Uniform in [0, 1), from the top 53 bits (exact in f64 on every target, so the simulator's
+    /// draws are the same natively and in wasm32).
+    pub fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
     /// 40 lowercase hex chars, the shape of a replid (`CONFIG_RUN_ID_SIZE`) and of an EOF mark
     /// (`RDB_EOF_MARK_SIZE`).
     pub fn hex40(&mut self) -> String {

@@ -1,39 +1,8 @@
-//! A small seeded generator (splitmix64): the same seed gives the same numbers on every
-//! platform, native and wasm32 alike, with no OS randomness.
+//! Seeded randomness for the simulator (the core's splitmix64, so the same seed gives the same
+//! numbers natively and in wasm32) and the FNV-1a hash of its event trace.
 
-#[derive(Clone, Debug)]
-pub struct SplitMix64 {
-    state: u64,
-}
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        SplitMix64 { state: seed }
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1), from the top 53 bits (exact in f64 on every target).
-    pub fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// 40 lowercase hex characters, the shape of a Redis replication ID.
-    pub fn hex40(&mut self) -> String {
-        let mut s = String::with_capacity(40);
-        while s.len() < 40 {
-            s.push_str(&format!("{:016x}", self.next_u64()));
-        }
-        s.truncate(40);
-        s
-    }
-}
+/// The same generator the core uses for replication IDs (one implementation for both).
+pub use crate::core::ids::SplitMix64;
 
 /// FNV-1a 64, used for trace hashes (stable across platforms, unlike `DefaultHasher`).
 #[derive(Clone, Debug)]
