@@ -1,5 +1,6 @@
 //! Any scenario inside the parameter ranges runs without panicking, deterministically, and
 //! with a summary that adds up.
+#![cfg(not(target_arch = "wasm32"))] // native-only (proptest is a native dev-dependency)
 
 use proptest::prelude::*;
 use replscope::sim::{Scenario, Simulation};
