@@ -15,19 +15,12 @@ pub struct LogProps {
     pub now_ms: u64,
     pub lang: Lang,
     pub on_jump: Callback<u64>,
-    /// Node filter: empty for all.
-    #[prop_or_default]
-    pub node: AttrValue,
 }
 
 #[function_component(LogView)]
 pub fn log_view(p: &LogProps) -> Html {
     let upto = p.total;
-    let visible: Vec<&LogLine> = p
-        .lines
-        .iter()
-        .filter(|l| l.t_ms <= p.now_ms && (p.node.is_empty() || l.node == p.node.as_str()))
-        .collect();
+    let visible: Vec<&LogLine> = p.lines.iter().filter(|l| l.t_ms <= p.now_ms).collect();
     let rows = visible.iter().map(|l| {
         let t = l.t_ms;
         let on_jump = p.on_jump.clone();
