@@ -156,6 +156,17 @@ async fn playback_controls_move_time_both_ways() {
     assert!(!why.trim().is_empty(), "the event is explained");
     page.screenshot("controls-next-interesting").await;
 
+    // Clicking a log line jumps to that moment.
+    let first_line_t = page
+        .exec("const b = document.querySelector('.log-line:last-child button'); const t = +b.parentElement.dataset.t; b.click(); return t")
+        .await
+        .as_u64()
+        .expect("a log line time");
+    until("the clicked line's moment", || async {
+        now_ms(&page).await == first_line_t
+    })
+    .await;
+
     // Scrub the time axis.
     set_control(&page, "[data-testid=scrub]", "60000", "input").await;
     until("scrub to 60 s", || async { now_ms(&page).await == 60_000 }).await;
@@ -187,25 +198,41 @@ async fn playback_controls_move_time_both_ways() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn faults_and_parameters_change_the_run() {
-    let page = Page::open("preset=backlog-sized&t=20000").await;
-    let full = || async { attr(&page, "tr[data-replica]", "data-full-syncs").await };
-    let first_full = full().await;
+    // A preset with no faults of its own: whatever is cut here is the button's doing.
+    let page = Page::open("preset=psync-no-reconnection-disk&t=30000").await;
     page.click("[data-testid=cut-0]").await;
-    // Move 30 s on: the cut shows as a link-cut mark and a disconnect.
-    set_control(&page, "[data-testid=scrub]", "50000", "input").await;
-    until("time to reach 50 s", || async {
-        now_ms(&page).await == 50_000
+    set_control(&page, "[data-testid=scrub]", "60000", "input").await;
+    until("time to reach 60 s", || async {
+        now_ms(&page).await == 60_000
     })
     .await;
+    // The page shows exactly what the native simulator does with the same cut at 30 s.
+    let s = Scenario::preset("psync-no-reconnection-disk").unwrap();
+    let mut native = Simulation::new(&s, 1);
+    native.run_until(30_000);
+    native.cut_link(1, 10_000);
+    native.run_until(60_000);
+    let want = &native.summary().replicas[0];
+    assert_eq!(
+        want.disconnects.get("link_cut"),
+        Some(&1),
+        "the native run saw the cut"
+    );
     let disc: u64 = attr(&page, "tr[data-replica]", "data-disconnects")
         .await
         .parse()
         .unwrap();
-    assert!(disc >= 1, "the cut link was counted as a disconnect");
-    assert_eq!(
-        full().await,
-        first_full,
-        "a sized backlog resumes with +CONTINUE, not a full sync"
+    assert_eq!(disc, want.disconnects.values().sum::<u64>());
+    let partial: u64 = attr(&page, "tr[data-replica]", "data-partial-ok")
+        .await
+        .parse()
+        .unwrap();
+    assert_eq!(partial, want.partial_syncs_accepted);
+    assert!(
+        page.exec("return document.querySelectorAll('.timeline .mark[data-kind=LinkCut]').length")
+            .await
+            .as_u64()
+            >= Some(1)
     );
     page.screenshot("fault-cut-link").await;
 
@@ -222,7 +249,7 @@ async fn faults_and_parameters_change_the_run() {
         err.contains("repl-backlog-size") || err.contains("lots"),
         "error names the problem: {err}"
     );
-    assert_eq!(now_ms(&page).await, 50_000);
+    assert_eq!(now_ms(&page).await, 60_000);
     // A good value restarts the run from zero (the default change mode) and lands in the URL.
     set_control(
         &page,

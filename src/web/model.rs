@@ -254,17 +254,18 @@ impl Model {
                 self.rebuild_compare();
             }
             Action::SetChangeMode(m) => self.st.change_mode = m,
+            // The simulator numbers nodes (0 = master, 1 = replica-1); the page numbers replicas.
             Action::CutLink(i, ms) => {
-                self.main.sim.cut_link(i, ms);
+                self.main.sim.cut_link(i + 1, ms);
                 if let Some(c) = self.cmp.as_mut() {
-                    c.sim.cut_link(i, ms);
+                    c.sim.cut_link(i + 1, ms);
                 }
                 self.refork_after_command();
             }
             Action::RestartReplica(i) => {
-                self.main.sim.restart_replica(i);
+                self.main.sim.restart_replica(i + 1);
                 if let Some(c) = self.cmp.as_mut() {
-                    c.sim.restart_replica(i);
+                    c.sim.restart_replica(i + 1);
                 }
                 self.refork_after_command();
             }
@@ -492,6 +493,36 @@ mod tests {
         assert!(m.param_error.is_some());
         m.apply(Action::Live(None));
         assert!(m.live.is_none() && !m.query().contains("live="));
+    }
+
+    #[test]
+    fn cutting_a_link_hits_that_replica_at_that_moment() {
+        let mut m = Model::from_query("preset=psync-no-reconnection-disk");
+        m.apply(Action::Seek(30_000));
+        m.apply(Action::CutLink(0, 10_000));
+        m.apply(Action::Seek(60_000));
+        let cut = m
+            .main
+            .sim
+            .marks()
+            .iter()
+            .find(|k| k.kind == MarkKind::LinkCut)
+            .cloned();
+        let cut = cut.expect("a link-cut mark");
+        assert_eq!((cut.replica, cut.t_ms), (Some(0), 30_000));
+        let mut native = crate::sim::Simulation::new(&m.scenario, 1);
+        native.run_until(30_000);
+        native.cut_link(1, 10_000);
+        native.run_until(60_000);
+        assert_eq!(m.main.sim.summary(), native.summary());
+        m.apply(Action::RestartReplica(0));
+        m.apply(Action::Seek(61_000));
+        assert!(m
+            .main
+            .sim
+            .marks()
+            .iter()
+            .any(|k| k.kind == MarkKind::ReplicaRestart && k.replica == Some(0)));
     }
 
     #[test]
