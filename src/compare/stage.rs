@@ -92,42 +92,23 @@ pub fn stage(
         Against::Redis => exes.redis_server.clone(),
     };
     let tmp = TempDir::new(against.as_str())?;
-    let r = &scenario.redis;
     let n = scenario.replicas as usize;
     let master_port = free_port()?;
-    let limit = format!(
-        "replica {} {} {}",
-        r.client_output_buffer_limit.hard,
-        r.client_output_buffer_limit.soft,
-        r.client_output_buffer_limit.soft_seconds
-    );
-    let yn = |b: bool| if b { "yes" } else { "no" }.to_string();
-    let common: Vec<(String, String)> = vec![
-        ("repl-backlog-size".into(), r.repl_backlog_size.to_string()),
-        ("repl-backlog-ttl".into(), r.repl_backlog_ttl.to_string()),
-        ("client-output-buffer-limit".into(), limit),
-        ("repl-diskless-sync".into(), yn(r.repl_diskless_sync)),
-        (
-            "repl-diskless-sync-delay".into(),
-            r.repl_diskless_sync_delay.to_string(),
-        ),
-        (
-            "repl-diskless-sync-max-replicas".into(),
-            r.repl_diskless_sync_max_replicas.to_string(),
-        ),
-        (
-            "repl-diskless-load".into(),
-            r.repl_diskless_load.as_str().to_string(),
-        ),
-        ("repl-timeout".into(), r.repl_timeout.to_string()),
-        (
-            "repl-ping-replica-period".into(),
-            r.repl_ping_replica_period.to_string(),
-        ),
-        // The RDB is then about as large as the dataset the scenario describes (DEBUG
-        // POPULATE values compress to almost nothing otherwise).
-        ("rdbcompression".into(), "no".into()),
+    // The scenario's Redis settings, less those only the simulator knows (`save` is set by
+    // `ServerProc` for every server).
+    const SIM_ONLY: &[&str] = &[
+        "dual-channel-replication-enabled",
+        "replication-model",
+        "save",
     ];
+    let mut common: Vec<(String, String)> = scenario
+        .redis_pairs()
+        .into_iter()
+        .filter(|(k, _)| !SIM_ONLY.contains(&k.as_str()))
+        .collect();
+    // The RDB is then about as large as the dataset the scenario describes (DEBUG POPULATE
+    // values compress to almost nothing otherwise).
+    common.push(("rdbcompression".into(), "no".into()));
     progress(&format!(
         "starting the master ({}) on port {master_port}",
         against.as_str()

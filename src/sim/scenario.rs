@@ -840,6 +840,55 @@ fn find_field_line(text: &str, field: &str) -> Option<usize> {
 /// Core configs the simulator owns: the topology decides them.
 const RESERVED: &[&str] = &["port", "replicaof", "slaveof"];
 
+impl Scenario {
+    /// The scenario's Redis settings as `(config name, value)` pairs, as the core's parser
+    /// (and, less the simulator-only ones, a real redis-server) takes them.
+    pub fn redis_pairs(&self) -> Vec<(String, String)> {
+        let r = &self.redis;
+        let yn = |b: bool| if b { "yes" } else { "no" }.to_string();
+        vec![
+            ("repl-backlog-size".into(), r.repl_backlog_size.to_string()),
+            ("repl-backlog-ttl".into(), r.repl_backlog_ttl.to_string()),
+            (
+                "client-output-buffer-limit".into(),
+                format!(
+                    "replica {} {} {}",
+                    r.client_output_buffer_limit.hard,
+                    r.client_output_buffer_limit.soft,
+                    r.client_output_buffer_limit.soft_seconds
+                ),
+            ),
+            ("repl-diskless-sync".into(), yn(r.repl_diskless_sync)),
+            (
+                "repl-diskless-sync-delay".into(),
+                r.repl_diskless_sync_delay.to_string(),
+            ),
+            (
+                "repl-diskless-sync-max-replicas".into(),
+                r.repl_diskless_sync_max_replicas.to_string(),
+            ),
+            (
+                "repl-diskless-load".into(),
+                r.repl_diskless_load.as_str().to_string(),
+            ),
+            ("repl-timeout".into(), r.repl_timeout.to_string()),
+            (
+                "repl-ping-replica-period".into(),
+                r.repl_ping_replica_period.to_string(),
+            ),
+            (
+                "dual-channel-replication-enabled".into(),
+                yn(r.dual_channel_replication_enabled),
+            ),
+            ("save".into(), r.save.clone()),
+            ("replication-model".into(), r.replication_model.to_string()),
+        ]
+        .into_iter()
+        .chain(r.other.iter().map(|(k, v)| (k.clone(), v.clone())))
+        .collect()
+    }
+}
+
 /// One settable key, for `--set`, the web's sliders and validation.
 #[derive(Clone, Debug, Serialize)]
 pub struct ParamSpec {

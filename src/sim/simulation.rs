@@ -684,8 +684,8 @@ impl Simulation {
         let mut s = self.scenario.clone();
         s.set(key, value)?;
         self.command(format!("set_param {key}={value}"));
-        let before = redis_pairs(&self.scenario);
-        let after = redis_pairs(&s);
+        let before = self.scenario.redis_pairs();
+        let after = s.redis_pairs();
         self.scenario = s;
         let now = self.now;
         for (name, v) in after.iter() {
@@ -717,7 +717,7 @@ impl Simulation {
 
     fn boot(&mut self, node: usize, replica_of: Option<usize>, restored: Option<(String, i64)>) {
         let mut config = Config::default();
-        for (name, v) in redis_pairs(&self.scenario) {
+        for (name, v) in self.scenario.redis_pairs() {
             // Values come from our own validated scenario; the core's parser agreeing with it
             // is covered by tests, so a rejection here would be a bug, not bad input.
             let _ = config.load_pair(&name, &v);
@@ -1689,52 +1689,6 @@ impl Simulation {
     }
 }
 
-/// The scenario's Redis settings as `(config name, value)` pairs the core's parser takes.
-fn redis_pairs(s: &Scenario) -> Vec<(String, String)> {
-    let r = &s.redis;
-    let yn = |b: bool| if b { "yes" } else { "no" }.to_string();
-    vec![
-        ("repl-backlog-size".into(), r.repl_backlog_size.to_string()),
-        ("repl-backlog-ttl".into(), r.repl_backlog_ttl.to_string()),
-        (
-            "client-output-buffer-limit".into(),
-            format!(
-                "replica {} {} {}",
-                r.client_output_buffer_limit.hard,
-                r.client_output_buffer_limit.soft,
-                r.client_output_buffer_limit.soft_seconds
-            ),
-        ),
-        ("repl-diskless-sync".into(), yn(r.repl_diskless_sync)),
-        (
-            "repl-diskless-sync-delay".into(),
-            r.repl_diskless_sync_delay.to_string(),
-        ),
-        (
-            "repl-diskless-sync-max-replicas".into(),
-            r.repl_diskless_sync_max_replicas.to_string(),
-        ),
-        (
-            "repl-diskless-load".into(),
-            r.repl_diskless_load.as_str().to_string(),
-        ),
-        ("repl-timeout".into(), r.repl_timeout.to_string()),
-        (
-            "repl-ping-replica-period".into(),
-            r.repl_ping_replica_period.to_string(),
-        ),
-        (
-            "dual-channel-replication-enabled".into(),
-            yn(r.dual_channel_replication_enabled),
-        ),
-        ("save".into(), r.save.clone()),
-        ("replication-model".into(), r.replication_model.to_string()),
-    ]
-    .into_iter()
-    .chain(r.other.iter().map(|(k, v)| (k.clone(), v.clone())))
-    .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1753,7 +1707,7 @@ mod tests {
         }
         for scenario in [Scenario::default(), s] {
             let mut c = Config::default();
-            for (name, v) in redis_pairs(&scenario) {
+            for (name, v) in scenario.redis_pairs() {
                 c.load_pair(&name, &v)
                     .unwrap_or_else(|e| panic!("{name} {v}: {e}"));
                 assert!(c.get(&name).is_some(), "{name}");
