@@ -802,8 +802,9 @@ impl Instance {
         }
     }
 
-    /// RDB received: `replicationAttachToNewMaster`, flush, load (the driver does it).
-    fn start_load(&mut self, size: u64, eof: bool) {
+    /// What every load starts with (classic or dual channel): drop the cached master, the
+    /// sub-replicas and our backlog (they belong to the old history), then flush and load.
+    fn begin_load(&mut self, size: u64) {
         if self.link.cached.take().is_some() {
             self.log(Level::Notice, "Discarding previously cached master state.");
         }
@@ -818,6 +819,11 @@ impl Instance {
         self.link.load_started_ms = self.now;
         self.link.transfer_size_for_load = size;
         self.link.last_newline_s = self.unixtime();
+    }
+
+    /// RDB received: `replicationAttachToNewMaster`, flush, load (the driver does it).
+    fn start_load(&mut self, size: u64, eof: bool) {
+        self.begin_load(size);
         if let Some(c) = self.link.conn {
             // The load blocks the event loop: the master link is not read meanwhile.
             self.emit(Output::SetReadable {
@@ -1572,20 +1578,7 @@ impl Instance {
     }
 
     fn start_load_dual(&mut self, size: u64) {
-        if self.link.cached.take().is_some() {
-            self.log(Level::Notice, "Discarding previously cached master state.");
-        }
-        self.disconnect_sub_replicas();
-        self.store.free_backlog();
-        self.log(Level::Notice, "MASTER <-> REPLICA sync: Flushing old data");
-        self.log(
-            Level::Notice,
-            "MASTER <-> REPLICA sync: Loading DB in memory",
-        );
-        self.link.loading = true;
-        self.link.load_started_ms = self.now;
-        self.link.transfer_size_for_load = size;
-        self.link.last_newline_s = self.unixtime();
+        self.begin_load(size);
         self.emit(Output::LoadRdb {
             size,
             eof_marked: true,
