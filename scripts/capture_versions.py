@@ -233,6 +233,7 @@ class Conn:
         self.number, self.down, self.up = number, down, up
         self.to_up, self.to_down = bytearray(), bytearray()  # pending writes
         self.seen_up, self.seen_down = bytearray(), bytearray()  # recorded (capped)
+        self.eof = False  # one side closed: deliver what is pending, then close both
         self.closed = False
 
 
@@ -308,9 +309,12 @@ class Proxy:
             with self.lock:
                 live = [c for c in self.conns if not c.closed]
             for c in live:
+                if c.eof and not c.to_up and not c.to_down:
+                    self._close(c)
+                    continue
                 for s, pending_out, pending_in in ((c.down, c.to_down, c.to_up), (c.up, c.to_up, c.to_down)):
                     ev = 0
-                    if not self.paused and len(pending_in) < 65536:
+                    if not self.paused and not c.eof and len(pending_in) < 65536:
                         ev |= selectors.EVENT_READ
                     if pending_out and not self.paused:
                         ev |= selectors.EVENT_WRITE
@@ -335,7 +339,7 @@ class Proxy:
                     except OSError:
                         data = b""
                     if not data:
-                        self._close(c)
+                        c.eof = True
                         continue
                     if from_down:
                         c.to_up.extend(data)
@@ -852,7 +856,8 @@ def sc_psync_no_backlog(run, version):
 
 def sc_obuf_cutoff(run, version):
     cap = Capture(run, version, "obuf-cutoff")
-    limit = ["--client-output-buffer-limit", "replica 2mb 1mb 60", "--repl-backlog-size", "1mb"]
+    # separate words: 6.2 reads a quoted "replica 2mb 1mb 60" as one bad argument
+    limit = ["--client-output-buffer-limit", "replica", "2mb", "1mb", "60", "--repl-backlog-size", "1mb"]
     master, replica, proxy = synced_pair(run, cap, version, limit)
     cap.start_log(master)
     cap.start_log(replica)
