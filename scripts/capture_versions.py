@@ -787,6 +787,52 @@ def sc_second_channel_needs_diskless(run, version):
               ["--repl-diskless-sync", "no"] + on, on, load_delay=False, writes=False)
 
 
+def sc_second_channel_buffer_limit(run, version):
+    """The replica's local buffer of an RDB-channel / dual-channel sync reaches its limit."""
+    if version == "redis-8.2":
+        on = ["--repl-rdb-channel", "yes"]
+        limit = ["--replica-full-sync-buffer-limit", "1mb"]
+    elif is_valkey(version):
+        # Valkey has no option of its own: the replica's replica-class hard limit (bufferReplData)
+        on = ["--dual-channel-replication-enabled", "yes"]
+        limit = ["--client-output-buffer-limit", "replica", "1mb", "0", "0"]
+    else:
+        return
+    full_sync(run, version, "second-channel-buffer-limit",
+              ["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "1"] + on, on + limit)
+
+
+def sc_diskless_load_swapdb(run, version):
+    """A classic diskless sync into a replica with repl-diskless-load swapdb."""
+    classic = classic_sync_args(version)
+    full_sync(run, version, "diskless-load-swapdb",
+              ["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "1"] + classic,
+              classic + ["--repl-diskless-load", "swapdb"])
+
+
+def sc_diskless_replica_dropped(run, version):
+    """The only target of a diskless (classic) transfer disconnects mid-transfer."""
+    cap = Capture(run, version, "diskless-replica-dropped")
+    classic = classic_sync_args(version)
+    margs = ["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0",
+             "--rdb-key-save-delay", "200", "--rdbcompression", "no"] + classic
+    master, replica, proxy = pair(run, cap, version, margs, classic)
+    populate(master, 20000, 500)
+    cap.start_log(master)
+    cap.start_log(replica)
+    replicaof(replica, proxy.port)
+    master.wait_log("Starting BGSAVE for SYNC", since=cap.marks[master], timeout=15)
+    wait_for("bytes flowing", lambda: int(replica.field("master_sync_read_bytes") or 0) > 0, 15)
+    master.c("CLIENT", "KILL", "TYPE", "replica")
+    master.wait_log("last replica dropped|killing fork child", since=cap.marks[master], timeout=15)
+    master.wait_log("Background transfer terminated by signal|Background transfer error|terminated",
+                    since=cap.marks[master], timeout=15)
+    wait_for("the replica's next full sync", lambda: replica.log_text()[cap.marks[replica]:].count(
+        "Full resync from") >= 2, 15)
+    cap.save_log(master, "master.log")
+    cap.save_log(replica, "replica.log")
+
+
 def synced_pair(run, cap, version, master_args=(), replica_args=()):
     master, replica, proxy = pair(run, cap, version, master_args, replica_args)
     populate(master, 1000)
@@ -864,12 +910,16 @@ def sc_obuf_cutoff(run, version):
     conns = len(proxy.conns)
     proxy.pause()
     peaks = []
+    last_info = ""
     for _ in range(12):
         write_bytes(master, 1024 * 1024, prefix="obuf")
         text = master.c("CLIENT", "LIST", "TYPE", "replica")
         peaks.append(text.strip())
-        if master.field("connected_slaves") == "0":
+        info = master.info("replication")
+        if info_fields(info)["connected_slaves"] == "0":
             break
+        last_info = info  # the lagging replica still connected: 7.0+ backlogs grow past their size
+    cap.write("info-master-while-paused.txt", last_info)
     master.wait_log("overcoming of output buffer limits", timeout=10)
     cap.write("client-list-while-paused.txt", "\n".join(p for p in peaks if p) + "\n")
     proxy.resume()
@@ -931,9 +981,9 @@ def sc_cross(run, versions):
                 wait_for("probe replicated", lambda: replica.c("GET", "cross:probe") == "1", 10)
             except TimeoutError:
                 outcome = "no sync"
-                m = re.search(r"^.*(Can't handle RDB format version|Wrong RDB|Bad file format|Failed trying to load).*$",
-                              replica.log_text(), re.M)
-                detail = m.group(0).split(" ", 4)[-1] if m else ""
+                m = re.search(r"^\d+:\w \d+ \w+ \d+ [\d:.]+ [#*.-] (.*(Can't handle RDB format version|Wrong RDB|"
+                              r"Bad file format|Failed trying to load).*)$", replica.log_text(), re.M)
+                detail = m.group(1) if m else ""
             time.sleep(0.5)
             cap.save_log(master, "master.log")
             cap.save_log(replica, "replica.log")
@@ -945,12 +995,170 @@ def sc_cross(run, versions):
         f.write("\n".join(summary) + "\n")
 
 
+# ----------------------------------------------------------------------------- log catalogue
+
+LOG_LINE = re.compile(r"^(\d+):([MSCX]) \d\d \w{3} \d{4} [\d:.]+ (.) (.*)$")
+
+
+def normalise(message):
+    """A log message with what changes from run to run replaced by placeholders."""
+    m = message
+    m = re.sub(r"[0-9a-f]{40}", "<id>", m)
+    m = re.sub(r"id=\d+ addr=.*? (scheduled|closed)", r"<client-info> \1", m)
+    m = re.sub(r"user request from '.*'\)", "user request from '<client-info>')", m)
+    m = re.sub(r"pid \d+", "pid <pid>", m)
+    m = re.sub(r"(offset|request was:|offset:?) \d+", r"\1 <n>", m)
+    m = re.sub(r"<id>:\d+", "<id>:<n>", m)
+    m = re.sub(r"range \[\d+, \d+\]", "range [<n>, <n>]", m)
+    m = re.sub(r"client-id \d+", "client-id <n>", m)
+    m = re.sub(r"\d+(\.\d+)? (MB|Mb|bytes|seconds)", r"<n> \2", m)
+    m = re.sub(r"keys loaded: \d+", "keys loaded: <n>", m)
+    m = re.sub(r"format version \d+", "format version <n>", m)
+    return m
+
+
+def log_messages(path):
+    """`<role> <level> <normalised message>` for each line of a captured log."""
+    out = []
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = LOG_LINE.match(line.rstrip("\n"))
+            if m:
+                out.append("%s %s %s" % (m.group(2), m.group(3), normalise(m.group(4))))
+    return out
+
+
+# One row per replication event: (event, regular expression over normalised messages).
+CATALOGUE_EVENTS = [
+("replica: REPLICAOF on a master", r"Before turning into a replica"),
+("replica: connecting", r"Connecting to (MASTER|PRIMARY)"),
+("replica: sync started", r"<-> REPLICA sync started"),
+("replica: TCP connected", r"Non blocking connect for SYNC"),
+("replica: PING answered", r"replied to PING"),
+("replica: PSYNC with cached master", r"Trying a partial resynchronization \(request"),
+("replica: PSYNC without cached master", r"not possible \(no cached"),
+("replica: +FULLRESYNC", r"Full resync from"),
+("replica: 2nd channel opened", r"PSYNC is not possible, initialize RDB channel"),
+("replica: 2nd channel, stream in parallel", r"Starting to receive RDB and replication stream in parallel|Trying a partial resynchronization using main channel"),
+("replica: 2nd channel, main channel accepted", r"Primary accepted a Partial Resynchronization, RDB load"),
+("replica: bulk header (disk)", r"receiving \d*<?n?>? ?bytes from"),
+("replica: bulk header (EOF, disk)", r"receiving streamed RDB from .* with EOF to disk"),
+("replica: bulk header (EOF, diskless load)", r"with EOF to parser"),
+("replica: local buffer full", r"limit (has been )?reached"),
+("replica: cached master discarded", r"Discarding previously cached"),
+("replica: flush", r"Flushing old data"),
+("replica: load", r"sync: Loading DB in memory"),
+("replica: loader", r"Loading RDB produced by"),
+("replica: loader done", r"Done loading RDB"),
+("replica: swapdb", r"Swapping active DB with loaded DB"),
+("replica: swapdb old db", r"Discarding old DB in background"),
+("replica: done", r"sync: Finished with success"),
+("replica: buffered stream applied (start)", r"Starting to stream replication buffer"),
+("replica: buffered stream applied (end)", r"Successfully streamed replication"),
+("replica: +CONTINUE", r"Successful partial resynchronization with"),
+("replica: +CONTINUE (2)", r"accepted a Partial Resynchronization\.$"),
+("replica: link lost", r"Connection with (master|primary) lost"),
+("replica: caching", r"Caching the disconnected"),
+("replica: reconnect", r"Reconnecting to (MASTER|PRIMARY) \S+$"),
+("replica: reconnect after failure", r"after failure"),
+("replica: connect refused", r"Error condition on socket for SYNC"),
+("replica: master timeout", r"(MASTER|PRIMARY) timeout: no data"),
+("replica: connect timeout", r"Timeout connecting to the"),
+("replica: transfer I/O error", r"I/O error trying to sync"),
+("replica: 2nd channel aborted", r"Aborting (rdb|dual) channel sync"),
+("replica: REPLCONF not understood", r"Non critical"),
+("replica: RDB too new", r"Can't handle RDB format version"),
+("replica: load failed", r"Failed trying to load"),
+("master: PSYNC received", r"asks for synchronization$"),
+("master: PSYNC ?", r"Full resync requested by replica"),
+("master: replid mismatch", r"Replication ID mismatch"),
+("master: backlog created", r"Replication backlog created"),
+("master: 2nd channel offered", r"capable of (rdb|dual) channel synchronization"),
+("master: lack of backlog", r"for lack of backlog"),
+("master: partial accepted", r"Partial resynchronization request from"),
+("master: diskless delay", r"Delay next BGSAVE"),
+("master: fork (disk)", r"Starting BGSAVE for SYNC with target: disk"),
+("master: fork (sockets)", r"target: replicas sockets( using: normal sync)?$"),
+("master: fork (2nd channel)", r"target: replicas sockets (\(rdb-channel\)|using: dual-channel)"),
+("master: 2nd channel stream start", r"Starting to deliver RDB and replication stream|Sending to replica .* RDB end offset"),
+("master: disk child", r"Background saving started by pid"),
+("master: socket child", r"Background RDB transfer started by pid"),
+("child: saved", r"DB saved on disk"),
+("child: CoW", r"copy-on-write|Fork CoW"),
+("master: disk child done", r"Background saving terminated with success"),
+("master: pipe drained", r"done reading from pipe"),
+("master: socket child done", r"Background RDB transfer terminated with success"),
+("master: streamed, waiting ACK", r"Streamed RDB transfer with replica"),
+("master: rdb-only done", r"rdb only replica"),
+("master: 2nd channel closed", r"\(rdbchannel\) .* lost|rdb channel disconnected"),
+("master: online", r"Synchronization with replica .* succeeded"),
+("master: COB", r"overcoming of output buffer limits"),
+("master: replica lost", r"Connection with replica 127"),
+("master: ACK timeout", r"timedout replica \(streaming"),
+("master: last diskless target gone", r"last replica dropped"),
+("master: socket child killed", r"Background (RDB )?transfer terminated by signal"),
+("master: killing the RDB child", r"Killing running RDB child"),
+("master: 2nd channel capa ignored (disk sync)", r"Dual channel capability ignored"),
+("replica: download failed (9.1 thread)", r"detected RDB download failure"),
+("master: socket BGSAVE busy", r"Current BGSAVE has socket target"),
+]
+
+
+def write_catalogue(out_dir):
+    """log-catalogue.md: for each event, Redis 7.0's exact line and what each other version
+    prints instead, found in the captures (the cross-version pairs included)."""
+    import glob
+    files = {}
+    for v in VERSIONS:
+        paths = sorted(glob.glob(os.path.join(out_dir, v, "*", "*.log")))
+        paths += sorted(glob.glob(os.path.join(out_dir, "cross", v + "--of--*", "replica.log")))
+        paths += sorted(glob.glob(os.path.join(out_dir, "cross", "*--of--" + v, "master.log")))
+        files[v] = [(os.path.relpath(p, out_dir), m) for p in paths for m in log_messages(p)]
+    order = ["redis-7.0", "redis-6.2", "redis-8.2", "valkey-8.1", "valkey-9.1"]
+    lines = [
+        "# Replication log lines by version (generated by scripts/capture-versions.sh)",
+        "",
+        "Each row is one event; the Redis 7.0 column gives the exact line (role, level, message)",
+        "and the capture it was found in; the other columns say `same` or give their own line.",
+        "`<id>`, `<n>`, `<pid>`, `<client-info>` and `<...-port>` stand for what changes between",
+        "runs. `—`: not seen in these captures (the version may still print it elsewhere).",
+        "",
+        "| event | " + " | ".join(order) + " |",
+        "|---|" + "---|" * len(order),
+    ]
+    for name, rx in CATALOGUE_EVENTS:
+        r = re.compile(rx)
+        hits = {v: next(((f, m) for f, m in files[v] if r.search(m)), None) for v in order}
+        if not any(hits.values()):
+            continue
+        base = hits["redis-7.0"]
+        row = []
+        for v in order:
+            h = hits[v]
+            if h is None:
+                row.append("—")
+                continue
+            text = "`%s`" % h[1].replace("|", "\\|")
+            if base and v != "redis-7.0" and h[1] == base[1]:
+                row.append("same")
+            elif v == "valkey-9.1" and hits["valkey-8.1"] and h[1] == hits["valkey-8.1"][1]:
+                row.append("= valkey-8.1")
+            else:
+                row.append("%s (%s)" % (text, h[0]))
+        lines.append("| %s | %s |" % (name, " | ".join(row)))
+    with open(os.path.join(out_dir, "log-catalogue.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 SCENARIOS = {
     "defaults": sc_defaults,
     "full-sync-disk": sc_full_sync_disk,
     "full-sync-diskless": sc_full_sync_diskless,
     "second-channel": sc_second_channel,
     "second-channel-with-disk-sync": sc_second_channel_needs_diskless,
+    "second-channel-buffer-limit": sc_second_channel_buffer_limit,
+    "diskless-load-swapdb": sc_diskless_load_swapdb,
+    "diskless-replica-dropped": sc_diskless_replica_dropped,
     "partial-resync": sc_partial_resync,
     "psync-refused-backlog": sc_psync_no_backlog,
     "obuf-cutoff": sc_obuf_cutoff,
@@ -967,11 +1175,16 @@ def main():
                     help="folder with <version>/server binaries (default: .tools/servers)")
     ap.add_argument("--out", default=OUT, help="output folder (default: tests/fixtures/versions)")
     ap.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    ap.add_argument("--catalogue-only", action="store_true",
+                    help="only rewrite log-catalogue.md from the captures already there")
     args = ap.parse_args()
     if args.list:
         for name, fn in SCENARIOS.items():
             print("%-30s %s" % (name, (fn.__doc__ or "").strip().split("\n")[0]))
         print("%-30s %s" % ("cross", sc_cross.__doc__.strip()))
+        return
+    if args.catalogue_only:
+        write_catalogue(args.out)
         return
     versions = args.version or VERSIONS
     scenarios = args.scenario or (list(SCENARIOS) + ["cross"])
@@ -1002,6 +1215,7 @@ def main():
             print("cross-version pairs ok", flush=True)
     finally:
         run.cleanup()
+    write_catalogue(args.out)
     if failures:
         sys.exit("%d capture(s) failed" % len(failures))
 
