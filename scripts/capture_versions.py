@@ -387,12 +387,13 @@ class Proxy:
                 self._close(c)
             self.listener.close()
 
-    def transcript(self, max_items=40):
-        """Each connection's bytes, decoded into one line per message (handshake commands,
-        replies, RDB preambles and payload summaries, stream commands)."""
+    def transcript(self, max_items=40, skip=0):
+        """Each connection's bytes (but the first `skip` connections), decoded into one line
+        per message (handshake commands, replies, RDB preambles and payload summaries, stream
+        commands)."""
         out = []
         with self.lock:
-            conns = list(self.conns)
+            conns = list(self.conns[skip:])
         for c in conns:
             out.append("## connection %d" % c.number)
             out.append("# replica -> master")
@@ -449,7 +450,7 @@ def render(data, max_items, replica_side):
             i = k + 40
             continue
         if line.startswith(b"$ENDOFF:"):
-            items.append(_mask_line(line.decode("latin-1")))
+            items.append(line.decode("latin-1"))
             continue
         if line.startswith(b"$") and not replica_side:
             try:
@@ -461,7 +462,7 @@ def render(data, max_items, replica_side):
             items.append("<RDB %d bytes, magic %s>" % (size, _short(data[i:i + 9])))
             i += size
             continue
-        items.append(_mask_line(line.decode("latin-1")))
+        items.append(line.decode("latin-1"))
     # collapse runs of the same line (or of the same stream command)
     out = []
     for it in items:
@@ -474,10 +475,6 @@ def render(data, max_items, replica_side):
     if len(lines) > max_items:
         lines = lines[:max_items] + ["... (%d more)" % (len(lines) - max_items)]
     return lines
-
-
-def _mask_line(s):
-    return s
 
 
 def _parse_array(data, i):
@@ -603,15 +600,14 @@ def classic_sync_args(version):
     return []
 
 
-def pair(run, cap, version, master_args=(), replica_args=(), proxied=True, replica_version=None):
+def pair(run, cap, version, master_args=(), replica_args=(), replica_version=None):
+    """A master, a replica (of the same version unless told) and the proxy between them."""
     master = Server(run, version, "master", master_args)
     replica = Server(run, replica_version or version, "replica", replica_args)
+    proxy = Proxy(run, master.port)
     cap.name_port(master.port, "master-port")
     cap.name_port(replica.port, "replica-port")
-    proxy = None
-    if proxied:
-        proxy = Proxy(run, master.port)
-        cap.name_port(proxy.port, "proxy-port")
+    cap.name_port(proxy.port, "proxy-port")
     return master, replica, proxy
 
 
@@ -636,6 +632,7 @@ def record_states(server, names, timeout, done):
 # ----------------------------------------------------------------------------- scenarios
 
 def sc_defaults(run, version):
+    """CONFIG GET of the replication configs, INFO of a lone server, the RDB magic it writes."""
     cap = Capture(run, version, "defaults")
     s = Server(run, version, "alone")
     cap.name_port(s.port, "master-port")
@@ -754,15 +751,18 @@ def filter_info(text, needles):
 
 
 def sc_full_sync_disk(run, version):
+    """A first full sync with repl-diskless-sync no (states, INFO, logs, handshake)."""
     full_sync(run, version, "full-sync-disk", ["--repl-diskless-sync", "no"], [])
 
 
 def sc_full_sync_diskless(run, version):
+    """The same with diskless sync on one connection (no RDB / dual channel)."""
     args = ["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "1"] + classic_sync_args(version)
     full_sync(run, version, "full-sync-diskless", args, classic_sync_args(version))
 
 
 def sc_second_channel(run, version):
+    """The same through Redis 8.2's RDB channel or Valkey's dual channel."""
     if version == "redis-8.2":
         on = ["--repl-rdb-channel", "yes"]
         name = "full-sync-rdb-channel"
@@ -847,6 +847,7 @@ def synced_pair(run, cap, version, master_args=(), replica_args=()):
 
 
 def sc_partial_resync(run, version):
+    """+CONTINUE after CLIENT KILL TYPE replica on the master."""
     cap = Capture(run, version, "partial-resync")
     master, replica, proxy = synced_pair(run, cap, version)
     cap.start_log(master)
@@ -859,26 +860,14 @@ def sc_partial_resync(run, version):
     cap.save_log(master, "master.log")
     cap.save_log(replica, "replica.log")
     cap.write("handshake.txt", "CLIENT KILL TYPE %s -> %s\n" % (kill_type, killed) +
-              Proxy_subset(proxy, conns))
+              proxy.transcript(skip=conns))
     cap.save_info(master, "info-master.txt")
     cap.save_info(replica, "info-replica.txt")
     cap.write("info-master-stats.txt", filter_info(master.info("stats"), ("sync_",)))
 
 
-def Proxy_subset(proxy, first_new):
-    """The transcript of the connections opened after `first_new` existing ones."""
-    with proxy.lock:
-        keep = proxy.conns[first_new:]
-        saved = proxy.conns
-        proxy.conns = keep
-    try:
-        return proxy.transcript()
-    finally:
-        with proxy.lock:
-            proxy.conns = saved
-
-
 def sc_psync_no_backlog(run, version):
+    """A PSYNC refused for lack of backlog: 1mb backlog, 3 MB written while the link is cut."""
     cap = Capture(run, version, "psync-refused-backlog")
     master, replica, proxy = synced_pair(run, cap, version, ["--repl-backlog-size", "1mb"])
     cap.start_log(master)
@@ -896,11 +885,12 @@ def sc_psync_no_backlog(run, version):
     wait_for("full sync done", lambda: link_up(replica), 60)
     cap.save_log(master, "master.log")
     cap.save_log(replica, "replica.log")
-    cap.write("handshake.txt", Proxy_subset(proxy, conns))
+    cap.write("handshake.txt", proxy.transcript(skip=conns))
     cap.write("info-master-stats.txt", filter_info(master.info("stats"), ("sync_",)))
 
 
 def sc_obuf_cutoff(run, version):
+    """A replica cut off by its output-buffer limit while its link is paused."""
     cap = Capture(run, version, "obuf-cutoff")
     # separate words: 6.2 reads a quoted "replica 2mb 1mb 60" as one bad argument
     limit = ["--client-output-buffer-limit", "replica", "2mb", "1mb", "60", "--repl-backlog-size", "1mb"]
@@ -927,11 +917,12 @@ def sc_obuf_cutoff(run, version):
     time.sleep(1.2)
     cap.save_log(master, "master.log")
     cap.save_log(replica, "replica.log")
-    cap.write("handshake.txt", Proxy_subset(proxy, conns))
+    cap.write("handshake.txt", proxy.transcript(skip=conns))
     cap.write("info-master-stats.txt", filter_info(master.info("stats"), ("sync_",)))
 
 
 def sc_timeouts(run, version):
+    """repl-timeout on the master (ACKs stop), then on the replica (pings stop)."""
     cap = Capture(run, version, "replica-timeout")
     master, replica, proxy = synced_pair(run, cap, version, ["--repl-timeout", "2"])
     # 1. the master drops a replica whose ACKs stop (repl-timeout on the master)
