@@ -742,7 +742,6 @@ def full_sync(run, version, scenario, master_args, replica_args, load_delay=True
     cap.save_log(replica, "replica.log")
     cap.write("handshake.txt", proxy.transcript())
     cap.write("client-list-master.txt", master.c("CLIENT", "LIST"))
-    return cap, master, replica, proxy
 
 
 def filter_info(text, needles):
