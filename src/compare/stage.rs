@@ -4,10 +4,11 @@
 use super::events::{parse_events, parse_log_line, Naming, SyncEvent};
 use super::procs::{free_port, Against, ServerProc, TempDir};
 use super::proxy::Proxy;
-use super::resp::{encode, field, Client};
+use super::resp::{field, Client};
 use crate::sim::scenario::FaultAction;
 use crate::sim::summary::{MasterSummary, ReplicaSummary, Summary};
 use crate::sim::Scenario;
+use crate::wire::encode_command;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -504,7 +505,11 @@ fn calibrate(
     let value = vec![b'x'; s.workload.value_size as usize];
     let mut buf = Vec::new();
     for k in &wkeys {
-        encode(&[b"SET", k, &value], &mut buf);
+        buf.extend_from_slice(&encode_command(&[
+            &b"SET"[..],
+            k.as_slice(),
+            value.as_slice(),
+        ]));
     }
     c.send_raw(&buf)
         .map_err(io("writing the workload's keys"))?;
@@ -617,7 +622,11 @@ fn write_load(s: &Scenario, port: u16, t0: Instant, stop: &AtomicBool) {
             buf.clear();
             for i in 0..n {
                 let key = &keys[((sent + i) % keys.len() as u64) as usize];
-                encode(&[b"SET", key, &value], &mut buf);
+                buf.extend_from_slice(&encode_command(&[
+                    &b"SET"[..],
+                    key.as_slice(),
+                    value.as_slice(),
+                ]));
             }
             if c.send_raw(&buf).is_err() {
                 return;
@@ -665,10 +674,7 @@ fn poll(
             .ok()
             .and_then(|i| field(&i, "repl_backlog_histlen").and_then(|v| v.parse::<u64>().ok()))
             .unwrap_or(0);
-        let list = c
-            .cmd(&["CLIENT", "LIST"])
-            .and_then(|r| r.text())
-            .unwrap_or_default();
+        let list = c.cmd_text(&["CLIENT", "LIST"]).unwrap_or_default();
         let pp = proxy_ports.lock().map(|p| p.clone()).unwrap_or_default();
         if let Ok(mut pk) = peaks.lock() {
             pk.backlog = pk.backlog.max(backlog);

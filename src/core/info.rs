@@ -3,9 +3,9 @@
 use super::instance::{Instance, ReplState};
 use super::payload::Payload;
 use super::replica::LinkState;
-use super::resp::bulk;
 use super::{ConnId, Role};
 use crate::view::{BacklogView, BgsaveView, MasterView, ReplicaView};
+use crate::wire::Reply;
 
 impl Instance {
     /// `ROLE`.
@@ -38,38 +38,36 @@ impl Instance {
 
     pub(crate) fn cmd_role(&mut self, conn: ConnId) {
         let r = match self.role() {
-            Role::Master { offset, replicas } => {
-                let mut v = format!(
-                    "*3\r\n{}:{}\r\n*{}\r\n",
-                    String::from_utf8_lossy(&bulk(b"master")),
-                    offset,
-                    replicas.len()
-                )
-                .into_bytes();
-                for (ip, port, off) in replicas {
-                    v.extend(b"*3\r\n");
-                    v.extend(bulk(ip.as_bytes()));
-                    v.extend(bulk(port.to_string().as_bytes()));
-                    v.extend(bulk(off.to_string().as_bytes()));
-                }
-                v
-            }
+            Role::Master { offset, replicas } => Reply::Array(vec![
+                Reply::bulk("master"),
+                Reply::Int(offset),
+                Reply::Array(
+                    replicas
+                        .into_iter()
+                        .map(|(ip, port, off)| {
+                            Reply::Array(vec![
+                                Reply::bulk(ip),
+                                Reply::bulk(port.to_string()),
+                                Reply::bulk(off.to_string()),
+                            ])
+                        })
+                        .collect(),
+                ),
+            ]),
             Role::Replica {
                 host,
                 port,
                 state,
                 offset,
-            } => {
-                let mut v = b"*5\r\n".to_vec();
-                v.extend(bulk(b"slave"));
-                v.extend(bulk(host.as_bytes()));
-                v.extend(format!(":{port}\r\n").into_bytes());
-                v.extend(bulk(state.as_bytes()));
-                v.extend(format!(":{offset}\r\n").into_bytes());
-                v
-            }
+            } => Reply::Array(vec![
+                Reply::bulk("slave"),
+                Reply::bulk(host),
+                Reply::Int(port as i64),
+                Reply::bulk(state),
+                Reply::Int(offset),
+            ]),
         };
-        self.send_direct(conn, Payload::Bytes(r));
+        self.send_direct(conn, Payload::Bytes(r.to_bytes(2)));
     }
 
     pub(crate) fn cmd_info(&mut self, conn: ConnId, args: &[String]) {
@@ -90,7 +88,7 @@ impl Instance {
             }
             text.push_str(&self.info_stats());
         }
-        self.send_direct(conn, Payload::Bytes(bulk(text.as_bytes())));
+        self.send_direct(conn, Payload::Bytes(Reply::bulk(text).to_bytes(2)));
     }
 
     fn replica_ip(&self, conn: ConnId) -> String {

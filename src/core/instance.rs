@@ -10,6 +10,7 @@ use super::obuf::StreamStore;
 use super::payload::{push_merged, take_front, total_len, Payload};
 use super::{ConnId, Input, InstanceParams, LogEntry, MarkEvent, Output};
 use crate::view::MarkKind;
+use crate::wire::Reply;
 
 /// INFO stats counters.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -340,7 +341,7 @@ impl Instance {
         self.process_waiters();
         if self.get_ack_pending {
             self.get_ack_pending = false;
-            let getack = super::resp::encode_command(&[b"REPLCONF", b"GETACK", b"*"]);
+            let getack = crate::wire::encode_command(&["REPLCONF", "GETACK", "*"]);
             self.feed_stream_from_master(Payload::Bytes(getack));
         }
     }
@@ -727,12 +728,11 @@ impl Instance {
                         }
                     }
                 }
-                let mut r = format!("*{}\r\n", pairs.len() * 2).into_bytes();
-                for (k, v) in pairs {
-                    r.extend(super::resp::bulk(k.as_bytes()));
-                    r.extend(super::resp::bulk(v.as_bytes()));
-                }
-                self.send_direct(conn, Payload::Bytes(r));
+                let items = pairs
+                    .into_iter()
+                    .flat_map(|(k, v)| [Reply::bulk(k), Reply::bulk(v)])
+                    .collect();
+                self.send_direct(conn, Payload::Bytes(Reply::Array(items).to_bytes(2)));
             }
             ("set", n) if n >= 4 && n % 2 == 0 => {
                 let mut err = None;

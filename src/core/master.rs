@@ -4,9 +4,9 @@
 use super::instance::{Child, Instance, ReplState, ReplicaSide, Waiter};
 use super::log::Level;
 use super::payload::Payload;
-use super::resp::encode_command;
 use super::{BgsaveTarget, ConnId, Output};
 use crate::view::MarkKind;
+use crate::wire::encode_command;
 
 impl Instance {
     /// `ip:listening-port` (or `ip:<unknown-replica-port>`), as Redis names a replica.
@@ -694,7 +694,7 @@ impl Instance {
         }
         if self.slaveseldb != db {
             let dbs = db.to_string();
-            let sel = encode_command(&[b"SELECT", dbs.as_bytes()]);
+            let sel = encode_command(&["SELECT", &dbs]);
             self.feed_stream(Payload::Bytes(sel));
             self.slaveseldb = db;
         }
@@ -833,7 +833,7 @@ impl Instance {
         if self.repl_cron_loops % self.config.repl_ping_replica_period.max(1) == 0
             && !self.replicas.is_empty()
         {
-            self.feed_stream_from_master(Payload::Bytes(encode_command(&[b"ping"])));
+            self.feed_stream_from_master(Payload::Bytes(encode_command(&["ping"])));
         }
         // `\n` to replicas waiting for their RDB (outside the stream).
         let disk_child = self

@@ -86,7 +86,6 @@ pub mod ids;
 pub mod log;
 pub mod obuf;
 pub mod payload;
-pub mod resp;
 pub mod testkit;
 
 mod info;

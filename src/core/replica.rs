@@ -8,9 +8,9 @@ use super::ids::ZERO_REPLID;
 use super::instance::Instance;
 use super::log::Level;
 use super::payload::{push_merged, take_front, total_len, Payload};
-use super::resp::{encode_command, parse_command, take_line};
 use super::{ConnId, Output};
 use crate::view::MarkKind;
+use crate::wire::{encode_command, parse_request, take_line, Parsed, RequestLimits};
 
 /// `server.repl_state`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -958,9 +958,19 @@ impl Instance {
             Payload::Bytes(b) => {
                 self.link.inbuf.extend_from_slice(&b);
                 loop {
-                    match parse_command(&self.link.inbuf) {
-                        Ok(Some((argv, used))) => {
-                            let raw: Vec<u8> = self.link.inbuf.drain(..used).collect();
+                    // The master's stream goes through the same request parser as any client,
+                    // without the bulk-length limit (Redis exempts its CLIENT_MASTER).
+                    let limits = RequestLimits {
+                        from_master: true,
+                        ..RequestLimits::default()
+                    };
+                    match parse_request(&self.link.inbuf, &limits) {
+                        Ok(Some(parsed)) => {
+                            let raw: Vec<u8> = self.link.inbuf.drain(..parsed.consumed()).collect();
+                            let argv = match parsed {
+                                Parsed::Command { args, .. } => args,
+                                Parsed::Empty { .. } => Vec::new(),
+                            };
                             self.apply_command(argv, raw);
                             if self.link.state != LinkState::Connected {
                                 return;
@@ -968,10 +978,12 @@ impl Instance {
                         }
                         Ok(None) => return,
                         Err(e) => {
+                            let text = e.reply_text();
+                            let what = text.strip_prefix("Protocol error: ").unwrap_or(&text);
                             self.log(
                                 Level::Warning,
                                 format!(
-                                    "Protocol error ({e}) from client: master. Closing the link."
+                                    "Protocol error ({what}) from client: master. Closing the link."
                                 ),
                             );
                             self.link.inbuf.clear();

@@ -163,7 +163,7 @@ impl World {
     /// `SET key value` on a master: updates its keyspace and propagates real bytes.
     pub fn set(&mut self, node: usize, key: &str, value: &[u8]) {
         self.datasets[node].insert(key.as_bytes().to_vec(), value.to_vec());
-        let cmd = super::resp::encode_command(&[b"set", key.as_bytes(), value]);
+        let cmd = crate::wire::encode_command(&[&b"set"[..], key.as_bytes(), value]);
         self.write(node, 0, Payload::Bytes(cmd));
     }
 
@@ -343,8 +343,15 @@ impl World {
             match p {
                 Payload::Bytes(b) => {
                     let mut buf = b;
-                    while let Ok(Some((argv, used))) = super::resp::parse_command(&buf) {
-                        buf.drain(..used);
+                    let limits = crate::wire::RequestLimits::default();
+                    while let Ok(Some(parsed)) = crate::wire::parse_request(&buf, &limits) {
+                        buf.drain(..parsed.consumed());
+                        let argv = match parsed {
+                            crate::wire::Parsed::Command { args, .. } => args,
+                            // A bare newline is a loading replica's keepalive.
+                            crate::wire::Parsed::Empty { newline: true, .. } => Vec::new(),
+                            crate::wire::Parsed::Empty { newline: false, .. } => continue,
+                        };
                         self.nodes[node].handle(now, Input::Command { conn, argv });
                     }
                 }

@@ -1021,7 +1021,7 @@ fn disk_framing_keepalives_and_stream_glued_after_file() {
     assert_eq!(r.take(a), format!("+FULLRESYNC {id} 0\r\n"));
     r.write(
         0,
-        Payload::bytes(resp::encode_command(&[b"set", b"k", b"v"])),
+        Payload::bytes(crate::wire::encode_command(&["set", "k", "v"])),
     );
     r.tick_to(1000);
     r.tick_to(2000);
@@ -1162,7 +1162,7 @@ fn ping_every_period_and_select_rules() {
         w.write(
             m,
             db,
-            Payload::bytes(resp::encode_command(&[b"set", b"k", b"v"])),
+            Payload::bytes(crate::wire::encode_command(&["set", "k", "v"])),
         );
     }
     w.advance(100);
@@ -1330,7 +1330,7 @@ fn handshake_sends_each_step_after_its_reply_with_auth() {
     let info = r.info_replication(1005);
     assert!(info.contains("master_sync_in_progress:1\r\nslave_read_repl_offset:1\r\nslave_repl_offset:1\r\nmaster_sync_total_bytes:10\r\nmaster_sync_read_bytes:0\r\nmaster_sync_left_bytes:10\r\nmaster_sync_perc:0.00\r\n"), "{info}");
     let mut tail = b"0123456789".to_vec();
-    tail.extend(resp::encode_command(&[b"ping"]));
+    tail.extend(crate::wire::encode_command(&["ping"]));
     run(
         &mut r,
         1006,
@@ -2091,10 +2091,10 @@ fn replay_as_replica(log: &str, port: u16, master_dir: &str) -> Vec<(u64, String
 }
 
 fn ack(off: i64) -> String {
-    String::from_utf8_lossy(&resp::encode_command(&[
-        b"REPLCONF",
-        b"ACK",
-        off.to_string().as_bytes(),
+    String::from_utf8_lossy(&crate::wire::encode_command(&[
+        "REPLCONF",
+        "ACK",
+        &off.to_string(),
     ]))
     .into_owned()
 }
@@ -2295,5 +2295,17 @@ fn client_info_field_layout_matches_redis() {
     assert!(
         !ours6.contains("ssub=") && !ours6.contains("resp="),
         "6.2 layout: {ours6}"
+    );
+}
+
+#[test]
+fn keyless_stream_commands_have_redis_sizes() {
+    // Offsets count these bytes: PING every repl-ping-replica-period, SELECT before the first
+    // write to a db, REPLCONF GETACK for WAIT (captures: 14, 23 and 37 bytes).
+    assert_eq!(crate::wire::encode_command(&["ping"]).len(), 14);
+    assert_eq!(crate::wire::encode_command(&["SELECT", "0"]).len(), 23);
+    assert_eq!(
+        crate::wire::encode_command(&["REPLCONF", "GETACK", "*"]).len(),
+        37
     );
 }

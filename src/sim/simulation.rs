@@ -1182,11 +1182,19 @@ impl Simulation {
             }
             let mut cmds = Vec::new();
             let mut bad = None;
+            let limits = crate::wire::RequestLimits::default();
             loop {
-                match crate::core::resp::parse_command(&c.parse_buf) {
-                    Ok(Some((argv, used))) => {
-                        c.parse_buf.drain(..used);
-                        cmds.push(argv);
+                match crate::wire::parse_request(&c.parse_buf, &limits) {
+                    Ok(Some(parsed)) => {
+                        c.parse_buf.drain(..parsed.consumed());
+                        match parsed {
+                            crate::wire::Parsed::Command { args, .. } => cmds.push(args),
+                            // A bare newline is a loading replica's keepalive.
+                            crate::wire::Parsed::Empty { newline: true, .. } => {
+                                cmds.push(Vec::new())
+                            }
+                            crate::wire::Parsed::Empty { newline: false, .. } => {}
+                        }
                     }
                     Ok(None) => break,
                     Err(e) => {
