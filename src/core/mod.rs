@@ -84,24 +84,35 @@
 pub mod config;
 pub mod ids;
 pub mod log;
-pub mod obuf;
 pub mod payload;
-pub mod testkit;
+pub mod status;
+pub mod store;
+pub mod timers;
+pub mod version;
 
+mod commands;
+mod ctx;
 mod info;
 mod instance;
 mod master;
 mod replica;
 
 #[cfg(test)]
+mod testkit;
+#[cfg(test)]
 mod tests;
 
-pub use config::{BufferLimit, Config, ConfigError, DisklessLoad, ReplicationModel};
-pub use instance::{Instance, ReplicaClientInfo, Stats};
+pub use config::{BufferLimit, Config, ConfigError, DisklessLoad};
+pub use ctx::Stats;
+pub use instance::Instance;
 pub use log::{format_log_line, Level};
 pub use payload::Payload;
-
-use crate::view::MarkKind;
+pub use status::{
+    BacklogInfo, BgsaveInfo, BgsaveTarget, LinkInfo, LinkStatus, MarkKind, ReplicaClientInfo,
+    ReplicaState,
+};
+pub use timers::CronPhase;
+pub use version::{BufferModel, FullSync, Version};
 
 /// An opaque connection handle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -192,14 +203,6 @@ pub enum Input {
     LoadDone { ok: bool, error: String, keys: u64 },
     /// Nothing but the passage of time.
     Tick,
-}
-
-/// Where a BGSAVE writes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum BgsaveTarget {
-    Disk,
-    /// Diskless: the child's output goes to these replica connections.
-    Sockets(Vec<ConnId>),
 }
 
 /// A log line.
