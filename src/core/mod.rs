@@ -92,6 +92,7 @@ pub mod version;
 
 mod commands;
 mod ctx;
+pub mod driver;
 mod info;
 mod instance;
 mod master;
@@ -103,6 +104,7 @@ mod testkit;
 mod tests;
 
 pub use config::{BufferLimit, Config, ConfigError, DisklessLoad};
+pub use driver::{drain, Driver, RequestSplitter};
 pub use ctx::Stats;
 pub use instance::Instance;
 pub use log::{format_log_line, Level};
