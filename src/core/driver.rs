@@ -120,10 +120,16 @@ mod tests {
     #[test]
     fn splits_pipelined_commands_and_keepalives() {
         let mut s = RequestSplitter::default();
-        s.push(&Payload::bytes(b"*1\r\n$4\r\nPING\r\n\n*0\r\n*2\r\n$4\r\nECHO".to_vec()));
+        s.push(&Payload::bytes(
+            b"*1\r\n$4\r\nPING\r\n\n*0\r\n*2\r\n$4\r\nECHO".to_vec(),
+        ));
         assert_eq!(s.next_command().unwrap(), Some(vec![b"PING".to_vec()]));
         assert_eq!(s.next_command().unwrap(), Some(Vec::new()), "a keepalive");
-        assert_eq!(s.next_command().unwrap(), None, "*0 skipped, ECHO incomplete");
+        assert_eq!(
+            s.next_command().unwrap(),
+            None,
+            "*0 skipped, ECHO incomplete"
+        );
         s.push(&Payload::bytes(b"\r\n$1\r\nx\r\n".to_vec()));
         assert_eq!(
             s.next_command().unwrap(),

@@ -104,8 +104,8 @@ mod testkit;
 mod tests;
 
 pub use config::{BufferLimit, Config, ConfigError, DisklessLoad};
-pub use driver::{drain, Driver, RequestSplitter};
 pub use ctx::Stats;
+pub use driver::{drain, Driver, RequestSplitter};
 pub use instance::Instance;
 pub use log::{format_log_line, Level};
 pub use payload::Payload;

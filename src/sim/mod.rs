@@ -17,8 +17,12 @@
 //! the core's; this module only decides when things happen and how fast bytes move.
 
 pub mod advise;
+mod agenda;
+mod fork;
 mod models;
+mod net;
 pub mod presets;
+mod recorder;
 pub mod rng;
 pub mod scenario;
 mod serde_units;
@@ -29,7 +33,7 @@ pub mod units;
 pub use advise::{Advice, AdviseInput};
 pub use presets::{presets, PresetInfo};
 pub use scenario::{params, ParamSpec, Scenario, ScenarioError};
-pub use simulation::{Checkpoint, Simulation, TraceEvent};
+pub use simulation::{Simulation, TraceEvent};
 pub use summary::Summary;
 
 /// Runs preset `preset` with `seed` until `until_ms` and returns its trace hash (the value the

@@ -373,6 +373,26 @@ impl Default for Workload {
     }
 }
 
+impl Workload {
+    /// The write rate in force at `t` ms: a scheduled phase's (the first that covers `t`),
+    /// or the base rate. The simulator and `compare`'s write load both read it here.
+    pub fn rate_at(&self, t: u64) -> f64 {
+        for p in &self.phases {
+            if t < p.at {
+                continue;
+            }
+            let into = match p.every {
+                Some(e) if e > 0 => (t - p.at) % e,
+                _ => t - p.at,
+            };
+            if into < p.for_ms {
+                return p.rate;
+            }
+        }
+        self.rate
+    }
+}
+
 impl Default for Link {
     fn default() -> Self {
         Link {
