@@ -208,7 +208,7 @@ impl Net {
             }
             NetEv::LinkRestored { link } => {
                 let l = &mut self.links[link];
-                if !l.cut_until.is_some_and(|t| t <= now) {
+                if l.cut_until.is_none_or(|t| t > now) {
                     return None;
                 }
                 l.cut_until = None;
