@@ -78,8 +78,9 @@ impl Instance {
         inst
     }
 
-    /// An RDB with `repl-id`/`repl-offset` loaded at boot (`rdbLoad` + the replication info
-    /// it carries).
+    /// An RDB with `repl-id`/`repl-offset` loaded at boot (`loadDataFromDisk`): a replica
+    /// resumes from it (a synthesised cached master, `replicationCacheMasterUsingMyself`), a
+    /// master keeps it as its previous history.
     fn restore_repl_info(&mut self, r: RestoredReplInfo) {
         if r.replid.len() != 40 || r.offset < 0 {
             return;

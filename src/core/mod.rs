@@ -168,7 +168,8 @@ impl InstanceParams {
     }
 }
 
-/// `repl-id` / `repl-offset` aux fields of an RDB loaded at startup (spec 1.2 #6).
+/// `repl-id` / `repl-offset` aux fields of an RDB loaded at startup (`rdbPopulateSaveInfo`
+/// wrote them; `loadDataFromDisk` resumes from them).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RestoredReplInfo {
     pub replid: String,

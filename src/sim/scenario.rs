@@ -186,7 +186,8 @@ pub struct RedisConfig {
     pub repl_timeout: u64,
     #[serde(with = "su::seconds")]
     pub repl_ping_replica_period: u64,
-    /// Valkey 8's separate RDB channel (spec §8.2), on master and replicas alike.
+    /// Valkey 8's separate RDB channel (`dual-channel-replication-enabled`), on master and
+    /// replicas alike.
     #[serde(with = "su::yes_no")]
     pub dual_channel_replication_enabled: bool,
     /// `save` points; `""` = no snapshots, which lets Redis kill a disk BGSAVE nobody waits for.
@@ -431,7 +432,7 @@ impl Default for ReplicaModel {
 }
 
 impl Default for RedisConfig {
-    /// Redis 7.0.15's defaults (spec §4.4).
+    /// Redis 7.0.15's defaults (its `config.c` table and redis.conf).
     fn default() -> Self {
         RedisConfig {
             repl_backlog_size: 1 << 20,
