@@ -15,11 +15,12 @@ use super::ids::SplitMix64;
 use super::log::Level;
 use super::master::MasterSide;
 use super::replica::{CachedMaster, ReplicaLink};
-use super::status::{BacklogInfo, BgsaveInfo, LinkInfo, LinkStatus, MarkKind, ReplicaClientInfo};
+use super::status::{BacklogInfo, BgsaveInfo, LinkInfo, LinkStatus, ReplicaClientInfo};
 use super::timers::{
     CronPhase, Timer, TimerTable, CLIENTS_CRON_PERIOD_MS, REPLICATION_CRON_PERIOD_MS,
 };
-use super::{ConnId, Input, InstanceParams, Output, Payload, RestoredReplInfo};
+use super::{commands, info, roles};
+use super::{ConnId, Input, InstanceParams, Output, Payload, RestoredReplInfo, Role};
 use crate::wire::encode_command;
 
 /// One Redis node. See the module comment and `core/mod.rs`.
@@ -113,7 +114,9 @@ impl Instance {
         let ctx = &mut self.ctx;
         match input {
             Input::Accepted { conn, peer } => self.master.accept(ctx, conn, peer),
-            Input::Command { conn, argv } => self.on_command(conn, argv),
+            Input::Command { conn, argv } => {
+                commands::on_command(ctx, &mut self.master, &mut self.link, conn, argv)
+            }
             Input::Received { conn, payload } => {
                 if self.master.has_client(conn) {
                     return self.before_sleep(); // client bytes come parsed, as Input::Command
@@ -277,25 +280,22 @@ impl Instance {
         self.advance(now);
         self.before_sleep();
         let driver = "id=0 addr=driver cmd=replicaof";
+        let (ctx, master, link) = (&mut self.ctx, &mut self.master, &mut self.link);
         match target {
             Some((h, p)) => {
-                if self
-                    .link
-                    .as_ref()
-                    .is_some_and(|l| l.master_addr() == (h, p))
-                {
+                if link.as_ref().is_some_and(|l| l.master_addr() == (h, p)) {
                     return;
                 }
-                self.set_master(h, p);
-                self.ctx.log(
+                roles::set_master(ctx, master, link, h, p);
+                ctx.log(
                     Level::Notice,
                     format!("REPLICAOF {h}:{p} enabled (user request from '{driver}')"),
                 );
             }
             None => {
-                if self.link.is_some() {
-                    self.unset_master();
-                    self.ctx.log(
+                if link.is_some() {
+                    roles::unset_master(ctx, master, link);
+                    ctx.log(
                         Level::Notice,
                         format!("MASTER MODE enabled (user request from '{driver}')"),
                     );
@@ -305,73 +305,29 @@ impl Instance {
         self.before_sleep();
     }
 
-    /// `replicationSetMaster`.
-    pub(crate) fn set_master(&mut self, host: &str, port: u16) {
-        let ctx = &mut self.ctx;
-        match self.link.as_mut() {
-            Some(link) => link.retarget(ctx, host, port),
-            None => {
-                ctx.out.set_role(true);
-                // `replicationCacheMasterUsingMyself`: our own history may be a prefix of
-                // the new master's (it was our replica), so PSYNC with it.
-                ctx.log(Level::Notice, "Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.");
-                let cached = CachedMaster {
-                    replid: ctx.hist.replid().to_string(),
-                    reploff: self.master.offset(),
-                };
-                self.link = Some(ReplicaLink::new(host.to_string(), port, Some(cached)));
-                // WAIT means nothing on a replica.
-                self.master.unblock_waiters(ctx);
-            }
-        }
-        if let Some(link) = self.link.as_mut() {
-            link.connect_now(ctx);
-        }
-    }
-
-    /// `replicationUnsetMaster` (REPLICAOF NO ONE): promotion. Our history stays valid for
-    /// the old master's other replicas through `replid2` (`shiftReplicationId`), and our
-    /// sub-replicas reconnect to learn the new id.
-    pub(crate) fn unset_master(&mut self) {
-        let Some(mut link) = self.link.take() else {
-            return;
-        };
-        let ctx = &mut self.ctx;
-        ctx.out.set_role(false); // the role char is 'M' from here on
-        link.close_for_promotion(ctx);
-        let offset = self.master.offset();
-        ctx.hist.shift(&mut ctx.rng, offset);
-        let t = format!(
-            "Setting secondary replication ID to {}, valid up to offset: {}. New replication ID is {}",
-            ctx.hist.replid2(),
-            ctx.hist.second_replid_offset(),
-            ctx.hist.replid()
-        );
-        ctx.log(Level::Warning, t);
-        self.master.disconnect_replicas(ctx);
-        self.master.became_master(ctx);
-        let cause = format!(
-            "REPLICAOF NO ONE: history {} stays valid up to offset {}",
-            ctx.hist.replid2(),
-            ctx.hist.second_replid_offset()
-        );
-        ctx.mark(MarkKind::Promotion, None, None, cause);
-    }
-
     // ------------------------------------------------------------------ config
 
     /// `CONFIG SET` with the side effects Redis applies (backlog resize, model switch).
     pub fn config_set(&mut self, name: &str, value: &str) -> Result<(), super::ConfigError> {
-        let mut next = self.ctx.config.clone();
-        next.set(name, value)?;
-        self.master
-            .apply_config(next.replication_model, next.repl_backlog_size)
-            .map_err(|reason| super::ConfigError::BadValue {
-                name: "replication-model".into(),
-                reason,
-            })?;
-        self.ctx.config = next;
-        Ok(())
+        commands::config_set(&mut self.ctx, &mut self.master, name, value)
+    }
+
+    // ------------------------------------------------------------------ INFO, ROLE
+
+    /// `ROLE`.
+    pub fn role(&self) -> Role {
+        info::role(&self.master, self.link.as_ref())
+    }
+
+    /// The `# Stats` fields about replication.
+    pub fn info_stats(&self) -> String {
+        info::info_stats(&self.ctx.stats)
+    }
+
+    /// `INFO replication` at `now` (no earlier than the node's clock), exactly as 7.0.15
+    /// lays it out (CRLF line ends).
+    pub fn info_replication(&self, now: u64) -> String {
+        info::info_replication(&self.ctx, &self.master, self.link.as_ref(), now)
     }
 
     // ------------------------------------------------------------------ getters
@@ -497,20 +453,6 @@ impl Instance {
     /// Bytes buffered locally during a dual-channel sync.
     pub fn dual_local_buffer_bytes(&self) -> u64 {
         self.link_info().map_or(0, |l| l.local_buffer_bytes)
-    }
-
-    // For the other files of the core (commands, INFO).
-    pub(crate) fn parts(&mut self) -> (&mut Ctx, &mut MasterSide, Option<&mut ReplicaLink>) {
-        (&mut self.ctx, &mut self.master, self.link.as_mut())
-    }
-    pub(crate) fn ctx(&self) -> &Ctx {
-        &self.ctx
-    }
-    pub(crate) fn master_side(&self) -> &MasterSide {
-        &self.master
-    }
-    pub(crate) fn link(&self) -> Option<&ReplicaLink> {
-        self.link.as_ref()
     }
 }
 

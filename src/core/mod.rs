@@ -80,6 +80,7 @@ mod info;
 mod instance;
 mod master;
 mod replica;
+mod roles;
 
 #[cfg(test)]
 mod testkit;

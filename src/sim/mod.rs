@@ -32,8 +32,9 @@ pub mod units;
 
 pub use advise::{Advice, AdviseInput};
 pub use presets::{presets, PresetInfo};
+pub use recorder::TraceEvent;
 pub use scenario::{params, ParamSpec, Scenario, ScenarioError};
-pub use simulation::{Simulation, TraceEvent};
+pub use simulation::Simulation;
 pub use summary::Summary;
 
 /// Runs preset `preset` with `seed` until `until_ms` and returns its trace hash (the value the

@@ -6,9 +6,19 @@ use std::collections::VecDeque;
 
 use super::rng::Fnv64;
 use super::summary::{MasterSummary, ReplicaSummary};
-use super::TraceEvent;
 use crate::core::MarkKind;
 use crate::view::{LogLine, Mark, Sample, Span, SpanKind};
+use serde::Serialize;
+
+/// One line of the run's trace: a log line or a timeline mark, in the order they happened.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TraceEvent {
+    pub t_ms: u64,
+    pub node: String,
+    /// "log" or "mark".
+    pub kind: &'static str,
+    pub text: String,
+}
 
 /// The in-sync slack looks this far back (ms).
 const IN_SYNC_WINDOW_MS: u64 = 2000;

@@ -509,11 +509,6 @@ impl Scenario {
         toml::to_string(self).unwrap_or_else(|e| format!("# could not render scenario: {e}\n"))
     }
 
-    /// A preset shipped in the binary.
-    pub fn preset(name: &str) -> Option<Scenario> {
-        super::presets::preset_text(name).and_then(|t| Scenario::from_toml(t).ok())
-    }
-
     /// Sets one field by its `params()` name or its Redis config name
     /// (`workload.rate=100k`, `repl-diskless-sync=yes`, `links.2.bandwidth=10mb`).
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), ScenarioError> {

@@ -40,7 +40,7 @@ use super::agenda::{Agenda, SimClock};
 use super::fork::{ForkChild, ForkStep};
 use super::models::bytes_in_us;
 use super::net::{Net, NetEvent};
-use super::recorder::Recorder;
+use super::recorder::{Recorder, TraceEvent};
 use super::rng::SplitMix64;
 use super::scenario::Scenario;
 use super::summary::Summary;
@@ -49,7 +49,6 @@ use crate::core::{
     RequestSplitter, RestoredReplInfo,
 };
 use crate::view::{LogLine, Mark, MarkKind, Sample, Span};
-use serde::Serialize;
 
 /// Every node listens on this port; nodes differ by IP (`10.0.0.1` is the first master).
 const PORT: u16 = 6379;
@@ -60,16 +59,6 @@ const EPOCH_MS: u64 = 1_795_219_200_000 + 10 * 3_600_000;
 
 fn node_ip(node: usize) -> String {
     format!("10.0.0.{}", node + 1)
-}
-
-/// One line of the run's trace: a log line or a timeline mark, in the order they happened.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct TraceEvent {
-    pub t_ms: u64,
-    pub node: String,
-    /// "log" or "mark".
-    pub kind: &'static str,
-    pub text: String,
 }
 
 /// One node of the world.
