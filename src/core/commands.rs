@@ -35,6 +35,8 @@ pub(super) fn on_command(
         .iter()
         .map(|a| String::from_utf8_lossy(a).into_owned())
         .collect();
+    // With `requirepass`, a client must AUTH before anything else (the server's own
+    // commands are the driver's to check; a replica authenticates with `masterauth`).
     if !master.is_authenticated(conn) && name != "auth" && name != "ping" {
         master.reply_error(ctx, conn, "NOAUTH Authentication required.");
         return;

@@ -7,6 +7,12 @@
 //! * 6.x (`V6Store`): a fixed ring backlog plus a private reply list per replica holding a
 //!   copy of the stream.
 //!
+//! Why 7.0 changed it: with N replicas, 6.x kept N+1 copies of every write (the backlog and
+//! each output buffer), so memory grew with the replica count and a write cost N+1 copies.
+//! 7.0 keeps one copy that everyone reads; a block is freed when no reader needs it and the
+//! backlog has more than its size without it. The price is what the 7.0 model shows here: a
+//! slow replica keeps every block it has not sent, and the backlog window with them.
+//!
 //! Both store `Payload` chunks, so simulated data costs a few bytes whatever its size.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -25,7 +31,8 @@ pub const REPL_BUF_BLOCK_HEADER: u64 = 40;
 pub const LIST_NODE: u64 = 24;
 /// `sizeof(clientReplyBlock)` (6.x reply list node header).
 pub const CLIENT_REPLY_BLOCK_HEADER: u64 = 16;
-/// `REPL_BACKLOG_TRIM_BLOCKS_PER_CALL`.
+/// `REPL_BACKLOG_TRIM_BLOCKS_PER_CALL`: freeing many blocks at once (after replicas that
+/// pinned them left) would stall the event loop, so trimming is incremental.
 pub const TRIM_BLOCKS_PER_CALL: usize = 64;
 
 /// jemalloc's usable size for an allocation of `n` bytes. Redis sizes blocks with
@@ -217,6 +224,8 @@ impl SharedBuffer {
         }
     }
 
+    /// Up to `max` bytes for reader `conn` from its position (`writeToClient` on a replica:
+    /// it writes straight from the shared blocks, no copy of its own).
     fn take(&mut self, conn: ConnId, max: u64) -> Vec<Payload> {
         let mut out = Vec::new();
         let Some(mut r) = self.readers.get(&conn).copied() else {

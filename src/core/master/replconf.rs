@@ -33,7 +33,8 @@ impl MasterSide {
                     _ => {} // unknown capabilities are ignored: newer replicas may send more
                 },
                 "ack" => {
-                    // Never replied to (the replica does not read replies on this link).
+                    // Never replied to: once streaming, the replica does not read replies on
+                    // this link, and a reply would be taken for stream bytes.
                     let off = val.parse::<i64>().unwrap_or(0);
                     self.on_replica_ack(ctx, conn, off);
                     return;

@@ -1,6 +1,13 @@
 //! The replica's handshake (`syncWithMaster`): PING, then AUTH, REPLCONF listening-port,
 //! ip-address and capa back to back, each reply read in turn, then PSYNC
 //! (`slaveTryPartialResynchronization`) and what its reply starts.
+//!
+//! Why it goes step by step: the master refuses `PSYNC` while replies to the client are still
+//! queued ("SYNC and PSYNC are invalid with pending output", because from then on the
+//! client's buffer holds the stream), so the replica must have read every earlier reply
+//! first. Only the steps whose failure ends the attempt are errors (a bad PING reply, a
+//! refused AUTH, a bad PSYNC reply); an older master that does not know a REPLCONF option
+//! is told nothing it needs and the handshake goes on.
 
 use super::super::ctx::Ctx;
 use super::super::log::Level;
@@ -68,7 +75,9 @@ impl ReplicaLink {
             let text = String::from_utf8_lossy(&line).into_owned();
             match step {
                 Step::Ping => {
-                    // An auth error still proves the master is there: AUTH comes next.
+                    // PING first proves the master is alive and speaking RESP before we send
+                    // it anything that matters. An auth error still proves that: AUTH comes
+                    // next.
                     if text.starts_with('+')
                         || text.starts_with("-NOAUTH")
                         || text.starts_with("-NOPERM")
@@ -136,7 +145,9 @@ impl ReplicaLink {
     }
 
     /// PING answered: AUTH, listening-port, ip-address and capa go out back to back (their
-    /// replies are read in order).
+    /// replies are read in order). The master only sees the replica's ephemeral port, so
+    /// `listening-port` (and `ip-address` behind NAT) is how it can name the replica in logs,
+    /// INFO and ROLE, and how a failover tool can reach it.
     fn send_handshake(&mut self, ctx: &mut Ctx, conn: ConnId) {
         let cfg = &ctx.config;
         let auth = cfg
@@ -274,6 +285,8 @@ impl ReplicaLink {
             self.begin_dual(ctx, conn, inbuf);
             return;
         }
+        // A master that is itself a replica without a link, or that is loading, can serve us
+        // later: keep the cached master and try again on the next cron.
         if text.starts_with("-NOMASTERLINK") || text.starts_with("-LOADING") {
             ctx.log(
                 Level::Notice,

@@ -438,7 +438,10 @@ impl ReplicaLink {
     }
 
     /// The replica part of `replicationCron`: timeouts (`repl-timeout` on the seconds
-    /// clock), connecting, and the once-a-second ACK.
+    /// clock), connecting, and the once-a-second ACK. A master that sends nothing for
+    /// `repl-timeout` (it PINGs every `repl-ping-replica-period` to prevent exactly that) is
+    /// taken for dead; the ACK tells the master our offset (WAIT, `min-replicas`) and that we
+    /// are alive (its own timeout).
     pub fn cron(&mut self, ctx: &mut Ctx) {
         let ut = ctx.unixtime();
         let to = ctx.config.repl_timeout;

@@ -76,6 +76,12 @@ pub(super) enum BulkEvent {
 
 /// Reads `$<len>\r\n<body>` or `$EOF:<mark>\r\n<body><mark>`, real or phantom (the header
 /// and the mark are always real bytes, even in a simulation).
+///
+/// A disk sync knows the file's size before it sends it; a diskless one streams the RDB as
+/// the child writes it, so nobody knows the size: the master frames it with a random 40-byte
+/// mark instead, and the replica compares the last 40 bytes it received with it. Empty lines
+/// before the header are the master's keepalives while the replica waits for its BGSAVE
+/// (they refresh the replica's transfer timeout).
 #[derive(Clone, Debug)]
 pub(super) struct BulkReader {
     inbuf: Vec<u8>,
@@ -310,7 +316,9 @@ impl ReplicaLink {
     }
 
     /// What every load starts with (classic or dual channel): drop the cached master, the
-    /// sub-replicas and our backlog (they belong to the old history), then flush and load.
+    /// sub-replicas and our backlog, then flush and load. The new RDB replaces our history:
+    /// a PSYNC with the cached master could only resume the old one, sub-replicas hold
+    /// offsets of the old one, and the backlog's bytes belong to it.
     pub(super) fn begin_load(
         &mut self,
         ctx: &mut Ctx,
@@ -450,7 +458,8 @@ impl ReplicaLink {
             format!("RDB loaded, streaming from offset {}", resync.offset + 1),
         );
         if eof {
-            // An EOF-marked transfer: this ACK is what starts the master's stream.
+            // An EOF-marked transfer: this ACK is what starts the master's stream (it held the
+            // stream back so that nothing followed the mark, see `diskless_transfer_done`).
             self.send_ack(ctx);
         }
         let pending = match previous {
