@@ -1790,47 +1790,45 @@ mod fuzz {
             for a in acts {
                 let link = inst.master_conn();
                 let input = match a {
-                    Act::Cmd(c, w) => Input::Command {
+                    // `None`: only time passes (`handle_timeout`).
+                    Act::Cmd(c, w) => Some(Input::Command {
                         conn: conns[c as usize % conns.len()],
                         argv: w.iter().map(|i| WORDS[*i as usize].as_bytes().to_vec()).collect(),
-                    },
-                    Act::Link(parts) => match link {
-                        Some(conn) => Input::Received { conn, payload: Payload::Bytes(parts.iter().flat_map(|i| LINK[*i as usize].bytes()).collect()) },
-                        None => Input::Tick,
-                    },
-                    Act::Phantom(n) => match link {
-                        Some(conn) => Input::Received { conn, payload: Payload::Phantom(n as u64) },
-                        None => Input::Tick,
-                    },
-                    Act::Close(i) => Input::Closed { conn: if i == 4 { link.unwrap_or(ConnId(0)) } else { conns[i as usize % conns.len()] }, error: "x".into() },
+                    }),
+                    Act::Link(parts) => link.map(|conn| Input::Received { conn, payload: Payload::Bytes(parts.iter().flat_map(|i| LINK[*i as usize].bytes()).collect()) }),
+                    Act::Phantom(n) => link.map(|conn| Input::Received { conn, payload: Payload::Phantom(n as u64) }),
+                    Act::Close(i) => Some(Input::Closed { conn: if i == 4 { link.unwrap_or(ConnId(0)) } else { conns[i as usize % conns.len()] }, error: "x".into() }),
                     Act::Accept => {
                         let c = ConnId(conns.len() as u64 + 1);
                         conns.push(c);
-                        Input::Accepted { conn: c, peer: "1.2.3.4:6".into() }
+                        Some(Input::Accepted { conn: c, peer: "1.2.3.4:6".into() })
                     }
-                    Act::Write(db, n) => Input::Propagate { db: db as u32, payload: Payload::Phantom(n as u64) },
-                    Act::Done(i, ok) => Input::BgsaveDone { id: i as u64, ok, rdb: Payload::Phantom(10), cow_bytes: 0 },
-                    Act::Load(ok) => Input::LoadDone { ok, error: "bad".into(), keys: 1 },
-                    Act::Wait(ms) => { now += ms as u64; Input::Tick }
-                    Act::Replicaof(on) => Input::Command {
+                    Act::Write(db, n) => Some(Input::Propagate { db: db as u32, payload: Payload::Phantom(n as u64) }),
+                    Act::Done(i, ok) => Some(Input::BgsaveDone { id: i as u64, ok, rdb: Payload::Phantom(10), cow_bytes: 0 }),
+                    Act::Load(ok) => Some(Input::LoadDone { ok, error: "bad".into(), keys: 1 }),
+                    Act::Wait(ms) => { now += ms as u64; None }
+                    Act::Replicaof(on) => Some(Input::Command {
                         conn: conns[0],
                         argv: if on { vec![b"REPLICAOF".to_vec(), b"10.0.0.9".to_vec(), b"7001".to_vec()] } else { vec![b"REPLICAOF".to_vec(), b"NO".to_vec(), b"ONE".to_vec()] },
-                    },
+                    }),
                     Act::Connect(ok) => match link {
-                        Some(conn) if ok => Input::Connected { conn },
-                        Some(conn) => Input::ConnectFailed { conn, error: "refused".into() },
-                        None => Input::Tick,
+                        Some(conn) if ok => Some(Input::Connected { conn }),
+                        Some(conn) => Some(Input::ConnectFailed { conn, error: "refused".into() }),
+                        None => None,
                     },
                 };
-                inst.handle(now, input);
+                match input {
+                    Some(input) => inst.handle(now, input),
+                    None => inst.handle_timeout(now),
+                }
                 while inst.poll_output().is_some() {}
                 for c in inst.conns_with_output() {
                     let _ = inst.take_outgoing(now, c, 1000);
                 }
                 while inst.poll_output().is_some() {}
                 let _ = inst.info_replication(now);
-                let _ = inst.master_view();
-                let _ = inst.replica_view();
+                let _ = crate::view::MasterView::of(&inst);
+                let _ = crate::view::ReplicaView::of_link(&inst);
                 if inst.has_backlog() {
                     prop_assert_eq!(inst.backlog_first_byte_offset(), inst.master_repl_offset() - inst.backlog_histlen() as i64 + 1);
                 }
