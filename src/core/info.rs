@@ -106,7 +106,8 @@ pub(super) fn info_stats(s: &Stats) -> String {
     )
 }
 
-/// `INFO replication` at `now`, exactly as 7.0.15 lays it out (CRLF line ends).
+/// `INFO replication` at `now`, exactly as 7.0.15 lays it out (CRLF line ends). One
+/// function because it is one layout, read top to bottom like Redis's `genRedisInfoString`.
 pub(super) fn info_replication(
     ctx: &Ctx,
     master: &MasterSide,

@@ -203,7 +203,8 @@ impl MasterSide {
             .replication_model
             .cow_log_text(cow / (1024 * 1024));
         let waiting_end = self.replicas_in(ReplicaState::WaitBgsaveEnd, Some(id));
-        match child.socket_targets {
+        // `backgroundSaveDoneHandler`: the child's report and the parent's verdict.
+        let waiting = match &child.socket_targets {
             None => {
                 if ok {
                     ctx.log_as(Level::Notice, 'C', child.pid, "DB saved on disk");
@@ -212,24 +213,7 @@ impl MasterSide {
                 } else {
                     ctx.log(Level::Warning, "Background saving error");
                 }
-                for c in waiting_end {
-                    if !ok {
-                        ctx.log(
-                            Level::Warning,
-                            "SYNC failed. BGSAVE child returned an error",
-                        );
-                        self.drop_client(ctx, c, true);
-                        continue;
-                    }
-                    // `$<size>\r\n` then the file; the replica goes online once all of it
-                    // is written (see `take_outgoing`).
-                    if let Some(r) = self.clients.get_mut(&c).and_then(|c| c.replica.as_mut()) {
-                        r.state = ReplicaState::SendBulk;
-                    }
-                    let pre = format!("${}\r\n", rdb.len());
-                    self.send_direct(ctx, c, Payload::Bytes(pre.into_bytes()));
-                    self.send_direct(ctx, c, rdb.clone());
-                }
+                waiting_end
             }
             Some(targets) => {
                 let alive: Vec<ConnId> = targets
@@ -257,17 +241,28 @@ impl MasterSide {
                 } else {
                     ctx.log(Level::Warning, "Background transfer error");
                 }
-                for t in alive {
-                    if !ok {
-                        ctx.log(
-                            Level::Warning,
-                            "SYNC failed. BGSAVE child returned an error",
-                        );
-                        self.drop_client(ctx, t, true);
-                        continue;
-                    }
-                    self.diskless_transfer_done(ctx, t);
+                alive
+            }
+        };
+        // `updateSlavesWaitingBgsave`: what each replica waiting for this RDB does next.
+        for c in waiting {
+            if !ok {
+                ctx.log(
+                    Level::Warning,
+                    "SYNC failed. BGSAVE child returned an error",
+                );
+                self.drop_client(ctx, c, true);
+            } else if child.socket_targets.is_some() {
+                self.diskless_transfer_done(ctx, c);
+            } else {
+                // `$<size>\r\n` then the file; the replica goes online once all of it is
+                // written (see `take_outgoing`).
+                if let Some(r) = self.clients.get_mut(&c).and_then(|c| c.replica.as_mut()) {
+                    r.state = ReplicaState::SendBulk;
                 }
+                let pre = format!("${}\r\n", rdb.len());
+                self.send_direct(ctx, c, Payload::Bytes(pre.into_bytes()));
+                self.send_direct(ctx, c, rdb.clone());
             }
         }
         // `replicationStartPendingFork` runs as soon as a child exits.

@@ -107,6 +107,12 @@ impl MasterSide {
         } else {
             "the replica sent SYNC (no PSYNC support)".to_string()
         };
+        self.start_full_sync(ctx, conn, is_psync, cause);
+    }
+
+    /// The rest of `syncCommand` for a full sync: the client becomes a replica waiting for a
+    /// BGSAVE, the first replica creates the backlog, and an RDB is found or made for it.
+    fn start_full_sync(&mut self, ctx: &mut Ctx, conn: ConnId, is_psync: bool, cause: String) {
         ctx.stats.sync_full += 1;
         let mut side =
             ReplicaSide::new(ReplicaState::WaitBgsaveStart, -1, ctx.unixtime(), ctx.now());
@@ -146,7 +152,8 @@ impl MasterSide {
     }
 
     /// The decision of `masterTryPartialResynchronization`: `None` if `PSYNC id off` can
-    /// continue from the backlog, else why not (logged as Redis logs it).
+    /// continue from the backlog, else why not (logged as Redis logs it). Long because each
+    /// refusal has its own log line and its own cause in words, side by side.
     fn psync_refusal(&self, ctx: &mut Ctx, conn: ConnId, id: &str, off: i64) -> Option<Refusal> {
         let name = self.replica_name(conn);
         // The same history? A master has two valid IDs: its own, and the one it had before a

@@ -149,7 +149,8 @@ impl ReplicaLink {
         self.cancel_handshake(ctx, true, None);
     }
 
-    /// Bytes on the RDB channel: the handshake's replies, the end offset, then the RDB.
+    /// Bytes on the RDB channel: the handshake's replies, the end offset, then the RDB. One
+    /// line-reading loop over the channel's steps, as the main handshake is.
     pub(super) fn dual_rdb_received(&mut self, ctx: &mut Ctx, master: &mut MasterSide, p: Payload) {
         let Some(d) = self.dual() else {
             return;

@@ -381,7 +381,11 @@ impl ReplicaLink {
         });
     }
 
-    /// The driver finished the load requested by `Output::LoadRdb`.
+    /// The driver finished the load requested by `Output::LoadRdb` (`readSyncBulkPayload`'s
+    /// end: the load's log lines, `replicationCreateMasterClient`, the master's history made
+    /// ours, then what waited: the ACK that starts a diskless stream, the dual channel's local
+    /// buffer, the bytes that arrived meanwhile, a link that died meanwhile). One function so
+    /// the order of those steps, which Redis fixes, reads top to bottom.
     pub fn on_load_done(
         &mut self,
         ctx: &mut Ctx,
