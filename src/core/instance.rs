@@ -15,7 +15,9 @@ use super::ids::SplitMix64;
 use super::log::Level;
 use super::master::MasterSide;
 use super::replica::{CachedMaster, ReplicaLink};
-use super::status::{BacklogInfo, BgsaveInfo, LinkInfo, LinkStatus, ReplicaClientInfo};
+use super::status::{
+    BacklogInfo, BgsaveInfo, LinkInfo, LinkStatus, ReplicaClientInfo, ReplicaState,
+};
 use super::timers::{
     CronPhase, Timer, TimerTable, CLIENTS_CRON_PERIOD_MS, REPLICATION_CRON_PERIOD_MS,
 };
@@ -394,6 +396,14 @@ impl Instance {
     /// Replica clients in `server.slaves` order.
     pub fn replica_clients(&self) -> Vec<ReplicaClientInfo> {
         self.master.replica_clients()
+    }
+    /// Replica client `conn`'s state, if it is one (cheaper than `replica_client`).
+    pub fn replica_state(&self, conn: ConnId) -> Option<ReplicaState> {
+        self.master.replica_state(conn)
+    }
+    /// Replica client `conn`'s output buffer as the limit measures it, if it is one.
+    pub fn replica_obuf_bytes(&self, conn: ConnId) -> Option<u64> {
+        self.master.replica_obuf_bytes(conn)
     }
     /// Replica client `conn`, if it is one.
     pub fn replica_client(&self, conn: ConnId) -> Option<ReplicaClientInfo> {

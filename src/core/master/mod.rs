@@ -412,6 +412,17 @@ impl MasterSide {
             .collect()
     }
 
+    /// Replica `conn`'s state (cheap: no name is built).
+    pub fn replica_state(&self, conn: ConnId) -> Option<ReplicaState> {
+        self.clients.get(&conn)?.replica.as_ref().map(|r| r.state)
+    }
+
+    /// Replica `conn`'s output buffer as the limit measures it (cheap).
+    pub fn replica_obuf_bytes(&self, conn: ConnId) -> Option<u64> {
+        self.clients.get(&conn)?.replica.as_ref()?;
+        Some(self.store.used(conn))
+    }
+
     pub fn replica_client(&self, conn: ConnId) -> Option<ReplicaClientInfo> {
         let c = self.clients.get(&conn)?;
         let r = c.replica.as_ref()?;

@@ -86,7 +86,7 @@ impl Simulation {
         let (_, _, ends) = self.net.conn_of((k, conn))?;
         let (mnode, mconn) = ends[1];
         let m = self.nodes[mnode].inst.as_ref()?;
-        m.replica_client(mconn).map(|r| r.state)
+        m.replica_state(mconn)
     }
 
     pub(super) fn update_spans(&mut self) {

@@ -664,8 +664,8 @@ impl Simulation {
             let sending_file = self.nodes[snode]
                 .inst
                 .as_ref()
-                .and_then(|m| m.replica_client(sconn))
-                .is_some_and(|r| r.state == ReplicaState::SendBulk);
+                .and_then(|m| m.replica_state(sconn))
+                == Some(ReplicaState::SendBulk);
             if sending_file {
                 rate = rate.min(s.disk.read_speed);
             }
@@ -786,7 +786,7 @@ impl Simulation {
         self.rec.note_backlog(inst.backlog_histlen());
         for (client, (snode, sconn)) in self.net.server_ends() {
             if snode == m {
-                let obuf = inst.replica_client(sconn).map_or(0, |r| r.obuf_bytes);
+                let obuf = inst.replica_obuf_bytes(sconn).unwrap_or(0);
                 self.rec.note_obuf(client, obuf);
             }
         }
