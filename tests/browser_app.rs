@@ -2,9 +2,7 @@
 //! test command builds it first). Each check saves a screenshot under `target/screenshots/`.
 #![cfg(not(target_arch = "wasm32"))]
 
-mod support {
-    pub mod browser;
-}
+mod support;
 use replscope::sim::{self, summary::check_summary, Scenario, Simulation};
 use std::time::{Duration, Instant};
 use support::browser::Page;

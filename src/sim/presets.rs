@@ -93,6 +93,13 @@ const PRESETS: &[(&str, &str)] = &[
     ),
 ];
 
+impl Scenario {
+    /// A preset shipped in the binary.
+    pub fn preset(name: &str) -> Option<Scenario> {
+        preset_text(name).and_then(|t| Scenario::from_toml(t).ok())
+    }
+}
+
 /// A scenario with every field, commented (`replscope sim --example`).
 pub const REFERENCE_SCENARIO: &str = include_str!("reference.toml");
 

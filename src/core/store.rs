@@ -1,10 +1,17 @@
-//! The replication backlog and the replicas' output buffers, in both buffer models.
+//! The replication stream store: `master_repl_offset`, the backlog and the replicas' output
+//! buffers, in both buffer models.
 //!
 //! * 7.0 (`SharedBuffer`): one list of blocks (`repl_buffer_blocks`); the backlog and every
 //!   replica are readers holding a reference to the block they are positioned in. A lagging
 //!   replica pins old blocks, so the backlog can grow past `repl-backlog-size`.
 //! * 6.x (`V6Store`): a fixed ring backlog plus a private reply list per replica holding a
 //!   copy of the stream.
+//!
+//! Why 7.0 changed it: with N replicas, 6.x kept N+1 copies of every write (the backlog and
+//! each output buffer), so memory grew with the replica count and a write cost N+1 copies.
+//! 7.0 keeps one copy that everyone reads; a block is freed when no reader needs it and the
+//! backlog has more than its size without it. The price is what the 7.0 model shows here: a
+//! slow replica keeps every block it has not sent, and the backlog window with them.
 //!
 //! Both store `Payload` chunks, so simulated data costs a few bytes whatever its size.
 
@@ -13,6 +20,7 @@ use std::collections::{BTreeMap, VecDeque};
 #[cfg(test)]
 use super::payload::total_len;
 use super::payload::{copy_range, push_merged, Chunks, Payload};
+use super::version::BufferModel;
 use super::ConnId;
 
 /// `PROTO_REPLY_CHUNK_BYTES`: the smallest block / reply node.
@@ -23,7 +31,8 @@ pub const REPL_BUF_BLOCK_HEADER: u64 = 40;
 pub const LIST_NODE: u64 = 24;
 /// `sizeof(clientReplyBlock)` (6.x reply list node header).
 pub const CLIENT_REPLY_BLOCK_HEADER: u64 = 16;
-/// `REPL_BACKLOG_TRIM_BLOCKS_PER_CALL`.
+/// `REPL_BACKLOG_TRIM_BLOCKS_PER_CALL`: freeing many blocks at once (after replicas that
+/// pinned them left) would stall the event loop, so trimming is incremental.
 pub const TRIM_BLOCKS_PER_CALL: usize = 64;
 
 /// jemalloc's usable size for an allocation of `n` bytes. Redis sizes blocks with
@@ -215,6 +224,8 @@ impl SharedBuffer {
         }
     }
 
+    /// Up to `max` bytes for reader `conn` from its position (`writeToClient` on a replica:
+    /// it writes straight from the shared blocks, no copy of its own).
     fn take(&mut self, conn: ConnId, max: u64) -> Vec<Payload> {
         let mut out = Vec::new();
         let Some(mut r) = self.readers.get(&conn).copied() else {
@@ -259,7 +270,7 @@ impl SharedBuffer {
         (end - at).max(0) as u64
     }
 
-    /// Spec 3.5, `getClientOutputBufferMemoryUsage` for a 7.0 replica: the whole first
+    /// `getClientOutputBufferMemoryUsage` for a 7.0 replica: the whole first
     /// referenced block, the tail's whole capacity, plus per-block overhead.
     fn used(&self, conn: ConnId) -> u64 {
         let Some(r) = self.readers.get(&conn) else {
@@ -429,7 +440,7 @@ impl PrivateList {
 
 /// Redis 6.x: ring backlog plus private copies.
 #[derive(Clone, Debug, Default)]
-pub struct V6Store {
+struct V6Store {
     ring: Option<Ring>,
     private: BTreeMap<ConnId, PrivateList>,
 }
@@ -442,86 +453,136 @@ struct Ring {
     offset: i64,
 }
 
-/// Either model behind one interface.
+/// The model's data.
 #[derive(Clone, Debug)]
-pub enum StreamStore {
+enum Buffers {
     V6(V6Store),
     V7(SharedBuffer),
 }
 
+/// The replication stream of one node: its offset (`master_repl_offset`), the backlog
+/// (`repl-backlog-size`, kept here) and what each replica still has to receive, in the buffer
+/// model the node's version picks.
+#[derive(Clone, Debug)]
+pub struct StreamStore {
+    buffers: Buffers,
+    backlog_size: u64,
+    /// `master_repl_offset`: stream bytes produced (master) or applied and relayed (replica).
+    offset: i64,
+}
+
 impl StreamStore {
-    pub fn new(model: super::config::ReplicationModel) -> Self {
+    /// A store without a backlog at offset 0 (how every process starts).
+    pub fn new(model: BufferModel, backlog_size: u64) -> Self {
+        StreamStore {
+            buffers: Self::empty(model),
+            backlog_size,
+            offset: 0,
+        }
+    }
+
+    fn empty(model: BufferModel) -> Buffers {
         match model {
-            super::config::ReplicationModel::V6 => StreamStore::V6(V6Store::default()),
-            super::config::ReplicationModel::V7 => StreamStore::V7(SharedBuffer::default()),
+            BufferModel::V6 => Buffers::V6(V6Store::default()),
+            BufferModel::V7 => Buffers::V7(SharedBuffer::default()),
+        }
+    }
+
+    pub fn model(&self) -> BufferModel {
+        match self.buffers {
+            Buffers::V6(_) => BufferModel::V6,
+            Buffers::V7(_) => BufferModel::V7,
+        }
+    }
+
+    /// `master_repl_offset`.
+    pub fn offset(&self) -> i64 {
+        self.offset
+    }
+
+    /// Rebase the offset while there is no backlog: a replica adopting its master's offset
+    /// after a full sync, a master restarted from an RDB carrying `repl-offset`.
+    pub fn set_offset(&mut self, offset: i64) {
+        self.offset = offset;
+    }
+
+    /// Switch buffer models (no reader may exist): the backlog, if any, starts empty.
+    pub fn switch_model(&mut self, model: BufferModel) {
+        let had = self.has_backlog();
+        self.buffers = Self::empty(model);
+        if had {
+            self.create_backlog();
         }
     }
 
     pub fn has_backlog(&self) -> bool {
-        match self {
-            StreamStore::V6(s) => s.ring.is_some(),
-            StreamStore::V7(s) => s.backlog.is_some(),
+        match &self.buffers {
+            Buffers::V6(s) => s.ring.is_some(),
+            Buffers::V7(s) => s.backlog.is_some(),
         }
     }
 
-    /// `createReplicationBacklog`: empty, first byte = `mro + 1`.
-    pub fn create_backlog(&mut self, size: u64, mro: i64) {
-        match self {
-            StreamStore::V6(s) => {
+    /// `createReplicationBacklog`: empty, its first byte the next one the stream produces.
+    pub fn create_backlog(&mut self) {
+        let (size, first) = (self.backlog_size, self.offset + 1);
+        match &mut self.buffers {
+            Buffers::V6(s) => {
                 s.ring = Some(Ring {
                     size,
                     data: VecDeque::new(),
                     histlen: 0,
-                    offset: mro + 1,
+                    offset: first,
                 })
             }
-            StreamStore::V7(s) => {
+            Buffers::V7(s) => {
                 s.free_backlog();
                 s.backlog = Some(BacklogRef {
                     block_id: None,
                     histlen: 0,
-                    offset: mro + 1,
+                    offset: first,
                 })
             }
         }
     }
 
     pub fn free_backlog(&mut self) {
-        match self {
-            StreamStore::V6(s) => s.ring = None,
-            StreamStore::V7(s) => s.free_backlog(),
+        match &mut self.buffers {
+            Buffers::V6(s) => s.ring = None,
+            Buffers::V7(s) => s.free_backlog(),
         }
+    }
+
+    /// `repl-backlog-size` as the store applies it.
+    pub fn backlog_size(&self) -> u64 {
+        self.backlog_size
     }
 
     /// `repl_backlog_first_byte_offset` (0 without a backlog, as INFO prints it).
     pub fn backlog_offset(&self) -> i64 {
-        match self {
-            StreamStore::V6(s) => s.ring.as_ref().map_or(0, |r| r.offset),
-            StreamStore::V7(s) => s.backlog.as_ref().map_or(0, |b| b.offset),
+        match &self.buffers {
+            Buffers::V6(s) => s.ring.as_ref().map_or(0, |r| r.offset),
+            Buffers::V7(s) => s.backlog.as_ref().map_or(0, |b| b.offset),
         }
     }
 
     pub fn histlen(&self) -> u64 {
-        match self {
-            StreamStore::V6(s) => s.ring.as_ref().map_or(0, |r| r.histlen),
-            StreamStore::V7(s) => s.backlog.as_ref().map_or(0, |b| b.histlen),
+        match &self.buffers {
+            Buffers::V6(s) => s.ring.as_ref().map_or(0, |r| r.histlen),
+            Buffers::V7(s) => s.backlog.as_ref().map_or(0, |b| b.histlen),
         }
     }
 
-    /// Append stream bytes (the caller has checked a backlog exists and advances
-    /// `master_repl_offset` by `p.len()` afterwards). Returns the readers whose output buffer
-    /// limit must be checked now (7.0: on a new shared block; 6.x: on a new private node).
-    pub fn feed(
-        &mut self,
-        p: &Payload,
-        mro_before: i64,
-        eligible: &[ConnId],
-        backlog_size: u64,
-    ) -> Vec<ConnId> {
+    /// Append stream bytes (`feedReplicationBuffer`; the caller has checked a backlog exists)
+    /// and advance the offset. Returns the readers whose output buffer limit must be checked
+    /// now (7.0: on a new shared block; 6.x: on a new private node).
+    pub fn feed(&mut self, p: &Payload, eligible: &[ConnId]) -> Vec<ConnId> {
         let len = p.len();
+        let mro_before = self.offset;
         let mro_after = mro_before + len as i64;
-        match self {
-            StreamStore::V7(s) => {
+        self.offset = mro_after;
+        let backlog_size = self.backlog_size;
+        match &mut self.buffers {
+            Buffers::V7(s) => {
                 let nb = s.feed(p.clone(), mro_before, eligible, backlog_size);
                 if nb {
                     s.trim(backlog_size, mro_after);
@@ -534,7 +595,7 @@ impl StreamStore {
                     Vec::new()
                 }
             }
-            StreamStore::V6(s) => {
+            Buffers::V6(s) => {
                 if let Some(r) = s.ring.as_mut() {
                     push_merged(&mut r.data, p.clone());
                     r.histlen += len;
@@ -556,11 +617,13 @@ impl StreamStore {
         }
     }
 
-    /// Backlog bytes `[off, mro]` for a partial resync, installed as `conn`'s output.
-    pub fn attach_at(&mut self, conn: ConnId, off: i64, mro: i64) {
-        match self {
-            StreamStore::V7(s) => s.attach_at(conn, off),
-            StreamStore::V6(s) => {
+    /// PSYNC continuation (`addReplyReplicationBacklog`): `conn` receives the backlog from
+    /// `off` on, then the stream.
+    pub fn attach_at(&mut self, conn: ConnId, off: i64) {
+        let mro = self.offset;
+        match &mut self.buffers {
+            Buffers::V7(s) => s.attach_at(conn, off),
+            Buffers::V6(s) => {
                 let mut list = PrivateList::default();
                 if let Some(r) = s.ring.as_ref() {
                     let mut out = Vec::new();
@@ -579,9 +642,9 @@ impl StreamStore {
     /// Joining a running disk BGSAVE: take over `from`'s position (7.0) or copy its buffer
     /// (6.x `copyClientOutputBuffer`).
     pub fn copy_reader(&mut self, from: ConnId, to: ConnId) {
-        match self {
-            StreamStore::V7(s) => s.copy_reader(from, to),
-            StreamStore::V6(s) => {
+        match &mut self.buffers {
+            Buffers::V7(s) => s.copy_reader(from, to),
+            Buffers::V6(s) => {
                 if let Some(l) = s.private.get(&from).cloned() {
                     s.private.insert(to, l);
                 }
@@ -589,26 +652,28 @@ impl StreamStore {
         }
     }
 
-    pub fn detach(&mut self, conn: ConnId, backlog_size: u64, mro: i64) {
-        match self {
-            StreamStore::V7(s) => {
+    pub fn detach(&mut self, conn: ConnId) {
+        let (size, mro) = (self.backlog_size, self.offset);
+        match &mut self.buffers {
+            Buffers::V7(s) => {
                 s.detach(conn);
-                s.trim(backlog_size, mro);
+                s.trim(size, mro);
             }
-            StreamStore::V6(s) => {
+            Buffers::V6(s) => {
                 s.private.remove(&conn);
             }
         }
     }
 
-    pub fn take(&mut self, conn: ConnId, max: u64, backlog_size: u64, mro: i64) -> Vec<Payload> {
-        match self {
-            StreamStore::V7(s) => {
+    pub fn take(&mut self, conn: ConnId, max: u64) -> Vec<Payload> {
+        let (size, mro) = (self.backlog_size, self.offset);
+        match &mut self.buffers {
+            Buffers::V7(s) => {
                 let out = s.take(conn, max);
-                s.trim(backlog_size, mro);
+                s.trim(size, mro);
                 out
             }
-            StreamStore::V6(s) => s
+            Buffers::V6(s) => s
                 .private
                 .get_mut(&conn)
                 .map(|l| l.take(max))
@@ -617,41 +682,36 @@ impl StreamStore {
     }
 
     pub fn pending(&self, conn: ConnId) -> u64 {
-        match self {
-            StreamStore::V7(s) => s.pending(conn),
-            StreamStore::V6(s) => s.private.get(&conn).map_or(0, |l| l.pending()),
+        match &self.buffers {
+            Buffers::V7(s) => s.pending(conn),
+            Buffers::V6(s) => s.private.get(&conn).map_or(0, |l| l.pending()),
         }
     }
 
     /// The output buffer size the limit is measured against.
     pub fn used(&self, conn: ConnId) -> u64 {
-        match self {
-            StreamStore::V7(s) => s.used(conn),
-            StreamStore::V6(s) => s.private.get(&conn).map_or(0, |l| l.used()),
+        match &self.buffers {
+            Buffers::V7(s) => s.used(conn),
+            Buffers::V6(s) => s.private.get(&conn).map_or(0, |l| l.used()),
         }
     }
 
     /// `oll` for the client info string.
     pub fn oll(&self, conn: ConnId) -> u64 {
-        match self {
-            StreamStore::V7(s) => s.oll(conn),
-            StreamStore::V6(s) => s.private.get(&conn).map_or(0, |l| l.nodes.len() as u64),
-        }
-    }
-
-    pub fn has_reader(&self, conn: ConnId) -> bool {
-        match self {
-            StreamStore::V7(s) => s.readers.contains_key(&conn),
-            StreamStore::V6(s) => s.private.contains_key(&conn),
+        match &self.buffers {
+            Buffers::V7(s) => s.oll(conn),
+            Buffers::V6(s) => s.private.get(&conn).map_or(0, |l| l.nodes.len() as u64),
         }
     }
 
     /// Runtime `repl-backlog-size` change. 7.0 keeps history and trims toward the new size;
     /// 6.x (`resizeReplicationBacklog`) throws the old buffer away.
-    pub fn resize(&mut self, size: u64, mro: i64) {
-        match self {
-            StreamStore::V7(s) => s.trim(size, mro),
-            StreamStore::V6(s) => {
+    pub fn resize(&mut self, size: u64) {
+        self.backlog_size = size;
+        let mro = self.offset;
+        match &mut self.buffers {
+            Buffers::V7(s) => s.trim(size, mro),
+            Buffers::V6(s) => {
                 if let Some(r) = s.ring.as_mut() {
                     if r.size != size {
                         *r = Ring {
@@ -668,9 +728,9 @@ impl StreamStore {
 
     /// Memory of the replication buffers (7.0 `repl_buffer_mem`; 6.x ring + private lists).
     pub fn mem(&self) -> u64 {
-        match self {
-            StreamStore::V7(s) => s.mem,
-            StreamStore::V6(s) => {
+        match &self.buffers {
+            Buffers::V7(s) => s.mem,
+            Buffers::V6(s) => {
                 s.ring.as_ref().map_or(0, |r| r.size)
                     + s.private.values().map(|l| l.used()).sum::<u64>()
             }
@@ -679,9 +739,9 @@ impl StreamStore {
 
     /// Backlog content `[off, off+len)`; used by tests and by the views.
     pub fn backlog_range(&self, off: i64, len: u64) -> Vec<Payload> {
-        match self {
-            StreamStore::V7(s) => s.read_range(off, len),
-            StreamStore::V6(s) => {
+        match &self.buffers {
+            Buffers::V7(s) => s.read_range(off, len),
+            Buffers::V6(s) => {
                 let mut out = Vec::new();
                 if let Some(r) = s.ring.as_ref() {
                     copy_range(&r.data, (off - r.offset).max(0) as u64, len, &mut out);
@@ -690,19 +750,10 @@ impl StreamStore {
             }
         }
     }
-
-    /// Number of shared blocks (7.0) or ring chunks (6.x); for tests.
-    pub fn block_count(&self) -> usize {
-        match self {
-            StreamStore::V7(s) => s.blocks.len(),
-            StreamStore::V6(s) => s.ring.as_ref().map_or(0, |r| r.data.len()),
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::config::ReplicationModel;
     use super::*;
 
     #[test]
@@ -719,25 +770,24 @@ mod tests {
     const A: ConnId = ConnId(1);
     const B: ConnId = ConnId(2);
 
-    fn v7_with_backlog(size: u64) -> (StreamStore, i64) {
-        let mut s = StreamStore::new(ReplicationModel::V7);
-        s.create_backlog(size, 0);
-        (s, 0)
+    fn v7_with_backlog(size: u64) -> StreamStore {
+        let mut s = StreamStore::new(BufferModel::V7, size);
+        s.create_backlog();
+        s
     }
 
-    fn feed(s: &mut StreamStore, mro: &mut i64, n: u64, el: &[ConnId], size: u64) -> Vec<ConnId> {
-        let r = s.feed(&Payload::Phantom(n), *mro, el, size);
-        *mro += n as i64;
-        r
+    fn feed(s: &mut StreamStore, n: u64, el: &[ConnId]) -> Vec<ConnId> {
+        s.feed(&Payload::Phantom(n), el)
     }
 
     #[test]
     fn v7_backlog_trims_whole_blocks_and_stays_above_size() {
         let size = 16384;
-        let (mut s, mut mro) = v7_with_backlog(size);
+        let mut s = v7_with_backlog(size);
         for _ in 0..100 {
-            feed(&mut s, &mut mro, 1000, &[], size);
+            feed(&mut s, 1000, &[]);
         }
+        assert_eq!(s.offset(), 100_000);
         assert!(
             s.histlen() >= size,
             "never trimmed below size: {}",
@@ -748,22 +798,22 @@ mod tests {
             "at most the kept head block plus the filling tail above: {}",
             s.histlen()
         );
-        assert_eq!(s.backlog_offset(), mro - s.histlen() as i64 + 1);
+        assert_eq!(s.backlog_offset(), s.offset() - s.histlen() as i64 + 1);
     }
 
     #[test]
     fn v7_lagging_reader_pins_blocks_then_releases() {
         let size = 16384;
-        let (mut s, mut mro) = v7_with_backlog(size);
-        feed(&mut s, &mut mro, 10, &[A], size);
+        let mut s = v7_with_backlog(size);
+        feed(&mut s, 10, &[A]);
         for _ in 0..200 {
-            feed(&mut s, &mut mro, 1000, &[A], size);
+            feed(&mut s, 1000, &[A]);
         }
         assert_eq!(s.histlen(), 200_010, "the lagging reader keeps every block");
         assert_eq!(s.pending(A), 200_010);
         let used = s.used(A);
         assert!(used >= 200_010, "used counts whole blocks: {used}");
-        let got = s.take(A, u64::MAX, size, mro);
+        let got = s.take(A, u64::MAX);
         assert_eq!(total_len(&got), 200_010);
         assert!(
             s.histlen() < 2 * 20440 + size,
@@ -776,45 +826,43 @@ mod tests {
     #[test]
     fn v7_attach_at_offset_sends_the_right_bytes() {
         let size = 1 << 20;
-        let (mut s, mut mro) = v7_with_backlog(size);
+        let mut s = v7_with_backlog(size);
         for i in 0..50u8 {
             let p = Payload::bytes(vec![i; 1000]);
-            s.feed(&p, mro, &[], size);
-            mro += 1000;
+            s.feed(&p, &[]);
         }
-        s.attach_at(B, 25_001, mro);
-        let got = s.take(B, u64::MAX, size, mro);
+        s.attach_at(B, 25_001);
+        let got = s.take(B, u64::MAX);
         assert_eq!(total_len(&got), 25_000);
         match &got[0] {
             Payload::Bytes(b) => assert_eq!(b[0], 25),
             _ => panic!("expected bytes"),
         }
         // Asking for exactly the next byte installs a reader with nothing to send.
-        s.attach_at(A, mro + 1, mro);
+        s.attach_at(A, s.offset() + 1);
         assert_eq!(s.pending(A), 0);
-        s.feed(&Payload::Phantom(5), mro, &[A, B], size);
+        s.feed(&Payload::Phantom(5), &[A, B]);
         assert_eq!(s.pending(A), 5);
     }
 
     #[test]
     fn v6_ring_and_private_copies() {
-        let mut s = StreamStore::new(ReplicationModel::V6);
-        s.create_backlog(100, 0);
-        let mut mro = 0;
-        let chk = feed(&mut s, &mut mro, 30, &[A], 100);
+        let mut s = StreamStore::new(BufferModel::V6, 100);
+        s.create_backlog();
+        let chk = feed(&mut s, 30, &[A]);
         assert_eq!(chk, vec![A], "first node appended");
-        feed(&mut s, &mut mro, 90, &[A], 100);
+        feed(&mut s, 90, &[A]);
         assert_eq!(s.histlen(), 100);
         assert_eq!(s.backlog_offset(), 21);
         assert_eq!(s.pending(A), 120);
         s.copy_reader(A, B);
         assert_eq!(s.pending(B), 120);
-        let _ = s.take(A, 50, 100, mro);
+        let _ = s.take(A, 50);
         assert_eq!(s.pending(A), 70);
         assert_eq!(s.pending(B), 120, "private copies are independent");
-        s.resize(200, mro);
+        s.resize(200);
         assert_eq!(s.histlen(), 0, "6.x resize discards history");
-        assert_eq!(s.backlog_offset(), mro + 1);
+        assert_eq!(s.backlog_offset(), s.offset() + 1);
     }
 }
 
@@ -822,7 +870,7 @@ mod tests {
 /// offset, so any byte served from the backlog or a buffer can be verified.
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod prop {
-    use super::super::config::ReplicationModel;
+    use super::super::version::BufferModel;
     use super::*;
     use proptest::prelude::*;
     use std::collections::BTreeMap;
@@ -865,10 +913,10 @@ mod prop {
         ]
     }
 
-    fn run(model: ReplicationModel, ops: Vec<Op>) -> Result<(), TestCaseError> {
+    fn run(model: BufferModel, ops: Vec<Op>) -> Result<(), TestCaseError> {
         let mut size = 50_000u64;
-        let mut s = StreamStore::new(model);
-        s.create_backlog(size, 0);
+        let mut s = StreamStore::new(model, size);
+        s.create_backlog();
         let mut mro = 0i64;
         // reference: reader -> next offset it will receive
         let mut readers: BTreeMap<u8, i64> = BTreeMap::new();
@@ -878,12 +926,13 @@ mod prop {
             match op {
                 Op::Feed(n) => {
                     let el: Vec<ConnId> = readers.keys().map(|r| ConnId(*r as u64)).collect();
-                    s.feed(&Payload::Bytes(bytes_from(mro + 1, n)), mro, &el, size);
+                    s.feed(&Payload::Bytes(bytes_from(mro + 1, n)), &el);
                     mro += n as i64;
+                    prop_assert_eq!(s.offset(), mro, "the store owns master_repl_offset");
                 }
                 Op::Take(r, n) => {
                     if let Some(pos) = readers.get_mut(&r) {
-                        let got = flatten(&s.take(ConnId(r as u64), n, size, mro));
+                        let got = flatten(&s.take(ConnId(r as u64), n));
                         let expect_len = n.min((mro - *pos + 1) as u64);
                         prop_assert_eq!(got.len() as u64, expect_len);
                         prop_assert_eq!(&got, &bytes_from(*pos, expect_len));
@@ -895,17 +944,17 @@ mod prop {
                     let first = s.backlog_offset();
                     let end = first + s.histlen() as i64;
                     let off = (end - back as i64).max(first);
-                    s.attach_at(ConnId(r as u64), off, mro);
+                    s.attach_at(ConnId(r as u64), off);
                     readers.insert(r, off);
                 }
                 Op::Detach(r) => {
-                    s.detach(ConnId(r as u64), size, mro);
+                    s.detach(ConnId(r as u64));
                     readers.remove(&r);
                 }
                 Op::Resize(n) => {
                     size = n;
-                    s.resize(size, mro);
-                    if model == ReplicationModel::V6 {
+                    s.resize(size);
+                    if model == BufferModel::V6 {
                         v6_created_at = mro + 1;
                     }
                 }
@@ -918,10 +967,10 @@ mod prop {
             prop_assert_eq!(content.len() as u64, h);
             prop_assert_eq!(&content, &bytes_from(s.backlog_offset(), h));
             match model {
-                ReplicationModel::V6 => {
+                BufferModel::V6 => {
                     prop_assert_eq!(h, size.min((mro - v6_created_at + 1) as u64));
                 }
-                ReplicationModel::V7 => {
+                BufferModel::V7 => {
                     // Trimming frees whole blocks only while more than `size` stays.
                     if h < prev_h {
                         prop_assert!(h > size, "trimmed below size: {} <= {}", h, size);
@@ -946,7 +995,7 @@ mod prop {
                 let c = ConnId(*r as u64);
                 prop_assert_eq!(s.pending(c), (mro - pos + 1) as u64);
                 prop_assert!(s.used(c) >= s.pending(c));
-                if model == ReplicationModel::V7 {
+                if model == BufferModel::V7 {
                     // A reader can always be served: its bytes are still in the blocks.
                     prop_assert!(*pos >= s.backlog_offset() || h == 0);
                 }
@@ -960,12 +1009,12 @@ mod prop {
 
         #[test]
         fn v7_shared_buffer_matches_reference(ops in proptest::collection::vec(op(), 1..120)) {
-            run(ReplicationModel::V7, ops)?;
+            run(BufferModel::V7, ops)?;
         }
 
         #[test]
         fn v6_ring_and_private_lists_match_reference(ops in proptest::collection::vec(op(), 1..120)) {
-            run(ReplicationModel::V6, ops)?;
+            run(BufferModel::V6, ops)?;
         }
     }
 }
