@@ -2200,6 +2200,36 @@ fn stalled_diskless_transfer_times_out() {
     assert!(r.logged("Diskless rdb transfer, last replica dropped, killing fork child."));
 }
 
+/// Issue 12: a diskless transfer slower than `repl-timeout` that keeps moving is never cut
+/// (Redis restamps `repl_last_partial_write` on every partial write).
+#[test]
+fn slow_diskless_transfer_that_keeps_moving_is_not_timed_out() {
+    let mut r = Raw::new(|c| {
+        c.repl_diskless_sync_delay = 0;
+        c.repl_timeout = 5;
+    });
+    let a = r.replica_client(7002, true);
+    r.cmd(a, &["PSYNC", "?", "-1"]);
+    let (id, _, _) = r.bgsaves()[0].clone();
+    r.input(Input::BgsaveData {
+        id,
+        payload: Payload::Phantom(32 << 20),
+    });
+    // 2 MB/s for 16 s: a partial write every 100 ms, the queue never empty.
+    for step in 1..=160u64 {
+        r.now = step * 100;
+        let _ = r.inst.take_outgoing(r.now, a, 200_000);
+        r.tick_to(step * 100);
+    }
+    assert!(
+        !r.logged("Disconnecting timedout replica"),
+        "{:?}",
+        r.logs()
+    );
+    assert_eq!(r.inst.replica_clients().len(), 1);
+    assert!(r.inst.bgsave_backlog_bytes() > 0, "still sending");
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 mod convergence {
     use super::*;
