@@ -61,9 +61,14 @@ impl Instance {
         };
         let master = MasterSide::new(&ctx);
         let mut timers = TimerTable::default();
-        let first = phase.first_cron_ms(p.start_ms);
-        timers.set(Timer::ClientsCron, Some(first));
-        timers.set(Timer::ReplicationCron, Some(first));
+        timers.set(
+            Timer::ClientsCron,
+            Some(phase.first_clients_cron_ms(p.start_ms)),
+        );
+        timers.set(
+            Timer::ReplicationCron,
+            Some(phase.first_replication_cron_ms(p.start_ms)),
+        );
         let mut inst = Instance {
             ctx,
             timers,

@@ -45,7 +45,7 @@ use super::rng::SplitMix64;
 use super::scenario::Scenario;
 use super::summary::Summary;
 use crate::core::{
-    Config, ConnId, Input, Instance, InstanceParams, LinkStatus, Payload, ReplicaState,
+    Config, ConnId, CronPhase, Input, Instance, InstanceParams, LinkStatus, Payload, ReplicaState,
     RequestSplitter, RestoredReplInfo,
 };
 use crate::view::{LogLine, Mark, MarkKind, Sample, Span};
@@ -54,7 +54,8 @@ use crate::view::{LogLine, Mark, MarkKind, Sample, Span};
 const PORT: u16 = 6379;
 /// How often a [`Sample`] is recorded (virtual ms).
 const SAMPLE_EVERY_MS: u64 = 250;
-/// Run-time 0 is this wall-clock instant in log lines: 21 Nov 2026 10:00:00 UTC.
+/// Run-time 0 is this wall-clock second in log lines: 21 Nov 2026 10:00:00 UTC (plus a seeded
+/// fraction of a second, see `Simulation::new`).
 const EPOCH_MS: u64 = 1_795_219_200_000 + 10 * 3_600_000;
 
 fn node_ip(node: usize) -> String {
@@ -117,6 +118,8 @@ pub struct Simulation {
     scenario: Scenario,
     seed: u64,
     rng: SplitMix64,
+    /// Wall-clock ms at run time 0 (every node shares the wall clock).
+    epoch_ms: u64,
     clock: SimClock,
     agenda: Agenda<Ev>,
     next_tick_ms: u64,
@@ -134,10 +137,17 @@ impl Simulation {
     /// Builds the nodes at time 0; replicas connect on their first cron.
     pub fn new(s: &Scenario, seed: u64) -> Simulation {
         let n = s.replicas.clamp(1, 8) as usize;
+        let mut rng = SplitMix64::new(seed ^ 0x5eed_5eed_5eed_5eed);
+        // Where the run starts within a wall-clock second: Redis's timers compare whole
+        // seconds of `server.unixtime` (`repl-timeout`, `repl-diskless-sync-delay`, the
+        // soft-limit timer), so which side of a second boundary an event falls on moves
+        // them by up to a second, as it does on real servers.
+        let epoch_ms = EPOCH_MS + rng.next_u64() % 1000;
         let mut sim = Simulation {
             scenario: s.clone(),
             seed,
-            rng: SplitMix64::new(seed ^ 0x5eed_5eed_5eed_5eed),
+            rng,
+            epoch_ms,
             clock: SimClock::default(),
             agenda: Agenda::default(),
             next_tick_ms: 0,
@@ -336,17 +346,23 @@ impl Simulation {
         config.port = PORT;
         config.replicaof = replica_of.map(|m| (node_ip(m), PORT));
         let seed = self.rng.next_u64();
+        // Each process has its own cron grid, set by when it started: its replicationCron
+        // (connects, timeouts, the diskless delay) falls anywhere in the second, so a replica
+        // reconnects 0-1 s after a link returns (`connectWithMaster` from `replicationCron`).
+        let phase = CronPhase {
+            offset_ms: self.rng.next_u64() % 1000,
+        };
         let params = InstanceParams {
             name: self.nodes[node].name.clone(),
             ip: node_ip(node),
             pid: 1000 + 1000 * node as u32 + (self.nodes[node].generation as u32) * 100,
             seed,
-            epoch_ms: EPOCH_MS,
+            epoch_ms: self.epoch_ms,
             start_ms: self.clock.now(),
             config,
             restored: restored.map(|(replid, offset)| RestoredReplInfo { replid, offset }),
         };
-        self.nodes[node].inst = Some(Instance::new(params));
+        self.nodes[node].inst = Some(Instance::with_cron_phase(params, phase));
         self.net.forget_node(node);
         self.nodes[node].load = None;
         self.drain(node);
