@@ -227,7 +227,8 @@ impl Instance {
         self.master.master_cron(ctx, self.link.is_some());
     }
 
-    /// `beforeSleep`: answer satisfied WAITs, send the GETACK new waiters asked for.
+    /// `beforeSleep`: answer satisfied WAITs, send the GETACK new waiters asked for, trim the
+    /// replication backlog.
     fn before_sleep(&mut self) {
         self.master.process_waiters(&mut self.ctx);
         if self.master.take_getack_request() && self.link.is_none() {
@@ -235,6 +236,7 @@ impl Instance {
             self.master
                 .feed_from_master(&mut self.ctx, Payload::Bytes(getack));
         }
+        self.master.trim_backlog_before_sleep();
         self.sync_wait_timer();
     }
 

@@ -919,6 +919,39 @@ fn lagging_replica_pins_backlog_past_its_size() {
     );
 }
 
+/// Issue 12 (and the server's "540 MB held with repl-backlog-size 1mb"): when the replica that
+/// pinned old blocks leaves, `beforeSleep` trims them away even if no write ever comes again.
+#[test]
+fn blocks_a_departed_replica_pinned_are_trimmed_without_new_writes() {
+    let (mut r, a) = stalled_online_replica(|c| {
+        c.repl_backlog_size = 1 << 20;
+        c.client_output_buffer_limit_replica = BufferLimit {
+            hard: 0,
+            soft: 0,
+            soft_seconds: 0,
+        };
+    });
+    for _ in 0..200 {
+        r.write(0, Payload::Phantom(100_000));
+    }
+    assert!(r.inst.backlog_histlen() > 19_000_000, "pinned");
+    let mem_pinned = r.inst.repl_buffer_mem();
+    r.input(Input::Closed {
+        conn: a,
+        error: "connection lost".into(),
+    });
+    let h = r.inst.backlog_histlen();
+    assert!(
+        ((1 << 20)..(1 << 20) + 100_000).contains(&h),
+        "trimmed back to the size with no write after the replica left: {h}"
+    );
+    assert!(r.inst.repl_buffer_mem() < mem_pinned / 10);
+    assert_eq!(
+        r.inst.backlog_first_byte_offset(),
+        r.inst.master_repl_offset() - h as i64 + 1
+    );
+}
+
 #[test]
 fn phantom_256mb_buffer_costs_nothing() {
     let (mut r, _a) = stalled_online_replica(|c| {

@@ -366,6 +366,11 @@ impl MasterSide {
         self.store.free_backlog();
     }
 
+    /// `beforeSleep`'s backlog trim (see `StreamStore::trim_before_sleep`).
+    pub fn trim_backlog_before_sleep(&mut self) {
+        self.store.trim_before_sleep();
+    }
+
     /// A master restarted from an RDB with `repl-id`/`repl-offset`: its offsets are rebased
     /// on the old history (`master_repl_offset += repl-offset`) and a backlog is created so
     /// its replicas can PSYNC through `replid2`.
