@@ -82,10 +82,26 @@ impl Driver for NodeDriver<'_> {
 
     fn log(&mut self, entry: LogEntry) {
         let sim = &mut *self.sim;
-        let name = sim.nodes[self.node].name.clone();
         let now = sim.clock.now();
-        sim.rec
-            .log_line(entry.t_ms.max(now), now, &name, entry.line);
+        if self.node == sim.master {
+            // `replicaPutOnline` marks nothing but this line: the step `replscope compare`
+            // reads from real logs too.
+            if let Some(who) = entry
+                .text
+                .strip_prefix("Synchronization with replica ")
+                .and_then(|r| r.strip_suffix(" succeeded"))
+            {
+                let ip = who.split(':').next().unwrap_or("");
+                if let Some(k) = (0..sim.nodes.len()).find(|k| super::node_ip(*k) == ip) {
+                    sim.rec.note_online(now, k);
+                }
+            }
+        }
+        if sim.rec.keeps_pictures() {
+            let name = sim.nodes[self.node].name.clone();
+            sim.rec
+                .log_line(entry.t_ms.max(now), now, &name, entry.line);
+        }
     }
 
     fn mark(&mut self, m: MarkEvent) {
@@ -126,11 +142,15 @@ impl Simulation {
             }
             _ => true,
         };
+        let now = self.clock.now();
         if let Some(r) = replica.filter(|r| *r > 0 && *r < self.nodes.len()) {
-            self.rec.count_core_mark(r, m.kind, from_master, main_link);
+            self.rec
+                .count_core_mark(now, r, m.kind, from_master, main_link);
+        }
+        if !self.rec.keeps_pictures() {
+            return;
         }
         let name = self.nodes[node].name.clone();
-        let now = self.clock.now();
         let replica = replica.filter(|r| *r > 0).map(|r| r - 1);
         self.rec.mark(now, &name, replica, m.kind, m.cause);
     }

@@ -43,7 +43,7 @@ use super::net::{Net, NetEvent};
 use super::recorder::{Recorder, TraceEvent};
 use super::rng::SplitMix64;
 use super::scenario::Scenario;
-use super::summary::Summary;
+use super::summary::{Outcome, ReplicaOutcome, Step, Summary};
 use crate::core::{
     Config, ConnId, CronPhase, Input, Instance, InstanceParams, LinkStatus, Payload, ReplicaState,
     RequestSplitter, RestoredReplInfo,
@@ -136,6 +136,17 @@ pub struct Simulation {
 impl Simulation {
     /// Builds the nodes at time 0; replicas connect on their first cron.
     pub fn new(s: &Scenario, seed: u64) -> Simulation {
+        Simulation::with_recorder(s, seed, Recorder::new)
+    }
+
+    /// The same run, recording only what [`Simulation::summary`] and
+    /// [`Simulation::outcome`] need: no log, trace, marks, spans or samples (their getters
+    /// return nothing). For runs of many seeds (`sim::spread`); the run itself is identical.
+    pub fn counting(s: &Scenario, seed: u64) -> Simulation {
+        Simulation::with_recorder(s, seed, Recorder::counting)
+    }
+
+    fn with_recorder(s: &Scenario, seed: u64, recorder: fn(usize) -> Recorder) -> Simulation {
         let n = s.replicas.clamp(1, 8) as usize;
         let mut rng = SplitMix64::new(seed ^ 0x5eed_5eed_5eed_5eed);
         // Where the run starts within a wall-clock second: Redis's timers compare whole
@@ -156,7 +167,7 @@ impl Simulation {
             net: Net::new(n + 1),
             fork: None,
             write_carry: 0.0,
-            rec: Recorder::new(n),
+            rec: recorder(n),
         };
         for node in 0..=n {
             let name = if node == 0 {
@@ -180,7 +191,9 @@ impl Simulation {
             sim.schedule(f.at, Ev::Fault { index: i, at: f.at });
         }
         sim.schedule(0, Ev::Tick);
-        sim.schedule(0, Ev::Sample);
+        if sim.rec.keeps_pictures() {
+            sim.schedule(0, Ev::Sample);
+        }
         sim
     }
 
@@ -323,6 +336,31 @@ impl Simulation {
             master,
             replicas,
         }
+    }
+
+    /// Each replica's sequence of sync kinds and cut-offs so far, and whether it is in sync.
+    pub fn outcome(&self) -> Outcome {
+        let summary = self.summary();
+        let replicas = summary
+            .replicas
+            .iter()
+            .zip(self.rec.steps())
+            .map(|(r, steps)| ReplicaOutcome {
+                name: r.name.clone(),
+                sequence: steps
+                    .iter()
+                    .map(|(_, s)| *s)
+                    .filter(|s| *s != Step::Loaded)
+                    .collect(),
+                in_sync_at_end: r.in_sync_at_end,
+            })
+            .collect();
+        Outcome { replicas }
+    }
+
+    /// Each replica's steps so far (0-based) with their times, `Loaded` included.
+    pub fn steps(&self) -> &[Vec<(u64, Step)>] {
+        self.rec.steps()
     }
 
     /// The scenario's `[check]` expectations that do not hold (yet): empty = all hold.
@@ -527,7 +565,9 @@ impl Simulation {
             self.pump(sc, 0);
         }
         self.observe();
-        self.update_spans();
+        if self.rec.keeps_pictures() {
+            self.update_spans();
+        }
     }
 
     /// Writes this tick: `rate x dt` (with seeded jitter), as Phantom stream bytes.
