@@ -129,7 +129,9 @@ fn the_log_is_redis_format_and_carries_the_cow_report() {
     let lines: Vec<&str> = sim.log().iter().map(|l| l.line.as_str()).collect();
     // `pid:S dd Mon yyyy hh:mm:ss.mmm * message`; the run starts at a seeded fraction of a
     // second and the replica connects on its first replicationCron, within 2 s.
-    let (pid, rest) = lines[0].split_once(":S 21 Nov 2026 10:00:0").expect(lines[0]);
+    let (pid, rest) = lines[0]
+        .split_once(":S 21 Nov 2026 10:00:0")
+        .expect(lines[0]);
     assert!(pid.parse::<u32>().is_ok(), "{}", lines[0]);
     let (clock, msg) = rest.split_at(5);
     assert!(

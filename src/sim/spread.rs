@@ -122,7 +122,11 @@ impl Spread {
                 r.full_syncs > 0,
                 r.partial_syncs_accepted > 0,
                 r.partial_syncs_refused > 0,
-                r.disconnects.get("output_buffer_limit").copied().unwrap_or(0) > 0,
+                r.disconnects
+                    .get("output_buffer_limit")
+                    .copied()
+                    .unwrap_or(0)
+                    > 0,
                 r.disconnects.get("timeout").copied().unwrap_or(0) > 0,
                 r.in_sync_at_end,
             ];
@@ -168,11 +172,8 @@ impl Spread {
                 None => self.outcomes.push(o),
             }
         }
-        self.outcomes.sort_by(|a, b| {
-            b.runs
-                .cmp(&a.runs)
-                .then_with(|| a.outcome.cmp(&b.outcome))
-        });
+        self.outcomes
+            .sort_by(|a, b| b.runs.cmp(&a.runs).then_with(|| a.outcome.cmp(&b.outcome)));
         for e in other.events {
             match self
                 .events
@@ -218,7 +219,10 @@ impl Spread {
             seeds.end.saturating_sub(1),
             HumanMs(self.until_ms)
         );
-        let _ = writeln!(out, "\noutcomes (sequence of syncs and cut-offs per replica):");
+        let _ = writeln!(
+            out,
+            "\noutcomes (sequence of syncs and cut-offs per replica):"
+        );
         const SHOWN: usize = 10;
         for o in self.outcomes.iter().take(SHOWN) {
             let seeds: Vec<String> = o.seeds.iter().map(u64::to_string).collect();
@@ -252,7 +256,10 @@ impl Spread {
                 self.outcomes.len() - SHOWN
             );
         }
-        let _ = writeln!(out, "\nhow often (runs in which it happened at least once):");
+        let _ = writeln!(
+            out,
+            "\nhow often (runs in which it happened at least once):"
+        );
         for e in &self.events {
             let _ = writeln!(
                 out,
@@ -261,7 +268,10 @@ impl Spread {
             );
         }
         if !self.durations.is_empty() {
-            let _ = writeln!(out, "\nfull syncs (min / median / max over the runs that had it):");
+            let _ = writeln!(
+                out,
+                "\nfull syncs (min / median / max over the runs that had it):"
+            );
             for d in &self.durations {
                 let to = match d.ended {
                     Step::Loaded => "loaded",
@@ -337,8 +347,14 @@ mod tests {
             render_sequence(&[Full, Online, Full, ObufCut, Full, ObufCut, Full, ObufCut, Full]),
             "full, online, (full, obuf-cut) x3, full"
         );
-        assert_eq!(render_sequence(&[Full, Online, Partial]), "full, online, partial");
-        assert_eq!(render_sequence(&[Timeout, Timeout, Full]), "timeout x2, full");
+        assert_eq!(
+            render_sequence(&[Full, Online, Partial]),
+            "full, online, partial"
+        );
+        assert_eq!(
+            render_sequence(&[Timeout, Timeout, Full]),
+            "timeout x2, full"
+        );
         assert_eq!(render_sequence(&[]), "(no sync)");
     }
 }
