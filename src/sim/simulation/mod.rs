@@ -130,7 +130,17 @@ pub struct Simulation {
     fork: Option<ForkChild>,
     /// The fraction of a write the last tick's rate left over.
     write_carry: f64,
+    /// When the RDBs replicas load were written (the fork child's start, the `ctime` aux
+    /// field their loader ages them by).
+    rdb_ctime: RdbCtime,
     rec: Recorder,
+}
+
+/// The `ctime` of the master's latest RDB file and of its latest socket transfer.
+#[derive(Clone, Copy, Debug, Default)]
+struct RdbCtime {
+    file_ms: u64,
+    socket_ms: u64,
 }
 
 impl Simulation {
@@ -167,6 +177,7 @@ impl Simulation {
             net: Net::new(n + 1),
             fork: None,
             write_carry: 0.0,
+            rdb_ctime: RdbCtime::default(),
             rec: recorder(n),
         };
         for node in 0..=n {
@@ -400,7 +411,16 @@ impl Simulation {
             config,
             restored: restored.map(|(replid, offset)| RestoredReplInfo { replid, offset }),
         };
-        self.nodes[node].inst = Some(Instance::with_cron_phase(params, phase));
+        let mut inst = Instance::with_cron_phase(params, phase);
+        // What it holds at boot (`repl-diskless-load on-empty-db` asks): the first master its
+        // dataset, a replica what its RDB held (none after a crash).
+        let holds_data = replica_of.is_none() || self.nodes[node].has_data;
+        inst.set_key_count(if holds_data {
+            self.scenario.dataset.keys
+        } else {
+            0
+        });
+        self.nodes[node].inst = Some(inst);
         self.net.forget_node(node);
         self.nodes[node].load = None;
         self.drain(node);
@@ -632,6 +652,7 @@ impl Simulation {
         if c.disk {
             let speed = s.fork.rdb_speed.min(s.disk.write_speed);
             if c.write_disk(speed, dt) {
+                self.rdb_ctime.file_ms = c.ready_ms;
                 let input = done(&c, c.total());
                 self.input(node, input);
                 return;
@@ -732,7 +753,11 @@ impl Simulation {
             if receiving {
                 // The replica reads the RDB as fast as it can store it: into its temp file,
                 // or straight into memory with diskless load (parsing as it reads).
-                rate = rate.min(if self.diskless_load(rnode) {
+                let from_socket = self.nodes[rnode]
+                    .inst
+                    .as_ref()
+                    .is_some_and(|r| r.loads_from_socket());
+                rate = rate.min(if from_socket {
                     s.replica.load_speed
                 } else {
                     s.disk.write_speed
@@ -740,16 +765,6 @@ impl Simulation {
             }
         }
         rate.max(1)
-    }
-
-    /// Whether replica `node` loads from the socket (`repl-diskless-load`): always with
-    /// `swapdb`, only while empty with `on-empty-db`.
-    fn diskless_load(&self, node: usize) -> bool {
-        match self.scenario.redis.repl_diskless_load {
-            super::scenario::DisklessLoad::Disabled => false,
-            super::scenario::DisklessLoad::Swapdb => true,
-            super::scenario::DisklessLoad::OnEmptyDb => !self.nodes[node].has_data,
-        }
     }
 
     /// Bytes reached side `to` of `sc`. Towards a server they are cut into whole commands
