@@ -57,6 +57,23 @@ pub(super) struct LoadClock {
     pub aux_logged: bool,
 }
 
+impl LoadClock {
+    /// "Loading DB in memory": the load of `size` bytes starts now.
+    fn start(ctx: &mut Ctx, size: u64) -> LoadClock {
+        ctx.log(
+            Level::Notice,
+            "MASTER <-> REPLICA sync: Loading DB in memory",
+        );
+        LoadClock {
+            size,
+            started_ms: ctx.now(),
+            last_newline_s: ctx.unixtime(),
+            main_closed: false,
+            aux_logged: false,
+        }
+    }
+}
+
 /// `REPL_STATE_TRANSFER`, loading the RDB (classic sync): the main connection is not read.
 #[derive(Clone, Debug)]
 pub(super) struct Loading {
@@ -368,17 +385,7 @@ impl ReplicaLink {
         self.attach_to_new_master(ctx, master);
         ctx.log(Level::Notice, "MASTER <-> REPLICA sync: Flushing old data");
         ctx.keys = 0;
-        ctx.log(
-            Level::Notice,
-            "MASTER <-> REPLICA sync: Loading DB in memory",
-        );
-        LoadClock {
-            size,
-            started_ms: ctx.now(),
-            last_newline_s: ctx.unixtime(),
-            main_closed: false,
-            aux_logged: false,
-        }
+        LoadClock::start(ctx, size)
     }
 
     /// `readSyncBulkPayload` with `useDisklessLoad()`: the load starts with the transfer.
@@ -388,17 +395,7 @@ impl ReplicaLink {
     fn begin_parser_load(&mut self, ctx: &mut Ctx, master: &mut MasterSide) {
         let swapdb = ctx.config.repl_diskless_load == DisklessLoad::Swapdb;
         let clock = if swapdb {
-            ctx.log(
-                Level::Notice,
-                "MASTER <-> REPLICA sync: Loading DB in memory",
-            );
-            LoadClock {
-                size: 0,
-                started_ms: ctx.now(),
-                last_newline_s: ctx.unixtime(),
-                main_closed: false,
-                aux_logged: false,
-            }
+            LoadClock::start(ctx, 0)
         } else {
             self.begin_load(ctx, master, 0)
         };
