@@ -232,6 +232,27 @@ impl ServerConfig {
     }
 }
 
+/// Builds the configuration from redis-server style arguments (`[file] --name value ...`).
+pub fn config_from_args(args: &[String]) -> Result<ServerConfig, String> {
+    let text = args_to_conf_text(args)?;
+    let mut cfg = ServerConfig::default();
+    for line in parse_conf_text(&text)? {
+        match cfg.apply(&line.name, &line.values) {
+            Ok(true) => {}
+            Ok(false) => cfg.core_lines.push((line.name.clone(), line.values.join(" "))),
+            Err(e) => {
+                return Err(format!(
+                    "*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line {}\n>>> '{} {}'\n{e}",
+                    line.line_no,
+                    line.name,
+                    line.values.join(" ")
+                ))
+            }
+        }
+    }
+    Ok(cfg)
+}
+
 /// A config line: `name value...`, split like redis.conf (quotes allowed).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfLine {

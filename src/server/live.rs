@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::net::Shared;
+use super::driver::Shared;
 use crate::view::LogLine;
 
 const WS_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -250,32 +250,19 @@ async fn serve_http(sh: Shared, mut s: TcpStream) -> std::io::Result<()> {
 
 /// Timeline marks after the `seen`-th one ever recorded.
 fn new_marks(sh: &Shared, seen: u64) -> (Vec<crate::view::Mark>, u64) {
-    let e = sh.lock();
-    let skip_from = e.marks_total.saturating_sub(e.marks.len() as u64);
-    let marks = e
-        .marks
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| skip_from + *i as u64 >= seen)
-        .map(|(_, m)| m.clone())
-        .collect();
-    (marks, e.marks_total)
+    sh.lock().marks_since(seen)
 }
 
 /// Log lines after the `seen`-th one ever logged.
 fn new_log_lines(sh: &Shared, seen: u64) -> (Vec<LogLine>, u64) {
-    let log = sh.lock().log.clone();
-    let total = log.total_lines();
-    let recent = log.recent.lock().map(|r| r.clone()).unwrap_or_default();
-    let skip_from = total.saturating_sub(recent.len() as u64);
-    let lines = recent
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| skip_from + *i as u64 >= seen)
-        .map(|(_, (t, l))| LogLine {
-            t_ms: *t,
+    let log = sh.lock().logger().clone();
+    let (lines, total) = log.lines_since(seen);
+    let lines = lines
+        .into_iter()
+        .map(|(t_ms, line)| LogLine {
+            t_ms,
             node: "master".into(),
-            line: l.clone(),
+            line,
         })
         .collect();
     (lines, total)
