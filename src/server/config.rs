@@ -25,11 +25,16 @@ pub struct ServerConfig {
     /// Ours: cap on bytes/s sent to each replica (0 = unlimited). Loopback has no useful
     /// bandwidth limit, and the incident a teacher wants to show needs a slow link.
     pub repl_bandwidth_limit: u64,
+    /// Longest bulk a client may send (min 1mb, as in 7.0).
     pub proto_max_bulk_len: u64,
+    /// Unparsed bytes a client may have buffered before it is closed (min 1mb).
+    pub client_query_buffer_limit: u64,
     pub rdbcompression: bool,
     pub rdbchecksum: bool,
-    /// `enable-debug-command`: `no` (7.0 default), `yes` or `local`.
+    /// `enable-debug-command`: `no` (7.0 default), `yes` or `local`. Immutable: set at start.
     pub enable_debug_command: String,
+    /// `enable-protected-configs`: may CONFIG SET change `dir` and `dbfilename`? Immutable.
+    pub enable_protected_configs: String,
     pub maxclients: u64,
     pub pidfile: String,
     /// Ours: port of the read-only HTTP/WebSocket live feed (0 = off).
@@ -54,9 +59,11 @@ impl Default for ServerConfig {
             key_load_delay: 0,
             repl_bandwidth_limit: 0,
             proto_max_bulk_len: 512 * 1024 * 1024,
+            client_query_buffer_limit: 1024 * 1024 * 1024,
             rdbcompression: true,
             rdbchecksum: true,
             enable_debug_command: "no".into(),
+            enable_protected_configs: "no".into(),
             maxclients: 10000,
             pidfile: String::new(),
             live_port: 0,
@@ -80,9 +87,11 @@ pub const SERVER_NAMES: &[&str] = &[
     "key-load-delay",
     "repl-bandwidth-limit",
     "proto-max-bulk-len",
+    "client-query-buffer-limit",
     "rdbcompression",
     "rdbchecksum",
     "enable-debug-command",
+    "enable-protected-configs",
     "maxclients",
     "pidfile",
     "appendonly",
@@ -125,6 +134,49 @@ fn int(name: &str, v: &str) -> Result<u64, String> {
 
 fn mem(name: &str, v: &str) -> Result<u64, String> {
     parse_memory(v).ok_or_else(|| format!("'{name}' argument must be a memory value"))
+}
+
+/// Redis's numeric config bounds and their error text.
+fn bounded(n: u64, min: u64, max: u64) -> Result<u64, String> {
+    if n < min || n > max {
+        return Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ));
+    }
+    Ok(n)
+}
+
+/// What CONFIG SET may do with an option (config.c's `IMMUTABLE_CONFIG` and
+/// `PROTECTED_CONFIG`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuntimeRule {
+    Modifiable,
+    /// Only at start (`can't set immutable config`): the debug switch must not be turned on
+    /// by whoever can reach the port, and what sockets and files are open stays.
+    Immutable,
+    /// Only when `enable-protected-configs` allows (`can't set protected config`): where the
+    /// RDB is written is a way to write files anywhere the server can.
+    Protected,
+}
+
+/// The CONFIG SET rule for a server option.
+pub fn runtime_rule(name: &str) -> RuntimeRule {
+    match name {
+        "port"
+        | "bind"
+        | "databases"
+        | "logfile"
+        | "live-port"
+        | "live-bind"
+        | "live-allow-origin"
+        | "live-max-clients"
+        | "daemonize"
+        | "pidfile"
+        | "enable-debug-command"
+        | "enable-protected-configs" => RuntimeRule::Immutable,
+        "dir" | "dbfilename" => RuntimeRule::Protected,
+        _ => RuntimeRule::Modifiable,
+    }
 }
 
 fn yn(b: bool) -> String {
@@ -174,7 +226,14 @@ impl ServerConfig {
             "rdb-key-save-delay" => self.rdb_key_save_delay = int(&name, &v)?,
             "key-load-delay" => self.key_load_delay = int(&name, &v)?,
             "repl-bandwidth-limit" => self.repl_bandwidth_limit = mem(&name, &v)?,
-            "proto-max-bulk-len" => self.proto_max_bulk_len = mem(&name, &v)?,
+            // Below 1mb every ordinary client would be locked out (createLongLongConfig's
+            // bounds in config.c).
+            "proto-max-bulk-len" => {
+                self.proto_max_bulk_len = bounded(mem(&name, &v)?, 1 << 20, i64::MAX as u64)?
+            }
+            "client-query-buffer-limit" => {
+                self.client_query_buffer_limit = bounded(mem(&name, &v)?, 1 << 20, i64::MAX as u64)?
+            }
             "rdbcompression" => self.rdbcompression = yes_no(&name, &v)?,
             "rdbchecksum" => self.rdbchecksum = yes_no(&name, &v)?,
             "enable-debug-command" => {
@@ -184,7 +243,14 @@ impl ServerConfig {
                 }
                 self.enable_debug_command = l;
             }
-            "maxclients" => self.maxclients = int(&name, &v)?,
+            "enable-protected-configs" => {
+                let l = v.to_ascii_lowercase();
+                if !["yes", "no", "local"].contains(&l.as_str()) {
+                    return Err("argument(s) must be one of the following: no, yes, local".into());
+                }
+                self.enable_protected_configs = l;
+            }
+            "maxclients" => self.maxclients = bounded(int(&name, &v)?, 1, u32::MAX as u64)?,
             "pidfile" => self.pidfile = v,
             "appendonly" => {
                 if yes_no(&name, &v)? {
@@ -218,9 +284,11 @@ impl ServerConfig {
             "key-load-delay" => self.key_load_delay.to_string(),
             "repl-bandwidth-limit" => self.repl_bandwidth_limit.to_string(),
             "proto-max-bulk-len" => self.proto_max_bulk_len.to_string(),
+            "client-query-buffer-limit" => self.client_query_buffer_limit.to_string(),
             "rdbcompression" => yn(self.rdbcompression),
             "rdbchecksum" => yn(self.rdbchecksum),
             "enable-debug-command" => self.enable_debug_command.clone(),
+            "enable-protected-configs" => self.enable_protected_configs.clone(),
             "maxclients" => self.maxclients.to_string(),
             "pidfile" => self.pidfile.clone(),
             "appendonly" => "no".into(),

@@ -4,6 +4,7 @@
 //! queueing inside MULTI or running it. Each rule reads the command's flags in
 //! [`commands::table`], not a list of names.
 
+use super::commands::server::allow_protected;
 use super::commands::{self, flags, lookup, CommandSpec, Handler, Lookup};
 use super::engine::Engine;
 use super::seam;
@@ -47,6 +48,13 @@ fn process_command(e: &mut Engine, conn: u64, argv: Vec<Vec<u8>>) -> Flow {
     if argv.is_empty() {
         return Flow::Done;
     }
+    // An HTTP request sent to the Redis port (a browser tricked by a web page into a
+    // cross-protocol attack): its first line starts with POST, a header line with Host:.
+    // securityWarningCommand closes the connection before anything in it runs.
+    if argv[0].eq_ignore_ascii_case(b"post") || argv[0].eq_ignore_ascii_case(b"host:") {
+        e.security_warning();
+        return Flow::Drop;
+    }
     e.stats_mut().total_commands_processed += 1;
     let now = e.now_ms();
     let spec = match lookup(&argv) {
@@ -57,7 +65,7 @@ fn process_command(e: &mut Engine, conn: u64, argv: Vec<Vec<u8>>) -> Flow {
         }
         Lookup::UnknownSubcommand(container) => {
             touch(e, conn, now, "NULL");
-            let sub = String::from_utf8_lossy(&argv[1]);
+            let sub = String::from_utf8_lossy(commands::cstr(&argv[1], 128));
             let text = format!(
                 "ERR unknown subcommand '{sub}'. Try {} HELP.",
                 container.name.to_ascii_uppercase()
@@ -69,6 +77,10 @@ fn process_command(e: &mut Engine, conn: u64, argv: Vec<Vec<u8>>) -> Flow {
         return Flow::Close;
     };
     let (authenticated, in_multi) = (client.authenticated, client.multi.is_some());
+    let ctx0 = Ctx {
+        conn: Some(conn),
+        db: client.db,
+    };
     touch(e, conn, now, spec.fullname);
     if !spec.arity_ok(argv.len()) {
         let text = format!(
@@ -77,7 +89,7 @@ fn process_command(e: &mut Engine, conn: u64, argv: Vec<Vec<u8>>) -> Flow {
         );
         return reject(e, conn, text);
     }
-    if spec.has(flags::PROTECTED) && !protected_allowed(e, conn) {
+    if spec.has(flags::PROTECTED) && !allow_protected(e, &e.cfg().enable_debug_command, &ctx0) {
         return reject(e, conn, "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.".into());
     }
     if !authenticated && !spec.has(flags::NO_AUTH) {
@@ -100,11 +112,7 @@ fn process_command(e: &mut Engine, conn: u64, argv: Vec<Vec<u8>>) -> Flow {
         e.queue_reply(conn, &Reply::Simple("QUEUED".into()));
         return Flow::Done;
     }
-    let db = e.client(conn).map(|c| c.db).unwrap_or(0);
-    let mut ctx = Ctx {
-        conn: Some(conn),
-        db,
-    };
+    let mut ctx = ctx0;
     let flow = call(e, &mut ctx, spec, argv);
     if let Some(c) = e.client_mut(conn) {
         c.db = ctx.db;
@@ -117,17 +125,6 @@ fn touch(e: &mut Engine, conn: u64, now: u64, name: &'static str) {
     if let Some(c) = e.client_mut(conn) {
         c.last_ms = now;
         c.last_cmd = name;
-    }
-}
-
-/// `allowProtectedAction` for `enable-debug-command`: `yes`, or `local` from a loopback peer.
-fn protected_allowed(e: &Engine, conn: u64) -> bool {
-    match e.cfg().enable_debug_command.as_str() {
-        "yes" => true,
-        "local" => e
-            .client(conn)
-            .is_some_and(|c| c.addr.starts_with("127.0.0.1:") || c.addr.starts_with("[::1]")),
-        _ => false,
     }
 }
 

@@ -261,7 +261,15 @@ fn run_load(sh: &Shared, data: Vec<u8>) {
     let sh = sh.clone();
     std::thread::spawn(move || {
         let (databases, delay, now) = sh.lock().load_params();
-        let res = load_rdb(&data, databases, delay, false, now);
+        // The loader is fuzzed not to panic; if it ever did, the load still ends (as a
+        // failure), so the server never stays `-LOADING` with the old data gone.
+        let res = std::panic::catch_unwind(|| load_rdb(&data, databases, delay, false, now))
+            .unwrap_or_else(|_| {
+                Err(crate::rdb::RdbError {
+                    offset: 0,
+                    what: "the loader failed unexpectedly".into(),
+                })
+            });
         {
             let mut e = sh.lock();
             e.load_done(&data, res);

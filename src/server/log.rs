@@ -19,6 +19,26 @@ pub fn now_epoch_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// `sdscatrepr`: a quoted, escaped rendering of bytes for log lines.
+pub fn repr(b: &[u8]) -> String {
+    let mut out = String::from("\"");
+    for &c in b {
+        match c {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            7 => out.push_str("\\a"),
+            8 => out.push_str("\\b"),
+            c if c.is_ascii_graphic() || c == b' ' => out.push(c as char),
+            c => out.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// Where lines go: stdout or a file (append), plus a bounded ring the live feed reads.
 pub struct Logger {
     file: Option<Mutex<std::fs::File>>,

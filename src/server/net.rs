@@ -14,7 +14,8 @@ use super::driver::{after_batch, ConnectRequest, Shared};
 use super::seam;
 use super::types::Flow;
 use crate::core::{ConnId, Input, Payload};
-use crate::wire::{parse_request, Parsed, Reply, RequestLimits};
+use crate::wire::request::RequestParser;
+use crate::wire::{Parsed, Reply, RequestLimits};
 
 /// The old path of [`crate::server::config_from_args`], still used by `tests/common`.
 pub use super::config::config_from_args;
@@ -60,8 +61,24 @@ pub fn spawn_connector(sh: &Shared, mut requests: mpsc::UnboundedReceiver<Connec
     });
 }
 
-async fn serve_client(sh: Shared, stream: TcpStream, peer: String) {
+async fn serve_client(sh: Shared, mut stream: TcpStream, peer: String) {
     let _ = stream.set_nodelay(true);
+    // acceptCommonHandler: at `maxclients` the new connection gets the error written
+    // straight to its socket and is closed.
+    let full = {
+        let mut e = sh.lock();
+        let full = e.client_count() as u64 >= e.cfg().maxclients;
+        if full {
+            e.stats_mut().rejected_connections += 1;
+        }
+        full
+    };
+    if full {
+        let _ = stream
+            .write_all(b"-ERR max number of clients reached\r\n")
+            .await;
+        return;
+    }
     let local = stream
         .local_addr()
         .map(|a| a.to_string())
@@ -74,7 +91,7 @@ async fn serve_client(sh: Shared, stream: TcpStream, peer: String) {
         id
     };
     let (mut rd, mut wr) = stream.into_split();
-    let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
+    let mut parser = RequestParser::default();
     let mut chunk = vec![0u8; 64 * 1024];
     let mut reparse = false;
     'conn: loop {
@@ -113,32 +130,46 @@ async fn serve_client(sh: Shared, stream: TcpStream, peer: String) {
                 _ = sh.shutdown.notified() => break 'conn,
             }
         };
-        buf.extend_from_slice(&chunk[..n]);
+        parser.feed(&chunk[..n]);
         // 3. Parse and run every complete request, under one lock (pipelining).
         let mut sleep = None;
         {
             let mut e = sh.lock();
             e.stats_mut().total_net_input_bytes += n as u64;
-            let mut pos = 0;
+            if parser.buffered() as u64 > e.cfg().client_query_buffer_limit {
+                // readQueryFromClient: the client is closed without a reply.
+                let info = e.client(id).map(|c| c.addr.clone()).unwrap_or_default();
+                let head = super::log::repr(parser.head(64));
+                e.warning(&format!(
+                    "Closing client that reached max query buffer length: addr={info} qbuf={} (qbuf initial bytes: {head})",
+                    parser.buffered()
+                ));
+                break 'conn;
+            }
+            let limits = RequestLimits {
+                max_bulk_len: e.cfg().proto_max_bulk_len as usize,
+                from_master: false,
+                unauthenticated: e.client(id).is_some_and(|c| !c.authenticated),
+            };
             loop {
                 let limits = RequestLimits {
-                    max_bulk_len: e.cfg().proto_max_bulk_len as usize,
-                    from_master: false,
-                    unauthenticated: e.client(id).is_some_and(|c| !c.authenticated),
+                    unauthenticated: limits.unauthenticated
+                        && e.client(id).is_some_and(|c| !c.authenticated),
+                    ..limits
                 };
-                match parse_request(&buf[pos..], &limits) {
+                match parser.next(&limits) {
                     Ok(None) => break,
-                    Ok(Some(Parsed::Empty { consumed, newline })) => {
-                        pos += consumed;
+                    Ok(Some(Parsed::Empty { newline, .. })) => {
                         if newline {
                             dispatch::empty_line(&mut e, id);
                         }
                     }
-                    Ok(Some(Parsed::Command { args, consumed })) => {
-                        pos += consumed;
+                    Ok(Some(Parsed::Command { args, .. })) => {
                         match dispatch::execute(&mut e, id, args) {
                             Flow::Done => {}
                             Flow::Close => break,
+                            // Closed at once, replies and all (freeClientAsync).
+                            Flow::Drop => break 'conn,
                             Flow::Sleep(d) => {
                                 sleep = Some(d);
                                 break;
@@ -152,7 +183,7 @@ async fn serve_client(sh: Shared, stream: TcpStream, peer: String) {
                         e.debug(&format!("Protocol error ({text}) from client: addr={addr}"));
                         e.queue_reply(id, &Reply::err(format!("ERR {text}")));
                         e.close_after_reply(id);
-                        pos = buf.len();
+                        parser = RequestParser::default();
                         break;
                     }
                 }
@@ -160,7 +191,6 @@ async fn serve_client(sh: Shared, stream: TcpStream, peer: String) {
                     break;
                 }
             }
-            buf.drain(..pos);
             seam::flush_propagation(&mut e);
             if let Some(d) = sleep {
                 // DEBUG SLEEP blocks the whole server, as it does in Redis.
@@ -173,7 +203,7 @@ async fn serve_client(sh: Shared, stream: TcpStream, peer: String) {
         }
         after_batch(&sh);
         // Requests pipelined after DEBUG SLEEP run on the next turn, after its reply is sent.
-        reparse = sleep.is_some() && !buf.is_empty();
+        reparse = sleep.is_some() && parser.buffered() > 0;
     }
     {
         let mut e = sh.lock();

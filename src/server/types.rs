@@ -87,6 +87,9 @@ pub enum Flow {
     Done,
     /// Send what is queued, then close (QUIT, protocol errors, CLIENT KILL of self).
     Close,
+    /// Close at once, dropping what is queued (`freeClientAsync` after a cross-protocol
+    /// attack: nothing more is read or answered).
+    Drop,
     /// DEBUG SLEEP: hold the server for this long (Redis blocks everything).
     Sleep(Duration),
 }

@@ -1,5 +1,6 @@
 //! Connection commands: PING, ECHO, QUIT, SELECT, AUTH, HELLO, and TIME and COMMAND.
 
+use super::server::set_client_name;
 use super::{err, lower, parse_i64, text, SYNTAX};
 use crate::server::engine::Engine;
 use crate::server::log::now_epoch_ms;
@@ -84,16 +85,29 @@ pub fn hello(e: &mut Engine, ctx: &mut Ctx, a: &Args) -> Out {
         }
         i = 2;
     }
-    let mut auth: Option<(&[u8], &[u8])> = None;
-    let mut setname = None;
+    // Options take effect in order, as helloCommand applies them: AUTH authenticates and
+    // SETNAME names the client (validated as CLIENT SETNAME) before the NOAUTH check.
     while i < a.len() {
         match lower(&a[i]).as_str() {
             "auth" if i + 2 < a.len() => {
-                auth = Some((&a[i + 1], &a[i + 2]));
+                let ok = e
+                    .cfg()
+                    .requirepass
+                    .as_ref()
+                    .is_some_and(|p| p.as_bytes() == a[i + 2].as_slice())
+                    && lower(&a[i + 1]) == "default";
+                if !ok {
+                    return err(WRONGPASS);
+                }
+                if let Some(c) = e.client_mut(conn) {
+                    c.authenticated = true;
+                }
                 i += 3;
             }
             "setname" if i + 1 < a.len() => {
-                setname = Some(text(&a[i + 1]));
+                if let Err(o) = set_client_name(e, ctx, &a[i + 1]) {
+                    return o;
+                }
                 i += 2;
             }
             _ => {
@@ -102,20 +116,6 @@ pub fn hello(e: &mut Engine, ctx: &mut Ctx, a: &Args) -> Out {
                     text(&a[i])
                 ))
             }
-        }
-    }
-    if let Some((user, pass)) = auth {
-        let ok = e
-            .cfg()
-            .requirepass
-            .as_ref()
-            .is_some_and(|p| p.as_bytes() == pass)
-            && lower(user) == "default";
-        if !ok {
-            return err(WRONGPASS);
-        }
-        if let Some(c) = e.client_mut(conn) {
-            c.authenticated = true;
         }
     }
     if !e.client(conn).is_some_and(|c| c.authenticated) {
@@ -127,9 +127,6 @@ pub fn hello(e: &mut Engine, ctx: &mut Ctx, a: &Args) -> Out {
     };
     if let Some(p) = proto {
         c.proto = p;
-    }
-    if let Some(n) = setname {
-        c.name = n;
     }
     let proto_now = c.proto;
     Reply::Map(vec![

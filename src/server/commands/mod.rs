@@ -13,7 +13,7 @@ mod hashes;
 mod info;
 mod keys;
 mod lists;
-mod server;
+pub mod server;
 mod sets;
 mod strings;
 pub mod table;
@@ -66,22 +66,29 @@ fn bulk_array<I: IntoIterator<Item = Vec<u8>>>(it: I) -> Reply {
     Reply::Array(it.into_iter().map(Reply::Bulk).collect())
 }
 
-/// `ERR unknown command 'X', with args beginning with: 'a' 'b' ` (commandCheckExistence:
-/// args cut near 128 characters).
+/// `%.*s` of a C string: at most `max` bytes, cut at a NUL.
+pub fn cstr(b: &[u8], max: usize) -> &[u8] {
+    let b = &b[..b.len().min(max)];
+    b.iter().position(|&c| c == 0).map_or(b, |n| &b[..n])
+}
+
+/// `ERR unknown command 'X', with args beginning with: 'a' 'b' ` as commandCheckExistence
+/// formats it: the name cut at 128 bytes, the arguments while they total under 128, so a
+/// megabyte of name gives a reply of a couple of hundred bytes.
 pub fn unknown_command_text(argv: &Args) -> String {
-    let mut args = String::new();
+    let mut args: Vec<u8> = Vec::new();
     for a in argv.iter().skip(1) {
         if args.len() >= 128 {
             break;
         }
-        let s = String::from_utf8_lossy(a);
-        let room = 128usize.saturating_sub(args.len());
-        let cut: String = s.chars().take(room).collect();
-        args.push_str(&format!("'{cut}' "));
+        args.push(b'\'');
+        args.extend_from_slice(cstr(a, 128 - args.len() + 1));
+        args.extend_from_slice(b"' ");
     }
     format!(
-        "ERR unknown command '{}', with args beginning with: {args}",
-        String::from_utf8_lossy(&argv[0])
+        "ERR unknown command '{}', with args beginning with: {}",
+        String::from_utf8_lossy(cstr(&argv[0], 128)),
+        String::from_utf8_lossy(&args)
     )
 }
 

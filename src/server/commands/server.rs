@@ -2,9 +2,9 @@
 
 use super::{err, lower, parse_i64, text, SYNTAX};
 use crate::rdb::Value;
-use crate::server::config::SERVER_NAMES;
+use crate::server::config::{runtime_rule, RuntimeRule, SERVER_NAMES};
 use crate::server::engine::Engine;
-use crate::server::glob::glob_match;
+use crate::server::glob::glob_match_nocase;
 use crate::server::types::{Action, Args, Ctx, Flow, Out};
 use crate::wire::Reply;
 
@@ -32,7 +32,7 @@ pub fn config_get(e: &mut Engine, _ctx: &mut Ctx, a: &Args) -> Out {
 fn config_get_matching(e: &Engine, pat: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for name in SERVER_NAMES {
-        if glob_match(pat.as_bytes(), name.as_bytes()) {
+        if glob_match_nocase(pat.as_bytes(), name.as_bytes()) {
             if let Some(v) = e.cfg().get(name) {
                 out.push((name.to_string(), v));
             }
@@ -46,34 +46,46 @@ fn config_get_matching(e: &Engine, pat: &str) -> Vec<(String, String)> {
     out
 }
 
-pub fn config_set(e: &mut Engine, _ctx: &mut Ctx, a: &Args) -> Out {
+pub fn config_set(e: &mut Engine, ctx: &mut Ctx, a: &Args) -> Out {
     if a.len() % 2 != 0 {
         return err("ERR wrong number of arguments for 'config|set' command");
     }
+    let protected_ok = allow_protected(e, &e.cfg().enable_protected_configs, ctx);
     for p in a[2..].chunks(2) {
-        if let Err(text) = config_set_one(e, &lower(&p[0]), &text(&p[1])) {
+        if let Err(text) = config_set_one(e, &lower(&p[0]), &text(&p[1]), protected_ok) {
             return err(&text);
         }
     }
     Reply::ok().into()
 }
 
-fn config_set_one(e: &mut Engine, name: &str, value: &str) -> Result<(), String> {
-    let immutable = [
-        "port",
-        "bind",
-        "dir",
-        "dbfilename",
-        "databases",
-        "logfile",
-        "live-port",
-        "live-bind",
-        "daemonize",
-        "pidfile",
-    ];
-    if immutable.contains(&name) {
+/// `allowProtectedAction`: an `enable-*` switch that is `yes`, or `local` and the client is
+/// on a loopback address (`islocalClient`).
+pub fn allow_protected(e: &Engine, switch: &str, ctx: &Ctx) -> bool {
+    match switch {
+        "yes" => true,
+        "local" => ctx
+            .conn
+            .and_then(|id| e.client(id))
+            .is_some_and(|c| c.addr.starts_with("127.0.0.1:") || c.addr.starts_with("[::1]:")),
+        _ => false,
+    }
+}
+
+fn config_set_one(
+    e: &mut Engine,
+    name: &str,
+    value: &str,
+    protected_ok: bool,
+) -> Result<(), String> {
+    let refused = match runtime_rule(name) {
+        RuntimeRule::Immutable => Some("can't set immutable config"),
+        RuntimeRule::Protected if !protected_ok => Some("can't set protected config"),
+        _ => None,
+    };
+    if let Some(why) = refused {
         return Err(format!(
-            "ERR CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config"
+            "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
         ));
     }
     let mut cfg = e.cfg().clone();
@@ -116,13 +128,24 @@ pub fn client_id(_e: &mut Engine, ctx: &mut Ctx, _a: &Args) -> Out {
 }
 
 pub fn client_setname(e: &mut Engine, ctx: &mut Ctx, a: &Args) -> Out {
-    if a[2].iter().any(|&b| b <= b' ' || b > b'~') {
-        return err("ERR Client names cannot contain spaces, newlines or special characters.");
+    match set_client_name(e, ctx, &a[2]) {
+        Ok(()) => Reply::ok().into(),
+        Err(o) => o,
+    }
+}
+
+/// `clientSetNameOrReply`: printable ASCII without spaces (CLIENT LIST is split on spaces
+/// and lines, so a name must not forge fields or lines); empty removes the name.
+pub fn set_client_name(e: &mut Engine, ctx: &Ctx, name: &[u8]) -> Result<(), Out> {
+    if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
+        return Err(err(
+            "ERR Client names cannot contain spaces, newlines or special characters.",
+        ));
     }
     if let Some(c) = ctx.conn.and_then(|id| e.client_mut(id)) {
-        c.name = text(&a[2]);
+        c.name = text(name);
     }
-    Reply::ok().into()
+    Ok(())
 }
 
 pub fn client_getname(e: &mut Engine, ctx: &mut Ctx, _a: &Args) -> Out {
@@ -259,21 +282,33 @@ pub fn client_kill(e: &mut Engine, ctx: &mut Ctx, a: &Args) -> Out {
 pub fn debug(e: &mut Engine, ctx: &mut Ctx, a: &Args) -> Out {
     match lower(&a[1]).as_str() {
         "sleep" if a.len() == 3 => {
-            let secs: f64 = text(&a[2]).parse().unwrap_or(0.0);
+            // strtod, then a nanosleep that returns at once for what is not a positive
+            // time (NaN, negative, infinite); capped at an hour.
+            let secs: f64 = text(&a[2]).trim().parse().unwrap_or(0.0);
+            let secs = if secs.is_finite() && secs > 0.0 {
+                secs.min(3600.0)
+            } else {
+                0.0
+            };
             e.queue_reply(ctx.conn.unwrap_or(0), &Reply::ok());
-            Out::Flow(Flow::Sleep(std::time::Duration::from_secs_f64(
-                secs.clamp(0.0, 3600.0),
-            )))
+            Out::Flow(Flow::Sleep(std::time::Duration::from_secs_f64(secs)))
         }
-        "populate" if a.len() >= 3 => {
-            let Some(count) = parse_i64(&a[2]).filter(|&n| n >= 0) else {
+        "populate" if (3..=5).contains(&a.len()) => {
+            let positive = |x: &[u8]| parse_i64(x).filter(|&n| n >= 0);
+            let Some(count) = positive(&a[2]) else {
                 return err("ERR value is out of range, must be positive");
             };
             let prefix = a.get(3).cloned().unwrap_or_else(|| b"key".to_vec());
-            let size = a
-                .get(4)
-                .and_then(|x| parse_i64(x))
-                .map(|n| n.max(0) as usize);
+            let size = match a.get(4).map(|x| positive(x)) {
+                None => None,
+                Some(None) => return err("ERR value is out of range, must be positive"),
+                // Redis would allocate whatever it is told, and die; a value is a string,
+                // so the string cap applies.
+                Some(Some(n)) if n as u64 > e.cfg().proto_max_bulk_len => {
+                    return err("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+                }
+                Some(Some(n)) => Some(n as usize),
+            };
             // Like Redis: existing keys are kept, and nothing is propagated (a debug
             // command; replicas get these keys through a full sync).
             for i in 0..count {

@@ -263,12 +263,29 @@ pub fn incrbyfloat(e: &mut Engine, ctx: &mut Ctx, a: &Args) -> Out {
     Reply::Bulk(text).into()
 }
 
+/// `checkStringLength`: a client (not our master) may not grow a string past
+/// `proto-max-bulk-len` (512 MB by default), the largest it could have sent in one piece.
+fn check_string_length(e: &Engine, ctx: &Ctx, size: u64, append: u64) -> Result<(), Out> {
+    if ctx.from_master() {
+        return Ok(());
+    }
+    match size.checked_add(append) {
+        Some(total) if total <= e.cfg().proto_max_bulk_len => Ok(()),
+        _ => Err(err(
+            "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
+        )),
+    }
+}
+
 pub fn append(e: &mut Engine, ctx: &mut Ctx, a: &Args) -> Out {
     let (mut cur, exp) = match get_string(e, ctx, &a[1]) {
         Ok(Some(v)) => v,
         Ok(None) => (Vec::new(), None),
         Err(r) => return r.into(),
     };
+    if let Err(o) = check_string_length(e, ctx, cur.len() as u64, a[2].len() as u64) {
+        return o;
+    }
     cur.extend_from_slice(&a[2]);
     let n = cur.len() as i64;
     e.set_value(ctx.db, &a[1], Value::String(cur), exp);
@@ -337,26 +354,30 @@ pub fn getrange(e: &mut Engine, ctx: &mut Ctx, a: &Args) -> Out {
 }
 
 pub fn setrange(e: &mut Engine, ctx: &mut Ctx, a: &Args) -> Out {
+    // setrangeCommand's order: the offset, the type, an empty value, the size.
+    let Some(off) = parse_i64(&a[2]) else {
+        return err(NOT_INT);
+    };
+    if off < 0 {
+        return err("ERR offset is out of range");
+    }
     let (cur, exp) = match get_string(e, ctx, &a[1]) {
         Ok(Some(v)) => v,
         Ok(None) => (Vec::new(), None),
         Err(r) => return r.into(),
     };
-    let Some(off) = parse_i64(&a[2]).filter(|&o| o >= 0) else {
-        return err("ERR offset is out of range");
-    };
-    let off = off as usize;
-    if off + a[3].len() > 512 * 1024 * 1024 {
-        return err("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
-    }
     if a[3].is_empty() {
         return Reply::Int(cur.len() as i64).into();
     }
-    let mut v = cur;
-    if v.len() < off + a[3].len() {
-        v.resize(off + a[3].len(), 0);
+    if let Err(o) = check_string_length(e, ctx, off as u64, a[3].len() as u64) {
+        return o;
     }
-    v[off..off + a[3].len()].copy_from_slice(&a[3]);
+    let (off, end) = (off as usize, off as usize + a[3].len());
+    let mut v = cur;
+    if v.len() < end {
+        v.resize(end, 0);
+    }
+    v[off..end].copy_from_slice(&a[3]);
     let n = v.len() as i64;
     e.set_value(ctx.db, &a[1], Value::String(v), exp);
     e.prop(ctx, a);

@@ -49,28 +49,34 @@ pub fn zincrby(e: &mut Engine, ctx: &mut Ctx, a: &Args) -> Out {
     let Some(by) = parse_f64(&a[2]) else {
         return err(NOT_FLOAT);
     };
+    // The new score is computed before anything is stored: `inf + -inf` is NaN, which
+    // zsetAdd refuses, leaving the old score (a NaN stored would poison SAVE, the RDB, and
+    // every replica).
     let new = agg_mut(e, ctx, &a[1], "zset", true, |v| {
-        let Value::ZSet(z) = v else { return f64::NAN };
+        let Value::ZSet(z) = v else { return None };
         match z.iter_mut().find(|(m, _)| *m == a[3]) {
             Some(slot) => {
-                slot.1 += by;
-                slot.1
+                let new = slot.1 + by;
+                if new.is_nan() {
+                    return None;
+                }
+                slot.1 = new;
+                Some(new)
             }
             None => {
                 z.push((a[3].clone(), by));
-                by
+                Some(by)
             }
         }
     });
-    let new = match new {
-        Err(o) => return o,
-        Ok(n) => n.unwrap_or(f64::NAN),
-    };
-    if new.is_nan() {
-        return err("ERR resulting score is not a number (NaN)");
+    match new {
+        Err(o) => o,
+        Ok(Some(Some(new))) => {
+            e.prop(ctx, a);
+            Reply::Double(new).into()
+        }
+        Ok(_) => err("ERR resulting score is not a number (NaN)"),
     }
-    e.prop(ctx, a);
-    Reply::Double(new).into()
 }
 
 pub fn zrem(e: &mut Engine, ctx: &mut Ctx, a: &Args) -> Out {

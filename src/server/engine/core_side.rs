@@ -148,10 +148,18 @@ impl Engine {
 
     /// CONFIG GET of the core's options (authentication and the port are the server's).
     pub fn core_config_matching(&self, pat: &str) -> Vec<(String, String)> {
-        self.core
+        // A plain name goes to the core as it is (it also knows the old aliases such as
+        // `slave-read-only`); a pattern is matched here, with the server's guarded glob,
+        // against all the core's options ("*" costs the core nothing).
+        let is_pattern = pat.bytes().any(|b| matches!(b, b'*' | b'?' | b'[' | b'\\'));
+        let all = self
+            .core
             .config()
-            .get_matching(pat)
-            .into_iter()
+            .get_matching(if is_pattern { "*" } else { pat });
+        all.into_iter()
+            .filter(|(k, _)| {
+                !is_pattern || crate::server::glob::glob_match_nocase(pat.as_bytes(), k.as_bytes())
+            })
             .filter(|(k, _)| k != "requirepass" && k != "port")
             .collect()
     }

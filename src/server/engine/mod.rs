@@ -68,6 +68,8 @@ pub struct Engine {
     expire_cursor: usize,
     /// Master-stream commands we could not apply, warned about once each.
     unsupported_warned: BTreeSet<String>,
+    /// When the last "Possible SECURITY ATTACK" line was logged (at most one a minute).
+    last_security_warning: Option<Instant>,
 }
 
 impl Engine {
@@ -109,6 +111,7 @@ impl Engine {
             reply_buf: (0, Vec::new()),
             unsupported_warned: BTreeSet::new(),
             expire_cursor: 0,
+            last_security_warning: None,
         })
     }
 
@@ -172,6 +175,18 @@ impl Engine {
     /// Logs at debug level (`.`).
     pub fn debug(&self, text: &str) {
         self.log.log(self.now_ms(), self.role_char(), '.', text);
+    }
+
+    /// securityWarningCommand's log line, at most once a minute.
+    pub fn security_warning(&mut self) {
+        if self
+            .last_security_warning
+            .is_some_and(|t| t.elapsed().as_secs() <= 60)
+        {
+            return;
+        }
+        self.last_security_warning = Some(Instant::now());
+        self.warning("Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.");
     }
 
     pub fn stats(&self) -> &ServerStats {
