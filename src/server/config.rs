@@ -40,6 +40,10 @@ pub struct ServerConfig {
     /// Ours: port of the read-only HTTP/WebSocket live feed (0 = off).
     pub live_port: u16,
     pub live_bind: String,
+    /// Ours: the pages (`Origin`s) allowed to read the live feed; trunk's by default.
+    pub live_allow_origins: Vec<String>,
+    /// Ours: live-feed connections served at once.
+    pub live_max_clients: usize,
     /// Options not known here, forwarded to the replication core as (name, value) in order.
     pub core_lines: Vec<(String, String)>,
 }
@@ -68,6 +72,11 @@ impl Default for ServerConfig {
             pidfile: String::new(),
             live_port: 0,
             live_bind: "127.0.0.1".into(),
+            live_allow_origins: vec![
+                "http://127.0.0.1:8080".into(),
+                "http://localhost:8080".into(),
+            ],
+            live_max_clients: 16,
             core_lines: Vec::new(),
         }
     }
@@ -98,6 +107,8 @@ pub const SERVER_NAMES: &[&str] = &[
     "daemonize",
     "live-port",
     "live-bind",
+    "live-allow-origin",
+    "live-max-clients",
 ];
 
 /// Redis's `memtoull`: `k`/`m`/`g` are powers of 1000, `kb`/`mb`/`gb` of 1024.
@@ -264,6 +275,21 @@ impl ServerConfig {
             }
             "live-port" => self.live_port = int(&name, &v)? as u16,
             "live-bind" => self.live_bind = v,
+            "live-allow-origin" => {
+                // Space-separated origins, each `scheme://host[:port]` as browsers send it.
+                let list: Vec<String> = values
+                    .iter()
+                    .flat_map(|x| x.split_whitespace())
+                    .map(|o| o.trim_end_matches('/').to_string())
+                    .collect();
+                if list.iter().any(|o| !o.contains("://")) {
+                    return Err("argument must be origins such as http://127.0.0.1:8080".into());
+                }
+                self.live_allow_origins = list;
+            }
+            "live-max-clients" => {
+                self.live_max_clients = bounded(int(&name, &v)?, 1, 10_000)? as usize
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -295,6 +321,8 @@ impl ServerConfig {
             "daemonize" => "no".into(),
             "live-port" => self.live_port.to_string(),
             "live-bind" => self.live_bind.clone(),
+            "live-allow-origin" => self.live_allow_origins.join(" "),
+            "live-max-clients" => self.live_max_clients.to_string(),
             _ => return None,
         })
     }
