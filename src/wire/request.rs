@@ -586,6 +586,49 @@ mod tests {
     }
 
     #[test]
+    fn a_request_arriving_in_reads_is_parsed_as_it_comes() {
+        // DEL with 1.6 million arguments in 64 KiB reads: each read's complete arguments are
+        // taken at once, so the buffer never holds more than a read and a partial argument
+        // (the old parser kept, and re-parsed, the whole 11 MB request on every read).
+        let n = 1_600_000;
+        let mut big = format!("*{}\r\n$3\r\nDEL\r\n", n + 1).into_bytes();
+        for _ in 0..n {
+            big.extend_from_slice(b"$1\r\nx\r\n");
+        }
+        let mut p = RequestParser::default();
+        let limits = RequestLimits::default();
+        let mut done = None;
+        for chunk in big.chunks(64 * 1024) {
+            p.feed(chunk);
+            if let Some(Parsed::Command { args, consumed }) = p.next(&limits).unwrap() {
+                done = Some((args.len(), consumed));
+            }
+            assert!(p.buffered() < 64 * 1024 + 16, "{}", p.buffered());
+        }
+        assert_eq!(done, Some((n + 1, big.len())));
+    }
+
+    #[test]
+    fn string2ll_is_redis_strict() {
+        assert_eq!(string2ll(b"0"), Some(0));
+        assert_eq!(string2ll(b"-5"), Some(-5));
+        assert_eq!(string2ll(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(string2ll(b"-9223372036854775808"), Some(i64::MIN));
+        for bad in [
+            &b""[..],
+            b"+5",
+            b"05",
+            b"-0",
+            b" 5",
+            b"5 ",
+            b"9223372036854775808",
+            b"-",
+        ] {
+            assert_eq!(string2ll(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
     fn encode_command_roundtrip() {
         let bytes = encode_command(&["SET", "k", "v"]);
         assert_eq!(bytes, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n");

@@ -90,12 +90,19 @@ fn info_clients(e: &Engine) -> String {
 
 fn info_memory(e: &Engine) -> String {
     let used = e.used_memory();
-    let repl = e.repl_buffer_bytes();
+    let total = e.repl_buffer_bytes();
+    // getMemoryOverheadData: replicas and the backlog share one buffer; what passes the
+    // backlog's size while replicas exist is counted as theirs.
+    let size = e.repl_backlog_size();
+    let (backlog, replicas) = if e.replica_count() > 0 && total > size {
+        (size, total - size)
+    } else {
+        (total, 0)
+    };
     format!(
-        "used_memory:{used}\r\nused_memory_human:{:.2}M\r\nused_memory_dataset:{}\r\nmem_replication_backlog:{repl}\r\nmem_total_replication_buffers:{repl}\r\nmem_clients_slaves:{}\r\nmem_fragmentation_ratio:1.00\r\nmaxmemory:0\r\nmaxmemory_policy:noeviction\r\n",
+        "used_memory:{used}\r\nused_memory_human:{:.2}M\r\nused_memory_dataset:{}\r\nmem_replication_backlog:{backlog}\r\nmem_total_replication_buffers:{total}\r\nmem_clients_slaves:{replicas}\r\nmem_fragmentation_ratio:1.00\r\nmaxmemory:0\r\nmaxmemory_policy:noeviction\r\n",
         used as f64 / 1048576.0,
         used.saturating_sub(900_000),
-        e.replica_obuf_total()
     )
 }
 

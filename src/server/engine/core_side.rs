@@ -133,12 +133,14 @@ impl Engine {
         self.core.repl_buffer_mem()
     }
 
-    pub fn replica_obuf_total(&self) -> u64 {
-        self.core
-            .replica_clients()
-            .iter()
-            .map(|r| r.obuf_bytes)
-            .sum()
+    /// `repl-backlog-size`.
+    pub fn repl_backlog_size(&self) -> u64 {
+        self.core.config().repl_backlog_size
+    }
+
+    /// Replicas attached to us.
+    pub fn replica_count(&self) -> usize {
+        self.core.replica_clients().len()
     }
 
     /// Bytes of RDB the diskless child has handed over and the slowest replica not yet taken.
