@@ -171,6 +171,16 @@ fn call(e: &mut Engine, ctx: &mut Ctx, spec: &CommandSpec, argv: Vec<Vec<u8>>) -
             e.queue_reply(conn, &r);
             Flow::Done
         }
+        Out::Static(bytes) => {
+            e.queue_raw(conn, bytes);
+            Flow::Done
+        }
+        Out::Bulk(v) => {
+            if let crate::rdb::Value::String(s) = v.as_ref() {
+                e.queue_bulk(conn, s);
+            }
+            Flow::Done
+        }
         Out::Silent => Flow::Done,
         Out::Flow(f) => f,
     }
@@ -225,6 +235,11 @@ fn exec(e: &mut Engine, ctx: &mut Ctx) -> Out {
         let reply = match spec.handler {
             Handler::Run(run) => match run(e, ctx, &argv) {
                 Out::R(r) => r,
+                Out::Static(bytes) => Reply::Raw(bytes.to_vec()),
+                Out::Bulk(v) => match v.as_ref() {
+                    crate::rdb::Value::String(s) => Reply::Bulk(s.clone()),
+                    _ => Reply::Nil,
+                },
                 _ => Reply::ok(),
             },
             _ => Reply::err("ERR Command not allowed inside a transaction"),

@@ -65,6 +65,11 @@ pub fn after_batch(sh: &Shared) {
         seam::flush_propagation(&mut e);
         e.take_actions()
     };
+    run_actions(sh, actions);
+}
+
+/// Starts the work the engine asked for (taken with `Engine::take_actions` under the lock).
+pub fn run_actions(sh: &Shared, actions: Vec<Action>) {
     for a in actions {
         match a {
             Action::Bgsave(job) => run_child(sh, *job),

@@ -10,7 +10,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, Notify};
 
 use super::dispatch;
-use super::driver::{after_batch, ConnectRequest, Shared};
+use super::driver::{after_batch, run_actions, ConnectRequest, Shared};
 use super::seam;
 use super::types::Flow;
 use crate::core::{ConnId, Input, Payload};
@@ -93,120 +93,72 @@ async fn serve_client(sh: Shared, mut stream: TcpStream, peer: String) {
     let (mut rd, mut wr) = stream.into_split();
     let mut parser = RequestParser::default();
     let mut chunk = vec![0u8; 64 * 1024];
-    let mut reparse = false;
-    'conn: loop {
-        // 1. Send what is queued for us.
-        let throttled = loop {
-            let (out, close, pending) = {
-                let mut e = sh.lock();
-                let max = e.write_budget(id);
-                let out = seam::take_outgoing(&mut e, ConnId(id), max);
-                e.charge_budget(id, out.len());
-                (out, e.should_close(id), e.pending_outgoing(id))
-            };
-            if out.is_empty() {
-                if close {
-                    break 'conn;
-                }
-                // Bytes left but no budget: the bandwidth cap holds them back a moment.
-                break pending > 0;
-            }
-            if wr.write_all(&out).await.is_err() {
-                break 'conn;
-            }
-            sh.lock().stats_mut().total_net_output_bytes += out.len() as u64;
-        };
-        // 2. Wait for input or for the engine to queue something.
-        let n = if std::mem::take(&mut reparse) {
-            0
-        } else {
-            tokio::select! {
-                r = rd.read(&mut chunk) => match r {
-                    Ok(0) | Err(_) => break 'conn,
-                    Ok(n) => n,
-                },
-                _ = notify.notified() => continue 'conn,
-                _ = tokio::time::sleep(Duration::from_millis(5)), if throttled => continue 'conn,
-                _ = sh.shutdown.notified() => break 'conn,
-            }
-        };
-        parser.feed(&chunk[..n]);
-        // 3. Parse and run every complete request, under one lock (pipelining).
-        let mut sleep = None;
-        {
+    // Bytes read and not yet run, bytes written and not yet counted in INFO.
+    let (mut fresh, mut written) = (0usize, 0u64);
+    loop {
+        // One turn, under one lock: run what arrived, hand the writes to the core, take what
+        // is queued for us and the work the engine asks of the driver.
+        let turn = {
             let mut e = sh.lock();
-            e.stats_mut().total_net_input_bytes += n as u64;
-            if parser.buffered() as u64 > e.cfg().client_query_buffer_limit {
-                // readQueryFromClient: the client is closed without a reply.
-                let info = e.client(id).map(|c| c.addr.clone()).unwrap_or_default();
-                let head = super::log::repr(parser.head(64));
-                e.warning(&format!(
-                    "Closing client that reached max query buffer length: addr={info} qbuf={} (qbuf initial bytes: {head})",
-                    parser.buffered()
-                ));
-                break 'conn;
-            }
-            let limits = RequestLimits {
-                max_bulk_len: e.cfg().proto_max_bulk_len as usize,
-                from_master: false,
-                unauthenticated: e.client(id).is_some_and(|c| !c.authenticated),
+            let ran = if fresh > 0 || parser.buffered() > 0 {
+                run_input(&mut e, id, &mut parser, std::mem::take(&mut fresh))
+            } else {
+                Ran::Ok
             };
-            loop {
-                let limits = RequestLimits {
-                    unauthenticated: limits.unauthenticated
-                        && e.client(id).is_some_and(|c| !c.authenticated),
-                    ..limits
-                };
-                match parser.next(&limits) {
-                    Ok(None) => break,
-                    Ok(Some(Parsed::Empty { newline, .. })) => {
-                        if newline {
-                            dispatch::empty_line(&mut e, id);
-                        }
-                    }
-                    Ok(Some(Parsed::Command { args, .. })) => {
-                        match dispatch::execute(&mut e, id, args) {
-                            Flow::Done => {}
-                            Flow::Close => break,
-                            // Closed at once, replies and all (freeClientAsync).
-                            Flow::Drop => break 'conn,
-                            Flow::Sleep(d) => {
-                                sleep = Some(d);
-                                break;
-                            }
-                        }
-                    }
-                    Err(perr) => {
-                        // Redis replies, then closes the connection (setProtocolError).
-                        let text = perr.reply_text();
-                        let addr = e.client(id).map(|c| c.addr.clone()).unwrap_or_default();
-                        e.debug(&format!("Protocol error ({text}) from client: addr={addr}"));
-                        e.queue_reply(id, &Reply::err(format!("ERR {text}")));
-                        e.close_after_reply(id);
-                        parser = RequestParser::default();
-                        break;
-                    }
-                }
-                if e.should_close(id) {
-                    break;
-                }
-            }
             seam::flush_propagation(&mut e);
-            if let Some(d) = sleep {
-                // DEBUG SLEEP blocks the whole server, as it does in Redis.
-                match tokio::runtime::Handle::current().runtime_flavor() {
-                    // One event-loop thread, as in Redis: sleeping it blocks everything.
-                    tokio::runtime::RuntimeFlavor::CurrentThread => std::thread::sleep(d),
-                    _ => tokio::task::block_in_place(|| std::thread::sleep(d)),
-                }
+            e.stats_mut().total_net_output_bytes += std::mem::take(&mut written);
+            let max = e.write_budget(id);
+            let out = seam::take_outgoing(&mut e, ConnId(id), max);
+            e.charge_budget(id, out.len());
+            Turn {
+                ran,
+                out,
+                close: e.should_close(id),
+                pending: e.pending_outgoing(id),
+                actions: e.take_actions(),
+            }
+        };
+        run_actions(&sh, turn.actions);
+        match turn.ran {
+            Ran::Ok => {}
+            Ran::Drop => break,
+            Ran::Sleep(d) => {
+                // DEBUG SLEEP blocks the whole server, as it does in Redis; what was pipelined
+                // after it runs on the next turn, after its reply is sent.
+                block_for(&sh, d);
             }
         }
-        after_batch(&sh);
-        // Requests pipelined after DEBUG SLEEP run on the next turn, after its reply is sent.
-        reparse = sleep.is_some() && parser.buffered() > 0;
+        if !turn.out.is_empty() {
+            if wr.write_all(&turn.out).await.is_err() {
+                break;
+            }
+            written += turn.out.len() as u64;
+            if turn.pending > 0 || parser.buffered() > 0 {
+                continue;
+            }
+        } else if turn.close {
+            break;
+        } else if parser.buffered() > 0 && matches!(turn.ran, Ran::Sleep(_)) {
+            continue;
+        }
+        // Bytes left but no budget: the bandwidth cap holds them back a moment.
+        let throttled = turn.pending > 0;
+        tokio::select! {
+            r = rd.read(&mut chunk) => match r {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    parser.feed(&chunk[..n]);
+                    fresh = n;
+                }
+            },
+            _ = notify.notified() => {}
+            _ = tokio::time::sleep(Duration::from_millis(5)), if throttled => {}
+            _ = sh.shutdown.notified() => break,
+        }
     }
     {
         let mut e = sh.lock();
+        e.stats_mut().total_net_output_bytes += written;
         e.remove_client(id);
         seam::core_handle(
             &mut e,
@@ -217,6 +169,81 @@ async fn serve_client(sh: Shared, mut stream: TcpStream, peer: String) {
         );
     }
     after_batch(&sh);
+}
+
+/// What a connection's turn produced.
+struct Turn {
+    ran: Ran,
+    out: Vec<u8>,
+    close: bool,
+    pending: u64,
+    actions: Vec<super::types::Action>,
+}
+
+enum Ran {
+    Ok,
+    /// Close at once (a cross-protocol attack, the query buffer limit).
+    Drop,
+    Sleep(Duration),
+}
+
+/// Parses and runs every complete request buffered for `id` (pipelining), after `n` new
+/// bytes arrived.
+fn run_input(e: &mut super::engine::Engine, id: u64, parser: &mut RequestParser, n: usize) -> Ran {
+    e.stats_mut().total_net_input_bytes += n as u64;
+    if parser.buffered() as u64 > e.cfg().client_query_buffer_limit {
+        // readQueryFromClient: the client is closed without a reply.
+        let addr = e.client(id).map(|c| c.addr.clone()).unwrap_or_default();
+        let head = super::log::repr(parser.head(64));
+        e.warning(&format!(
+            "Closing client that reached max query buffer length: addr={addr} qbuf={} (qbuf initial bytes: {head})",
+            parser.buffered()
+        ));
+        return Ran::Drop;
+    }
+    let max_bulk_len = e.cfg().proto_max_bulk_len as usize;
+    while !e.should_close(id) {
+        let limits = RequestLimits {
+            max_bulk_len,
+            from_master: false,
+            unauthenticated: e.client(id).is_some_and(|c| !c.authenticated),
+        };
+        match parser.next(&limits) {
+            Ok(None) => break,
+            Ok(Some(Parsed::Empty { newline, .. })) => {
+                if newline {
+                    dispatch::empty_line(e, id);
+                }
+            }
+            Ok(Some(Parsed::Command { args, .. })) => match dispatch::execute(e, id, args) {
+                Flow::Done => {}
+                Flow::Close => break,
+                // Closed at once, replies and all (freeClientAsync).
+                Flow::Drop => return Ran::Drop,
+                Flow::Sleep(d) => return Ran::Sleep(d),
+            },
+            Err(perr) => {
+                // Redis replies, then closes the connection (setProtocolError).
+                let text = perr.reply_text();
+                let addr = e.client(id).map(|c| c.addr.clone()).unwrap_or_default();
+                e.debug(&format!("Protocol error ({text}) from client: addr={addr}"));
+                e.queue_reply(id, &Reply::err(format!("ERR {text}")));
+                e.close_after_reply(id);
+                *parser = RequestParser::default();
+                break;
+            }
+        }
+    }
+    Ran::Ok
+}
+
+/// DEBUG SLEEP: holds the server's one event-loop thread, as in Redis.
+fn block_for(sh: &Shared, d: Duration) {
+    let _hold = sh.lock();
+    match tokio::runtime::Handle::current().runtime_flavor() {
+        tokio::runtime::RuntimeFlavor::CurrentThread => std::thread::sleep(d),
+        _ => tokio::task::block_in_place(|| std::thread::sleep(d)),
+    }
 }
 
 /// Our connection to a master (opened because the core asked for it).

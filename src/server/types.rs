@@ -110,6 +110,11 @@ impl Ctx {
 /// What a command produced.
 pub enum Out {
     R(Reply),
+    /// A reply that is the same bytes in RESP2 and RESP3 (`+OK`), queued without building a
+    /// [`Reply`].
+    Static(&'static [u8]),
+    /// A string value sent as a bulk reply straight from the keyspace's copy (GET).
+    Bulk(Arc<crate::rdb::Value>),
     /// No reply (the command queued its own, or none is due).
     Silent,
     Flow(Flow),

@@ -414,18 +414,40 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
 pub fn encode_command<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
     let mut out =
         Vec::with_capacity(16 + args.iter().map(|a| a.as_ref().len() + 16).sum::<usize>());
+    encode_command_into(args, &mut out);
+    out
+}
+
+/// [`encode_command`] appending to `out` (the propagation queue gathers a batch's writes in
+/// one buffer).
+pub fn encode_command_into<A: AsRef<[u8]>>(args: &[A], out: &mut Vec<u8>) {
     out.push(b'*');
-    out.extend_from_slice(args.len().to_string().as_bytes());
+    push_decimal(out, args.len() as u64);
     out.extend_from_slice(b"\r\n");
     for a in args {
         let a = a.as_ref();
         out.push(b'$');
-        out.extend_from_slice(a.len().to_string().as_bytes());
+        push_decimal(out, a.len() as u64);
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(a);
         out.extend_from_slice(b"\r\n");
     }
-    out
+}
+
+/// Appends `n` in decimal, without the allocation `to_string` makes (this runs for every
+/// argument of every write and every reply length).
+pub fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
 }
 
 #[cfg(test)]
@@ -625,6 +647,15 @@ mod tests {
             b"-",
         ] {
             assert_eq!(string2ll(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn decimals() {
+        for n in [0u64, 7, 10, 99, 100, 123456789, u64::MAX] {
+            let mut v = Vec::new();
+            push_decimal(&mut v, n);
+            assert_eq!(v, n.to_string().into_bytes());
         }
     }
 

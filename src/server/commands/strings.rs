@@ -23,16 +23,16 @@ fn get_string(e: &mut Engine, ctx: &Ctx, key: &[u8]) -> Result<Option<StringWith
 }
 
 pub fn get(e: &mut Engine, ctx: &mut Ctx, a: &Args) -> Out {
-    match get_string(e, ctx, &a[1]) {
-        Ok(Some((v, _))) => {
+    match e.lookup(ctx, &a[1]) {
+        Some(entry) if matches!(entry.value.as_ref(), Value::String(_)) => {
             e.stats_mut().keyspace_hits += 1;
-            Reply::Bulk(v).into()
+            Out::Bulk(entry.value)
         }
-        Ok(None) => {
+        Some(_) => err(WRONGTYPE),
+        None => {
             e.stats_mut().keyspace_misses += 1;
             Reply::Nil.into()
         }
-        Err(r) => r.into(),
     }
 }
 
@@ -113,7 +113,7 @@ pub fn set(e: &mut Engine, ctx: &mut Ctx, a: &Args) -> Out {
     if get {
         reply_old().into()
     } else {
-        Reply::ok().into()
+        Out::Static(b"+OK\r\n")
     }
 }
 

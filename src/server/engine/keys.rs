@@ -26,6 +26,7 @@ impl Engine {
     /// keeps them until its master's `DEL`; the master stream sees them as they are.
     pub fn lookup(&mut self, ctx: &Ctx, key: &[u8]) -> Option<Entry> {
         let e = self.ks.db(ctx.db).get(key)?;
+        // The clock is read only for keys with a TTL (most lookups have none).
         let expired = e.expire_ms.is_some_and(|t| t <= self.unix_ms());
         if !expired || ctx.from_master() {
             return Some(e.clone());

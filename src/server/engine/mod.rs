@@ -300,15 +300,43 @@ impl Engine {
     /// and handed to the core (which measures every client's output buffer) before the core
     /// sees any other input and before bytes are taken, so the order never changes.
     pub fn queue_reply(&mut self, conn: u64, reply: &Reply) {
-        let Some(c) = self.clients.get(&conn) else {
+        let Some(proto) = self.clients.get(&conn).map(|c| c.proto) else {
             return;
         };
-        let proto = c.proto;
+        self.select_reply_buf(conn);
+        reply.encode(proto, &mut self.reply_buf.1);
+    }
+
+    /// Queues already-encoded bytes (the same in RESP2 and RESP3).
+    pub fn queue_raw(&mut self, conn: u64, bytes: &[u8]) {
+        if self.select_reply_buf(conn) {
+            self.reply_buf.1.extend_from_slice(bytes);
+        }
+    }
+
+    /// Queues a bulk string reply, encoded straight from the value (no copy of it first).
+    pub fn queue_bulk(&mut self, conn: u64, bytes: &[u8]) {
+        if self.select_reply_buf(conn) {
+            let out = &mut self.reply_buf.1;
+            out.push(b'$');
+            crate::wire::request::push_decimal(out, bytes.len() as u64);
+            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(bytes);
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+
+    /// Points the reply buffer at `conn` (handing another connection's replies over first);
+    /// false if the connection is gone.
+    fn select_reply_buf(&mut self, conn: u64) -> bool {
+        if !self.clients.contains_key(&conn) {
+            return false;
+        }
         if self.reply_buf.0 != conn {
             self.flush_replies();
             self.reply_buf.0 = conn;
         }
-        reply.encode(proto, &mut self.reply_buf.1);
+        true
     }
 
     /// Hands gathered replies to the core.
@@ -333,28 +361,42 @@ impl Engine {
 
     // ---- propagation -----------------------------------------------------------------------
 
-    /// Records a write for the replication stream.
+    /// Records a write for the replication stream. Consecutive writes to one db share a
+    /// buffer: the stream bytes are the same, and the core is entered once per batch.
     pub fn propagate(&mut self, db: usize, argv: &[Vec<u8>]) {
         self.save.dirty += 1;
-        self.pending_propagation
-            .push((db as u32, crate::wire::encode_command(argv)));
+        let db = db as u32;
+        match self.pending_propagation.last_mut() {
+            Some((d, buf)) if *d == db => crate::wire::request::encode_command_into(argv, buf),
+            _ => {
+                let mut buf = Vec::with_capacity(4096);
+                crate::wire::request::encode_command_into(argv, &mut buf);
+                self.pending_propagation.push((db, buf));
+            }
+        }
     }
 
-    /// Number of writes recorded and not yet handed to the core (EXEC wraps its own).
-    pub fn propagation_mark(&self) -> usize {
-        self.pending_propagation.len()
+    /// Where the propagation queue ends now (EXEC wraps what comes after it).
+    pub fn propagation_mark(&self) -> (usize, usize) {
+        let n = self.pending_propagation.len();
+        let last = self.pending_propagation.last().map_or(0, |(_, b)| b.len());
+        (n, last)
     }
 
     /// Wraps the writes recorded since `mark` in MULTI ... EXEC (execCommand), if any.
-    pub fn wrap_propagation_in_multi(&mut self, mark: usize) {
-        if self.pending_propagation.len() <= mark {
-            return;
+    pub fn wrap_propagation_in_multi(&mut self, (n, last): (usize, usize)) {
+        let multi = crate::wire::encode_command(&["MULTI"]);
+        let exec = crate::wire::encode_command(&["EXEC"]);
+        // The first write after the mark: inside the entry that was last, or a new one.
+        let (idx, at) = match self.pending_propagation.get(n.wrapping_sub(1)) {
+            Some((_, b)) if b.len() > last => (n - 1, last),
+            _ if self.pending_propagation.len() > n => (n, 0),
+            _ => return,
+        };
+        self.pending_propagation[idx].1.splice(at..at, multi);
+        if let Some((_, b)) = self.pending_propagation.last_mut() {
+            b.extend_from_slice(&exec);
         }
-        let db = self.pending_propagation[mark].0;
-        self.pending_propagation
-            .insert(mark, (db, crate::wire::encode_command(&["MULTI"])));
-        self.pending_propagation
-            .push((db, crate::wire::encode_command(&["EXEC"])));
     }
 
     /// Hands the writes executed since the last call to the core, in order. Returns whether
@@ -368,32 +410,12 @@ impl Engine {
             // A writable replica does not feed its own writes to sub-replicas.
             return false;
         }
-        // Consecutive writes to the same db travel as one payload: the stream bytes are the
-        // same, and the core is entered once per batch instead of once per command.
         let now = self.now_ms();
-        let mut run: Option<(u32, Vec<u8>)> = None;
-        for (db, bytes) in writes {
-            match run.as_mut() {
-                Some((d, buf)) if *d == db => buf.extend_from_slice(&bytes),
-                _ => {
-                    if let Some((d, buf)) = run.take() {
-                        self.core.handle(
-                            now,
-                            Input::Propagate {
-                                db: d,
-                                payload: Payload::Bytes(buf),
-                            },
-                        );
-                    }
-                    run = Some((db, bytes));
-                }
-            }
-        }
-        if let Some((d, buf)) = run {
+        for (db, buf) in writes {
             self.core.handle(
                 now,
                 Input::Propagate {
-                    db: d,
+                    db,
                     payload: Payload::Bytes(buf),
                 },
             );
