@@ -17,9 +17,7 @@ const NOAUTH: &str = "NOAUTH Authentication required.";
 /// Runs one client command and queues its reply. The core's outputs are drained before it
 /// returns.
 pub fn execute(e: &mut Engine, conn: u64, argv: Vec<Vec<u8>>) -> Flow {
-    let flow = process_command(e, conn, argv);
-    seam::pump(e);
-    flow
+    process_command(e, conn, argv)
 }
 
 /// A replica's `\n` keepalive (an empty inline line): the core notes it.
@@ -56,7 +54,8 @@ fn process_command(e: &mut Engine, conn: u64, argv: Vec<Vec<u8>>) -> Flow {
         return Flow::Drop;
     }
     e.stats_mut().total_commands_processed += 1;
-    let now = e.now_ms();
+    // The turn's clock, as Redis uses its cached time for a client's `idle`.
+    let now = e.turn_ms();
     let spec = match lookup(&argv) {
         Lookup::Found(spec) => spec,
         Lookup::Unknown => {
@@ -73,15 +72,16 @@ fn process_command(e: &mut Engine, conn: u64, argv: Vec<Vec<u8>>) -> Flow {
             return reject(e, conn, text);
         }
     };
-    let Some(client) = e.client(conn) else {
+    let Some(client) = e.client_mut(conn) else {
         return Flow::Close;
     };
+    client.last_ms = now;
+    client.last_cmd = spec.fullname;
     let (authenticated, in_multi) = (client.authenticated, client.multi.is_some());
     let ctx0 = Ctx {
         conn: Some(conn),
         db: client.db,
     };
-    touch(e, conn, now, spec.fullname);
     if !spec.arity_ok(argv.len()) {
         let text = format!(
             "ERR wrong number of arguments for '{}' command",
@@ -114,8 +114,15 @@ fn process_command(e: &mut Engine, conn: u64, argv: Vec<Vec<u8>>) -> Flow {
     }
     let mut ctx = ctx0;
     let flow = call(e, &mut ctx, spec, argv);
-    if let Some(c) = e.client_mut(conn) {
-        c.db = ctx.db;
+    if ctx.db != ctx0.db {
+        if let Some(c) = e.client_mut(conn) {
+            c.db = ctx.db;
+        }
+    }
+    // Data commands never touch the core; admin ones (CONFIG SET of a core option) may
+    // leave it outputs, drained here. The core's own commands were drained by core_handle.
+    if spec.has(flags::ADMIN) {
+        seam::pump(e);
     }
     flow
 }

@@ -190,6 +190,7 @@ enum Ran {
 /// Parses and runs every complete request buffered for `id` (pipelining), after `n` new
 /// bytes arrived.
 fn run_input(e: &mut super::engine::Engine, id: u64, parser: &mut RequestParser, n: usize) -> Ran {
+    e.begin_turn();
     e.stats_mut().total_net_input_bytes += n as u64;
     if parser.buffered() as u64 > e.cfg().client_query_buffer_limit {
         // readQueryFromClient: the client is closed without a reply.
@@ -202,11 +203,12 @@ fn run_input(e: &mut super::engine::Engine, id: u64, parser: &mut RequestParser,
         return Ran::Drop;
     }
     let max_bulk_len = e.cfg().proto_max_bulk_len as usize;
+    let needs_auth = e.cfg().requirepass.is_some();
     while !e.should_close(id) {
         let limits = RequestLimits {
             max_bulk_len,
             from_master: false,
-            unauthenticated: e.client(id).is_some_and(|c| !c.authenticated),
+            unauthenticated: needs_auth && e.client(id).is_some_and(|c| !c.authenticated),
         };
         match parser.next(&limits) {
             Ok(None) => break,

@@ -134,6 +134,9 @@ pub fn string2ll(b: &[u8]) -> Option<i64> {
 /// `PROTO_MBULK_BIG_ARG`), so a 512 MB argument is not grown by doubling.
 const BIG_ARG: usize = 32 * 1024;
 
+/// The most reserved ahead for one announced bulk.
+const MAX_RESERVE: usize = 64 * 1024 * 1024;
+
 /// A connection's query buffer and the request being parsed in it, kept between reads the
 /// way Redis keeps `querybuf`, `multibulklen`, `bulklen` and the arguments already read: each
 /// byte is looked at once, however many reads a request takes (a 1.6-million-argument DEL
@@ -257,8 +260,11 @@ impl RequestParser {
                     self.pos = end + 2;
                     mb.bulk_len = Some(len);
                     if len >= BIG_ARG {
+                        // Room for what is announced, up to what a client could really
+                        // send soon: a length is a claim (our master has no limit), and
+                        // the buffer still grows as the bytes arrive.
                         let want = (len + 2).saturating_sub(self.buf.len() - self.pos);
-                        self.buf.reserve(want);
+                        let _ = self.buf.try_reserve(want.min(MAX_RESERVE));
                     }
                     len
                 }
@@ -628,6 +634,20 @@ mod tests {
             assert!(p.buffered() < 64 * 1024 + 16, "{}", p.buffered());
         }
         assert_eq!(done, Some((n + 1, big.len())));
+    }
+
+    #[test]
+    fn a_huge_announced_bulk_reserves_little() {
+        // Found by the resp_request fuzz target: 344 TB announced by a client exempt from
+        // proto-max-bulk-len used to be reserved at once (an allocation failure, an abort).
+        let master = RequestLimits {
+            from_master: true,
+            ..Default::default()
+        };
+        let mut p = RequestParser::default();
+        p.feed(b"*9\r\n$344444444444444\r\nGET\r\n");
+        assert_eq!(p.next(&master).unwrap(), None);
+        assert!(p.buf.capacity() <= MAX_RESERVE + 64);
     }
 
     #[test]

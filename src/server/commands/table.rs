@@ -393,29 +393,26 @@ pub enum Lookup {
 /// Longest command name in the table; longer names are unknown without a hash lookup.
 const MAX_NAME: usize = 16;
 
-/// The table sorted by name, for a binary search (cheaper per command than hashing the name).
-fn index() -> &'static [&'static CommandSpec] {
-    static INDEX: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
+/// The table by name length: a name is compared only with the few of its length, any case,
+/// without hashing or lowercasing it first (this runs for every command).
+fn index() -> &'static [Vec<&'static CommandSpec>] {
+    static INDEX: OnceLock<Vec<Vec<&'static CommandSpec>>> = OnceLock::new();
     INDEX.get_or_init(|| {
-        let mut v: Vec<&CommandSpec> = TABLE.iter().collect();
-        v.sort_by_key(|c| c.name);
-        v
+        let mut by_len = vec![Vec::new(); MAX_NAME + 1];
+        for c in TABLE {
+            by_len[c.name.len()].push(c);
+        }
+        by_len
     })
 }
 
 /// Finds a top-level command by name, any case, without allocating.
 pub fn find(name: &[u8]) -> Option<&'static CommandSpec> {
-    if name.len() > MAX_NAME {
-        return None;
-    }
-    let mut buf = [0u8; MAX_NAME];
-    let lower = &mut buf[..name.len()];
-    lower.copy_from_slice(name);
-    lower.make_ascii_lowercase();
-    let idx = index();
-    idx.binary_search_by(|c| c.name.as_bytes().cmp(lower))
-        .ok()
-        .map(|i| idx[i])
+    index()
+        .get(name.len())?
+        .iter()
+        .find(|c| c.name.as_bytes().eq_ignore_ascii_case(name))
+        .copied()
 }
 
 /// Resolves `argv` to a command or subcommand, as `lookupCommand` does: a container named

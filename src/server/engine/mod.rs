@@ -70,6 +70,8 @@ pub struct Engine {
     unsupported_warned: BTreeSet<String>,
     /// When the last "Possible SECURITY ATTACK" line was logged (at most one a minute).
     last_security_warning: Option<Instant>,
+    /// `now_ms` when the current connection turn began (Redis's cached `mstime`).
+    turn_ms: u64,
 }
 
 impl Engine {
@@ -112,6 +114,7 @@ impl Engine {
             unsupported_warned: BTreeSet::new(),
             expire_cursor: 0,
             last_security_warning: None,
+            turn_ms: 0,
         })
     }
 
@@ -130,6 +133,16 @@ impl Engine {
     /// Milliseconds since the server started (the core's `now`).
     pub fn now_ms(&self) -> u64 {
         self.started.elapsed().as_millis() as u64
+    }
+
+    /// Starts a connection's turn: commands in it share one reading of the clock.
+    pub fn begin_turn(&mut self) {
+        self.turn_ms = self.now_ms();
+    }
+
+    /// The clock at the start of the current turn.
+    pub fn turn_ms(&self) -> u64 {
+        self.turn_ms
     }
 
     pub fn uptime_secs(&self) -> u64 {
@@ -252,6 +265,10 @@ impl Engine {
     }
 
     pub fn remove_client(&mut self, id: u64) {
+        if self.reply_buf.0 == id {
+            self.flush_replies();
+            self.reply_buf.0 = 0;
+        }
         self.clients.remove(&id);
     }
 
@@ -329,13 +346,16 @@ impl Engine {
     /// Points the reply buffer at `conn` (handing another connection's replies over first);
     /// false if the connection is gone.
     fn select_reply_buf(&mut self, conn: u64) -> bool {
+        // The buffer's connection exists (remove_client hands its replies over first);
+        // ids start at 1, 0 is nobody.
+        if self.reply_buf.0 == conn && conn != 0 {
+            return true;
+        }
         if !self.clients.contains_key(&conn) {
             return false;
         }
-        if self.reply_buf.0 != conn {
-            self.flush_replies();
-            self.reply_buf.0 = conn;
-        }
+        self.flush_replies();
+        self.reply_buf.0 = conn;
         true
     }
 
@@ -345,7 +365,10 @@ impl Engine {
             return;
         }
         let conn = self.reply_buf.0;
-        let bytes = std::mem::take(&mut self.reply_buf.1);
+        // The next replies start in a buffer of the size the last ones needed, rather than
+        // growing one by doubling each time.
+        let room = self.reply_buf.1.len().clamp(64, 16 * 1024);
+        let bytes = std::mem::replace(&mut self.reply_buf.1, Vec::with_capacity(room));
         self.core.queue_reply(ConnId(conn), Payload::Bytes(bytes));
     }
 
