@@ -14,12 +14,6 @@ use crate::wire::Reply;
 
 const NOAUTH: &str = "NOAUTH Authentication required.";
 
-/// Runs one client command and queues its reply. The core's outputs are drained before it
-/// returns.
-pub fn execute(e: &mut Engine, conn: u64, argv: Vec<Vec<u8>>) -> Flow {
-    process_command(e, conn, argv)
-}
-
 /// A replica's `\n` keepalive (an empty inline line): the core notes it.
 pub fn empty_line(e: &mut Engine, conn: u64) {
     seam::core_handle(
@@ -42,7 +36,9 @@ fn reject(e: &mut Engine, conn: u64, text: String) -> Flow {
     Flow::Done
 }
 
-fn process_command(e: &mut Engine, conn: u64, argv: Vec<Vec<u8>>) -> Flow {
+/// Runs one client command and queues its reply (`processCommand`, then `call`). The core's
+/// outputs are drained before it returns.
+pub fn execute(e: &mut Engine, conn: u64, argv: Vec<Vec<u8>>) -> Flow {
     if argv.is_empty() {
         return Flow::Done;
     }

@@ -180,11 +180,6 @@ impl Engine {
         self.log.log(self.now_ms(), self.role_char(), '#', text);
     }
 
-    /// Logs at verbose level (`-`).
-    pub fn verbose(&self, text: &str) {
-        self.log.log(self.now_ms(), self.role_char(), '-', text);
-    }
-
     /// Logs at debug level (`.`).
     pub fn debug(&self, text: &str) {
         self.log.log(self.now_ms(), self.role_char(), '.', text);
