@@ -284,9 +284,11 @@ impl Instance {
                 .to_string(),
                 started_ms: c.started_ms,
                 progress: 0.0,
+                ..Default::default()
             }),
             cow_bytes: 0,
             repl_buffer_bytes: self.store.mem(),
+            ..Default::default()
         }
     }
 
@@ -320,6 +322,9 @@ impl Instance {
                 0
             },
             local_buffer_bytes: self.link.dual.as_ref().map_or(0, |d| d.local_bytes),
+            sync_received_bytes: read,
+            sync_total_bytes: total.max(0) as u64,
+            ..Default::default()
         }
     }
 

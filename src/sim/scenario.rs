@@ -470,6 +470,7 @@ impl ScenarioError {
 
 impl Scenario {
     /// Parses a scenario file. Errors name the line and the dotted field.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn from_toml(text: &str) -> Result<Scenario, ScenarioError> {
         let s: Scenario = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         s.validate().map_err(|mut e| {
@@ -481,7 +482,20 @@ impl Scenario {
         Ok(s)
     }
 
+    /// Parses a scenario in JSON (the web build's presets, converted from their TOML files by
+    /// build.rs so the page needs no TOML parser).
+    pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
+        let s: Scenario = serde_json::from_str(text).map_err(|e| ScenarioError {
+            line: Some(e.line()),
+            field: None,
+            message: e.to_string(),
+        })?;
+        s.validate()?;
+        Ok(s)
+    }
+
     /// Writes the scenario back as TOML that `from_toml` reads again unchanged.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn to_toml(&self) -> String {
         // Serialising plain data to a TOML string cannot fail for this type (no maps with
         // non-string keys, no bare top-level values); fall back to JSON-ish text if it ever does.
@@ -490,7 +504,7 @@ impl Scenario {
 
     /// A preset shipped in the binary.
     pub fn preset(name: &str) -> Option<Scenario> {
-        super::presets::preset_text(name).and_then(|t| Scenario::from_toml(t).ok())
+        super::presets::preset_scenario(name)
     }
 
     /// Sets one field by its `params()` name or its Redis config name
@@ -744,6 +758,7 @@ impl Scenario {
 }
 
 /// Turns a TOML error into line + field.
+#[cfg(not(target_arch = "wasm32"))]
 fn toml_error(text: &str, e: &toml::de::Error) -> ScenarioError {
     let mut line = None;
     let mut field = None;
@@ -775,6 +790,7 @@ fn toml_error(text: &str, e: &toml::de::Error) -> ScenarioError {
 
 /// The dotted name of the key whose line contains byte `pos`: the nearest `[table]` header
 /// above plus the key before `=`.
+#[cfg(not(target_arch = "wasm32"))]
 fn field_at(text: &str, pos: usize) -> Option<String> {
     let line_start = text[..pos].rfind('\n').map(|i| i + 1).unwrap_or(0);
     let line_end = text[pos..]
@@ -813,6 +829,7 @@ fn field_at(text: &str, pos: usize) -> Option<String> {
 }
 
 /// Finds the line of a dotted field (for validation errors found after parsing).
+#[cfg(not(target_arch = "wasm32"))]
 fn find_field_line(text: &str, field: &str) -> Option<usize> {
     let (table, key) = match field.rsplit_once('.') {
         Some((t, k)) => (Some(t), k),

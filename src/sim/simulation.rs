@@ -31,7 +31,9 @@ use crate::core::{
     BgsaveTarget, Config, ConnId, Input, Instance, InstanceParams, MarkEvent, Output, Payload,
     RestoredReplInfo,
 };
-use crate::view::{Frame, LogLine, Mark, MarkKind, ReplicaView, Sample, Span, SpanKind};
+use crate::view::{
+    Frame, LogLine, Mark, MarkKind, RdbFileView, ReplicaView, Sample, Span, SpanKind,
+};
 use serde::Serialize;
 
 /// Every node listens on this port; nodes differ by IP (`10.0.0.1` is the first master).
@@ -486,12 +488,50 @@ impl Simulation {
                 } else {
                     c.produced as f64 / c.total as f64
                 };
+                b.written_bytes = c.produced;
+                b.total_bytes = c.total;
             }
             master.cow_bytes = c.cow.current;
         }
-        let replicas = (1..self.nodes.len())
+        let s = &self.scenario;
+        master.dataset_bytes = s.dataset.size;
+        let ops = if self.master_inst().is_some() {
+            self.rate_at(self.now)
+        } else {
+            0.0
+        };
+        master.write_ops_per_sec = ops;
+        master.write_bytes_per_sec = (ops * s.bytes_per_write() as f64) as u64;
+        master.sync_target = if s.redis.repl_diskless_sync {
+            "socket"
+        } else {
+            "disk"
+        }
+        .into();
+        master.dual_channel = s.redis.dual_channel_replication_enabled;
+        let paused = self.nodes.get(self.master).map_or(0, |n| n.paused_until);
+        master.frozen_until_ms = (paused > self.now).then_some(paused);
+        let mut replicas: Vec<ReplicaView> = (1..self.nodes.len())
             .map(|k| self.replica_view(k))
             .collect();
+        for (i, v) in replicas.iter_mut().enumerate() {
+            self.fill_stage_view(i + 1, v);
+        }
+        // The RDB file on the master's disk: growing while the child writes it, then read out
+        // to each replica in `send_bulk` (the simulated RDB is as large as the dataset).
+        master.rdb_file = match &self.child {
+            Some(c) if c.disk => Some(RdbFileView {
+                bytes: c.produced,
+                total: c.total,
+                writing: true,
+            }),
+            _ if replicas.iter().any(|r| r.master_side_state == "send_bulk") => Some(RdbFileView {
+                bytes: s.dataset.size,
+                total: s.dataset.size,
+                writing: false,
+            }),
+            _ => None,
+        };
         Frame {
             t_ms: self.now,
             master,
@@ -1636,8 +1676,114 @@ impl Simulation {
             let span = (end - start).max(1);
             let done = (self.now.saturating_sub(start)).min(span);
             v.load_left_bytes = size - (size as u128 * done as u128 / span as u128) as u64;
+            v.load_total_bytes = size;
+        }
+        if v.offset < 0 {
+            // Through an outage the replica keeps its offset in the cached master
+            // (`replicationCacheMaster`) and asks PSYNC for the byte after it on reconnect.
+            if let Some((_, off)) = inst.cached_master() {
+                v.offset = off;
+                v.offset_cached = true;
+            }
         }
         v
+    }
+
+    /// The stage's view of replica node `k`'s link and of the RDB moving to it (what
+    /// `frame()` adds to `replica_view`; read-only, kept out of the per-tick paths).
+    fn fill_stage_view(&self, k: usize, v: &mut ReplicaView) {
+        let (bandwidth, latency_ms) = self.scenario.link_of(k - 1);
+        v.link.bandwidth = bandwidth;
+        v.link.latency_ms = latency_ms;
+        v.link.cut_until_ms = self.links[k].cut_until;
+        if self.nodes[k].inst.is_some() {
+            v.rdb_to = if self.diskless_load(k) {
+                "socket"
+            } else {
+                "disk"
+            }
+            .into();
+        }
+        let main = self.nodes[k].inst.as_ref().and_then(|i| i.master_conn());
+        let on_link = || self.conns.iter().filter(move |(_, c)| c.link == k);
+        let dual = on_link().any(|(_, c)| Some(c.ends[0].1) != main);
+        for (sc, c) in on_link() {
+            let (mnode, mconn) = c.ends[1];
+            let Some(m) = self.nodes[mnode].inst.as_ref() else {
+                continue;
+            };
+            let mut side = ReplicaView::default();
+            m.fill_master_side(mconn, &mut side);
+            let state = side.master_side_state.as_str();
+            // A second connection on a replica's link is its dual-channel RDB channel.
+            let rdb_channel = Some(c.ends[0].1) != main;
+            if rdb_channel {
+                v.rdb_channel_state = if state.is_empty() { "handshake" } else { state }.into();
+            }
+            let streaming_rdb = m
+                .bgsave()
+                .and_then(|(_, targets, _)| targets)
+                .is_some_and(|t| t.contains(&mconn));
+            let carries_rdb =
+                rdb_channel || state == "send_bulk" || (state == "wait_bgsave" && streaming_rdb);
+            if state == "send_bulk" {
+                v.rdb_send_left_bytes = m.outgoing_len(mconn);
+            }
+            let rate = self.flow_rate(*sc, state);
+            if carries_rdb {
+                v.link.rdb_rate += rate;
+            } else {
+                v.link.stream_rate += rate;
+            }
+            // Bytes on the wire count as what the replica will take them for: RDB while it
+            // is still receiving one on that connection.
+            let receiving_rdb = rdb_channel || (!dual && v.link_state == "sync");
+            let in_flight: u64 = self
+                .queue
+                .values()
+                .filter_map(|ev| match ev {
+                    Ev::Deliver {
+                        sc: d,
+                        to: 0,
+                        payload,
+                    } if d == sc => Some(payload.iter().map(Payload::len).sum::<u64>()),
+                    _ => None,
+                })
+                .sum();
+            if receiving_rdb {
+                v.link.rdb_in_flight += in_flight;
+            } else {
+                v.link.stream_in_flight += in_flight;
+            }
+        }
+    }
+
+    /// Bytes per second leaving the master on connection `sc` now: the link's rate (as the
+    /// disks allow) while the master has bytes queued for it, the write rate while it streams
+    /// and keeps up, nothing while the link is cut, the master is inside fork() or the
+    /// replica does not read (loading).
+    fn flow_rate(&self, sc: u64, master_side_state: &str) -> u64 {
+        let Some(c) = self.conns.get(&sc) else {
+            return 0;
+        };
+        let (rnode, rconn) = c.ends[0];
+        let (mnode, mconn) = c.ends[1];
+        let blocked = !c.open[0]
+            || !c.open[1]
+            || self.links[c.link].cut_until.is_some()
+            || self.nodes[rnode].unreadable.contains(&rconn)
+            || self.now < self.nodes[mnode].paused_until;
+        let Some(m) = self.nodes[mnode].inst.as_ref().filter(|_| !blocked) else {
+            return 0;
+        };
+        if m.outgoing_len(mconn) > 0 {
+            self.rate_for(sc, 1)
+        } else if master_side_state == "online" {
+            let writes = self.rate_at(self.now) * self.scenario.bytes_per_write() as f64;
+            (writes as u64).min(self.rate_for(sc, 1))
+        } else {
+            0
+        }
     }
 
     fn span_kind(&self, k: usize) -> SpanKind {
