@@ -379,7 +379,12 @@ fn arm(
         }
         let dt = last.get().map(|l| ts - l).unwrap_or(16.0);
         last.set(Some(ts));
+        let t0 = performance_now();
         dispatch.emit(Action::Tick(dt));
+        // What this frame cost us (simulation and render), for the frame-time measurement.
+        if let Some(main) = gloo_utils_document().get_element_by_id("app-ready") {
+            let _ = main.set_attribute("data-frame-ms", &format!("{:.2}", performance_now() - t0));
+        }
         // Keep the URL roughly current while playing, without flooding history.
         if (ts / 1000.0).floor() != ((ts - dt) / 1000.0).floor() {
             replace_url(&model.borrow().query());

@@ -128,6 +128,14 @@ impl Model {
             clock: || 0.0,
         };
         m.live = m.st.live.as_deref().map(LiveFeed::new);
+        // A link to a comparison or a live feed opens on it unless it names another panel.
+        if m.st.tab == Tab::Timeline && !query.contains("tab=") {
+            if m.st.compare {
+                m.st.tab = Tab::Compare;
+            } else if m.live.is_some() {
+                m.st.tab = Tab::Live;
+            }
+        }
         m.rebuild_compare();
         let t = m.st.t_ms;
         m.seek(t);
@@ -451,9 +459,11 @@ fn next_speed(now: f64, faster: bool) -> f64 {
     }
 }
 
-/// Names of every preset, in order.
-pub fn preset_names() -> Vec<String> {
-    sim::presets().into_iter().map(|p| p.name).collect()
+/// Every preset's name, title, expected outcome and explanation, in order: parsed once (the
+/// header shows them on every frame, and parsing all the presets takes milliseconds).
+pub fn presets() -> &'static [sim::PresetInfo] {
+    static INFOS: std::sync::OnceLock<Vec<sim::PresetInfo>> = std::sync::OnceLock::new();
+    INFOS.get_or_init(sim::presets)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -5,7 +5,7 @@ use super::app::Dispatch;
 use super::causes::explain;
 use super::i18n::tr;
 use super::labels::HELP_ROWS;
-use super::model::{preset_names, Action, Model};
+use super::model::{presets, Action, Model};
 use super::params;
 use super::presets_zh::{param_help_zh, preset_zh};
 use super::stage::{ReplicaState, Stage};
@@ -73,7 +73,7 @@ pub struct PresetProps {
 pub fn preset_panel(p: &PresetProps) -> Html {
     let lang = p.lang;
     let d = &p.dispatch;
-    let info = sim::presets().into_iter().find(|i| i.name == p.preset);
+    let info = presets().iter().find(|i| i.name == p.preset).cloned();
     let on_seed = d.reform(|e: Event| Action::SetSeed(change_value(&e).parse().unwrap_or(1)));
     html! {
         <section class="preset" data-testid="preset">
@@ -90,7 +90,7 @@ pub fn preset_panel(p: &PresetProps) -> Html {
 pub fn preset_line(m: &Model, d: &Dispatch) -> Html {
     let lang = m.st.lang;
     let onchange = d.reform(|e: Event| Action::SetPreset(select_value(&e)));
-    let info = sim::presets().into_iter().find(|i| i.name == m.st.preset);
+    let info = presets().iter().find(|i| i.name == m.st.preset).cloned();
     let (title, expect) = match (info, preset_zh(&m.st.preset), lang) {
         (Some(_), Some((t, e, _)), Lang::Zh) => (t, e),
         (Some(i), _, _) => (i.title, i.expect),
@@ -99,7 +99,7 @@ pub fn preset_line(m: &Model, d: &Dispatch) -> Html {
     html! {
         <div class="preset-line" data-testid="preset-line">
             <select {onchange} data-testid="preset-select" aria-label={tr(lang, "Preset")}>
-                { for preset_names().into_iter().map(|n| html!{ <option value={n.clone()} selected={n == m.st.preset}>{ n.clone() }</option> }) }
+                { for presets().iter().map(|p| html!{ <option value={p.name.clone()} selected={p.name == m.st.preset}>{ &p.name }</option> }) }
             </select>
             <button type="button" class="link" onclick={d.reform(|_| Action::SetTab(Tab::About))} title={expect.clone()} data-testid="preset-more">
                 <strong data-testid="preset-title">{ title }</strong>

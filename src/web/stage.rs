@@ -257,15 +257,22 @@ impl Stage {
     /// Every part's id and state, in drawing order: what the SVG carries as `data-part` and
     /// `data-state`.
     pub fn parts(&self) -> Vec<(String, String)> {
-        let mut v = vec![(
-            "master".to_string(),
-            if self.master.frozen {
-                "forking"
-            } else {
-                "serving"
-            }
-            .to_string(),
-        )];
+        let flowing = self.master.write_bytes_per_sec > 0 && !self.master.frozen;
+        let mut v = vec![
+            (
+                "writes".to_string(),
+                if flowing { "flowing" } else { "waiting" }.to_string(),
+            ),
+            (
+                "master".to_string(),
+                if self.master.frozen {
+                    "forking"
+                } else {
+                    "serving"
+                }
+                .to_string(),
+            ),
+        ];
         if let Some(f) = &self.fork {
             let s = match (f.forking, f.to_disk) {
                 (true, _) => "forking",
