@@ -68,6 +68,13 @@ pub struct StaticServer {
 
 impl StaticServer {
     pub fn start(dir: PathBuf) -> StaticServer {
+        StaticServer::start_under(dir, "/")
+    }
+
+    /// Serves `dir` at `http://127.0.0.1:<port><prefix>` (`prefix` starts and ends with `/`),
+    /// as a static host serving the folder under a sub-path would; other paths are 404.
+    pub fn start_under(dir: PathBuf, prefix: &str) -> StaticServer {
+        let prefix = prefix.to_string();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind static server");
         let port = listener.local_addr().unwrap().port();
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -79,7 +86,8 @@ impl StaticServer {
                     break;
                 }
                 let dir = dir.clone();
-                std::thread::spawn(move || serve_one(stream, &dir));
+                let prefix = prefix.clone();
+                std::thread::spawn(move || serve_one(stream, &dir, &prefix));
             }
         });
         StaticServer { port, stop }
@@ -98,7 +106,7 @@ impl StaticServer {
     }
 }
 
-fn serve_one(mut stream: TcpStream, dir: &Path) {
+fn serve_one(mut stream: TcpStream, dir: &Path, prefix: &str) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).is_err() {
@@ -111,7 +119,11 @@ fn serve_one(mut stream: TcpStream, dir: &Path) {
     }
     let raw_path = request_line.split_whitespace().nth(1).unwrap_or("/");
     let path = raw_path.split(['?', '#']).next().unwrap_or("/");
-    let rel = path.trim_start_matches('/');
+    let Some(rel) = path.strip_prefix(prefix) else {
+        let _ = stream
+            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        return;
+    };
     let mut file = if rel.is_empty() {
         dir.join("index.html")
     } else {
