@@ -42,6 +42,24 @@ fn n(v: f64) -> String {
     (v.round() as i64).to_string()
 }
 
+// One small function per SVG element kind, called from the many places the stage draws one:
+// an html! element at each place costs the page hundreds of bytes of wasm, a call a few.
+
+#[inline(never)]
+fn tx(x: f64, y: f64, class: &'static str, body: impl Into<String>) -> Html {
+    html! { <text x={n(x)} y={n(y)} {class}>{ body.into() }</text> }
+}
+
+#[inline(never)]
+fn rc(x: f64, y: f64, w: f64, h: f64, rx: f64, class: &'static str) -> Html {
+    html! { <rect x={n(x)} y={n(y)} width={n(w.max(0.0))} height={n(h)} rx={n(rx)} {class}/> }
+}
+
+#[inline(never)]
+fn ln(x1: f64, y1: f64, x2: f64, y2: f64, class: &'static str) -> Html {
+    html! { <line x1={n(x1)} y1={n(y1)} x2={n(x2)} y2={n(y2)} {class}/> }
+}
+
 /// Vertical centre and height of replica row `i` of `count`.
 fn row(i: usize, count: usize) -> (f64, f64) {
     let avail = H - 2.0 * TOP;
@@ -151,22 +169,22 @@ fn writes_in(s: &Stage, lang: Lang) -> Html {
     let m = &s.master;
     let y = 70.0;
     let flowing = m.write_bytes_per_sec > 0 && !m.frozen;
-    let text = if m.write_bytes_per_sec == 0 {
-        tr(lang, "writes").to_string()
+    let (text, ops) = if m.write_bytes_per_sec == 0 {
+        (tr(lang, "writes").to_string(), String::new())
     } else {
-        format!(
-            "{} · {} SET/s",
+        (
             rate(m.write_bytes_per_sec),
-            count(m.writes_per_sec)
+            format!("{} SET/s", count(m.writes_per_sec)),
         )
     };
     html! {
         <g class="writes" data-part="writes" data-state={if flowing {"flowing"} else {"waiting"}}>
-            <text x="6" y={n(y - 14.0)} class="label">{ tr(lang, "client writes") }</text>
+            { tx(6.0, y - 14.0, "label", tr(lang, "client writes")) }
             <line x1="6" y1={n(y)} x2={n(MASTER_X - 6.0)} y2={n(y)} class={classes!("arrow", flowing.then_some("flow"), "f24")}/>
             <path d={format!("M {} {} l -10 -6 l 0 12 z", n(MASTER_X - 2.0), n(y))} class="arrowhead"/>
-            <text x="6" y={n(y + 22.0)} class="small">{ text }</text>
-            if m.frozen { <text x="6" y={n(y + 40.0)} class="small warn">{ tr(lang, "wait: fork()") }</text> }
+            { tx(6.0, y + 22.0, "small", text) }
+            { tx(6.0, y + 40.0, "small", ops) }
+            if m.frozen { { tx(6.0, y + 58.0, "small warn", tr(lang, "wait: fork()")) } }
         </g>
     }
 }
@@ -182,8 +200,8 @@ fn master_part(s: &Stage, lang: Lang) -> Html {
             <g class="mini-ring">
                 <circle cx={n(cx)} cy={n(cy)} r={n(r)} class="ring-track"/>
                 <path d={arc_path(cx, cy, r, start, span)} class="ring-window"/>
-                <text x={n(cx)} y={n(cy + 5.0)} class="ring-center small">{ bytes(b.size) }</text>
-                <text x={n(cx)} y={n(cy + r + 20.0)} class="small mid">{ tr(lang, "backlog") }</text>
+                { tx(cx, cy + 5.0, "ring-center small", bytes(b.size)) }
+                { tx(cx, cy + r + 20.0, "small mid", tr(lang, "backlog")) }
             </g>
         }
     });
@@ -194,17 +212,17 @@ fn master_part(s: &Stage, lang: Lang) -> Html {
     };
     html! {
         <>
-            <rect x={n(x)} y={n(y)} width={n(MASTER_W)} height={n(h)} rx="10" class="node master"/>
-            <text x={n(x + 14.0)} y={n(y + 30.0)} class="title">{ &m.name }</text>
+            { rc(x, y, MASTER_W, h, 10.0, "node master") }
+            { tx(x + 14.0, y + 30.0, "title", m.name.clone()) }
             <text x={n(x + MASTER_W - 14.0)} y={n(y + 30.0)} class={classes!("small", "end", m.frozen.then_some("warn"))}>{ state }</text>
             if m.dataset > 0 {
-                <text x={n(x + 14.0)} y={n(y + 56.0)} class="small">{ format!("{} {}", tr(lang, "dataset"), bytes(m.dataset)) }</text>
+                { tx(x + 14.0, y + 56.0, "small", format!("{} {}", tr(lang, "dataset"), bytes(m.dataset))) }
             }
             <text x={n(x + 14.0)} y={n(y + 78.0)} class="small">{ format!("{} {}", tr(lang, "offset"), bytes(m.offset.max(0) as u64)) }<title>{ format!("master_repl_offset {}", m.offset) }</title></text>
-            { ring.unwrap_or_else(|| html!{ <text x={n(x + 58.0)} y={n(y + 155.0)} class="small mid">{ tr(lang, "no backlog") }</text> }) }
-            <text x={n(x + 130.0)} y={n(y + 138.0)} class="small">{ tr(lang, "replication buffer") }</text>
-            <text x={n(x + 130.0)} y={n(y + 162.0)} class="value">{ bytes(m.repl_buffer) }</text>
-            <text x={n(x + 130.0)} y={n(y + 184.0)} class="small muted">{ tr(lang, "shared by the tanks →") }</text>
+            { ring.unwrap_or_else(|| tx(x + 58.0, y + 155.0, "small mid", tr(lang, "no backlog"))) }
+            { tx(x + 130.0, y + 138.0, "small", tr(lang, "replication buffer")) }
+            { tx(x + 130.0, y + 162.0, "value", bytes(m.repl_buffer)) }
+            { tx(x + 130.0, y + 184.0, "small muted", tr(lang, "shared by the tanks →")) }
         </>
     }
 }
@@ -234,12 +252,12 @@ fn fork_part(s: &Stage, lang: Lang) -> Option<(&'static str, Html)> {
         state,
         html! {
             <>
-                <rect x={n(x)} y={n(y)} width={n(w)} height={n(h)} rx="10" class="node fork"/>
-                <text x={n(x + 14.0)} y={n(y + 22.0)} class="label">{ tr(lang, "fork child (BGSAVE)") }</text>
-                <text x={n(x + w - 14.0)} y={n(y + 64.0)} class="small end">{ detail }</text>
-                <rect x={n(x + 14.0)} y={n(y + 31.0)} width={n(w - 28.0)} height="12" class="bar-track"/>
-                <rect x={n(x + 14.0)} y={n(y + 31.0)} width={n(bar)} height="12" class="bar-fill rdb"/>
-                <text x={n(x + 14.0)} y={n(y + 64.0)} class="small">{ what }</text>
+                { rc(x, y, w, h, 10.0, "node fork") }
+                { tx(x + 14.0, y + 22.0, "label", tr(lang, "fork child (BGSAVE)")) }
+                { tx(x + w - 14.0, y + 64.0, "small end", detail) }
+                { rc(x + 14.0, y + 31.0, w - 28.0, 12.0, 0.0, "bar-track") }
+                { rc(x + 14.0, y + 31.0, bar, 12.0, 0.0, "bar-fill rdb") }
+                { tx(x + 14.0, y + 64.0, "small", what) }
             </>
         },
     ))
@@ -277,10 +295,10 @@ fn disk_part(s: &Stage, lang: Lang) -> Option<(&'static str, Html)> {
             <>
                 <path d={format!("M {x0} {y1} L {x0} {y2} A {rx} 10 0 0 0 {x1} {y2} L {x1} {y1}", x0 = n(x), x1 = n(x + w), y1 = n(y + 10.0), y2 = n(y + h - 10.0), rx = n(w / 2.0))} class="node disk"/>
                 <ellipse cx={n(x + w / 2.0)} cy={n(y + 10.0)} rx={n(w / 2.0)} ry="10" class="node disk top"/>
-                <text x={n(x + 14.0)} y={n(y + 38.0)} class="label">{ tr(lang, "master's disk") }</text>
-                <rect x={n(x + 14.0)} y={n(y + 46.0)} width={n(w - 28.0)} height="10" class="bar-track"/>
-                <rect x={n(x + 14.0)} y={n(y + 46.0)} width={n(bw)} height="10" class="bar-fill rdb"/>
-                <text x={n(x + 14.0)} y={n(y + 72.0)} class="small">{ text }</text>
+                { tx(x + 14.0, y + 38.0, "label", tr(lang, "master's disk")) }
+                { rc(x + 14.0, y + 46.0, w - 28.0, 10.0, 0.0, "bar-track") }
+                { rc(x + 14.0, y + 46.0, bw, 10.0, 0.0, "bar-fill rdb") }
+                { tx(x + 14.0, y + 72.0, "small", text) }
             </>
         },
     ))
@@ -329,8 +347,8 @@ fn tank(r: &ReplicaPart, y: f64, h: f64, now: u64, lang: Lang) -> Html {
     let compact = h < 70.0;
     html! {
         <>
-            <line x1={n(MASTER_X + MASTER_W)} y1={n(y.clamp(TOP + 100.0, TOP + 220.0))} x2={n(TANK_X)} y2={n(y)} class="feed"/>
-            <rect x={n(TANK_X)} y={n(top)} width={n(TANK_W)} height={n(th)} rx="4" class="tank"/>
+            { ln(MASTER_X + MASTER_W, y.clamp(TOP + 100.0, TOP + 220.0), TANK_X, y, "feed") }
+            { rc(TANK_X, top, TANK_W, th, 4.0, "tank") }
             <rect x={n(TANK_X)} y={n(top)} width={n(x(t.bytes) - TANK_X)} height={n(th)} rx="4" class={classes!("tank-fill", t.level.id())}/>
             if t.soft > 0 {
                 <line x1={n(x(t.soft))} x2={n(x(t.soft))} y1={n(top - 3.0)} y2={n(top + th + 3.0)} class="limit soft"/>
@@ -338,9 +356,9 @@ fn tank(r: &ReplicaPart, y: f64, h: f64, now: u64, lang: Lang) -> Html {
             if t.hard > 0 {
                 <line x1={n(x(t.hard))} x2={n(x(t.hard))} y1={n(top - 3.0)} y2={n(top + th + 3.0)} class="limit hard"/>
             }
-            <text x={n(TANK_X)} y={n(top - 6.0)} class="label">{ format!("{glyph}{}", bytes(t.bytes)) }</text>
+            { tx(TANK_X, top - 6.0, "label", format!("{glyph}{}", bytes(t.bytes))) }
             if let Some(tm) = timer {
-                <text x={n(TANK_X + TANK_W)} y={n(top - 6.0)} class="small end warn">{ tm }</text>
+                { tx(TANK_X + TANK_W, top - 6.0, "small end warn", tm) }
             }
             if !compact && (t.soft > 0 || t.hard > 0) {
                 <text x={n(TANK_X)} y={n(top + th + 16.0)} class="tiny">
@@ -379,16 +397,16 @@ fn flow_style(rate: u64, bandwidth: u64) -> (&'static str, String) {
 fn link(r: &ReplicaPart, y: f64, now: u64, lang: Lang) -> Html {
     let l = &r.link;
     let mid = (LINK_X0 + LINK_X1) / 2.0;
-    let base = html! { <line x1={n(LINK_X0)} y1={n(y)} x2={n(LINK_X1)} y2={n(y)} class="wire"/> };
-    let hit = html! { <rect x={n(LINK_X0)} y={n(y - 18.0)} width={n(LINK_X1 - LINK_X0)} height="36" class="hit"/> };
+    let base = ln(LINK_X0, y, LINK_X1, y, "wire");
+    let hit = rc(LINK_X0, y - 18.0, LINK_X1 - LINK_X0, 36.0, 0.0, "hit");
     if let Some(until) = l.cut_until_ms {
         return html! {
             <>
                 { hit }
-                <line x1={n(LINK_X0)} y1={n(y)} x2={n(mid - 22.0)} y2={n(y)} class="wire cut"/>
-                <line x1={n(mid + 22.0)} y1={n(y)} x2={n(LINK_X1)} y2={n(y)} class="wire cut"/>
-                <text x={n(mid)} y={n(y + 6.0)} class="glyph mid bad">{ "✂" }</text>
-                <text x={n(mid)} y={n(y - 12.0)} class="small mid bad">{ format!("{} {}", tr(lang, "cut for"), secs(until.saturating_sub(now))) }</text>
+                { ln(LINK_X0, y, mid - 22.0, y, "wire cut") }
+                { ln(mid + 22.0, y, LINK_X1, y, "wire cut") }
+                { tx(mid, y + 6.0, "glyph mid bad", "✂") }
+                { tx(mid, y - 12.0, "small mid bad", format!("{} {}", tr(lang, "cut for"), secs(until.saturating_sub(now)))) }
             </>
         };
     }
@@ -413,17 +431,17 @@ fn link(r: &ReplicaPart, y: f64, now: u64, lang: Lang) -> Html {
             { hit }
             { base }
             if l.rdb_channel {
-                <line x1={n(LINK_X0)} y1={n(rdb_y)} x2={n(LINK_X1)} y2={n(rdb_y)} class="wire channel"/>
-                <text x={n(LINK_X1)} y={n(rdb_y - 5.0)} class="tiny end">{ tr(lang, "RDB channel") }</text>
+                { ln(LINK_X0, rdb_y, LINK_X1, rdb_y, "wire channel") }
+                { tx(LINK_X1, rdb_y - 5.0, "tiny end", tr(lang, "RDB channel")) }
             }
             { rdb }
             { stream }
             <path d={format!("M {} {} l -9 -5 l 0 10 z", n(LINK_X1 + 8.0), n(y))} class="arrowhead"/>
             if l.bandwidth > 0 {
-                <text x={n(LINK_X0)} y={n(rdb_y - 8.0)} class="tiny">{ format!("{} {}", rate(l.bandwidth), tr(lang, "link")) }</text>
+                { tx(LINK_X0, rdb_y - 8.0, "tiny", format!("{} {}", rate(l.bandwidth), tr(lang, "link"))) }
             }
             if !what.is_empty() {
-                <text x={n(mid)} y={n(y + 20.0)} class="small mid">{ what.join(" · ") }</text>
+                { tx(mid, y + 20.0, "small mid", what.join(" · ")) }
             }
         </>
     }
@@ -515,7 +533,7 @@ fn replica(r: &ReplicaPart, y: f64, h: f64, lang: Lang) -> Html {
             .iter()
             .enumerate()
             .map(|(i, t)| html! {
-                <text x={n(x + 12.0)} y={n(line2 + 22.0 * (i + 1) as f64)} class="small">{ t }</text>
+                { tx(x + 12.0, line2 + 22.0 * (i + 1) as f64, "small", t) }
             })
             .collect::<Html>()
     });
@@ -523,12 +541,12 @@ fn replica(r: &ReplicaPart, y: f64, h: f64, lang: Lang) -> Html {
         <>
             <rect x={n(x)} y={n(top)} width={n(w)} height={n(bh)} rx="10" class={classes!("node", "replica", r.state.id())}/>
             <text x={n(x + 12.0)} y={n(line1)} class={if compact {"label"} else {"title"}}>{ &r.name }</text>
-            <text x={n(x + w - 12.0)} y={n(line1)} class="label end">{ format!("{glyph}{}", tr(lang, r.state.label())) }</text>
+            { tx(x + w - 12.0, line1, "label end", format!("{glyph}{}", tr(lang, r.state.label()))) }
             if let Some(f) = progress.filter(|_| !compact) {
-                <rect x={n(x + 12.0)} y={n(top + 32.0)} width={n(w - 24.0)} height="8" class="bar-track"/>
-                <rect x={n(x + 12.0)} y={n(top + 32.0)} width={n((w - 24.0) * f.clamp(0.0, 1.0))} height="8" class="bar-fill rdb"/>
+                { rc(x + 12.0, top + 32.0, w - 24.0, 8.0, 0.0, "bar-track") }
+                { rc(x + 12.0, top + 32.0, (w - 24.0) * f.clamp(0.0, 1.0), 8.0, 0.0, "bar-fill rdb") }
             }
-            <text x={n(x + 12.0)} y={n(line2)} class="small">{ detail }</text>
+            { tx(x + 12.0, line2, "small", detail) }
             { extra }
             if r.offset.is_some() {
                 <title>{ format!("slave_repl_offset {}{}", r.offset.unwrap_or(0), if r.offset_cached { " (cached master)" } else { "" }) }</title>
