@@ -532,9 +532,7 @@ fn replica(r: &ReplicaPart, y: f64, h: f64, lang: Lang) -> Html {
         extra
             .iter()
             .enumerate()
-            .map(|(i, t)| html! {
-                { tx(x + 12.0, line2 + 22.0 * (i + 1) as f64, "small", t) }
-            })
+            .map(|(i, t)| tx(x + 12.0, line2 + 22.0 * (i + 1) as f64, "small", t))
             .collect::<Html>()
     });
     html! {
