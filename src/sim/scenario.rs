@@ -1059,7 +1059,8 @@ pub fn params() -> Vec<ParamSpec> {
         .collect()
 }
 
-#[cfg(test)]
+// Scenario files are TOML, which only the native build reads.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 
@@ -1150,7 +1151,7 @@ mod tests {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod other_config_tests {
     use super::*;
 
