@@ -33,9 +33,9 @@ const MASTER_W: f64 = 280.0;
 const TANK_X: f64 = 455.0;
 const TANK_W: f64 = 200.0;
 const LINK_X0: f64 = 672.0;
-const LINK_X1: f64 = 880.0;
-const REPLICA_X: f64 = 895.0;
-const REPLICA_W: f64 = 295.0;
+const LINK_X1: f64 = 866.0;
+const REPLICA_X: f64 = 880.0;
+const REPLICA_W: f64 = 312.0;
 const TOP: f64 = 16.0;
 
 fn n(v: f64) -> String {
@@ -143,7 +143,7 @@ pub fn stage_view(p: &StageProps) -> Html {
                 r.name,
                 tr(lang, "click to cut it for 10 s")
             ),
-            link(r, y, s.t_ms, lang),
+            link(r, y, h < 70.0, s.t_ms, lang),
         ));
         parts.push(part(
             format!("replica-{k}"),
@@ -228,7 +228,7 @@ fn master_part(s: &Stage, lang: Lang) -> Html {
 }
 
 fn fork_part(s: &Stage, lang: Lang) -> Option<(&'static str, Html)> {
-    let (x, y, w, h) = (MASTER_X, 262.0, MASTER_W, 74.0);
+    let (x, y, w, h) = (MASTER_X, 258.0, MASTER_W, 88.0);
     let f = s.fork.as_ref()?;
     let state = match (f.forking, f.to_disk) {
         (true, _) => "forking",
@@ -254,10 +254,10 @@ fn fork_part(s: &Stage, lang: Lang) -> Option<(&'static str, Html)> {
             <>
                 { rc(x, y, w, h, 10.0, "node fork") }
                 { tx(x + 14.0, y + 22.0, "label", tr(lang, "fork child (BGSAVE)")) }
-                { tx(x + w - 14.0, y + 64.0, "small end", detail) }
+                { tx(x + 14.0, y + 60.0, "small", detail) }
                 { rc(x + 14.0, y + 31.0, w - 28.0, 12.0, 0.0, "bar-track") }
                 { rc(x + 14.0, y + 31.0, bar, 12.0, 0.0, "bar-fill rdb") }
-                { tx(x + 14.0, y + 64.0, "small", what) }
+                { tx(x + 14.0, y + 80.0, "small", what) }
             </>
         },
     ))
@@ -394,7 +394,7 @@ fn flow_style(rate: u64, bandwidth: u64) -> (&'static str, String) {
     )
 }
 
-fn link(r: &ReplicaPart, y: f64, now: u64, lang: Lang) -> Html {
+fn link(r: &ReplicaPart, y: f64, compact: bool, now: u64, lang: Lang) -> Html {
     let l = &r.link;
     let mid = (LINK_X0 + LINK_X1) / 2.0;
     let base = ln(LINK_X0, y, LINK_X1, y, "wire");
@@ -441,7 +441,7 @@ fn link(r: &ReplicaPart, y: f64, now: u64, lang: Lang) -> Html {
                 { tx(LINK_X0, rdb_y - 8.0, "tiny", format!("{} {}", rate(l.bandwidth), tr(lang, "link"))) }
             }
             if !what.is_empty() {
-                { tx(mid, y + 20.0, "small mid", what.join(" · ")) }
+                { tx(mid, y + 20.0, if compact { "tiny mid" } else { "small mid" }, what.join(" · ")) }
             }
         </>
     }
