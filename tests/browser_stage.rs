@@ -449,12 +449,8 @@ fn p95(sorted: &[f64]) -> f64 {
 /// drawn and time moves, and the first frame after Pause is already paused.
 #[tokio::test(flavor = "multi_thread")]
 async fn frame_times_and_pause_latency_with_eight_replicas() {
-    // An hour-long run, so it is still playing when measured at 1000×.
-    let page = Page::open(&format!(
-        "preset=disk-sync-loop&p.replicas=8&p.duration=1h&speed=100{}",
-        std::env::var("PERF_EXTRA").unwrap_or_default()
-    ))
-    .await;
+    // A six-hour run, so it is still playing when measured at 1000×.
+    let page = Page::open("preset=disk-sync-loop&p.replicas=8&p.duration=6h&speed=100").await;
     page.resize(1280, 720).await;
     page.click("[data-testid=play]").await;
     let (gaps, work) = frame_times(&page, 5_000).await;
@@ -497,11 +493,11 @@ async fn frame_times_and_pause_latency_with_eight_replicas() {
         const done = arguments[arguments.length - 1];
         const main = document.getElementById('app-ready');
         const t0 = performance.now();
+        const seen = [[0, main.dataset.playing, main.dataset.now]];
         document.querySelector('[data-testid=play]').click();
-        const seen = [];
         function f(t) {
             seen.push([t - t0, main.dataset.playing, main.dataset.now]);
-            if (seen.length < 4) requestAnimationFrame(f); else done(seen);
+            if (seen.length < 5) requestAnimationFrame(f); else done(seen);
         }
         requestAnimationFrame(f);
     "#,
@@ -509,8 +505,10 @@ async fn frame_times_and_pause_latency_with_eight_replicas() {
         )
         .await
         .expect("pause timing script");
-    let frames = v.as_array().unwrap();
-    println!("PAUSE at 1000x, 8 replicas: next frames after the click {frames:?}");
+    let seen = v.as_array().unwrap();
+    println!("PAUSE at 1000x, 8 replicas: [ms after the click, playing, now] before and at the next frames {seen:?}");
+    assert_eq!(seen[0][1], "true", "it was playing when Pause was clicked");
+    let frames = &seen[1..];
     assert_eq!(
         frames[0][1], "false",
         "paused by the first frame after the click"
