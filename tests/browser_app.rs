@@ -4,9 +4,7 @@
 //! `screenshots/`. The stage itself is tested in `browser_stage.rs`.
 #![cfg(not(target_arch = "wasm32"))]
 
-mod support {
-    pub mod browser;
-}
+mod support;
 use replscope::sim::{self, summary::check_summary, Scenario, Simulation};
 use support::browser::{until, Page};
 

@@ -2,13 +2,10 @@
 //! redis-server 7.0 replicating from it, and the page drawing both in headless Chromium.
 #![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-mod support {
-    pub mod browser;
-}
-use common::*;
+mod support;
 use std::time::{Duration, Instant};
 use support::browser::Page;
+use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn live_mode_draws_a_real_server_and_its_real_replica() {
@@ -22,14 +19,10 @@ async fn live_mode_draws_a_real_server_and_its_real_replica() {
         &["--live-port", &live.to_string()],
     )
     .await;
-    let port = ours.port.to_string();
     for i in 0..200 {
         cli(ours.port, &["set", &format!("key:{i}"), "value"]);
     }
-    let replica = RealRedis::start(
-        &dir.path().join("replica"),
-        &["--replicaof", "127.0.0.1", &port],
-    );
+    let replica = RealRedis::replica_of(&dir.path().join("replica"), ours.port, &[]);
 
     let url = format!("ws://127.0.0.1:{live}/");
     let query = format!(

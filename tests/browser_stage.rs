@@ -6,9 +6,7 @@
 //! at both sizes go to the target directory's `screenshots/`.
 #![cfg(not(target_arch = "wasm32"))]
 
-mod support {
-    pub mod browser;
-}
+mod support;
 use replscope::sim::{Scenario, Simulation};
 use replscope::web::caption::caption;
 use replscope::web::stage::Stage;

@@ -3,9 +3,7 @@
 //! `trunk build --release` (or `scripts/build-static.sh`), which writes `dist/`.
 #![cfg(not(target_arch = "wasm32"))]
 
-mod support {
-    pub mod browser;
-}
+mod support;
 use support::browser::{repo_root, until, Page, StaticServer};
 
 #[tokio::test(flavor = "multi_thread")]

@@ -3,18 +3,13 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::process::Command;
+mod support;
+use support::run_replscope;
 
+/// `replscope compare <args>`: exit code and stderr.
 fn compare(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_replscope"))
-        .arg("compare")
-        .args(args)
-        .output()
-        .expect("run replscope");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let r = run_replscope(&[&["compare"], args].concat());
+    (r.code, r.stderr)
 }
 
 #[test]

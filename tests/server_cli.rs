@@ -2,12 +2,12 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
-mod common;
+mod support;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::*;
+use support::*;
 
 #[test]
 fn server_subcommand_reads_a_redis_conf_and_shuts_down_cleanly() {
@@ -77,22 +77,16 @@ fn server_subcommand_reads_a_redis_conf_and_shuts_down_cleanly() {
 
 #[test]
 fn bad_config_exits_with_a_clear_error() {
-    let out = Command::new(env!("CARGO_BIN_EXE_replscope"))
-        .args(["server", "--port", "0", "--repl-backlog-size", "lots"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let r = run_replscope(&["server", "--port", "0", "--repl-backlog-size", "lots"]);
+    assert_eq!(r.code, 1);
     assert!(
-        err.contains("FATAL CONFIG FILE ERROR") && err.contains("repl-backlog-size"),
-        "{err}"
+        r.stderr.contains("FATAL CONFIG FILE ERROR") && r.stderr.contains("repl-backlog-size"),
+        "{}",
+        r.stderr
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_replscope"))
-        .args(["server", "/nonexistent/redis.conf"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("can't open config file"));
+    let r = run_replscope(&["server", "/nonexistent/redis.conf"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("can't open config file"));
 }
 
 /// The binary runs one event-loop thread (unlike the in-process tests): replication and the
@@ -122,10 +116,7 @@ fn the_binary_replicates_to_a_real_replica() {
     })
     .unwrap();
     cli(port, &["debug", "populate", "5000"]);
-    let real = RealRedis::start(
-        &dir.path().join("real"),
-        &["--replicaof", "127.0.0.1", &port.to_string()],
-    );
+    let real = RealRedis::replica_of(&dir.path().join("real"), port, &[]);
     for i in 0..100 {
         cli(port, &["incr", "c"]);
         if i == 50 {

@@ -2,11 +2,11 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
-mod common;
+mod support;
 
 use std::time::Duration;
 
-use common::*;
+use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

@@ -3,11 +3,11 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
-mod common;
+mod support;
 
 use std::time::{Duration, Instant};
 
-use common::*;
+use support::*;
 
 fn rdb_keys(path: &std::path::Path) -> Vec<(u32, Vec<u8>, replscope::rdb::Value)> {
     let data = std::fs::read(path).unwrap();
@@ -175,15 +175,10 @@ async fn key_load_delay_makes_a_replica_answer_loading() {
         ],
     );
     cli(real.port, &["debug", "populate", "3000"]);
-    let ours = start_ours(
+    let ours = start_ours_replica_of(
         &dir.path().join("ours"),
-        &[
-            "--replicaof",
-            "127.0.0.1",
-            &real.port.to_string(),
-            "--key-load-delay",
-            "1000",
-        ],
+        real.port,
+        &["--key-load-delay", "1000"],
     )
     .await;
     let p = ours.port;

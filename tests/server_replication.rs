@@ -5,28 +5,11 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
-mod common;
+mod support;
 
 use std::time::{Duration, Instant};
 
-use common::*;
-
-const T: Duration = Duration::from_secs(30);
-
-fn field(port: u16, section: &str, f: &str) -> String {
-    info_field(port, section, f).unwrap_or_default()
-}
-
-/// Waits until `replica` reports the link up with the same offset as `master`.
-async fn await_in_sync(master: u16, replica: u16) {
-    wait_for(T, "replica in sync", move || {
-        let up = field(replica, "replication", "master_link_status") == "up";
-        let mo = field(master, "replication", "master_repl_offset");
-        let ro = field(replica, "replication", "slave_repl_offset");
-        up && !mo.is_empty() && mo == ro
-    })
-    .await;
-}
+use support::*;
 
 fn write_mixed_data(port: u16, tag: &str) {
     cli(port, &["set", &format!("s:{tag}"), "value"]);
@@ -72,10 +55,6 @@ fn write_mixed_data(port: u16, tag: &str) {
     cli(port, &["ltrim", &format!("tr:{tag}"), "1", "-2"]);
 }
 
-fn log_of(dir: &std::path::Path) -> String {
-    std::fs::read_to_string(dir.join("ours.log")).unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn real_replica_of_ours_disk_sync_then_partial_resync_after_kill() {
     if !have_real_redis("real_replica_of_ours_disk_sync_then_partial_resync_after_kill") {
@@ -95,10 +74,7 @@ async fn real_replica_of_ours_disk_sync_then_partial_resync_after_kill() {
     let m = ours.port;
     cli(m, &["debug", "populate", "3000", "key", "50"]);
     write_mixed_data(m, "before");
-    let real = RealRedis::start(
-        &dir.path().join("real"),
-        &["--replicaof", "127.0.0.1", &m.to_string()],
-    );
+    let real = RealRedis::replica_of(&dir.path().join("real"), m, &[]);
     await_in_sync(m, real.port).await;
     write_mixed_data(m, "after");
     await_in_sync(m, real.port).await;
@@ -154,15 +130,10 @@ async fn real_replica_of_ours_diskless_sync() {
     cli(m, &["debug", "populate", "5000", "key", "100"]);
     write_mixed_data(m, "a");
     // Socket loading on the real replica too, to cover its parser path.
-    let real = RealRedis::start(
+    let real = RealRedis::replica_of(
         &dir.path().join("real"),
-        &[
-            "--replicaof",
-            "127.0.0.1",
-            &m.to_string(),
-            "--repl-diskless-load",
-            "swapdb",
-        ],
+        m,
+        &["--repl-diskless-load", "swapdb"],
     );
     await_in_sync(m, real.port).await;
     write_mixed_data(m, "b");
@@ -214,11 +185,7 @@ async fn ours_replicates_from_a_real_master_with_every_type_then_partial_resync(
     let real = RealRedis::start(&rdir, &["--repl-diskless-sync", "no"]);
     let m = real.port;
     write_mixed_data(m, "pre");
-    let ours = start_ours(
-        &dir.path().join("ours"),
-        &["--replicaof", "127.0.0.1", &m.to_string()],
-    )
-    .await;
+    let ours = start_ours_replica_of(&dir.path().join("ours"), m, &[]).await;
     let r = ours.port;
     await_in_sync(m, r).await;
     write_mixed_data(m, "live");
@@ -271,11 +238,7 @@ async fn ours_replicates_from_a_diskless_real_master() {
     let m = real.port;
     cli(m, &["debug", "populate", "20000", "key", "64"]);
     write_mixed_data(m, "a");
-    let ours = start_ours(
-        &dir.path().join("ours"),
-        &["--replicaof", "127.0.0.1", &m.to_string()],
-    )
-    .await;
+    let ours = start_ours_replica_of(&dir.path().join("ours"), m, &[]).await;
     let r = ours.port;
     await_in_sync(m, r).await;
     write_mixed_data(m, "b");
@@ -325,10 +288,7 @@ async fn output_buffer_limit_cuts_off_a_replica_during_a_slow_bgsave() {
     .await;
     let m = ours.port;
     cli(m, &["debug", "populate", "2000", "key", "10"]);
-    let real = RealRedis::start(
-        &dir.path().join("real"),
-        &["--replicaof", "127.0.0.1", &m.to_string()],
-    );
+    let real = RealRedis::replica_of(&dir.path().join("real"), m, &[]);
     let md = dir.path().to_path_buf();
     wait_for(T, "BGSAVE for SYNC starts", move || {
         log_of(&md).contains("Starting BGSAVE for SYNC")
@@ -385,10 +345,7 @@ async fn bandwidth_limit_slows_the_transfer() {
     // About 400 KB of RDB at 200 KB/s: at least ~1.5 s on loopback.
     cli(m, &["debug", "populate", "4000", "key", "100"]);
     let t0 = Instant::now();
-    let real = RealRedis::start(
-        &dir.path().join("real"),
-        &["--replicaof", "127.0.0.1", &m.to_string()],
-    );
+    let real = RealRedis::replica_of(&dir.path().join("real"), m, &[]);
     await_in_sync(m, real.port).await;
     let took = t0.elapsed();
     assert!(
@@ -543,17 +500,7 @@ async fn wrong_masterauth_is_logged_then_fixed_with_config_set() {
     let m = real.port;
     cli(m, &["-a", "pw", "--no-auth-warning", "set", "k", "v"]);
     let od = dir.path().join("ours");
-    let ours = start_ours(
-        &od,
-        &[
-            "--replicaof",
-            "127.0.0.1",
-            &m.to_string(),
-            "--masterauth",
-            "wrong",
-        ],
-    )
-    .await;
+    let ours = start_ours_replica_of(&od, m, &["--masterauth", "wrong"]).await;
     let r = ours.port;
     let d = od.clone();
     wait_for(T, "auth failure logged", move || {
@@ -562,10 +509,7 @@ async fn wrong_masterauth_is_logged_then_fixed_with_config_set() {
     .await;
     assert_ne!(field(r, "replication", "master_link_status"), "up");
     assert_eq!(cli(r, &["config", "set", "masterauth", "pw"]).trim(), "OK");
-    wait_for(T, "link up", move || {
-        field(r, "replication", "master_link_status") == "up"
-    })
-    .await;
+    await_link_up(r).await;
     wait_for(T, "data arrived", move || {
         cli(r, &["get", "k"]).trim() == "v"
     })
@@ -582,10 +526,7 @@ async fn client_list_shows_replicas_with_flag_s_and_omem() {
     let ours = start_ours(dir.path(), &["--repl-diskless-sync", "no"]).await;
     let m = ours.port;
     cli(m, &["set", "a", "1"]);
-    let real = RealRedis::start(
-        &dir.path().join("real"),
-        &["--replicaof", "127.0.0.1", &m.to_string()],
-    );
+    let real = RealRedis::replica_of(&dir.path().join("real"), m, &[]);
     await_in_sync(m, real.port).await;
     let list = cli(m, &["client", "list"]);
     let replica_line = list
@@ -629,10 +570,7 @@ async fn diskless_child_is_killed_when_its_last_replica_drops() {
     .await;
     let m = ours.port;
     cli(m, &["debug", "populate", "5000"]);
-    let real = RealRedis::start(
-        &dir.path().join("real"),
-        &["--replicaof", "127.0.0.1", &m.to_string()],
-    );
+    let real = RealRedis::replica_of(&dir.path().join("real"), m, &[]);
     let d = dir.path().to_path_buf();
     wait_for(T, "socket BGSAVE starts", move || {
         log_of(&d).contains("Background RDB transfer started by pid")
@@ -660,17 +598,8 @@ async fn stale_replica_answers_masterdown_when_told_not_to_serve_stale_data() {
     }
     let dir = tempfile::tempdir().unwrap();
     let nobody = free_port(); // nothing listens there: the link stays down
-    let ours = start_ours(
-        dir.path(),
-        &[
-            "--replicaof",
-            "127.0.0.1",
-            &nobody.to_string(),
-            "--replica-serve-stale-data",
-            "no",
-        ],
-    )
-    .await;
+    let ours =
+        start_ours_replica_of(dir.path(), nobody, &["--replica-serve-stale-data", "no"]).await;
     let p = ours.port;
     assert_eq!(
         cli(p, &["get", "x"]).trim(),
@@ -690,54 +619,24 @@ async fn stale_replica_answers_masterdown_when_told_not_to_serve_stale_data() {
 /// lost).
 async fn full_sync_under_writes(diskless: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let mode = if diskless { "yes" } else { "no" };
-    let ours = start_ours(
-        dir.path(),
-        &[
-            "--repl-diskless-sync",
-            mode,
-            "--repl-diskless-sync-delay",
-            "0",
-            "--rdb-key-save-delay",
-            "200",
-            "--enable-debug-command",
-            "yes",
-        ],
-    )
-    .await;
+    let args = slow_bgsave_args(diskless, 200);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let ours = start_ours(dir.path(), &args).await;
     let m = ours.port;
     cli(m, &["debug", "populate", "3000"]);
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let writer = {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            let client = redis::Client::open(format!("redis://127.0.0.1:{m}/")).unwrap();
-            let mut c = client.get_connection().unwrap();
-            let mut n = 0u64;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let _: i64 = redis::cmd("INCR").arg("counter").query(&mut c).unwrap();
-                let _: () = redis::cmd("SET")
-                    .arg(format!("w:{}", n % 500))
-                    .arg(n)
-                    .query(&mut c)
-                    .unwrap();
-                let _: i64 = redis::cmd("LPUSH").arg("log").arg(n).query(&mut c).unwrap();
-                n += 1;
-            }
-            n
-        })
-    };
-    let real = RealRedis::start(
-        &dir.path().join("real"),
-        &["--replicaof", "127.0.0.1", &m.to_string()],
-    );
+    let writer = Writer::start(m, |c, n| {
+        let _: i64 = redis::cmd("INCR").arg("counter").query(c).unwrap();
+        let _: () = redis::cmd("SET")
+            .arg(format!("w:{}", n % 500))
+            .arg(n)
+            .query(c)
+            .unwrap();
+        let _: i64 = redis::cmd("LPUSH").arg("log").arg(n).query(c).unwrap();
+    });
+    let real = RealRedis::replica_of(&dir.path().join("real"), m, &[]);
     let r = real.port;
-    wait_for(T, "replica link up", move || {
-        field(r, "replication", "master_link_status") == "up"
-    })
-    .await;
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let writes = writer.join().unwrap();
+    await_link_up(r).await;
+    let writes = writer.stop();
     assert!(writes > 0);
     await_in_sync(m, r).await;
     assert_eq!(cli(r, &["get", "counter"]).trim(), writes.to_string());
@@ -768,56 +667,21 @@ async fn ours_full_syncs_from_a_real_master_under_continuous_writes() {
     }
     for diskless in [false, true] {
         let dir = tempfile::tempdir().unwrap();
-        let mode = if diskless { "yes" } else { "no" };
-        let real = RealRedis::start(
-            &dir.path().join("real"),
-            &[
-                "--repl-diskless-sync",
-                mode,
-                "--repl-diskless-sync-delay",
-                "0",
-                "--rdb-key-save-delay",
-                "200",
-                "--enable-debug-command",
-                "yes",
-            ],
-        );
+        let args = slow_bgsave_args(diskless, 200);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let real = RealRedis::start(&dir.path().join("real"), &args);
         let m = real.port;
         cli(m, &["debug", "populate", "3000"]);
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let writer = {
-            let stop = stop.clone();
-            std::thread::spawn(move || {
-                let client = redis::Client::open(format!("redis://127.0.0.1:{m}/")).unwrap();
-                let mut c = client.get_connection().unwrap();
-                let mut n = 0u64;
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    let _: i64 = redis::cmd("INCR").arg("counter").query(&mut c).unwrap();
-                    let _: i64 = redis::cmd("RPUSH").arg("log").arg(n).query(&mut c).unwrap();
-                    n += 1;
-                }
-                n
-            })
-        };
+        let writer = Writer::start(m, |c, n| {
+            let _: i64 = redis::cmd("INCR").arg("counter").query(c).unwrap();
+            let _: i64 = redis::cmd("RPUSH").arg("log").arg(n).query(c).unwrap();
+        });
         // A slow load on our side too, so the master buffers writes for us meanwhile.
-        let ours = start_ours(
-            &dir.path().join("ours"),
-            &[
-                "--replicaof",
-                "127.0.0.1",
-                &m.to_string(),
-                "--key-load-delay",
-                "100",
-            ],
-        )
-        .await;
+        let ours =
+            start_ours_replica_of(&dir.path().join("ours"), m, &["--key-load-delay", "100"]).await;
         let r = ours.port;
-        wait_for(T, "link up", move || {
-            field(r, "replication", "master_link_status") == "up"
-        })
-        .await;
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        let writes = writer.join().unwrap();
+        await_link_up(r).await;
+        let writes = writer.stop();
         await_in_sync(m, r).await;
         assert_eq!(
             cli(r, &["get", "counter"]).trim(),

@@ -5,12 +5,12 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
-mod common;
+mod support;
 
 use std::time::Duration;
 
-use common::*;
 use replscope::wire::{parse_request, Parsed, RequestLimits};
+use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

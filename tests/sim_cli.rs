@@ -1,23 +1,14 @@
 //! `replscope sim` and `replscope advise` as a user runs them.
 #![cfg(not(target_arch = "wasm32"))] // native-only (tests/sim_wasm.rs checks the browser build)
 
-use std::process::Command;
-
-fn replscope(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_replscope"))
-        .args(args)
-        .output()
-        .expect("run replscope");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod support;
+use support::{run_replscope, Ran};
 
 #[test]
 fn list_shows_one_line_per_preset() {
-    let (code, out, _) = replscope(&["sim", "--list"]);
+    let Ran {
+        code, stdout: out, ..
+    } = run_replscope(&["sim", "--list"]);
     assert_eq!(code, 0);
     let names: Vec<&str> = out
         .lines()
@@ -42,7 +33,11 @@ fn list_shows_one_line_per_preset() {
 
 #[test]
 fn json_output_has_the_documented_shape() {
-    let (code, out, err) = replscope(&[
+    let Ran {
+        code,
+        stdout: out,
+        stderr: err,
+    } = run_replscope(&[
         "sim",
         "--preset",
         "backlog-too-small",
@@ -81,7 +76,7 @@ fn json_output_has_the_documented_shape() {
 
 #[test]
 fn set_changes_the_outcome() {
-    let (_, out, _) = replscope(&[
+    let Ran { stdout: out, .. } = run_replscope(&[
         "sim",
         "--preset",
         "backlog-too-small",
@@ -96,7 +91,9 @@ fn set_changes_the_outcome() {
 
 #[test]
 fn bad_set_lists_valid_names_and_bad_values_are_rejected() {
-    let (code, _, err) = replscope(&[
+    let Ran {
+        code, stderr: err, ..
+    } = run_replscope(&[
         "sim",
         "--preset",
         "disk-sync-loop",
@@ -108,7 +105,9 @@ fn bad_set_lists_valid_names_and_bad_values_are_rejected() {
         err.contains("repl-backlog-size") && err.contains("workload.rate"),
         "{err}"
     );
-    let (code, _, err) = replscope(&[
+    let Ran {
+        code, stderr: err, ..
+    } = run_replscope(&[
         "sim",
         "--preset",
         "disk-sync-loop",
@@ -124,7 +123,9 @@ fn bad_file_names_line_and_field() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");
     std::fs::write(&path, "replicas = 2\n\n[link]\nbandwidth = \"fast\"\n").unwrap();
-    let (code, _, err) = replscope(&["sim", path.to_str().unwrap()]);
+    let Ran {
+        code, stderr: err, ..
+    } = run_replscope(&["sim", path.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(err.contains("line 4, field `link.bandwidth`"), "{err}");
 }
@@ -133,7 +134,7 @@ fn bad_file_names_line_and_field() {
 fn a_user_scenario_file_runs_and_checks() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mine.toml");
-    let (_, toml, _) = replscope(&[
+    let Ran { stdout: toml, .. } = run_replscope(&[
         "sim",
         "--preset",
         "backlog-sized",
@@ -142,7 +143,11 @@ fn a_user_scenario_file_runs_and_checks() {
         "duration=60s",
     ]);
     std::fs::write(&path, toml).unwrap();
-    let (code, out, err) = replscope(&["sim", path.to_str().unwrap(), "--check"]);
+    let Ran {
+        code,
+        stdout: out,
+        stderr: err,
+    } = run_replscope(&["sim", path.to_str().unwrap(), "--check"]);
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains("Partial resynchronization request from"),
@@ -152,7 +157,7 @@ fn a_user_scenario_file_runs_and_checks() {
 
 #[test]
 fn hash_flag_is_stable() {
-    let (_, a, _) = replscope(&[
+    let Ran { stdout: a, .. } = run_replscope(&[
         "sim",
         "--preset",
         "psync-partial-ok-disk",
@@ -160,7 +165,7 @@ fn hash_flag_is_stable() {
         "--until",
         "30s",
     ]);
-    let (_, b, _) = replscope(&[
+    let Ran { stdout: b, .. } = run_replscope(&[
         "sim",
         "--preset",
         "psync-partial-ok-disk",
@@ -174,7 +179,11 @@ fn hash_flag_is_stable() {
 
 #[test]
 fn advise_shows_the_arithmetic() {
-    let (code, out, err) = replscope(&[
+    let Ran {
+        code,
+        stdout: out,
+        stderr: err,
+    } = run_replscope(&[
         "advise",
         "--write-rate",
         "6k",
@@ -197,26 +206,34 @@ fn advise_shows_the_arithmetic() {
     assert!(out.contains("buffer peak"), "{out}");
     assert!(out.contains("repl-backlog-size "), "{out}");
     assert!(out.contains("client-output-buffer-limit replica "), "{out}");
-    let (code, _, err) = replscope(&["advise", "--write-rate", "lots"]);
+    let Ran {
+        code, stderr: err, ..
+    } = run_replscope(&["advise", "--write-rate", "lots"]);
     assert_eq!(code, 2);
     assert!(err.contains("rate"), "{err}");
 }
 
 #[test]
 fn example_prints_a_scenario_that_runs() {
-    let (code, out, _) = replscope(&["sim", "--example"]);
+    let Ran {
+        code, stdout: out, ..
+    } = run_replscope(&["sim", "--example"]);
     assert_eq!(code, 0);
     assert!(out.contains("client-output-buffer-limit"));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ex.toml");
     std::fs::write(&path, out).unwrap();
-    let (code, _, err) = replscope(&["sim", path.to_str().unwrap(), "--until", "5m", "--check"]);
+    let Ran {
+        code, stderr: err, ..
+    } = run_replscope(&["sim", path.to_str().unwrap(), "--until", "5m", "--check"]);
     assert_eq!(code, 0, "{err}");
 }
 
 #[test]
 fn params_lists_every_settable_key() {
-    let (code, out, _) = replscope(&["sim", "--params"]);
+    let Ran {
+        code, stdout: out, ..
+    } = run_replscope(&["sim", "--params"]);
     assert_eq!(code, 0);
     assert_eq!(out.lines().count(), replscope::sim::params().len());
     for key in [
@@ -231,7 +248,11 @@ fn params_lists_every_settable_key() {
 
 #[test]
 fn advise_takes_a_byte_rate_and_diskless_and_speaks_json() {
-    let (code, out, err) = replscope(&[
+    let Ran {
+        code,
+        stdout: out,
+        stderr: err,
+    } = run_replscope(&[
         "advise",
         "--bytes-per-sec",
         "10mb",

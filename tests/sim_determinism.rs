@@ -81,18 +81,20 @@ fn fixture_matches_the_current_simulator() {
     );
 }
 
+/// A checkpoint is a clone (what the web app keeps to step back): going back to one and
+/// running on replays the same history, and a what-if branch from it leaves it untouched.
 #[test]
-fn checkpoints_step_back_and_replay_identically() {
+fn a_clone_is_a_checkpoint_to_step_back_to() {
     let s = Scenario::preset("disk-sync-loop").unwrap();
     let mut reference = Simulation::new(&s, 4);
     reference.run_until(150_000);
 
     let mut sim = Simulation::new(&s, 4);
     sim.run_until(60_000);
-    let cp = sim.checkpoint();
+    let cp = sim.clone();
     let log_at_cp = sim.log().len();
     sim.run_until(120_000);
-    assert!(sim.restore(&cp));
+    sim = cp.clone();
     assert_eq!(sim.now_ms(), 60_000);
     assert_eq!(sim.log().len(), log_at_cp);
     sim.run_until(150_000);
@@ -102,17 +104,27 @@ fn checkpoints_step_back_and_replay_identically() {
     assert_eq!(sim.samples(), reference.samples());
     assert_eq!(sim.summary(), reference.summary());
 
-    // A what-if branch: a command after the checkpoint, then back again.
-    assert!(sim.restore(&cp));
-    sim.run_until(70_000);
-    sim.cut_link(1, 1_000);
-    let branch_cp = sim.checkpoint();
-    sim.run_until(90_000);
-    assert!(sim.restore(&cp), "an earlier checkpoint of the same run");
-    // The branch's checkpoint is not in this history any more.
-    sim.run_until(100_000);
-    assert!(!sim.restore(&branch_cp));
-    // A checkpoint of another seed never applies.
-    let other = Simulation::new(&s, 5).checkpoint();
-    assert!(!sim.restore(&other));
+    // A what-if branch: a fault after the checkpoint changes the branch only.
+    let mut branch = cp.clone();
+    branch.run_until(70_000);
+    branch.cut_link(1, 1_000);
+    branch.run_until(90_000);
+    let mut back = cp.clone();
+    back.run_until(90_000);
+    let upto: Vec<_> = reference
+        .events()
+        .iter()
+        .filter(|e| e.t_ms <= 90_000)
+        .cloned()
+        .collect();
+    assert_eq!(
+        back.events(),
+        &upto[..],
+        "the checkpoint replays the reference"
+    );
+    assert_ne!(branch.trace_hash(), back.trace_hash());
+    assert!(branch
+        .marks()
+        .iter()
+        .any(|m| m.t_ms == 70_000 && m.kind == replscope::view::MarkKind::LinkCut));
 }

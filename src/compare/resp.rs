@@ -1,44 +1,17 @@
-//! A minimal blocking RESP2 client: enough to drive a server (SET, INFO, CLIENT LIST, CONFIG
-//! SET, DEBUG POPULATE) without pulling a client crate into the binary.
+//! A minimal blocking RESP2 client on the crate's one RESP implementation ([`crate::wire`]):
+//! enough to drive a server (SET, INFO, CLIENT LIST, CONFIG SET, DEBUG POPULATE) without
+//! pulling a client crate into the binary.
 
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-#[derive(Clone, Debug, PartialEq)]
-pub enum Reply {
-    Status(String),
-    Error(String),
-    Int(i64),
-    Bulk(Option<Vec<u8>>),
-    Array(Option<Vec<Reply>>),
-}
-
-impl Reply {
-    /// The reply as text (status, bulk or integer), or an error naming what came back.
-    pub fn text(&self) -> io::Result<String> {
-        match self {
-            Reply::Status(s) => Ok(s.clone()),
-            Reply::Bulk(Some(b)) => Ok(String::from_utf8_lossy(b).into_owned()),
-            Reply::Int(n) => Ok(n.to_string()),
-            other => Err(io::Error::other(format!("unexpected reply {other:?}"))),
-        }
-    }
-}
+use crate::wire::{encode_command, parse_reply, Reply};
 
 pub struct Client {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-}
-
-/// One command in RESP (a multibulk of bulk strings).
-pub fn encode(args: &[&[u8]], out: &mut Vec<u8>) {
-    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
+    stream: TcpStream,
+    /// Bytes read but not yet parsed into a reply (a pipeline's replies arrive together).
+    buf: Vec<u8>,
 }
 
 impl Client {
@@ -49,74 +22,54 @@ impl Client {
         s.set_read_timeout(Some(timeout))?;
         s.set_write_timeout(Some(timeout))?;
         Ok(Client {
-            reader: BufReader::new(s.try_clone()?),
-            writer: s,
+            stream: s,
+            buf: Vec::new(),
         })
     }
 
     /// Sends one command and reads its reply; an error reply becomes `Err`.
     pub fn cmd(&mut self, args: &[&str]) -> io::Result<Reply> {
-        let bytes: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        let mut buf = Vec::new();
-        encode(&bytes, &mut buf);
-        self.writer.write_all(&buf)?;
+        self.stream.write_all(&encode_command(args))?;
         match self.read_reply()? {
             Reply::Error(e) => Err(io::Error::other(format!("{}: {e}", args.join(" ")))),
             r => Ok(r),
         }
     }
 
-    /// Writes raw, already encoded commands (a pipeline).
-    pub fn send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.writer.write_all(bytes)
+    /// `cmd`, for a reply that must be text (a status, bulk string or integer).
+    pub fn cmd_text(&mut self, args: &[&str]) -> io::Result<String> {
+        let r = self.cmd(args)?;
+        r.as_text()
+            .ok_or_else(|| io::Error::other(format!("{}: unexpected reply {r:?}", args.join(" "))))
     }
 
+    /// Writes raw, already encoded commands (a pipeline).
+    pub fn send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.stream.write_all(bytes)
+    }
+
+    /// Reads the next reply (a pipeline's replies one after the other).
     pub fn read_reply(&mut self) -> io::Result<Reply> {
-        let mut line = String::new();
-        if self.reader.read_line(&mut line)? == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "connection closed",
-            ));
-        }
-        let line = line.trim_end_matches(['\r', '\n']);
-        let (tag, rest) = line.split_at(line.len().min(1));
-        let num = || {
-            rest.parse::<i64>()
-                .map_err(|_| io::Error::other(format!("bad RESP line `{line}`")))
-        };
-        match tag {
-            "+" => Ok(Reply::Status(rest.to_string())),
-            "-" => Ok(Reply::Error(rest.to_string())),
-            ":" => Ok(Reply::Int(num()?)),
-            "$" => {
-                let n = num()?;
-                if n < 0 {
-                    return Ok(Reply::Bulk(None));
-                }
-                let mut b = vec![0u8; n as usize + 2];
-                self.reader.read_exact(&mut b)?;
-                b.truncate(n as usize);
-                Ok(Reply::Bulk(Some(b)))
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            if let Some((reply, used)) = parse_reply(&self.buf).map_err(io::Error::other)? {
+                self.buf.drain(..used);
+                return Ok(reply);
             }
-            "*" => {
-                let n = num()?;
-                if n < 0 {
-                    return Ok(Reply::Array(None));
-                }
-                let mut v = Vec::with_capacity(n as usize);
-                for _ in 0..n {
-                    v.push(self.read_reply()?);
-                }
-                Ok(Reply::Array(Some(v)))
+            let n = self.stream.read(&mut chunk)?;
+            if n == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "connection closed",
+                ));
             }
-            _ => Err(io::Error::other(format!("bad RESP line `{line}`"))),
+            self.buf.extend_from_slice(&chunk[..n]);
         }
     }
 
     /// `INFO <section>` as field -> value pairs.
     pub fn info(&mut self, section: &str) -> io::Result<Vec<(String, String)>> {
-        let text = self.cmd(&["INFO", section])?.text()?;
+        let text = self.cmd_text(&["INFO", section])?;
         Ok(parse_info(&text))
     }
 }
@@ -139,13 +92,6 @@ pub fn field<'a>(info: &'a [(String, String)], name: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn encodes_a_set() {
-        let mut b = Vec::new();
-        encode(&[b"SET", b"k", b"vv"], &mut b);
-        assert_eq!(b, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nvv\r\n");
-    }
 
     #[test]
     fn parses_info_fields() {

@@ -4,12 +4,13 @@
 use super::events::{parse_events, parse_log_line, Naming, SyncEvent};
 use super::procs::{free_port, Against, ServerProc, TempDir};
 use super::proxy::Proxy;
-use super::resp::{encode, field, Client};
+use super::resp::{field, Client};
 use crate::sim::scenario::FaultAction;
 use crate::sim::summary::{MasterSummary, ReplicaSummary, Summary};
 use crate::sim::Scenario;
+use crate::wire::encode_command;
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -79,7 +80,34 @@ fn io<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> String + '_ {
     move |e| format!("{what}: {e}")
 }
 
-/// Stages `scenario` against `against` and measures it.
+/// The staged servers: the master, a shaping proxy on each master-replica link, the
+/// replicas. Dropping it stops them all, replicas first (fields drop in this order).
+struct Staging {
+    replicas: Vec<ServerProc>,
+    proxies: Vec<Proxy>,
+    master: ServerProc,
+    master_port: u16,
+    replica_ports: Vec<u16>,
+    /// When the replicas were started: the run's time 0.
+    t0: Instant,
+    t0_unix: u64,
+}
+
+/// What the run loop saw.
+struct Run {
+    end_ms: u64,
+    /// Link cuts staged per replica.
+    cut_counts: Vec<u64>,
+    peaks: Peaks,
+    /// The master's offset at the end.
+    master_offset: i64,
+    /// Each replica's applied offset and link status at the end.
+    replica_states: Vec<(i64, bool)>,
+}
+
+/// Stages `scenario` against `against` and measures it: start and calibrate the master,
+/// start proxies and replicas, run the writes and the faults, read back the final state and
+/// the logs.
 pub fn stage(
     scenario: &Scenario,
     against: Against,
@@ -88,14 +116,51 @@ pub fn stage(
 ) -> Result<Staged, String> {
     check_stageable(scenario)?;
     let exe = match against {
-        Against::Replscope => exes.replscope.clone(),
-        Against::Redis => exes.redis_server.clone(),
+        Against::Replscope => &exes.replscope,
+        Against::Redis => &exes.redis_server,
     };
     let tmp = TempDir::new(against.as_str())?;
-    let n = scenario.replicas as usize;
+    let common = server_settings(scenario);
     let master_port = free_port()?;
-    // The scenario's Redis settings, less those only the simulator knows (`save` is set by
-    // `ServerProc` for every server).
+    progress(&format!(
+        "starting the master ({}) on port {master_port}",
+        against.as_str()
+    ));
+    let master = ServerProc::start(against, exe, "master", master_port, &tmp.0, &common)?;
+    let mut mc = master.client()?;
+    let (calibration, mut notes) = calibrate(&mut mc, &master, scenario, progress)?;
+    let staged = scenario_as_staged(scenario, &calibration, &mut notes);
+    let mut st = start_replicas(
+        scenario,
+        against,
+        exe,
+        &tmp,
+        master,
+        master_port,
+        &common,
+        &calibration,
+    )?;
+    progress(&format!(
+        "running {} s of scenario `{}`",
+        scenario.duration / 1000,
+        scenario.name
+    ));
+    let run = run_schedule(scenario, &mut st, &mut mc)?;
+    let (bgsaves, events) = read_logs(&st, scenario.replicas as usize);
+    let measured = measured_summary(scenario, &run, bgsaves, &events);
+    Ok(Staged {
+        scenario: staged,
+        measured,
+        events,
+        calibration,
+        notes,
+        samples: run.peaks.samples,
+    })
+}
+
+/// The scenario's Redis settings for every server, less those only the simulator knows
+/// (`save` is set by `ServerProc` for every server).
+fn server_settings(scenario: &Scenario) -> Vec<(String, String)> {
     const SIM_ONLY: &[&str] = &[
         "dual-channel-replication-enabled",
         "replication-model",
@@ -109,88 +174,74 @@ pub fn stage(
     // The RDB is then about as large as the dataset the scenario describes (DEBUG POPULATE
     // values compress to almost nothing otherwise).
     common.push(("rdbcompression".into(), "no".into()));
-    progress(&format!(
-        "starting the master ({}) on port {master_port}",
-        against.as_str()
-    ));
-    let master = ServerProc::start(against, &exe, "master", master_port, &tmp.0, &common)?;
-    let mut mc = master.client()?;
-    let (calibration, mut notes) = calibrate(&mut mc, &master, scenario, progress)?;
+    common
+}
 
-    // The scenario the simulator predicts: what the staging achieves.
+/// The scenario the simulator predicts: what the staging achieves (the real RDB's size, the
+/// BGSAVE and load speeds calibration got), not what was asked for.
+fn scenario_as_staged(scenario: &Scenario, cal: &Calibration, notes: &mut Vec<String>) -> Scenario {
     let mut staged = scenario.clone();
-    staged.dataset.size = calibration.rdb_bytes.max(1);
+    staged.dataset.size = cal.rdb_bytes.max(1);
     let keys = scenario.dataset.keys.max(1) as f64;
-    staged.fork.rdb_speed = (calibration.rdb_bytes as f64 * 1000.0
-        / calibration.bgsave_expected_ms.max(0.001))
-    .max(1.0) as u64;
-    if calibration.key_load_delay > 0 {
+    staged.fork.rdb_speed =
+        (cal.rdb_bytes as f64 * 1000.0 / cal.bgsave_expected_ms.max(0.001)).max(1.0) as u64;
+    if cal.key_load_delay > 0 {
         // Same sleep per key as the save path.
-        let per_key = cost_at(&calibration.probes, calibration.key_load_delay);
-        staged.replica.load_speed =
-            (calibration.rdb_bytes as f64 * 1e6 / (keys * per_key)).max(1.0) as u64;
+        let per_key = cost_at(&cal.probes, cal.key_load_delay);
+        staged.replica.load_speed = (cal.rdb_bytes as f64 * 1e6 / (keys * per_key)).max(1.0) as u64;
         notes.push(format!(
             "key-load-delay {} (~{per_key:.0} us/key assumed from the save-delay curve)",
-            calibration.key_load_delay
+            cal.key_load_delay
         ));
     }
+    staged
+}
 
-    // Proxies and replicas.
+/// A proxy on each replica's link (its bandwidth and latency), then the replicas, each a
+/// replica of the master through its proxy.
+#[allow(clippy::too_many_arguments)]
+fn start_replicas(
+    scenario: &Scenario,
+    against: Against,
+    exe: &Path,
+    tmp: &TempDir,
+    master: ServerProc,
+    master_port: u16,
+    common: &[(String, String)],
+    cal: &Calibration,
+) -> Result<Staging, String> {
+    let n = scenario.replicas as usize;
     let mut proxies = Vec::new();
     for i in 0..n {
         let (bw, lat) = scenario.link_of(i);
         proxies.push(Proxy::start(master_port, bw, lat)?);
     }
-    let mut replica_cfg = common.clone();
-    replica_cfg.push((
-        "key-load-delay".into(),
-        calibration.key_load_delay.to_string(),
-    ));
-    let mut replica_ports = Vec::new();
-    for _ in 0..n {
-        replica_ports.push(free_port()?);
-    }
+    let mut replica_cfg = common.to_vec();
+    replica_cfg.push(("key-load-delay".into(), cal.key_load_delay.to_string()));
+    let replica_ports = (0..n).map(|_| free_port()).collect::<Result<Vec<_>, _>>()?;
     let t0 = Instant::now();
     let t0_unix = unix_ms();
     let mut replicas = Vec::new();
-    for i in 0..n {
+    for (i, (proxy, port)) in proxies.iter().zip(&replica_ports).enumerate() {
         let mut cfg = replica_cfg.clone();
-        cfg.push(("replicaof".into(), format!("127.0.0.1 {}", proxies[i].port)));
-        replicas.push(ServerProc::start(
-            against,
-            &exe,
-            &format!("replica-{}", i + 1),
-            replica_ports[i],
-            &tmp.0,
-            &cfg,
-        )?);
+        cfg.push(("replicaof".into(), format!("127.0.0.1 {}", proxy.port)));
+        let name = format!("replica-{}", i + 1);
+        replicas.push(ServerProc::start(against, exe, &name, *port, &tmp.0, &cfg)?);
     }
-    progress(&format!(
-        "running {} s of scenario `{}`",
-        scenario.duration / 1000,
-        scenario.name
-    ));
+    Ok(Staging {
+        master,
+        master_port,
+        proxies,
+        replicas,
+        replica_ports,
+        t0,
+        t0_unix,
+    })
+}
 
-    // Writes, polling, faults.
-    let stop = Arc::new(AtomicBool::new(false));
-    let writer = {
-        let s = scenario.clone();
-        let stop = stop.clone();
-        std::thread::spawn(move || write_load(&s, master_port, t0, &stop))
-    };
-    let peaks = Arc::new(Mutex::new(Peaks {
-        backlog: 0,
-        obuf: vec![0; n],
-        samples: Vec::new(),
-    }));
-    let proxy_ports: Arc<Mutex<Vec<Vec<u16>>>> = Arc::new(Mutex::new(vec![Vec::new(); n]));
-    let poller = {
-        let stop = stop.clone();
-        let peaks = peaks.clone();
-        let pp = proxy_ports.clone();
-        std::thread::spawn(move || poll(master_port, t0, &stop, &peaks, &pp))
-    };
-    let mut cuts: Vec<(u64, usize, u64)> = Vec::new(); // (at, replica idx, for)
+/// The scenario's link cuts, each repetition its own: (at, replica index, for), in order.
+fn scheduled_cuts(scenario: &Scenario) -> Vec<(u64, usize, u64)> {
+    let mut cuts = Vec::new();
     for f in &scenario.faults {
         let mut at = f.at;
         while at < scenario.duration {
@@ -201,13 +252,66 @@ pub fn stage(
             }
         }
     }
-    let mut restores: Vec<(u64, usize)> = Vec::new();
     cuts.sort();
-    let mut cut_counts = vec![0u64; n];
+    cuts
+}
+
+/// Runs the scenario's time: the write load and the poller on their threads, the link cuts
+/// on this one; then the final state, taken with the writes still on (as the simulator's
+/// summary is).
+fn run_schedule(scenario: &Scenario, st: &mut Staging, mc: &mut Client) -> Result<Run, String> {
+    let n = st.replicas.len();
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (s, stop, port, t0) = (scenario.clone(), stop.clone(), st.master_port, st.t0);
+        std::thread::spawn(move || write_load(&s, port, t0, &stop))
+    };
+    let peaks = Arc::new(Mutex::new(Peaks {
+        backlog: 0,
+        obuf: vec![0; n],
+        samples: Vec::new(),
+    }));
+    let proxy_ports: Arc<Mutex<Vec<Vec<u16>>>> = Arc::new(Mutex::new(vec![Vec::new(); n]));
+    let poller = {
+        let (stop, peaks, pp) = (stop.clone(), peaks.clone(), proxy_ports.clone());
+        let (port, t0) = (st.master_port, st.t0);
+        std::thread::spawn(move || poll(port, t0, &stop, &peaks, &pp))
+    };
+    let result = cut_links_on_schedule(scenario, st, &proxy_ports, &stop);
+    let final_state = result.and_then(|cut_counts| {
+        let end_ms = st.t0.elapsed().as_millis() as u64;
+        let (master_offset, replica_states) = final_offsets(mc, &st.replicas)?;
+        Ok((cut_counts, end_ms, master_offset, replica_states))
+    });
+    stop.store(true, Ordering::SeqCst);
+    let _ = writer.join();
+    let _ = poller.join();
+    let (cut_counts, end_ms, master_offset, replica_states) = final_state?;
+    let peaks = std::mem::take(&mut *peaks.lock().map_err(|_| "poller poisoned".to_string())?);
+    Ok(Run {
+        end_ms,
+        cut_counts,
+        peaks,
+        master_offset,
+        replica_states,
+    })
+}
+
+/// Cuts and restores the proxies as the scenario says, until its duration; a replica that
+/// dies stops the run. Returns the cuts staged per replica.
+fn cut_links_on_schedule(
+    scenario: &Scenario,
+    st: &mut Staging,
+    proxy_ports: &Mutex<Vec<Vec<u16>>>,
+    stop: &AtomicBool,
+) -> Result<Vec<u64>, String> {
+    let mut cuts = scheduled_cuts(scenario);
+    let mut restores: Vec<(u64, usize)> = Vec::new();
+    let mut cut_counts = vec![0u64; st.replicas.len()];
     loop {
-        let now = t0.elapsed().as_millis() as u64;
+        let now = st.t0.elapsed().as_millis() as u64;
         if let Ok(mut pp) = proxy_ports.lock() {
-            for (i, p) in proxies.iter().enumerate() {
+            for (i, p) in st.proxies.iter().enumerate() {
                 pp[i] = p.upstream_ports();
             }
         }
@@ -216,22 +320,22 @@ pub fn stage(
                 break;
             }
             cuts.remove(0);
-            proxies[i].cut();
+            st.proxies[i].cut();
             cut_counts[i] += 1;
             restores.push((at + dur, i));
         }
         restores.retain(|&(at, i)| {
             if at <= now {
-                proxies[i].restore();
+                st.proxies[i].restore();
                 false
             } else {
                 true
             }
         });
         if now >= scenario.duration {
-            break;
+            return Ok(cut_counts);
         }
-        for r in replicas.iter_mut() {
+        for r in st.replicas.iter_mut() {
             if !r.alive() {
                 stop.store(true, Ordering::SeqCst);
                 return Err(format!("{} died during the run", r.name));
@@ -239,14 +343,19 @@ pub fn stage(
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    // Final state, taken with the writes still on, as the simulator's summary is.
-    let end_ms = t0.elapsed().as_millis() as u64;
+}
+
+/// The master's offset, and each replica's applied offset and link status.
+fn final_offsets(
+    mc: &mut Client,
+    replicas: &[ServerProc],
+) -> Result<(i64, Vec<(i64, bool)>), String> {
     let minfo = mc.info("replication").map_err(io("INFO on the master"))?;
     let master_offset: i64 = field(&minfo, "master_repl_offset")
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    let mut replica_states = Vec::new();
-    for r in &replicas {
+    let mut states = Vec::new();
+    for r in replicas {
         let info = r
             .client()
             .and_then(|mut c| c.info("replication").map_err(io("INFO on a replica")))?;
@@ -255,72 +364,74 @@ pub fn stage(
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
         let up = field(&info, "master_link_status") == Some("up");
-        replica_states.push((off, up));
+        states.push((off, up));
     }
-    stop.store(true, Ordering::SeqCst);
-    let _ = writer.join();
-    let _ = poller.join();
-    let bgsaves;
-    let events;
-    {
-        // Logs: the master's and each replica's, timed from the replicas' start.
-        let mut lines = Vec::new();
-        let mut push_file = |path: &PathBuf, node: &str| {
-            let text = std::fs::read_to_string(path).unwrap_or_default();
-            for l in text.lines() {
-                if let Some((t, msg)) = parse_log_line(l) {
-                    if t + 50 >= t0_unix {
-                        lines.push((t.saturating_sub(t0_unix), node.to_string(), msg));
-                    }
+    Ok((master_offset, states))
+}
+
+/// The master's and each replica's log, timed from the replicas' start: the number of
+/// BGSAVEs for sync, and the sync events.
+fn read_logs(st: &Staging, n: usize) -> (u64, Vec<SyncEvent>) {
+    let mut lines = Vec::new();
+    let mut push_file = |path: &PathBuf, node: &str| {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        for l in text.lines() {
+            if let Some((t, msg)) = parse_log_line(l) {
+                if t + 50 >= st.t0_unix {
+                    lines.push((t.saturating_sub(st.t0_unix), node.to_string(), msg));
                 }
             }
-        };
-        push_file(&master.log_path, "master");
-        for r in &replicas {
-            push_file(&r.log_path, &r.name);
         }
-        lines.sort_by_key(|l| l.0);
-        bgsaves = lines
-            .iter()
-            .filter(|(_, n, m)| n == "master" && m.starts_with("Starting BGSAVE for SYNC"))
-            .count() as u64;
-        let mut client_ports = std::collections::BTreeMap::new();
-        for (i, p) in proxies.iter().enumerate() {
-            for port in p.upstream_ports() {
-                client_ports.insert(port, i);
-            }
-        }
-        let naming = Naming {
-            replica_addrs: replica_ports
-                .iter()
-                .enumerate()
-                .map(|(i, p)| (format!("127.0.0.1:{p}"), i))
-                .collect(),
-            replica_nodes: replicas
-                .iter()
-                .enumerate()
-                .map(|(i, r)| (r.name.clone(), i))
-                .collect(),
-            client_ports,
-            replicas: n,
-        };
-        events = parse_events(&lines, &naming);
+    };
+    push_file(&st.master.log_path, "master");
+    for r in &st.replicas {
+        push_file(&r.log_path, &r.name);
     }
-    let peaks = peaks.lock().map_err(|_| "poller poisoned".to_string())?;
-    let samples = peaks.samples.clone();
-    let bytes_per_s = scenario.bytes_per_write() as f64 * rate_at(scenario, end_ms);
+    lines.sort_by_key(|l| l.0);
+    let bgsaves = lines
+        .iter()
+        .filter(|(_, n, m)| n == "master" && m.starts_with("Starting BGSAVE for SYNC"))
+        .count() as u64;
+    let mut client_ports = std::collections::BTreeMap::new();
+    for (i, p) in st.proxies.iter().enumerate() {
+        for port in p.upstream_ports() {
+            client_ports.insert(port, i);
+        }
+    }
+    let naming = Naming {
+        replica_addrs: st
+            .replica_ports
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (format!("127.0.0.1:{p}"), i))
+            .collect(),
+        replica_nodes: st
+            .replicas
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.name.clone(), i))
+            .collect(),
+        client_ports,
+        replicas: n,
+    };
+    (bgsaves, parse_events(&lines, &naming))
+}
+
+/// What happened, in the simulator's summary terms.
+fn measured_summary(scenario: &Scenario, run: &Run, bgsaves: u64, events: &[SyncEvent]) -> Summary {
+    let bytes_per_s = scenario.bytes_per_write() as f64 * scenario.workload.rate_at(run.end_ms);
     let mut measured = Summary {
-        until_ms: end_ms,
+        until_ms: run.end_ms,
         master: MasterSummary {
             name: "master".into(),
-            peak_backlog_bytes: peaks.backlog,
-            final_offset: master_offset,
+            peak_backlog_bytes: run.peaks.backlog,
+            final_offset: run.master_offset,
             bgsaves,
             peak_cow_bytes: 0,
         },
         replicas: Vec::new(),
     };
-    for i in 0..n {
+    for i in 0..scenario.replicas as usize {
         let mut s = ReplicaSummary::new(&format!("replica-{}", i + 1));
         for e in events.iter().filter(|e| e.replica == i) {
             use super::events::EventKind as K;
@@ -341,26 +452,16 @@ pub fn stage(
                 K::Online | K::LoadDone => {}
             }
         }
-        *s.disconnects.entry("link_cut".into()).or_default() += cut_counts[i];
-        s.peak_output_buffer_bytes = peaks.obuf[i];
-        let (off, up) = replica_states[i];
+        *s.disconnects.entry("link_cut".into()).or_default() += run.cut_counts[i];
+        s.peak_output_buffer_bytes = run.peaks.obuf[i];
+        let (off, up) = run.replica_states[i];
         s.final_offset = off;
         // "In sync" as the simulator means it: link up and no further behind than what a
         // poll's round trip and the link carry (half a second of writes, plus 64 KiB).
-        s.in_sync_at_end = up && master_offset - off <= (bytes_per_s * 0.5) as i64 + 65_536;
+        s.in_sync_at_end = up && run.master_offset - off <= (bytes_per_s * 0.5) as i64 + 65_536;
         measured.replicas.push(s);
     }
-    drop(replicas);
-    drop(proxies);
-    drop(master);
-    Ok(Staged {
-        scenario: staged,
-        measured,
-        events,
-        calibration,
-        notes,
-        samples,
-    })
+    measured
 }
 
 fn check_stageable(s: &Scenario) -> Result<(), String> {
@@ -504,7 +605,11 @@ fn calibrate(
     let value = vec![b'x'; s.workload.value_size as usize];
     let mut buf = Vec::new();
     for k in &wkeys {
-        encode(&[b"SET", k, &value], &mut buf);
+        buf.extend_from_slice(&encode_command(&[
+            &b"SET"[..],
+            k.as_slice(),
+            value.as_slice(),
+        ]));
     }
     c.send_raw(&buf)
         .map_err(io("writing the workload's keys"))?;
@@ -572,23 +677,6 @@ fn calibrate(
     Ok((cal, notes))
 }
 
-/// The write rate at `t` ms: a phase's or the base rate (as the simulator reads phases).
-pub fn rate_at(s: &Scenario, t: u64) -> f64 {
-    for p in &s.workload.phases {
-        if t < p.at {
-            continue;
-        }
-        let into = match p.every {
-            Some(e) if e > 0 => (t - p.at) % e,
-            _ => t - p.at,
-        };
-        if into < p.for_ms {
-            return p.rate;
-        }
-    }
-    s.workload.rate
-}
-
 /// The paced SET loop: every 10 ms, send the SETs due so far as one pipeline. Keys are
 /// `key_size` bytes, values `value_size` bytes, so each SET adds exactly the simulator's
 /// `bytes_per_write` to the replication stream; 1000 keys in rotation keep the dataset size.
@@ -608,7 +696,7 @@ fn write_load(s: &Scenario, port: u16, t0: Instant, stop: &AtomicBool) {
         let mut t = last;
         while t < now {
             let step = (now - t).min(10);
-            due += rate_at(s, t) * step as f64 / 1000.0;
+            due += s.workload.rate_at(t) * step as f64 / 1000.0;
             t += step;
         }
         last = now;
@@ -617,7 +705,11 @@ fn write_load(s: &Scenario, port: u16, t0: Instant, stop: &AtomicBool) {
             buf.clear();
             for i in 0..n {
                 let key = &keys[((sent + i) % keys.len() as u64) as usize];
-                encode(&[b"SET", key, &value], &mut buf);
+                buf.extend_from_slice(&encode_command(&[
+                    &b"SET"[..],
+                    key.as_slice(),
+                    value.as_slice(),
+                ]));
             }
             if c.send_raw(&buf).is_err() {
                 return;
@@ -665,10 +757,7 @@ fn poll(
             .ok()
             .and_then(|i| field(&i, "repl_backlog_histlen").and_then(|v| v.parse::<u64>().ok()))
             .unwrap_or(0);
-        let list = c
-            .cmd(&["CLIENT", "LIST"])
-            .and_then(|r| r.text())
-            .unwrap_or_default();
+        let list = c.cmd_text(&["CLIENT", "LIST"]).unwrap_or_default();
         let pp = proxy_ports.lock().map(|p| p.clone()).unwrap_or_default();
         if let Ok(mut pk) = peaks.lock() {
             pk.backlog = pk.backlog.max(backlog);
@@ -717,8 +806,8 @@ mod tests {
     #[test]
     fn rate_follows_phases() {
         let s = super::super::presets::scenario("compare-disk-sync-loop").unwrap();
-        assert_eq!(rate_at(&s, 1000), 10.0);
-        assert_eq!(rate_at(&s, 25_000), 1000.0);
+        assert_eq!(s.workload.rate_at(1000), 10.0);
+        assert_eq!(s.workload.rate_at(25_000), 1000.0);
     }
 
     #[test]

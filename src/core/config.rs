@@ -2,14 +2,7 @@
 
 use std::fmt;
 
-/// Which buffer model the master uses (ours, for teaching: Redis has no such switch).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReplicationModel {
-    /// Redis 6.x: a fixed ring backlog plus a private output buffer per replica.
-    V6,
-    /// Redis 7.0: one shared block list referenced by the backlog and every replica.
-    V7,
-}
+use super::version::{BufferModel, FullSync, Version};
 
 /// `client-output-buffer-limit <class> <hard> <soft> <seconds>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,8 +51,8 @@ pub struct Config {
     pub save: String,
     /// `replicaof <host> <port>` from the config file: start as a replica.
     pub replicaof: Option<(String, u16)>,
-    /// Ours: `replication-model 6|7`.
-    pub replication_model: ReplicationModel,
+    /// Ours: `replication-model 6|7` (the buffer model; Redis has no such switch).
+    pub replication_model: BufferModel,
     /// Valkey 8: `dual-channel-replication-enabled`.
     pub dual_channel_replication_enabled: bool,
 }
@@ -105,7 +98,7 @@ impl Default for Config {
             min_replicas_max_lag: 10,
             save: "3600 1 300 100 60 10000".to_string(),
             replicaof: None,
-            replication_model: ReplicationModel::V7,
+            replication_model: BufferModel::V7,
             dual_channel_replication_enabled: false,
         }
     }
@@ -374,8 +367,8 @@ impl Config {
             }
             "replication-model" => {
                 self.replication_model = match v.trim() {
-                    "6" | "6.x" | "6.2" => ReplicationModel::V6,
-                    "7" | "7.0" => ReplicationModel::V7,
+                    "6" | "6.x" | "6.2" => BufferModel::V6,
+                    "7" | "7.0" => BufferModel::V7,
                     _ => return Err(bad(&n, "argument must be 6 or 7")),
                 }
             }
@@ -482,11 +475,7 @@ impl Config {
                 Some((h, p)) => format!("{h} {p}"),
                 None => String::new(),
             },
-            "replication-model" => match self.replication_model {
-                ReplicationModel::V6 => "6",
-                ReplicationModel::V7 => "7",
-            }
-            .to_string(),
+            "replication-model" => self.replication_model.as_config_str().to_string(),
             "dual-channel-replication-enabled" => yn(self.dual_channel_replication_enabled),
             _ => return None,
         })
@@ -506,18 +495,30 @@ impl Config {
         out
     }
 
-    /// The replica-class limit in force. 7.0 floors a non-zero hard limit at
-    /// `repl-backlog-size` (redis.conf: a replica limit below the backlog size is ignored,
-    /// since a replica must at least be able to hold what a partial resync may send).
+    /// The replica-class limit in force, after the version's adjustment (7.0 floors a
+    /// non-zero hard limit at `repl-backlog-size`, see
+    /// [`BufferModel::floors_hard_limit_at_backlog`]).
     pub fn effective_replica_limit(&self) -> BufferLimit {
         let mut l = self.client_output_buffer_limit_replica;
-        if self.replication_model == ReplicationModel::V7
+        if self.replication_model.floors_hard_limit_at_backlog()
             && l.hard != 0
             && l.hard < self.repl_backlog_size
         {
             l.hard = self.repl_backlog_size;
         }
         l
+    }
+
+    /// The version these settings make the node play.
+    pub fn version(&self) -> Version {
+        Version {
+            buffers: self.replication_model,
+            full_sync: if self.dual_channel_replication_enabled {
+                FullSync::DualChannel
+            } else {
+                FullSync::Classic
+            },
+        }
     }
 
     /// Whether `save` points are configured (an RDB child serving only a vanished replica

@@ -1,6 +1,6 @@
 //! Redis 7.0 log line format, with our own civil-date arithmetic (no clock, no chrono).
 //!
-//! `<pid>:<role> <dd Mon yyyy HH:MM:SS.mmm> <level> <message>` (spec 7.1).
+//! `<pid>:<role> <dd Mon yyyy HH:MM:SS.mmm> <level> <message>`, as `serverLogRaw` writes it.
 
 /// Redis log levels and their one-character marks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -2,8 +2,8 @@
 //!
 //! One [`Instance`] is one Redis node: a master, a replica, or both (a replica serving
 //! sub-replicas). It owns no sockets, reads no clock and draws no OS randomness: the driver
-//! (the simulator, the native server, the tests' [`testkit`]) feeds it [`Input`]s stamped with
-//! `now` (milliseconds of the run) and carries out the [`Output`]s it asks for.
+//! (the simulator, the native server, the core's own test world) feeds it [`Input`]s stamped
+//! with `now` (milliseconds of the run) and carries out the [`Output`]s it asks for.
 //!
 //! # Driving loop (the one rule: drain outputs after every call)
 //!
@@ -12,44 +12,19 @@
 //! loop {
 //!     // 1. something happened (bytes, a command, a connection, a child exit) or time passed
 //!     inst.handle(now, input);          // or inst.handle_timeout(now) when poll_timeout() is due
-//!     // 2. drain every output
-//!     while let Some(out) = inst.poll_output() { carry_out(out) }
+//!     // 2. drain every output into the driver (see `Driver`: one method per kind)
+//!     while let Some(out) = inst.poll_output() { out.dispatch(&mut driver) }
 //!     // 3. move bytes: for every connection that is writable and has data in the core
 //!     let chunks = inst.take_outgoing(now, conn, budget);   // then drain poll_output() again
 //!     // 4. sleep until inst.poll_timeout() or the next input
 //! }
 //! ```
 //!
-//! What the driver must do for each output:
-//! * [`Output::DataReady`]: the core holds bytes for `conn`; call [`Instance::take_outgoing`]
-//!   when the connection can accept bytes. What is not taken stays in the core and is what the
-//!   output buffer limit measures (a PULL model: a slow link means a growing buffer).
-//! * [`Output::Close`]: close the connection now. The core has already forgotten it; a later
-//!   `Input::Closed` for it is ignored.
-//! * [`Output::Connect`]: open a connection with the given (core-allocated) id, then report
-//!   `Input::Connected` or `Input::ConnectFailed`.
-//! * [`Output::SetReadable`]: stop / resume reading from a connection (a replica loading an RDB
-//!   does not read its master link, so the master's buffer for it grows).
-//! * [`Output::StartBgsave`]: run a fork child. Disk target: report `Input::BgsaveDone` with the
-//!   file contents (real bytes or `Payload::Phantom(len)`). Socket target: feed the RDB body in
-//!   as `Input::BgsaveData` chunks (the core adds `$EOF:<mark>` framing), then `BgsaveDone`
-//!   (its `rdb` is ignored). Throttle on [`Instance::bgsave_backlog_bytes`] to mimic Redis
-//!   pausing the pipe read for the slowest replica.
-//! * [`Output::KillBgsave`]: kill that child; do NOT report `BgsaveDone` for it (the core has
-//!   already handled its death).
-//! * [`Output::RdbData`] / [`Output::LoadRdb`]: replica side. Collect the RDB body, and on
-//!   `LoadRdb` flush the dataset, load it, then report `Input::LoadDone`.
-//! * [`Output::Apply`]: replica side: execute this command from the master stream (real bytes
-//!   only; phantom stream bytes are counted by the core and need nothing). Every stream command
-//!   comes through, including `SELECT`, `PING`, `MULTI`/`EXEC` (ignore `PING`, follow `SELECT`);
-//!   only `REPLCONF GETACK` is answered by the core itself. Offsets, the replica's own backlog
-//!   and the relay to sub-replicas are the core's job.
-//! * [`Output::Log`]: a log line (already formatted in `line`), [`Output::Mark`]: a timeline
-//!   event with a human-readable cause. Marks about a replica seen from its master carry the
-//!   master-side `conn` (`FullSyncStart`, `PartialSyncAccepted`/`Refused`,
-//!   `OutputBufferCutOff`, `Timeout`, `LinkCut`); marks a replica emits about itself have
-//!   `conn: None` (`FullSyncDone`, `PartialSyncAccepted`, `LinkCut`, `LinkRestored`,
-//!   `Timeout`, `Promotion`).
+//! What the driver must do with each output is the doc of its [`Driver`] method. Marks about
+//! a replica seen from its master carry the master-side `conn` (`FullSyncStart`,
+//! `PartialSyncAccepted`/`Refused`, `OutputBufferCutOff`, `Timeout`, `LinkCut`); marks a
+//! replica emits about itself have `conn: None` (`FullSyncDone`, `PartialSyncAccepted`,
+//! `LinkCut`, `LinkRestored`, `Timeout`, `Promotion`).
 //!
 //! Connection ids: the driver allocates ids for accepted connections (top bit clear); the core
 //! allocates ids for connections it opens (top bit set, see [`ConnId::is_outbound`]).
@@ -67,42 +42,63 @@
 //! real bytes even in a simulation; the RDB body and the stream may be `Payload::Phantom`.
 //! A replica never answers its master except with `REPLCONF ACK`.
 //!
-//! Buffer models: `replication-model 7` (default) is Redis 7.0's shared block list
-//! ([`obuf::SharedBuffer`]), `6` is the 6.x ring backlog plus private per-replica copies.
-//! Both feed the same views ([`Instance::master_view`], [`Instance::replica_view`],
-//! [`Instance::fill_master_side`], [`Instance::replica_clients`]).
+//! # Inside
 //!
-//! Tests and examples: [`testkit::World`] wires instances with zero-latency pipes and an
-//! instant (or timed) fake BGSAVE and load; `src/core/tests.rs` runs Redis's
-//! `replication-psync` cases through it.
+//! An [`Instance`] is composed of parts that own their state (see `instance.rs`): the
+//! context every part borrows (`ctx.rs`: config, clock, replication history, output queue),
+//! a timer table ([`timers`]), the master side (`master/`: clients, replicas, the fork
+//! child, WAIT, the [`store`] holding `master_repl_offset`, the backlog and every replica's
+//! output buffer) and, while the node is a replica, its link (`replica/`: one state enum
+//! whose variants carry their data). What they expose is typed ([`status`]); views and INFO
+//! are built from it.
+//!
+//! Versions are variants, not flags ([`version`]): the buffer model (`replication-model 6|7`:
+//! 6.x's ring plus private copies, 7.0's shared block list) and the full-sync mechanism
+//! (classic, or Valkey 8's dual channel) are enums a node's config picks.
 //!
 //! Time: Redis's replication timers use a seconds clock (`server.unixtime`); the core derives
 //! it as `(epoch_ms + now) / 1000`. `replicationCron` runs at 1 Hz and `clientsCron` at 10 Hz
-//! (every 100 ms boundary of the run); `poll_timeout` returns the next boundary (or an earlier
-//! WAIT deadline).
+//! on a grid set by the node's [`CronPhase`]; `poll_timeout` returns the next timer (or an
+//! earlier WAIT deadline).
+//!
+//! Tests: `tests.rs` runs Redis's `replication-psync` cases and many more through `testkit.rs`
+//! (test builds only), a zero-latency world of instances with an instant fake BGSAVE and load.
 
 pub mod config;
 pub mod ids;
 pub mod log;
-pub mod obuf;
 pub mod payload;
-pub mod resp;
-pub mod testkit;
+pub mod status;
+pub mod store;
+pub mod timers;
+pub mod version;
 
+mod commands;
+mod ctx;
+pub mod driver;
 mod info;
 mod instance;
 mod master;
 mod replica;
+mod roles;
 
+#[cfg(test)]
+mod testkit;
 #[cfg(test)]
 mod tests;
 
-pub use config::{BufferLimit, Config, ConfigError, DisklessLoad, ReplicationModel};
-pub use instance::{Instance, ReplicaClientInfo, Stats};
+pub use config::{BufferLimit, Config, ConfigError, DisklessLoad};
+pub use ctx::Stats;
+pub use driver::{drain, Driver, RequestSplitter};
+pub use instance::Instance;
 pub use log::{format_log_line, Level};
 pub use payload::Payload;
-
-use crate::view::MarkKind;
+pub use status::{
+    BacklogInfo, BgsaveInfo, BgsaveTarget, LinkInfo, LinkStatus, MarkKind, ReplicaClientInfo,
+    ReplicaState,
+};
+pub use timers::CronPhase;
+pub use version::{BufferModel, FullSync, Version};
 
 /// An opaque connection handle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -156,7 +152,8 @@ impl InstanceParams {
     }
 }
 
-/// `repl-id` / `repl-offset` aux fields of an RDB loaded at startup (spec 1.2 #6).
+/// `repl-id` / `repl-offset` aux fields of an RDB loaded at startup (`rdbPopulateSaveInfo`
+/// wrote them; `loadDataFromDisk` resumes from them).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RestoredReplInfo {
     pub replid: String,
@@ -191,16 +188,10 @@ pub enum Input {
     },
     /// The RDB load requested by `Output::LoadRdb` finished.
     LoadDone { ok: bool, error: String, keys: u64 },
-    /// Nothing but the passage of time.
+    /// Nothing but the passage of time: the same as [`Instance::handle_timeout`]. Kept only
+    /// while `src/server` still sends it; new code calls `handle_timeout`.
+    #[doc(hidden)]
     Tick,
-}
-
-/// Where a BGSAVE writes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum BgsaveTarget {
-    Disk,
-    /// Diskless: the child's output goes to these replica connections.
-    Sockets(Vec<ConnId>),
 }
 
 /// A log line.

@@ -30,10 +30,6 @@ impl Payload {
         self.len() == 0
     }
 
-    pub fn is_phantom(&self) -> bool {
-        matches!(self, Payload::Phantom(_))
-    }
-
     /// The sub-range `[start, start+len)` (clamped to the payload).
     pub fn slice(&self, start: u64, len: u64) -> Payload {
         match self {

@@ -1,5 +1,6 @@
-//! A tiny in-memory world for tests: instances wired by zero-latency, infinite-bandwidth
-//! pipes, with an instant fake BGSAVE and an instant RDB load.
+//! A tiny in-memory world for the core's tests (test builds only): instances wired by
+//! zero-latency, infinite-bandwidth pipes, with an instant fake BGSAVE and an instant RDB
+//! load. It is a [`Driver`] like the simulator, with no time cost for anything.
 //!
 //! `World::step` drains every instance's outputs, moves every queued byte, and repeats until
 //! nothing moves; `World::advance_to` then moves virtual time timer by timer. A replica's
@@ -8,7 +9,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{BgsaveTarget, ConnId, Input, Instance, InstanceParams, Output, Payload};
+use super::driver::{Driver, RequestSplitter};
+use super::{
+    BgsaveTarget, ConnId, Input, Instance, InstanceParams, LogEntry, MarkEvent, Output, Payload,
+};
 
 /// Parsed client-side reply bytes collected for a test client connection.
 pub type Replies = Vec<u8>;
@@ -163,7 +167,7 @@ impl World {
     /// `SET key value` on a master: updates its keyspace and propagates real bytes.
     pub fn set(&mut self, node: usize, key: &str, value: &[u8]) {
         self.datasets[node].insert(key.as_bytes().to_vec(), value.to_vec());
-        let cmd = super::resp::encode_command(&[b"set", key.as_bytes(), value]);
+        let cmd = crate::wire::encode_command(&[&b"set"[..], key.as_bytes(), value]);
         self.write(node, 0, Payload::Bytes(cmd));
     }
 
@@ -340,15 +344,10 @@ impl World {
             self.nodes[node].handle(now, Input::Received { conn, payload: p });
         } else {
             // Master side: split real bytes into commands like a server would.
-            match p {
-                Payload::Bytes(b) => {
-                    let mut buf = b;
-                    while let Ok(Some((argv, used))) = super::resp::parse_command(&buf) {
-                        buf.drain(..used);
-                        self.nodes[node].handle(now, Input::Command { conn, argv });
-                    }
-                }
-                Payload::Phantom(_) => {}
+            let mut requests = RequestSplitter::default();
+            requests.push(&p);
+            while let Ok(Some(argv)) = requests.next_command() {
+                self.nodes[node].handle(now, Input::Command { conn, argv });
             }
         }
     }
@@ -382,56 +381,7 @@ impl World {
     }
 
     fn carry_out(&mut self, node: usize, o: Output) {
-        let now = self.now;
-        match o {
-            Output::DataReady { .. } => {}
-            Output::Close { conn } => {
-                self.paused.remove(&(node, conn));
-                if let Some((pn, pc)) = self.pipes.remove(&(node, conn)) {
-                    self.pipes.remove(&(pn, pc));
-                    self.paused.remove(&(pn, pc));
-                    self.nodes[pn].handle(
-                        now,
-                        Input::Closed {
-                            conn: pc,
-                            error: "connection lost".into(),
-                        },
-                    );
-                }
-            }
-            Output::Connect { conn, port, .. } => {
-                self.connects
-                    .push((now + self.connect_delay_ms, node, conn, port));
-            }
-            Output::SetReadable { conn, readable } => {
-                if readable {
-                    self.paused.remove(&(node, conn));
-                } else {
-                    self.paused.insert((node, conn));
-                }
-            }
-            Output::StartBgsave { id, target, .. } => {
-                let snapshot = self.datasets[node].clone();
-                self.children.push(PendingChild {
-                    node,
-                    id,
-                    socket: matches!(target, BgsaveTarget::Sockets(_)),
-                    done_at: now + self.bgsave_ms,
-                    snapshot,
-                });
-            }
-            Output::KillBgsave { id } => self.children.retain(|c| !(c.node == node && c.id == id)),
-            Output::RdbData { payload } => self.rdb_received[node] += payload.len(),
-            Output::LoadRdb { .. } => self.loads.push((node, now + self.load_ms)),
-            Output::Apply { argv } => {
-                if argv.len() == 3 && argv[0].eq_ignore_ascii_case(b"set") {
-                    self.datasets[node].insert(argv[1].clone(), argv[2].clone());
-                }
-                self.applied[node].push(argv);
-            }
-            Output::Log(l) => self.logs[node].push(l.line),
-            Output::Mark(m) => self.marks[node].push(m),
-        }
+        o.dispatch(&mut NodeDriver { world: self, node });
     }
 
     /// Advance virtual time to `t`, running every timer on the way.
@@ -501,5 +451,90 @@ impl World {
 impl Default for World {
     fn default() -> Self {
         World::new()
+    }
+}
+
+/// What one node's outputs do in the world.
+struct NodeDriver<'a> {
+    world: &'a mut World,
+    node: usize,
+}
+
+impl Driver for NodeDriver<'_> {
+    fn data_ready(&mut self, _conn: ConnId) {
+        // `settle` moves every queued byte anyway.
+    }
+
+    fn close(&mut self, conn: ConnId) {
+        let (now, node) = (self.world.now, self.node);
+        let w = &mut *self.world;
+        w.paused.remove(&(node, conn));
+        if let Some((pn, pc)) = w.pipes.remove(&(node, conn)) {
+            w.pipes.remove(&(pn, pc));
+            w.paused.remove(&(pn, pc));
+            w.nodes[pn].handle(
+                now,
+                Input::Closed {
+                    conn: pc,
+                    error: "connection lost".into(),
+                },
+            );
+        }
+    }
+
+    fn connect(&mut self, conn: ConnId, _host: String, port: u16) {
+        let at = self.world.now + self.world.connect_delay_ms;
+        self.world.connects.push((at, self.node, conn, port));
+    }
+
+    fn set_readable(&mut self, conn: ConnId, readable: bool) {
+        if readable {
+            self.world.paused.remove(&(self.node, conn));
+        } else {
+            self.world.paused.insert((self.node, conn));
+        }
+    }
+
+    fn start_bgsave(&mut self, id: u64, target: BgsaveTarget, _child_pid: u32, _offset: i64) {
+        let snapshot = self.world.datasets[self.node].clone();
+        let done_at = self.world.now + self.world.bgsave_ms;
+        self.world.children.push(PendingChild {
+            node: self.node,
+            id,
+            socket: matches!(target, BgsaveTarget::Sockets(_)),
+            done_at,
+            snapshot,
+        });
+    }
+
+    fn kill_bgsave(&mut self, id: u64) {
+        let node = self.node;
+        self.world
+            .children
+            .retain(|c| !(c.node == node && c.id == id));
+    }
+
+    fn rdb_data(&mut self, payload: Payload) {
+        self.world.rdb_received[self.node] += payload.len();
+    }
+
+    fn load_rdb(&mut self, _size: u64, _eof_marked: bool) {
+        let at = self.world.now + self.world.load_ms;
+        self.world.loads.push((self.node, at));
+    }
+
+    fn apply(&mut self, argv: Vec<Vec<u8>>) {
+        if argv.len() == 3 && argv[0].eq_ignore_ascii_case(b"set") {
+            self.world.datasets[self.node].insert(argv[1].clone(), argv[2].clone());
+        }
+        self.world.applied[self.node].push(argv);
+    }
+
+    fn log(&mut self, entry: LogEntry) {
+        self.world.logs[self.node].push(entry.line);
+    }
+
+    fn mark(&mut self, mark: MarkEvent) {
+        self.world.marks[self.node].push(mark);
     }
 }

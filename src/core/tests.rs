@@ -24,8 +24,8 @@ fn first_full_sync_disk() {
     w.replicaof(r, m);
     w.advance(100);
     assert_eq!(
-        w.nodes[r].link_state(),
-        "connected",
+        w.nodes[r].link_status(),
+        LinkStatus::Connected,
         "{}\n---\n{}",
         w.dump_logs(r),
         w.dump_logs(m)
@@ -58,23 +58,15 @@ struct PsyncCase {
 }
 
 fn run_psync_case(c: &PsyncCase, diskless: bool) -> (World, usize, usize) {
-    run_psync_case_with(c, diskless, ReplicationModel::V7)
+    run_psync_case_with(c, diskless, BufferModel::V7)
 }
 
-fn run_psync_case_with(
-    c: &PsyncCase,
-    diskless: bool,
-    model: ReplicationModel,
-) -> (World, usize, usize) {
+fn run_psync_case_with(c: &PsyncCase, diskless: bool, model: BufferModel) -> (World, usize, usize) {
     let (mut w, m, r) = master_replica(diskless);
     w.nodes[m]
         .config_set(
             "replication-model",
-            if model == ReplicationModel::V6 {
-                "6"
-            } else {
-                "7"
-            },
+            if model == BufferModel::V6 { "6" } else { "7" },
         )
         .expect("model");
     // Reconnecting takes a while; Redis's test gets the same effect from its heavy load.
@@ -91,12 +83,12 @@ fn run_psync_case_with(
     w.replicaof(r, m);
     // wait_for_condition: the replica is connected
     for _ in 0..100 {
-        if w.nodes[r].link_state() == "connected" {
+        if w.nodes[r].link_status() == LinkStatus::Connected {
             break;
         }
         w.advance(100);
     }
-    assert_eq!(w.nodes[r].link_state(), "connected");
+    assert_eq!(w.nodes[r].link_status(), LinkStatus::Connected);
     let mut seq = 0u64;
     let mut j = 0u64;
     while j < c.duration_s * 10 {
@@ -127,13 +119,18 @@ fn run_psync_case_with(
     // Stop the load and let the replica catch up.
     for _ in 0..100 {
         w.advance(100);
-        if w.nodes[r].link_state() == "connected"
+        if w.nodes[r].link_status() == LinkStatus::Connected
             && w.nodes[r].reploff() == w.nodes[m].master_repl_offset()
         {
             break;
         }
     }
-    assert_eq!(w.nodes[r].link_state(), "connected", "{}", w.dump_logs(r));
+    assert_eq!(
+        w.nodes[r].link_status(),
+        LinkStatus::Connected,
+        "{}",
+        w.dump_logs(r)
+    );
     assert_eq!(w.nodes[r].reploff(), w.nodes[m].master_repl_offset());
     assert_eq!(
         w.datasets[r], w.datasets[m],
@@ -557,7 +554,7 @@ fn promotion_lets_other_replicas_continue() {
     assert_eq!(w.nodes[r1].replid2(), old);
     w.replicaof(r2, r1);
     w.advance(1000);
-    assert_eq!(w.nodes[r2].link_state(), "connected");
+    assert_eq!(w.nodes[r2].link_status(), LinkStatus::Connected);
     assert_eq!(
         w.nodes[r1].stats().sync_partial_ok,
         1,
@@ -583,7 +580,7 @@ fn promotion_lets_other_replicas_continue() {
         &format!("Trying a partial resynchronization (request {promoted_id}:")
     ));
     assert!(w.logged(m, &format!("Replica asked for '{promoted_id}'")));
-    assert_eq!(w.nodes[r1].link_state(), "connected");
+    assert_eq!(w.nodes[r1].link_status(), LinkStatus::Connected);
     assert!(w.nodes[m].stats().sync_full >= 3);
 }
 
@@ -602,7 +599,7 @@ fn configured_replica_sends_psync_question_mark() {
     ));
     assert!(w.logged(m, "Full resync requested by replica 127.0.0.1:7002"));
     assert_eq!(w.nodes[m].stats().sync_partial_err, 0);
-    assert_eq!(w.nodes[r].link_state(), "connected");
+    assert_eq!(w.nodes[r].link_status(), LinkStatus::Connected);
 }
 
 #[test]
@@ -635,7 +632,7 @@ fn restarted_replica_with_repl_info_can_psync() {
             off + 1
         )
     ));
-    assert_eq!(w.nodes[r].link_state(), "connected");
+    assert_eq!(w.nodes[r].link_status(), LinkStatus::Connected);
     assert_eq!(w.nodes[m].stats().sync_full, 1, "no second full sync");
     assert_eq!(w.datasets[r], w.datasets[m]);
 }
@@ -749,7 +746,7 @@ fn stalled_online_replica(cfg: impl FnOnce(&mut Config)) -> (Raw, ConnId) {
     });
     let got = r.take(a);
     assert!(got.contains("$100\r\n<P:100>"), "{got}");
-    assert_eq!(r.inst.replica_clients()[0].state, "online");
+    assert_eq!(r.inst.replica_clients()[0].state, ReplicaState::Online);
     (r, a)
 }
 
@@ -810,7 +807,7 @@ fn soft_timer_resets_when_seen_below_soft() {
 
 #[test]
 fn v7_hard_limit_floored_at_backlog_size_v6_not() {
-    for (model, survives) in [(ReplicationModel::V7, true), (ReplicationModel::V6, false)] {
+    for (model, survives) in [(BufferModel::V7, true), (BufferModel::V6, false)] {
         let (mut r, _a) = stalled_online_replica(|c| {
             c.replication_model = model;
             c.client_output_buffer_limit_replica = BufferLimit {
@@ -835,7 +832,7 @@ fn v7_hard_limit_floored_at_backlog_size_v6_not() {
 #[test]
 fn v7_shares_one_buffer_v6_copies() {
     let mut mems = Vec::new();
-    for model in [ReplicationModel::V7, ReplicationModel::V6] {
+    for model in [BufferModel::V7, BufferModel::V6] {
         let mut r = Raw::new(|c| {
             c.repl_diskless_sync = false;
             c.replication_model = model;
@@ -1021,7 +1018,7 @@ fn disk_framing_keepalives_and_stream_glued_after_file() {
     assert_eq!(r.take(a), format!("+FULLRESYNC {id} 0\r\n"));
     r.write(
         0,
-        Payload::bytes(resp::encode_command(&[b"set", b"k", b"v"])),
+        Payload::bytes(crate::wire::encode_command(&["set", "k", "v"])),
     );
     r.tick_to(1000);
     r.tick_to(2000);
@@ -1034,14 +1031,14 @@ fn disk_framing_keepalives_and_stream_glued_after_file() {
         cow_bytes: 0,
     });
     assert!(r.logged("Background saving terminated with success"));
-    assert_eq!(r.inst.replica_clients()[0].state, "send_bulk");
+    assert_eq!(r.inst.replica_clients()[0].state, ReplicaState::SendBulk);
     let got = r.take(a);
     assert!(
         got.starts_with("$64626\r\n<P:64626>*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nset"),
         "{got:?}"
     );
     assert!(r.logged("Synchronization with replica 10.0.0.100:7002 succeeded"));
-    assert_eq!(r.inst.replica_clients()[0].state, "online");
+    assert_eq!(r.inst.replica_clients()[0].state, ReplicaState::Online);
 }
 
 #[test]
@@ -1162,7 +1159,7 @@ fn ping_every_period_and_select_rules() {
         w.write(
             m,
             db,
-            Payload::bytes(resp::encode_command(&[b"set", b"k", b"v"])),
+            Payload::bytes(crate::wire::encode_command(&["set", "k", "v"])),
         );
     }
     w.advance(100);
@@ -1237,7 +1234,7 @@ fn handshake_sends_each_step_after_its_reply_with_auth() {
             outs.push(o);
         }
     };
-    assert_eq!(r.link_state(), "connect");
+    assert_eq!(r.link_status(), LinkStatus::Connect);
     run(&mut r, 1000, None, &mut outs);
     let conn = outs
         .iter()
@@ -1251,13 +1248,13 @@ fn handshake_sends_each_step_after_its_reply_with_auth() {
         })
         .expect("connects from cron");
     assert!(conn.is_outbound());
-    assert_eq!(r.link_state(), "connecting");
+    assert_eq!(r.link_status(), LinkStatus::Connecting);
     run(&mut r, 1001, Some(Input::Connected { conn }), &mut outs);
     assert_eq!(
         render(&r.take_outgoing(1001, conn, u64::MAX)),
         "*1\r\n$4\r\nPING\r\n"
     );
-    assert_eq!(r.link_state(), "handshake");
+    assert_eq!(r.link_status(), LinkStatus::Handshake);
     run(
         &mut r,
         1002,
@@ -1326,11 +1323,11 @@ fn handshake_sends_each_step_after_its_reply_with_auth() {
         }),
         &mut outs,
     );
-    assert_eq!(r.link_state(), "sync");
+    assert_eq!(r.link_status(), LinkStatus::Sync);
     let info = r.info_replication(1005);
     assert!(info.contains("master_sync_in_progress:1\r\nslave_read_repl_offset:1\r\nslave_repl_offset:1\r\nmaster_sync_total_bytes:10\r\nmaster_sync_read_bytes:0\r\nmaster_sync_left_bytes:10\r\nmaster_sync_perc:0.00\r\n"), "{info}");
     let mut tail = b"0123456789".to_vec();
-    tail.extend(resp::encode_command(&[b"ping"]));
+    tail.extend(crate::wire::encode_command(&["ping"]));
     run(
         &mut r,
         1006,
@@ -1364,7 +1361,7 @@ fn handshake_sends_each_step_after_its_reply_with_auth() {
         }),
         &mut outs,
     );
-    assert_eq!(r.link_state(), "connected");
+    assert_eq!(r.link_status(), LinkStatus::Connected);
     assert_eq!(
         r.reploff(),
         82 + 14,
@@ -1416,7 +1413,7 @@ fn replica_master_timeout_then_connecting_timeout_then_partial_resync() {
     w.command(m, cm, &["CONFIG", "SET", "repl-timeout", "100"]);
     w.replicaof(r, m);
     w.advance(1000);
-    assert_eq!(w.nodes[r].link_state(), "connected");
+    assert_eq!(w.nodes[r].link_status(), LinkStatus::Connected);
     w.frozen.insert(m); // SIGSTOP the master
     w.advance(8500);
     assert!(
@@ -1435,7 +1432,12 @@ fn replica_master_timeout_then_connecting_timeout_then_partial_resync() {
     assert!(info.contains("master_link_down_since_seconds:"));
     w.frozen.remove(&m); // SIGCONT
     w.advance(5000);
-    assert_eq!(w.nodes[r].link_state(), "connected", "{}", w.dump_logs(r));
+    assert_eq!(
+        w.nodes[r].link_status(),
+        LinkStatus::Connected,
+        "{}",
+        w.dump_logs(r)
+    );
     assert!(w.nodes[m].stats().sync_partial_ok >= 1);
 }
 
@@ -1486,7 +1488,7 @@ fn handshake_error_retries_on_next_cron_transfer_error_retries_at_once() {
     let cm = w.client(m);
     w.command(m, cm, &["CONFIG", "SET", "repl-diskless-sync", "no"]);
     w.advance(1000);
-    assert_eq!(w.nodes[r].link_state(), "sync");
+    assert_eq!(w.nodes[r].link_status(), LinkStatus::Sync);
     let t = w.now;
     w.kill_links(r);
     assert!(w.logged(r, "I/O error reading bulk count from MASTER: Success"));
@@ -1568,7 +1570,7 @@ fn config_get_set_through_commands() {
     assert_eq!(r.take(c), "-ERR CONFIG SET failed (possibly related to argument 'repl-timeout') - argument couldn't be parsed into an integer\r\n");
     r.cmd(c, &["CONFIG", "SET", "replication-model", "6"]);
     assert_eq!(r.take(c), "+OK\r\n");
-    assert_eq!(r.inst.config().replication_model, ReplicationModel::V6);
+    assert_eq!(r.inst.config().replication_model, BufferModel::V6);
 }
 
 // ---------------------------------------------------------------- transfer + load, dual channel
@@ -1622,11 +1624,16 @@ fn dual_channel_buffers_on_the_replica_while_loading() {
     let infos = w.nodes[m].replica_clients();
     let main = infos
         .iter()
-        .find(|i| i.state == "online")
+        .find(|i| i.state == ReplicaState::Online)
         .expect("main channel online");
     assert_eq!(main.pending_bytes, 0, "the master's buffer stays empty");
     w.advance(3000);
-    assert_eq!(w.nodes[r].link_state(), "connected", "{}", w.dump_logs(r));
+    assert_eq!(
+        w.nodes[r].link_status(),
+        LinkStatus::Connected,
+        "{}",
+        w.dump_logs(r)
+    );
     assert_eq!(w.nodes[r].reploff(), w.nodes[m].master_repl_offset());
     assert_eq!(w.datasets[r], w.datasets[m]);
     assert!(w.logged(
@@ -1775,7 +1782,7 @@ mod fuzz {
         fn core_never_panics(acts in proptest::collection::vec(act(), 1..80), v6 in any::<bool>()) {
             let mut p = params("n", 7001, 3);
             p.config.repl_diskless_sync_delay = 0;
-            if v6 { p.config.replication_model = ReplicationModel::V6; }
+            if v6 { p.config.replication_model = BufferModel::V6; }
             let mut inst = Instance::new(p);
             let mut now = 0u64;
             let mut conns = vec![ConnId(1)];
@@ -1783,47 +1790,45 @@ mod fuzz {
             for a in acts {
                 let link = inst.master_conn();
                 let input = match a {
-                    Act::Cmd(c, w) => Input::Command {
+                    // `None`: only time passes (`handle_timeout`).
+                    Act::Cmd(c, w) => Some(Input::Command {
                         conn: conns[c as usize % conns.len()],
                         argv: w.iter().map(|i| WORDS[*i as usize].as_bytes().to_vec()).collect(),
-                    },
-                    Act::Link(parts) => match link {
-                        Some(conn) => Input::Received { conn, payload: Payload::Bytes(parts.iter().flat_map(|i| LINK[*i as usize].bytes()).collect()) },
-                        None => Input::Tick,
-                    },
-                    Act::Phantom(n) => match link {
-                        Some(conn) => Input::Received { conn, payload: Payload::Phantom(n as u64) },
-                        None => Input::Tick,
-                    },
-                    Act::Close(i) => Input::Closed { conn: if i == 4 { link.unwrap_or(ConnId(0)) } else { conns[i as usize % conns.len()] }, error: "x".into() },
+                    }),
+                    Act::Link(parts) => link.map(|conn| Input::Received { conn, payload: Payload::Bytes(parts.iter().flat_map(|i| LINK[*i as usize].bytes()).collect()) }),
+                    Act::Phantom(n) => link.map(|conn| Input::Received { conn, payload: Payload::Phantom(n as u64) }),
+                    Act::Close(i) => Some(Input::Closed { conn: if i == 4 { link.unwrap_or(ConnId(0)) } else { conns[i as usize % conns.len()] }, error: "x".into() }),
                     Act::Accept => {
                         let c = ConnId(conns.len() as u64 + 1);
                         conns.push(c);
-                        Input::Accepted { conn: c, peer: "1.2.3.4:6".into() }
+                        Some(Input::Accepted { conn: c, peer: "1.2.3.4:6".into() })
                     }
-                    Act::Write(db, n) => Input::Propagate { db: db as u32, payload: Payload::Phantom(n as u64) },
-                    Act::Done(i, ok) => Input::BgsaveDone { id: i as u64, ok, rdb: Payload::Phantom(10), cow_bytes: 0 },
-                    Act::Load(ok) => Input::LoadDone { ok, error: "bad".into(), keys: 1 },
-                    Act::Wait(ms) => { now += ms as u64; Input::Tick }
-                    Act::Replicaof(on) => Input::Command {
+                    Act::Write(db, n) => Some(Input::Propagate { db: db as u32, payload: Payload::Phantom(n as u64) }),
+                    Act::Done(i, ok) => Some(Input::BgsaveDone { id: i as u64, ok, rdb: Payload::Phantom(10), cow_bytes: 0 }),
+                    Act::Load(ok) => Some(Input::LoadDone { ok, error: "bad".into(), keys: 1 }),
+                    Act::Wait(ms) => { now += ms as u64; None }
+                    Act::Replicaof(on) => Some(Input::Command {
                         conn: conns[0],
                         argv: if on { vec![b"REPLICAOF".to_vec(), b"10.0.0.9".to_vec(), b"7001".to_vec()] } else { vec![b"REPLICAOF".to_vec(), b"NO".to_vec(), b"ONE".to_vec()] },
-                    },
+                    }),
                     Act::Connect(ok) => match link {
-                        Some(conn) if ok => Input::Connected { conn },
-                        Some(conn) => Input::ConnectFailed { conn, error: "refused".into() },
-                        None => Input::Tick,
+                        Some(conn) if ok => Some(Input::Connected { conn }),
+                        Some(conn) => Some(Input::ConnectFailed { conn, error: "refused".into() }),
+                        None => None,
                     },
                 };
-                inst.handle(now, input);
+                match input {
+                    Some(input) => inst.handle(now, input),
+                    None => inst.handle_timeout(now),
+                }
                 while inst.poll_output().is_some() {}
                 for c in inst.conns_with_output() {
                     let _ = inst.take_outgoing(now, c, 1000);
                 }
                 while inst.poll_output().is_some() {}
                 let _ = inst.info_replication(now);
-                let _ = inst.master_view();
-                let _ = inst.replica_view();
+                let _ = crate::view::MasterView::of(&inst);
+                let _ = crate::view::ReplicaView::of_link(&inst);
                 if inst.has_backlog() {
                     prop_assert_eq!(inst.backlog_first_byte_offset(), inst.master_repl_offset() - inst.backlog_histlen() as i64 + 1);
                 }
@@ -1867,7 +1872,7 @@ fn psync_ok_and_no_backlog_with_the_6x_model() {
             delay_s: 0,
             reconnect: true,
         };
-        let (w, m, _) = run_psync_case_with(&c, diskless, ReplicationModel::V6);
+        let (w, m, _) = run_psync_case_with(&c, diskless, BufferModel::V6);
         assert!(w.nodes[m].stats().sync_partial_ok >= 3);
         let c = PsyncCase {
             duration_s: 6,
@@ -1876,7 +1881,7 @@ fn psync_ok_and_no_backlog_with_the_6x_model() {
             delay_s: 0,
             reconnect: true,
         };
-        let (w, m, _) = run_psync_case_with(&c, diskless, ReplicationModel::V6);
+        let (w, m, _) = run_psync_case_with(&c, diskless, BufferModel::V6);
         assert!(w.nodes[m].stats().sync_partial_err >= 2);
         assert_eq!(
             w.nodes[m].backlog_histlen(),
@@ -1896,7 +1901,12 @@ fn chained_replicas_share_one_offset_space() {
     w.advance(6000);
     w.replicaof(r2, r1);
     w.advance(6000);
-    assert_eq!(w.nodes[r2].link_state(), "connected", "{}", w.dump_logs(r2));
+    assert_eq!(
+        w.nodes[r2].link_status(),
+        LinkStatus::Connected,
+        "{}",
+        w.dump_logs(r2)
+    );
     for i in 0..50 {
         w.set(m, &format!("k{i}"), b"value");
     }
@@ -2091,10 +2101,10 @@ fn replay_as_replica(log: &str, port: u16, master_dir: &str) -> Vec<(u64, String
 }
 
 fn ack(off: i64) -> String {
-    String::from_utf8_lossy(&resp::encode_command(&[
-        b"REPLCONF",
-        b"ACK",
-        off.to_string().as_bytes(),
+    String::from_utf8_lossy(&crate::wire::encode_command(&[
+        "REPLCONF",
+        "ACK",
+        &off.to_string(),
     ]))
     .into_owned()
 }
@@ -2264,7 +2274,7 @@ mod convergence {
             }
             w.advance(20_000);
             for r in [r1, r2] {
-                prop_assert_eq!(w.nodes[r].link_state(), "connected", "{}", w.dump_logs(r));
+                prop_assert_eq!(w.nodes[r].link_status(), LinkStatus::Connected, "{}", w.dump_logs(r));
                 prop_assert_eq!(w.nodes[r].reploff(), w.nodes[m].master_repl_offset());
                 prop_assert_eq!(&w.datasets[r], &w.datasets[m]);
             }
@@ -2289,11 +2299,23 @@ fn client_info_field_layout_matches_redis() {
         ours.contains("flags=S") && ours.contains("age=4 idle=4") && ours.contains("cmd=psync"),
         "{ours}"
     );
-    let (mut r6, a6) = stalled_online_replica(|c| c.replication_model = ReplicationModel::V6);
+    let (mut r6, a6) = stalled_online_replica(|c| c.replication_model = BufferModel::V6);
     r6.tick_to(100);
     let ours6 = r6.inst.client_info(a6);
     assert!(
         !ours6.contains("ssub=") && !ours6.contains("resp="),
         "6.2 layout: {ours6}"
+    );
+}
+
+#[test]
+fn keyless_stream_commands_have_redis_sizes() {
+    // Offsets count these bytes: PING every repl-ping-replica-period, SELECT before the first
+    // write to a db, REPLCONF GETACK for WAIT (captures: 14, 23 and 37 bytes).
+    assert_eq!(crate::wire::encode_command(&["ping"]).len(), 14);
+    assert_eq!(crate::wire::encode_command(&["SELECT", "0"]).len(), 23);
+    assert_eq!(
+        crate::wire::encode_command(&["REPLCONF", "GETACK", "*"]).len(),
+        37
     );
 }

@@ -2,10 +2,12 @@
 //! `repl-backlog-size` and `client-output-buffer-limit replica` that avoid the two classic
 //! replication failures, with the arithmetic shown so a reader can check it.
 //!
-//! It uses the same model the simulator plays out (see `sim::engine`): the replica's output
-//! buffer on the master fills from the fork until the replica has received *and loaded* the RDB
-//! (spec §3.3), and a reconnecting replica can resume only if the backlog still holds every byte
-//! written while it was away (spec §2.4). Pure computation: the web app calls it too.
+//! It uses the same model the simulator plays out (`sim/simulation`): the replica's output
+//! buffer on the master fills from the fork (`replicationSetupSlaveForFullResync` starts it)
+//! until the replica has received *and loaded* the RDB (it reads its link again only after
+//! `rdbLoad`), and a reconnecting replica can resume only if the backlog still holds every
+//! byte written while it was away (`masterTryPartialResynchronization`). Pure computation:
+//! the web app calls it too.
 
 use super::units::{format_bytes, HumanBytes};
 use serde::{Deserialize, Serialize};
@@ -124,81 +126,12 @@ fn secs(bytes: u64, speed: u64) -> f64 {
     }
 }
 
-/// Computes the recommendation.
+/// Computes the recommendation, one step of arithmetic per line of `steps`.
 pub fn advise(i: &AdviseInput) -> Advice {
     let mut steps = Vec::new();
     let mut warnings = Vec::new();
-    let stream = i
-        .stream_bytes_per_sec
-        .unwrap_or(i.write_rate * i.bytes_per_write as f64);
-    match i.stream_bytes_per_sec {
-        Some(_) => steps.push(format!("stream = {}/s (given)", HumanBytes(stream as u64))),
-        None => steps.push(format!(
-            "stream = {} writes/s x {} B = {}/s",
-            i.write_rate,
-            i.bytes_per_write,
-            HumanBytes(stream as u64)
-        )),
-    }
-    let d = i.dataset_bytes;
-    let fork_s = d as f64 / (1u64 << 30) as f64 * i.fork_ms_per_gb as f64 / 1000.0;
-    steps.push(format!(
-        "fork = {} x {} ms/GB = {:.2} s",
-        HumanBytes(d),
-        i.fork_ms_per_gb,
-        fork_s
-    ));
-    let load_s = secs(d, i.load_speed);
-    let window = if i.diskless {
-        // The child streams straight to the socket: production and transfer overlap, so the
-        // slowest of serialisation, link and the replica's temp-file write sets the pace.
-        let pace = i.rdb_speed.min(i.bandwidth).min(i.disk_write_speed);
-        let t = secs(d, pace);
-        steps.push(format!(
-            "diskless transfer = {} / min(rdb {}/s, link {}/s, replica disk {}/s) = {:.1} s",
-            HumanBytes(d),
-            HumanBytes(i.rdb_speed),
-            HumanBytes(i.bandwidth),
-            HumanBytes(i.disk_write_speed),
-            t
-        ));
-        steps.push(format!(
-            "load = {} / {}/s = {:.1} s",
-            HumanBytes(d),
-            HumanBytes(i.load_speed),
-            load_s
-        ));
-        fork_s + t + load_s
-    } else {
-        let save = secs(d, i.rdb_speed.min(i.disk_write_speed));
-        let pace = i.disk_read_speed.min(i.bandwidth).min(i.disk_write_speed);
-        let t = secs(d, pace);
-        steps.push(format!(
-            "BGSAVE to disk = {} / min(rdb {}/s, disk write {}/s) = {:.1} s",
-            HumanBytes(d),
-            HumanBytes(i.rdb_speed),
-            HumanBytes(i.disk_write_speed),
-            save
-        ));
-        steps.push(format!(
-            "transfer = {} / min(disk read {}/s, link {}/s, replica disk {}/s) = {:.1} s",
-            HumanBytes(d),
-            HumanBytes(i.disk_read_speed),
-            HumanBytes(i.bandwidth),
-            HumanBytes(i.disk_write_speed),
-            t
-        ));
-        steps.push(format!(
-            "load = {} / {}/s = {:.1} s",
-            HumanBytes(d),
-            HumanBytes(i.load_speed),
-            load_s
-        ));
-        fork_s + save + t + load_s
-    };
-    steps.push(format!(
-        "full sync window (fork to end of load) = {window:.1} s"
-    ));
+    let stream = stream_rate(i, &mut steps);
+    let window = full_sync_window(i, &mut steps);
     let peak = stream * window;
     steps.push(format!(
         "buffer peak = {}/s x {:.1} s = {}",
@@ -206,63 +139,9 @@ pub fn advise(i: &AdviseInput) -> Advice {
         window,
         HumanBytes(peak as u64)
     ));
-    let spare = i.bandwidth as f64 - stream;
-    let drain = if spare > 0.0 {
-        peak / spare
-    } else {
-        f64::INFINITY
-    };
-    if spare > 0.0 {
-        steps.push(format!(
-            "drain after load = {} / (link {}/s - stream {}/s) = {:.1} s",
-            HumanBytes(peak as u64),
-            HumanBytes(i.bandwidth),
-            HumanBytes(stream as u64),
-            drain
-        ));
-    } else {
-        warnings.push(format!(
-            "the link ({}/s) cannot carry the write stream ({}/s): the replica falls further behind forever and no buffer limit helps; add bandwidth or reduce writes",
-            HumanBytes(i.bandwidth),
-            HumanBytes(stream as u64)
-        ));
-    }
-    // Hard limit: the peak plus headroom. The soft limit sits at half of it, and its timer must
-    // outlast the whole sync plus the drain: the timer starts when the buffer crosses the soft
-    // line during the sync and would otherwise fire before the replica catches up.
-    let hard = round_up_mb(peak * i.safety);
-    steps.push(format!(
-        "hard limit = peak x {} = {} -> {}",
-        i.safety,
-        HumanBytes((peak * i.safety) as u64),
-        format_bytes(hard)
-    ));
-    let soft = (hard / 2).max(1 << 20);
-    let soft_secs = if drain.is_finite() {
-        ((window + drain) * i.safety).ceil().max(60.0) as u64
-    } else {
-        60
-    };
-    steps.push(format!(
-        "soft limit = hard / 2 = {}, for (window {:.1} s + drain {:.1} s) x {} = {} s (at least 60)",
-        format_bytes(soft),
-        window,
-        if drain.is_finite() { drain } else { 0.0 },
-        i.safety,
-        soft_secs
-    ));
-    // Backlog: every byte written while the replica is away, plus the reconnect second
-    // (replicationCron retries at 1 Hz), with headroom.
-    let outage_s = i.outage_ms as f64 / 1000.0 + 1.0;
-    let backlog = round_up_mb(stream * outage_s * i.safety);
-    steps.push(format!(
-        "backlog = {}/s x ({} s outage + 1 s reconnect) x {} = {} -> {}",
-        HumanBytes(stream as u64),
-        i.outage_ms as f64 / 1000.0,
-        i.safety,
-        HumanBytes((stream * outage_s * i.safety) as u64),
-        format_bytes(backlog)
-    ));
+    let drain = drain_time(i, stream, peak, &mut steps, &mut warnings);
+    let (hard, soft, soft_secs) = buffer_limits(i, peak, window, drain, &mut steps);
+    let backlog = backlog_size(i, stream, &mut steps);
     let mut hard = hard;
     if hard < backlog {
         // Redis 7.0 ignores a replica hard limit below repl-backlog-size (checkClientOutputBufferLimits
@@ -285,6 +164,168 @@ pub fn advise(i: &AdviseInput) -> Advice {
         steps,
         warnings,
     }
+}
+
+/// Bytes per second the replication stream carries.
+fn stream_rate(i: &AdviseInput, steps: &mut Vec<String>) -> f64 {
+    let stream = i
+        .stream_bytes_per_sec
+        .unwrap_or(i.write_rate * i.bytes_per_write as f64);
+    match i.stream_bytes_per_sec {
+        Some(_) => steps.push(format!("stream = {}/s (given)", HumanBytes(stream as u64))),
+        None => steps.push(format!(
+            "stream = {} writes/s x {} B = {}/s",
+            i.write_rate,
+            i.bytes_per_write,
+            HumanBytes(stream as u64)
+        )),
+    }
+    stream
+}
+
+/// Seconds from the fork until the replica has loaded the RDB: while they pass, the
+/// replica's output buffer on the master only grows.
+fn full_sync_window(i: &AdviseInput, steps: &mut Vec<String>) -> f64 {
+    let d = i.dataset_bytes;
+    let fork_s = d as f64 / (1u64 << 30) as f64 * i.fork_ms_per_gb as f64 / 1000.0;
+    steps.push(format!(
+        "fork = {} x {} ms/GB = {:.2} s",
+        HumanBytes(d),
+        i.fork_ms_per_gb,
+        fork_s
+    ));
+    let load_s = secs(d, i.load_speed);
+    let window = if i.diskless {
+        // The child streams straight to the socket: production and transfer overlap, so the
+        // slowest of serialisation, link and the replica's temp-file write sets the pace.
+        let pace = i.rdb_speed.min(i.bandwidth).min(i.disk_write_speed);
+        let t = secs(d, pace);
+        steps.push(format!(
+            "diskless transfer = {} / min(rdb {}/s, link {}/s, replica disk {}/s) = {:.1} s",
+            HumanBytes(d),
+            HumanBytes(i.rdb_speed),
+            HumanBytes(i.bandwidth),
+            HumanBytes(i.disk_write_speed),
+            t
+        ));
+        steps.push(load_step(i, load_s));
+        fork_s + t + load_s
+    } else {
+        // The file is written whole, then read back and sent: the two add up.
+        let save = secs(d, i.rdb_speed.min(i.disk_write_speed));
+        let pace = i.disk_read_speed.min(i.bandwidth).min(i.disk_write_speed);
+        let t = secs(d, pace);
+        steps.push(format!(
+            "BGSAVE to disk = {} / min(rdb {}/s, disk write {}/s) = {:.1} s",
+            HumanBytes(d),
+            HumanBytes(i.rdb_speed),
+            HumanBytes(i.disk_write_speed),
+            save
+        ));
+        steps.push(format!(
+            "transfer = {} / min(disk read {}/s, link {}/s, replica disk {}/s) = {:.1} s",
+            HumanBytes(d),
+            HumanBytes(i.disk_read_speed),
+            HumanBytes(i.bandwidth),
+            HumanBytes(i.disk_write_speed),
+            t
+        ));
+        steps.push(load_step(i, load_s));
+        fork_s + save + t + load_s
+    };
+    steps.push(format!(
+        "full sync window (fork to end of load) = {window:.1} s"
+    ));
+    window
+}
+
+fn load_step(i: &AdviseInput, load_s: f64) -> String {
+    format!(
+        "load = {} / {}/s = {:.1} s",
+        HumanBytes(i.dataset_bytes),
+        HumanBytes(i.load_speed),
+        load_s
+    )
+}
+
+/// Seconds the buffer needs to empty after the load: the link's spare bandwidth over the
+/// stream (infinite, with a warning, when the link cannot even carry the stream).
+fn drain_time(
+    i: &AdviseInput,
+    stream: f64,
+    peak: f64,
+    steps: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) -> f64 {
+    let spare = i.bandwidth as f64 - stream;
+    if spare <= 0.0 {
+        warnings.push(format!(
+            "the link ({}/s) cannot carry the write stream ({}/s): the replica falls further behind forever and no buffer limit helps; add bandwidth or reduce writes",
+            HumanBytes(i.bandwidth),
+            HumanBytes(stream as u64)
+        ));
+        return f64::INFINITY;
+    }
+    let drain = peak / spare;
+    steps.push(format!(
+        "drain after load = {} / (link {}/s - stream {}/s) = {:.1} s",
+        HumanBytes(peak as u64),
+        HumanBytes(i.bandwidth),
+        HumanBytes(stream as u64),
+        drain
+    ));
+    drain
+}
+
+/// `client-output-buffer-limit replica <hard> <soft> <seconds>`. Hard: the peak plus
+/// headroom. The soft limit sits at half of it, and its timer must outlast the whole sync
+/// plus the drain: the timer starts when the buffer crosses the soft line during the sync
+/// and would otherwise fire before the replica catches up.
+fn buffer_limits(
+    i: &AdviseInput,
+    peak: f64,
+    window: f64,
+    drain: f64,
+    steps: &mut Vec<String>,
+) -> (u64, u64, u64) {
+    let hard = round_up_mb(peak * i.safety);
+    steps.push(format!(
+        "hard limit = peak x {} = {} -> {}",
+        i.safety,
+        HumanBytes((peak * i.safety) as u64),
+        format_bytes(hard)
+    ));
+    let soft = (hard / 2).max(1 << 20);
+    let soft_secs = if drain.is_finite() {
+        ((window + drain) * i.safety).ceil().max(60.0) as u64
+    } else {
+        60
+    };
+    steps.push(format!(
+        "soft limit = hard / 2 = {}, for (window {:.1} s + drain {:.1} s) x {} = {} s (at least 60)",
+        format_bytes(soft),
+        window,
+        if drain.is_finite() { drain } else { 0.0 },
+        i.safety,
+        soft_secs
+    ));
+    (hard, soft, soft_secs)
+}
+
+/// `repl-backlog-size`: every byte written while the replica is away, plus the reconnect
+/// second (replicationCron retries at 1 Hz), with headroom.
+fn backlog_size(i: &AdviseInput, stream: f64, steps: &mut Vec<String>) -> u64 {
+    let outage_s = i.outage_ms as f64 / 1000.0 + 1.0;
+    let backlog = round_up_mb(stream * outage_s * i.safety);
+    steps.push(format!(
+        "backlog = {}/s x ({} s outage + 1 s reconnect) x {} = {} -> {}",
+        HumanBytes(stream as u64),
+        i.outage_ms as f64 / 1000.0,
+        i.safety,
+        HumanBytes((stream * outage_s * i.safety) as u64),
+        format_bytes(backlog)
+    ));
+    backlog
 }
 
 #[cfg(test)]

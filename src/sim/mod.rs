@@ -10,15 +10,21 @@
 //! * [`Simulation`]: `new(&scenario, seed)`, `run_until(t)`, views for the web (`frame`, `log`,
 //!   `spans`, `marks`, `samples`, `info_replication`), faults on command (`cut_link`,
 //!   `restart_replica`, `kill_master`), `set_param` from now on, `summary`, `trace_hash`.
-//!   `Clone`, so a run can be checkpointed and stepped back.
+//!   `Clone`: a clone is a checkpoint to step back to.
 //! * [`advise`]: the sizing arithmetic behind `replscope advise` (pure; the web calls it too).
 //!
 //! The replication itself (PSYNC decisions, buffers and their limits, states, log lines) is
-//! the core's; this module only decides when things happen and how fast bytes move.
+//! the core's; this module only decides when things happen and how fast bytes move. Inside,
+//! the world (`simulation/`) owns components that own their state: the network (`net.rs`),
+//! the fork child (`fork.rs`) and the recorder (`recorder.rs`); see docs/architecture.md.
 
 pub mod advise;
+mod agenda;
+mod fork;
 mod models;
+mod net;
 pub mod presets;
+mod recorder;
 pub mod rng;
 pub mod scenario;
 mod serde_units;
@@ -28,8 +34,9 @@ pub mod units;
 
 pub use advise::{Advice, AdviseInput};
 pub use presets::{presets, PresetInfo};
+pub use recorder::TraceEvent;
 pub use scenario::{params, ParamSpec, Scenario, ScenarioError};
-pub use simulation::{Checkpoint, Simulation, TraceEvent};
+pub use simulation::Simulation;
 pub use summary::Summary;
 
 /// Runs preset `preset` with `seed` until `until_ms` and returns its trace hash (the value the

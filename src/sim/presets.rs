@@ -58,15 +58,17 @@ presets!(
 #[cfg(not(target_arch = "wasm32"))]
 pub const REFERENCE_SCENARIO: &str = include_str!("reference.toml");
 
-/// A preset shipped in the binary, parsed.
-pub fn preset_scenario(name: &str) -> Option<Scenario> {
-    #[cfg(not(target_arch = "wasm32"))]
-    let (list, parse) = (PRESETS, Scenario::from_toml);
-    #[cfg(target_arch = "wasm32")]
-    let (list, parse) = (PRESETS_JSON, Scenario::from_json);
-    list.iter()
-        .find(|(n, _)| *n == name)
-        .and_then(|(_, t)| parse(t).ok())
+impl Scenario {
+    /// A preset shipped in the binary: its TOML file natively, its JSON form in the web build.
+    pub fn preset(name: &str) -> Option<Scenario> {
+        #[cfg(not(target_arch = "wasm32"))]
+        let (list, parse) = (PRESETS, Scenario::from_toml);
+        #[cfg(target_arch = "wasm32")]
+        let (list, parse) = (PRESETS_JSON, Scenario::from_json);
+        list.iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, t)| parse(t).ok())
+    }
 }
 
 /// The text of a preset file.
@@ -88,7 +90,7 @@ pub fn preset_names() -> Vec<&'static str> {
 pub fn presets() -> Vec<PresetInfo> {
     preset_names()
         .into_iter()
-        .filter_map(preset_scenario)
+        .filter_map(Scenario::preset)
         .map(|s| PresetInfo {
             name: s.name,
             title: s.title,

@@ -186,7 +186,8 @@ pub struct RedisConfig {
     pub repl_timeout: u64,
     #[serde(with = "su::seconds")]
     pub repl_ping_replica_period: u64,
-    /// Valkey 8's separate RDB channel (spec §8.2), on master and replicas alike.
+    /// Valkey 8's separate RDB channel (`dual-channel-replication-enabled`), on master and
+    /// replicas alike.
     #[serde(with = "su::yes_no")]
     pub dual_channel_replication_enabled: bool,
     /// `save` points; `""` = no snapshots, which lets Redis kill a disk BGSAVE nobody waits for.
@@ -373,6 +374,26 @@ impl Default for Workload {
     }
 }
 
+impl Workload {
+    /// The write rate in force at `t` ms: a scheduled phase's (the first that covers `t`),
+    /// or the base rate. The simulator and `compare`'s write load both read it here.
+    pub fn rate_at(&self, t: u64) -> f64 {
+        for p in &self.phases {
+            if t < p.at {
+                continue;
+            }
+            let into = match p.every {
+                Some(e) if e > 0 => (t - p.at) % e,
+                _ => t - p.at,
+            };
+            if into < p.for_ms {
+                return p.rate;
+            }
+        }
+        self.rate
+    }
+}
+
 impl Default for Link {
     fn default() -> Self {
         Link {
@@ -411,7 +432,7 @@ impl Default for ReplicaModel {
 }
 
 impl Default for RedisConfig {
-    /// Redis 7.0.15's defaults (spec §4.4).
+    /// Redis 7.0.15's defaults (its `config.c` table and redis.conf).
     fn default() -> Self {
         RedisConfig {
             repl_backlog_size: 1 << 20,
@@ -500,11 +521,6 @@ impl Scenario {
         // Serialising plain data to a TOML string cannot fail for this type (no maps with
         // non-string keys, no bare top-level values); fall back to JSON-ish text if it ever does.
         toml::to_string(self).unwrap_or_else(|e| format!("# could not render scenario: {e}\n"))
-    }
-
-    /// A preset shipped in the binary.
-    pub fn preset(name: &str) -> Option<Scenario> {
-        super::presets::preset_scenario(name)
     }
 
     /// Sets one field by its `params()` name or its Redis config name

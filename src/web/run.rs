@@ -1,13 +1,12 @@
 //! One simulated run the app can move through in both directions.
 //!
-//! The simulator only goes forward, so going back restores the latest checkpoint at or before
-//! the target and replays from there. The simulator is deterministic, so the replayed state
-//! equals the one first seen. Checkpoints ([`Simulation::checkpoint`]: the state without the
-//! history, which stays in the simulation) are taken every `interval` of virtual time; when
-//! there are too many, every other one is dropped and the interval doubles, so memory stays
-//! bounded for long runs.
+//! The simulator only goes forward, so going back restores the latest checkpoint (a clone of
+//! the simulation) at or before the target and replays from there. The simulator is
+//! deterministic, so the replayed state equals the one first seen. Checkpoints are taken every
+//! `interval` of virtual time; when there are too many, every other one is dropped and the
+//! interval doubles, so memory stays bounded for long runs.
 
-use crate::sim::{Checkpoint, Scenario, Simulation};
+use crate::sim::{Scenario, Simulation};
 use crate::view::{Mark, MarkKind};
 
 const FIRST_INTERVAL_MS: u64 = 10_000;
@@ -18,7 +17,7 @@ const SLICE_MS: u64 = 1_000;
 #[derive(Clone)]
 pub struct Run {
     pub sim: Simulation,
-    checkpoints: Vec<Checkpoint>,
+    checkpoints: Vec<Simulation>,
     interval_ms: u64,
 }
 
@@ -31,7 +30,7 @@ impl Run {
     /// fault was injected): going back stops at this moment.
     pub fn from_sim(sim: Simulation) -> Run {
         Run {
-            checkpoints: vec![sim.checkpoint()],
+            checkpoints: vec![sim.clone()],
             sim,
             interval_ms: FIRST_INTERVAL_MS,
         }
@@ -50,15 +49,12 @@ impl Run {
     /// `late()` says the time allowed is spent. Returns whether `t_ms` was reached.
     pub fn seek_until(&mut self, t_ms: u64, late: &mut dyn FnMut() -> bool) -> bool {
         if t_ms < self.sim.now_ms() {
-            let i = self.checkpoints.partition_point(|c| c.t_ms() <= t_ms);
+            let i = self.checkpoints.partition_point(|c| c.now_ms() <= t_ms);
             // checkpoints[0] is the run's start, so i >= 1 whenever t_ms >= start.
-            let cp = &self.checkpoints[i.saturating_sub(1)];
-            // Checkpoints come from this run, so restoring cannot be refused.
-            let restored = self.sim.restore(cp);
-            debug_assert!(restored, "a checkpoint of this run was refused");
+            self.sim = self.checkpoints[i.saturating_sub(1)].clone();
         }
         while self.sim.now_ms() < t_ms {
-            let last = self.checkpoints.last().map_or(0, |c| c.t_ms());
+            let last = self.checkpoints.last().map_or(0, |c| c.now_ms());
             let next_cp = last + self.interval_ms;
             let step = t_ms
                 .min(self.sim.now_ms() + SLICE_MS)
@@ -80,10 +76,10 @@ impl Run {
     }
 
     fn push_checkpoint(&mut self) {
-        if self.checkpoints.last().map(|c| c.t_ms()) == Some(self.sim.now_ms()) {
+        if self.checkpoints.last().map(|c| c.now_ms()) == Some(self.sim.now_ms()) {
             return;
         }
-        self.checkpoints.push(self.sim.checkpoint());
+        self.checkpoints.push(self.sim.clone());
         if self.checkpoints.len() > MAX_CHECKPOINTS {
             // Keep the start and every other checkpoint after it.
             let mut i = 0;
@@ -94,6 +90,7 @@ impl Run {
             self.interval_ms *= 2;
         }
     }
+
     /// Advances to the time of the next log line (one "event" for a person), at most `limit`
     /// ms ahead. Returns whether anything was found.
     pub fn step_to_next_line(&mut self, limit_ms: u64) -> bool {

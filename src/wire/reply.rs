@@ -52,6 +52,16 @@ impl Reply {
         matches!(self, Reply::Error(_))
     }
 
+    /// The reply as text, for a status, bulk string or integer; `None` for anything else.
+    pub fn as_text(&self) -> Option<String> {
+        match self {
+            Reply::Simple(s) => Some(s.clone()),
+            Reply::Bulk(b) => Some(String::from_utf8_lossy(b).into_owned()),
+            Reply::Int(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
     /// Encodes for protocol `proto` (2 or 3) onto `out`.
     pub fn encode(&self, proto: u8, out: &mut Vec<u8>) {
         let resp3 = proto >= 3;

@@ -7,6 +7,7 @@
 
 #![allow(dead_code)] // each test file uses a different subset of these helpers
 
+use super::free_port;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -33,13 +34,6 @@ pub fn screenshot_dir() -> PathBuf {
         })
         .unwrap_or_else(|| repo_root().join("target"))
         .join("screenshots")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port on 127.0.0.1")
 }
 
 fn content_type(path: &Path) -> &'static str {

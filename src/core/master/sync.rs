@@ -1,0 +1,355 @@
+//! SYNC and PSYNC on the master: try a partial resync, else set the replica up for a full one
+//! (`syncCommand`, `masterTryPartialResynchronization`,
+//! `replicationSetupSlaveForFullResync`).
+
+use super::super::ctx::Ctx;
+use super::super::log::Level;
+use super::super::payload::Payload;
+use super::super::status::{LinkStatus, MarkKind, ReplicaState};
+use super::super::version::FullSync;
+use super::super::ConnId;
+use super::clients::ReplicaSide;
+use super::MasterSide;
+use crate::wire::Reply;
+
+/// Why a PSYNC cannot continue, in the words of the log line Redis writes and of the mark the
+/// timeline shows.
+struct Refusal {
+    /// `sync_partial_err` counts refusals, except an explicit `PSYNC ? -1`.
+    counts: bool,
+    cause: String,
+}
+
+impl MasterSide {
+    /// `syncCommand`, for both SYNC and PSYNC. `link`: this node's own link to a master
+    /// ([`LinkStatus::None`] when it is a master).
+    pub fn cmd_sync(
+        &mut self,
+        ctx: &mut Ctx,
+        conn: ConnId,
+        args: &[String],
+        is_psync: bool,
+        link: LinkStatus,
+    ) {
+        let Some(c) = self.clients.get(&conn) else {
+            return;
+        };
+        if c.replica.is_some() {
+            return; // already a replica: ignore
+        }
+        if is_psync && args.len() < 3 {
+            self.reply_error(
+                ctx,
+                conn,
+                "ERR wrong number of arguments for 'psync' command",
+            );
+            return;
+        }
+        // A replica serves sub-replicas only while its own link is up: what it would send
+        // them is a history it does not have yet.
+        if link != LinkStatus::None && link != LinkStatus::Connected {
+            self.reply_error(
+                ctx,
+                conn,
+                "NOMASTERLINK Can't SYNC while not connected with my master",
+            );
+            return;
+        }
+        // A full sync needs a fresh reply buffer: from here on it accumulates the difference
+        // between the RDB and the dataset. So a replica must read each handshake reply
+        // before it sends PSYNC (pipelining REPLCONF and PSYNC fails here).
+        if !c.out.is_empty() {
+            self.reply_error(
+                ctx,
+                conn,
+                "ERR SYNC and PSYNC are invalid with pending output",
+            );
+            return;
+        }
+        let name = self.replica_name(conn);
+        ctx.log(
+            Level::Notice,
+            format!("Replica {name} asks for synchronization"),
+        );
+        let cause = if is_psync {
+            let Ok(off) = args[2].parse::<i64>() else {
+                ctx.log(
+                    Level::Warning,
+                    format!("Replica {name} asks for synchronization but with a wrong offset"),
+                );
+                self.reply_error(ctx, conn, "ERR value is not an integer or out of range");
+                return;
+            };
+            let cause = match self.psync_refusal(ctx, conn, &args[1], off) {
+                None => return self.accept_partial_resync(ctx, conn, off),
+                Some(r) => {
+                    if r.counts {
+                        ctx.stats.sync_partial_err += 1;
+                        self.mark(ctx, MarkKind::PartialSyncRefused, conn, r.cause.clone());
+                    }
+                    r.cause
+                }
+            };
+            if self.wants_dual_channel(ctx, conn) {
+                // The replica opens a second connection for the RDB; this one PSYNCs again at
+                // the RDB's end offset once the RDB channel knows it.
+                ctx.log(Level::Notice, format!("Replica {name} is capable of dual channel synchronization, and partial sync isn't possible. Full sync will continue with dedicated RDB channel."));
+                self.reply(ctx, conn, Reply::Simple("DUALCHANNELSYNC".into()));
+                self.mark(
+                    ctx,
+                    MarkKind::FullSyncStart,
+                    conn,
+                    format!("{cause}; dual-channel sync"),
+                );
+                return;
+            }
+            cause
+        } else {
+            "the replica sent SYNC (no PSYNC support)".to_string()
+        };
+        self.start_full_sync(ctx, conn, is_psync, cause);
+    }
+
+    /// The rest of `syncCommand` for a full sync: the client becomes a replica waiting for a
+    /// BGSAVE, the first replica creates the backlog, and an RDB is found or made for it.
+    fn start_full_sync(&mut self, ctx: &mut Ctx, conn: ConnId, is_psync: bool, cause: String) {
+        ctx.stats.sync_full += 1;
+        let mut side =
+            ReplicaSide::new(ReplicaState::WaitBgsaveStart, -1, ctx.unixtime(), ctx.now());
+        // An old replica that sent SYNC gets no `+FULLRESYNC` and is never timed out.
+        side.pre_psync = !is_psync;
+        if let Some(c) = self.clients.get_mut(&conn) {
+            c.replica = Some(side);
+        }
+        self.replicas.push(conn);
+        self.mark(ctx, MarkKind::FullSyncStart, conn, cause);
+        if self.replicas.len() == 1 && !self.store.has_backlog() {
+            // The first replica creates the backlog with a fresh history: nobody can hold
+            // offsets of the old, unbuffered one (`createReplicationBacklog` +
+            // `changeReplicationId`).
+            ctx.hist.change_and_clear(&mut ctx.rng);
+            self.store.create_backlog();
+            let t = format!(
+                "Replication backlog created, my new replication IDs are '{}' and '{}'",
+                ctx.hist.replid(),
+                ctx.hist.replid2()
+            );
+            ctx.log(Level::Notice, t);
+        }
+        self.decide_rdb_for_new_replica(ctx, conn);
+    }
+
+    /// Valkey 8: a dual-channel replica doing a diskless full sync gets its RDB on a second
+    /// connection.
+    fn wants_dual_channel(&self, ctx: &Ctx, conn: ConnId) -> bool {
+        match ctx.config.version().full_sync {
+            FullSync::Classic => false,
+            FullSync::DualChannel => {
+                self.clients.get(&conn).is_some_and(|c| c.capa_dual)
+                    && ctx.config.repl_diskless_sync
+            }
+        }
+    }
+
+    /// The decision of `masterTryPartialResynchronization`: `None` if `PSYNC id off` can
+    /// continue from the backlog, else why not (logged as Redis logs it). Long because each
+    /// refusal has its own log line and its own cause in words, side by side.
+    fn psync_refusal(&self, ctx: &mut Ctx, conn: ConnId, id: &str, off: i64) -> Option<Refusal> {
+        let name = self.replica_name(conn);
+        // The same history? A master has two valid IDs: its own, and the one it had before a
+        // promotion (`replid2`), which is only good up to the offset where it was promoted:
+        // past that point the two histories differ.
+        let (replid, replid2) = (
+            ctx.hist.replid().to_string(),
+            ctx.hist.replid2().to_string(),
+        );
+        let second_off = ctx.hist.second_replid_offset();
+        let is_this = id.eq_ignore_ascii_case(&replid);
+        let is_prev = id.eq_ignore_ascii_case(&replid2);
+        if !(is_this || (is_prev && off <= second_off)) {
+            if id.starts_with('?') {
+                // `PSYNC ? -1`: the replica has no history and asks for a full sync itself.
+                ctx.log(
+                    Level::Notice,
+                    format!("Full resync requested by replica {name}"),
+                );
+                return Some(Refusal {
+                    counts: false,
+                    cause: "the replica has no cached master (PSYNC ? -1)".to_string(),
+                });
+            }
+            let cause = if !is_this && !is_prev {
+                ctx.log(
+                    Level::Notice,
+                    format!(
+                        "Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '{id}', my replication IDs are '{replid}' and '{replid2}')"
+                    ),
+                );
+                if self
+                    .expired_replids
+                    .iter()
+                    .any(|x| x.eq_ignore_ascii_case(id))
+                {
+                    format!(
+                        "replid mismatch: history {} was dropped with the backlog after repl-backlog-ttl {} s without replicas",
+                        short(id),
+                        ctx.config.repl_backlog_ttl
+                    )
+                } else {
+                    format!(
+                        "replid mismatch: the replica asked for history {}, this master knows {} and {}",
+                        short(id),
+                        short(&replid),
+                        short(&replid2)
+                    )
+                }
+            } else {
+                ctx.log(
+                    Level::Notice,
+                    format!(
+                        "Partial resynchronization not accepted: Requested offset for second ID was {off}, but I can reply up to {second_off}"
+                    ),
+                );
+                format!("offset {off} is beyond {second_off} where the previous history ends")
+            };
+            return Some(Refusal {
+                counts: true,
+                cause,
+            });
+        }
+        // The same history: does the backlog still hold every byte from `off` on? Asking for
+        // exactly the next byte (`first + histlen == master_repl_offset + 1`) is fine: the
+        // replica missed nothing.
+        let first = self.store.backlog_offset();
+        let end = first + self.store.histlen() as i64;
+        if !self.store.has_backlog() || off < first || off > end {
+            ctx.log(
+                Level::Notice,
+                format!("Unable to partial resync with replica {name} for lack of backlog (Replica request was: {off})."),
+            );
+            if off > self.store.offset() {
+                ctx.log(
+                    Level::Warning,
+                    format!("Warning: replica {name} tried to PSYNC with an offset that is greater than the master replication offset."),
+                );
+            }
+            let cause = if self.store.has_backlog() {
+                format!("offset {off} is outside the backlog [{first}, {end}]")
+            } else {
+                format!("offset {off} asked but there is no backlog")
+            };
+            return Some(Refusal {
+                counts: true,
+                cause,
+            });
+        }
+        None
+    }
+
+    /// The partial resync: the client becomes an online replica at once (its ACK time set to
+    /// now, so the timeout does not fire before its first ACK), `+CONTINUE` tells it, and the
+    /// backlog from `off` to the end follows. No SELECT is forced: the replica kept its db
+    /// from the previous connection.
+    fn accept_partial_resync(&mut self, ctx: &mut Ctx, conn: ConnId, off: i64) {
+        let name = self.replica_name(conn);
+        let first = self.store.backlog_offset();
+        let end = first + self.store.histlen() as i64;
+        let psync2 = self.clients.get(&conn).is_some_and(|c| c.capa_psync2);
+        let side = ReplicaSide::new(ReplicaState::Online, off - 1, ctx.unixtime(), ctx.now());
+        if let Some(c) = self.clients.get_mut(&conn) {
+            c.replica = Some(side);
+        }
+        self.replicas.push(conn);
+        // A PSYNC2 replica learns our current ID (it changes when we were promoted).
+        let reply = if psync2 {
+            format!("CONTINUE {}", ctx.hist.replid())
+        } else {
+            "CONTINUE".to_string()
+        };
+        self.reply(ctx, conn, Reply::Simple(reply));
+        self.store.attach_at(conn, off);
+        // A dual-channel main connection takes over the RDB channel's pin.
+        self.release_rdb_channel_pin(conn);
+        let n = self.store.offset() - off + 1;
+        ctx.log(
+            Level::Notice,
+            format!("Partial resynchronization request from {name} accepted. Sending {n} bytes of backlog starting from offset {off}."),
+        );
+        ctx.stats.sync_partial_ok += 1;
+        self.mark(
+            ctx,
+            MarkKind::PartialSyncAccepted,
+            conn,
+            format!("offset {off} is inside the backlog [{first}, {end}]: {n} bytes resent"),
+        );
+        ctx.data_ready(conn);
+    }
+
+    /// `replicationSetupSlaveForFullResync`: from here the replica accumulates the stream
+    /// after `offset`, the one its RDB will stop at.
+    pub(super) fn setup_full_resync(
+        &mut self,
+        ctx: &mut Ctx,
+        conn: ConnId,
+        offset: i64,
+        bgsave_id: u64,
+    ) {
+        // Force a SELECT before the next propagated command: the replica's db is unknown.
+        self.slaveseldb = -1;
+        let Some(c) = self.clients.get_mut(&conn) else {
+            return;
+        };
+        let mut pre_psync = false;
+        if let Some(r) = c.replica.as_mut() {
+            r.state = ReplicaState::WaitBgsaveEnd;
+            r.psync_initial_offset = offset;
+            r.bgsave_id = Some(bgsave_id);
+            pre_psync = r.pre_psync;
+        }
+        let (rdb_channel, client_id) = (c.rdb_channel, c.id);
+        if rdb_channel {
+            // Valkey dual channel: the end offset travels on the RDB channel, and the stream
+            // after it is pinned until the main channel PSYNCs.
+            let name = self.replica_name(conn);
+            let line = format!(
+                "$ENDOFF:{} {} 0 {}\r\n",
+                offset,
+                ctx.hist.replid(),
+                client_id
+            );
+            self.send_direct(ctx, conn, Payload::Bytes(line.into_bytes()));
+            ctx.log(
+                Level::Notice,
+                format!(
+                    "Sending to replica {name} RDB end offset {offset} and client-id {client_id}"
+                ),
+            );
+            self.store.attach_at(conn, offset + 1);
+        } else if !pre_psync {
+            // The reply to PSYNC waited until now: it carries the offset at fork time.
+            let line = format!("FULLRESYNC {} {}", ctx.hist.replid(), offset);
+            self.reply(ctx, conn, Reply::Simple(line));
+        }
+    }
+
+    /// The main connection of a dual-channel sync PSYNCed: the RDB channel's reader (which
+    /// kept the stream since the RDB's end offset) can go.
+    fn release_rdb_channel_pin(&mut self, main: ConnId) {
+        let Some(rdb_id) = self.clients.get(&main).and_then(|c| c.rdb_client_id) else {
+            return;
+        };
+        let rdb_conn = self
+            .clients
+            .iter()
+            .find(|(_, c)| c.id == rdb_id && c.rdb_channel)
+            .map(|(k, _)| *k);
+        if let Some(rc) = rdb_conn {
+            self.store.detach(rc);
+        }
+    }
+}
+
+/// The first 8 characters of a replication ID, for causes a person reads.
+fn short(id: &str) -> String {
+    id.chars().take(8).collect::<String>() + "…"
+}

@@ -1,0 +1,376 @@
+//! Valkey 8's dual-channel full sync, replica side. The master answers PSYNC with
+//! `+DUALCHANNELSYNC`; the replica opens a second connection that asks for the RDB alone
+//! (`REPLCONF rdb-only 1 rdb-channel 1`, then `SYNC`) and learns its end offset
+//! (`$ENDOFF:<offset> <replid> <dbid> <client-id>`); the main connection then PSYNCs at that
+//! offset and the replica buffers the stream itself while the RDB arrives and loads. The
+//! master's output buffer no longer holds the whole sync's writes: the replica's own
+//! buffer, bounded by the replica's `client-output-buffer-limit replica` hard limit, does.
+
+use std::collections::VecDeque;
+
+use super::super::ctx::Ctx;
+use super::super::log::Level;
+use super::super::master::MasterSide;
+use super::super::payload::{push_merged, Payload};
+use super::super::{ConnId, Output};
+use super::transfer::{BulkEvent, BulkReader, FullResync, LoadClock};
+use super::{LinkState, ReplicaLink};
+use crate::wire::{encode_command, take_line};
+
+/// The RDB connection's step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RdbStep {
+    Connecting,
+    RecvAuth,
+    RecvReplconf,
+    RecvEndoff,
+    Transfer,
+    Done,
+}
+
+/// The main connection's step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MainStep {
+    /// Until the RDB channel knows the end offset (lines here are keepalives).
+    WaitEndoff,
+    RecvSetIdReply,
+    RecvPsyncReply,
+    /// PSYNC accepted: the stream is buffered locally until the RDB is loaded.
+    Buffering,
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Dual {
+    pub main: ConnId,
+    pub rdb_conn: ConnId,
+    rdb_step: RdbStep,
+    rdb_inbuf: Vec<u8>,
+    pub bulk: BulkReader,
+    endoff: i64,
+    replid: String,
+    main_step: MainStep,
+    main_inbuf: Vec<u8>,
+    local: VecDeque<Payload>,
+    pub local_bytes: u64,
+    /// The local buffer hit its limit: the main connection is not read.
+    stopped: bool,
+    /// Set once the RDB is complete and loading.
+    pub load: Option<LoadClock>,
+}
+
+impl Dual {
+    pub fn rdb_done(&self) -> bool {
+        self.rdb_step == RdbStep::Done
+    }
+
+    /// Where the stream continues after the RDB.
+    pub fn resync(&self) -> FullResync {
+        FullResync {
+            replid: self.replid.clone(),
+            offset: self.endoff,
+        }
+    }
+}
+
+impl ReplicaLink {
+    fn dual(&mut self) -> Option<&mut Dual> {
+        match &mut self.state {
+            LinkState::DualChannel(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// `+DUALCHANNELSYNC`: open the RDB channel. `inbuf`: bytes after the reply line.
+    pub(super) fn begin_dual(&mut self, ctx: &mut Ctx, main: ConnId, inbuf: Vec<u8>) {
+        ctx.log(
+            Level::Notice,
+            "PSYNC is not possible, initialize RDB channel.",
+        );
+        let rdb_conn = ctx.alloc_outbound();
+        self.state = LinkState::DualChannel(Box::new(Dual {
+            main,
+            rdb_conn,
+            rdb_step: RdbStep::Connecting,
+            rdb_inbuf: Vec::new(),
+            bulk: BulkReader::new(),
+            endoff: -1,
+            replid: String::new(),
+            main_step: MainStep::WaitEndoff,
+            main_inbuf: inbuf,
+            local: VecDeque::new(),
+            local_bytes: 0,
+            stopped: false,
+            load: None,
+        }));
+        let (host, port) = self.master.clone();
+        ctx.emit(Output::Connect {
+            conn: rdb_conn,
+            host,
+            port,
+        });
+    }
+
+    pub(super) fn dual_rdb_connected(&mut self, ctx: &mut Ctx) {
+        let Some(d) = self.dual() else {
+            return;
+        };
+        let rc = d.rdb_conn;
+        let pass = ctx.config.masterauth.clone();
+        if let Some(pass) = &pass {
+            self.out.send_cmd(ctx, rc, &[b"AUTH", pass.as_bytes()]);
+        }
+        let port = ctx.config.port.to_string();
+        self.out.send_cmd(
+            ctx,
+            rc,
+            &[
+                b"REPLCONF",
+                b"capa",
+                b"eof",
+                b"rdb-only",
+                b"1",
+                b"rdb-channel",
+                b"1",
+                b"listening-port",
+                port.as_bytes(),
+            ],
+        );
+        if let Some(d) = self.dual() {
+            d.rdb_step = if pass.is_some() {
+                RdbStep::RecvAuth
+            } else {
+                RdbStep::RecvReplconf
+            };
+        }
+    }
+
+    fn dual_fail(&mut self, ctx: &mut Ctx, why: &str) {
+        ctx.log(Level::Warning, why.to_string());
+        self.cancel_handshake(ctx, true, None);
+    }
+
+    /// Bytes on the RDB channel: the handshake's replies, the end offset, then the RDB. One
+    /// line-reading loop over the channel's steps, as the main handshake is.
+    pub(super) fn dual_rdb_received(&mut self, ctx: &mut Ctx, master: &mut MasterSide, p: Payload) {
+        let Some(d) = self.dual() else {
+            return;
+        };
+        if d.rdb_step == RdbStep::Transfer {
+            let mut ev = Vec::new();
+            d.bulk.feed(p, &mut ev);
+            self.dual_bulk_events(ctx, master, ev);
+            return;
+        }
+        let Payload::Bytes(b) = p else {
+            self.dual_fail(ctx, "Bad protocol from MASTER on the RDB channel");
+            return;
+        };
+        d.rdb_inbuf.extend_from_slice(&b);
+        loop {
+            let Some(d) = self.dual() else {
+                return;
+            };
+            if d.rdb_step == RdbStep::Transfer {
+                let rest = std::mem::take(&mut d.rdb_inbuf);
+                let mut ev = Vec::new();
+                if !rest.is_empty() {
+                    d.bulk.feed(Payload::Bytes(rest), &mut ev);
+                }
+                self.dual_bulk_events(ctx, master, ev);
+                return;
+            }
+            let Some(line) = take_line(&mut d.rdb_inbuf) else {
+                return;
+            };
+            let text = String::from_utf8_lossy(&line).into_owned();
+            let (rc, main) = (d.rdb_conn, d.main);
+            match d.rdb_step {
+                RdbStep::RecvAuth => {
+                    if text.starts_with('-') {
+                        self.dual_fail(ctx, &format!("Unable to AUTH to MASTER: {text}"));
+                        return;
+                    }
+                    d.rdb_step = RdbStep::RecvReplconf;
+                }
+                RdbStep::RecvReplconf => {
+                    if text.starts_with('-') {
+                        let why = format!(
+                            "Master does not understand REPLCONF on the RDB channel: {text}"
+                        );
+                        self.dual_fail(ctx, &why);
+                        return;
+                    }
+                    d.rdb_step = RdbStep::RecvEndoff;
+                    self.out.send(ctx, rc, encode_command(&["SYNC"]));
+                }
+                RdbStep::RecvEndoff => {
+                    if text.is_empty() {
+                        continue;
+                    }
+                    let Some(rest) = text.strip_prefix("$ENDOFF:") else {
+                        self.dual_fail(
+                            ctx,
+                            &format!("Unexpected reply on the RDB channel: {text}"),
+                        );
+                        return;
+                    };
+                    let parts: Vec<&str> = rest.split_whitespace().collect();
+                    let (Some(off), Some(id), Some(cid)) = (
+                        parts.first().and_then(|s| s.parse::<i64>().ok()),
+                        parts.get(1),
+                        parts.get(3),
+                    ) else {
+                        self.dual_fail(ctx, &format!("Bad $ENDOFF line from MASTER: {text}"));
+                        return;
+                    };
+                    d.endoff = off;
+                    d.replid = id.to_string();
+                    d.rdb_step = RdbStep::Transfer;
+                    d.main_step = MainStep::RecvSetIdReply;
+                    let cid = cid.to_string();
+                    ctx.log(Level::Notice, format!("Received the end offset {off} of the RDB from the master, replid {id}, client-id {cid}"));
+                    // The main channel tells the master which RDB connection is its twin,
+                    // then PSYNCs at the end offset (see `dual_main_received`).
+                    self.out.send_cmd(
+                        ctx,
+                        main,
+                        &[b"REPLCONF", b"set-rdb-client-id", cid.as_bytes()],
+                    );
+                }
+                RdbStep::Connecting | RdbStep::Transfer | RdbStep::Done => {}
+            }
+        }
+    }
+
+    fn dual_bulk_events(&mut self, ctx: &mut Ctx, master: &mut MasterSide, ev: Vec<BulkEvent>) {
+        for e in ev {
+            match e {
+                BulkEvent::Newline => {}
+                BulkEvent::Header { .. } => {
+                    let to = super::transfer::load_target(ctx);
+                    ctx.log(Level::Notice, format!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to {to}"));
+                }
+                BulkEvent::Data(p) => ctx.emit(Output::RdbData { payload: p }),
+                BulkEvent::MasterError(e) => {
+                    return self.dual_fail(ctx, &format!("MASTER aborted replication with an error: {e}"))
+                }
+                BulkEvent::BadProtocol(x) => return self.dual_fail(ctx, &format!("Bad protocol from MASTER, the first byte is not '$' (we received '{x}'), are you sure the host and port are right?")),
+                BulkEvent::Done { .. } => {
+                    let Some(d) = self.dual() else {
+                        return;
+                    };
+                    let size = d.bulk.delivered();
+                    d.rdb_step = RdbStep::Done;
+                    let clock = self.begin_load(ctx, master, size);
+                    if let Some(d) = self.dual() {
+                        d.load = Some(clock);
+                    }
+                    ctx.emit(Output::LoadRdb {
+                        size,
+                        eof_marked: true,
+                    });
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The main channel during a dual-channel sync: the second PSYNC, then local buffering.
+    pub(super) fn dual_main_received(&mut self, ctx: &mut Ctx, p: Payload) {
+        let limit = ctx.config.client_output_buffer_limit_replica.hard;
+        let Some(d) = self.dual() else {
+            return;
+        };
+        let main = d.main;
+        if d.main_step == MainStep::Buffering {
+            let n = p.len();
+            push_merged(&mut d.local, p);
+            d.local_bytes += n;
+            if limit != 0 && d.local_bytes >= limit && !d.stopped {
+                // Stop reading: the stream waits in the master's buffer instead.
+                d.stopped = true;
+                ctx.log(
+                    Level::Warning,
+                    "Replication buffer limit reached, stopping buffering.",
+                );
+                ctx.emit(Output::SetReadable {
+                    conn: main,
+                    readable: false,
+                });
+            }
+            return;
+        }
+        let Payload::Bytes(b) = p else {
+            return self.dual_fail(ctx, "Bad protocol from MASTER on the main channel");
+        };
+        d.main_inbuf.extend_from_slice(&b);
+        loop {
+            let Some(d) = self.dual() else {
+                return;
+            };
+            if d.main_step == MainStep::Buffering {
+                let rest = std::mem::take(&mut d.main_inbuf);
+                if !rest.is_empty() {
+                    self.dual_main_received(ctx, Payload::Bytes(rest));
+                }
+                return;
+            }
+            let Some(line) = take_line(&mut d.main_inbuf) else {
+                return;
+            };
+            let text = String::from_utf8_lossy(&line).into_owned();
+            if text.is_empty() {
+                continue;
+            }
+            match d.main_step {
+                MainStep::RecvSetIdReply => {
+                    if text.starts_with('-') {
+                        let why = format!("Master rejected REPLCONF set-rdb-client-id: {text}");
+                        return self.dual_fail(ctx, &why);
+                    }
+                    let (id, off) = (d.replid.clone(), (d.endoff + 1).to_string());
+                    d.main_step = MainStep::RecvPsyncReply;
+                    ctx.log(Level::Notice, format!("Trying a partial resynchronization using main channel (request {id}:{off})."));
+                    self.out
+                        .send_cmd(ctx, main, &[b"PSYNC", id.as_bytes(), off.as_bytes()]);
+                }
+                MainStep::RecvPsyncReply => {
+                    if text.starts_with("+CONTINUE") {
+                        ctx.log(
+                            Level::Notice,
+                            "Successful partial resynchronization with master.",
+                        );
+                        d.main_step = MainStep::Buffering;
+                    } else {
+                        let why = format!("Unexpected reply to PSYNC on the main channel: {text}");
+                        return self.dual_fail(ctx, &why);
+                    }
+                }
+                MainStep::WaitEndoff | MainStep::Buffering => {}
+            }
+        }
+    }
+
+    /// The RDB is loaded (the link is `Online` now): close the RDB channel, apply what was
+    /// buffered locally, read the main channel again.
+    pub(super) fn finish_dual(&mut self, ctx: &mut Ctx, master: &mut MasterSide, mut d: Dual) {
+        self.out.forget(ctx, d.rdb_conn, true);
+        let n = d.local_bytes;
+        if n > 0 {
+            ctx.log(Level::Notice, format!("MASTER <-> REPLICA sync: Starting to stream replication buffer into the db ({n} bytes)."));
+        }
+        for p in std::mem::take(&mut d.local) {
+            self.stream_in(ctx, master, p);
+        }
+        if d.stopped {
+            ctx.emit(Output::SetReadable {
+                conn: d.main,
+                readable: true,
+            });
+        }
+        let rest = std::mem::take(&mut d.main_inbuf);
+        if !rest.is_empty() {
+            self.stream_in(ctx, master, Payload::Bytes(rest));
+        }
+    }
+}

@@ -1,0 +1,496 @@
+//! Receiving the RDB (`readSyncBulkPayload`) and loading it: the reader of `$<len>` and
+//! `$EOF:<mark>` transfers (real bytes or counted), the load the driver carries out, and
+//! what finishing it means (`replicationCreateMasterClient`, adopting the master's history).
+
+use std::collections::VecDeque;
+
+use super::super::config::DisklessLoad;
+use super::super::ctx::Ctx;
+use super::super::log::Level;
+use super::super::master::MasterSide;
+use super::super::payload::{push_merged, Payload};
+use super::super::status::MarkKind;
+use super::super::{ConnId, Output};
+use super::stream::MasterClient;
+use super::{LinkState, ReplicaLink};
+use crate::wire::take_line;
+
+/// Where the stream continues after the RDB (`+FULLRESYNC <replid> <offset>`; an empty id
+/// and -1 after the old SYNC).
+#[derive(Clone, Debug)]
+pub(super) struct FullResync {
+    pub replid: String,
+    pub offset: i64,
+}
+
+/// `REPL_STATE_TRANSFER`, reading the RDB from the main connection.
+#[derive(Clone, Debug)]
+pub(super) struct Receiving {
+    pub conn: ConnId,
+    pub rdb: BulkReader,
+    pub resync: FullResync,
+}
+
+/// The clock of an RDB load (classic or dual channel).
+#[derive(Clone, Debug)]
+pub(super) struct LoadClock {
+    /// Bytes of the RDB being loaded.
+    pub size: u64,
+    pub started_ms: u64,
+    /// The loading keepalive goes at most once a second.
+    pub last_newline_s: u64,
+    /// The main connection closed meanwhile: noticed when the load ends (nobody reads it).
+    pub main_closed: bool,
+}
+
+/// `REPL_STATE_TRANSFER`, loading the RDB (classic sync): the main connection is not read.
+#[derive(Clone, Debug)]
+pub(super) struct Loading {
+    pub conn: ConnId,
+    pub resync: FullResync,
+    /// The transfer was EOF-marked (diskless): our first ACK starts the master's stream.
+    pub eof: bool,
+    /// (`master_sync_total_bytes`, `master_sync_read_bytes`) as the transfer ended.
+    pub transfer: (i64, u64),
+    /// Stream bytes that arrived after the RDB, applied once it is loaded.
+    pub pending: VecDeque<Payload>,
+    pub clock: LoadClock,
+}
+
+/// What the reader found in the bytes it was fed.
+pub(super) enum BulkEvent {
+    /// A keepalive `\n` before the header.
+    Newline,
+    Header {
+        eof: bool,
+        size: i64,
+    },
+    Data(Payload),
+    /// Body complete; anything after it (stream bytes) is returned.
+    Done {
+        leftover: Vec<Payload>,
+    },
+    MasterError(String),
+    BadProtocol(String),
+}
+
+/// Reads `$<len>\r\n<body>` or `$EOF:<mark>\r\n<body><mark>`, real or phantom (the header
+/// and the mark are always real bytes, even in a simulation).
+///
+/// A disk sync knows the file's size before it sends it; a diskless one streams the RDB as
+/// the child writes it, so nobody knows the size: the master frames it with a random 40-byte
+/// mark instead, and the replica compares the last 40 bytes it received with it. Empty lines
+/// before the header are the master's keepalives while the replica waits for its BGSAVE
+/// (they refresh the replica's transfer timeout).
+#[derive(Clone, Debug)]
+pub(super) struct BulkReader {
+    inbuf: Vec<u8>,
+    /// -1 before the header; 0 for EOF-marked transfers.
+    size: i64,
+    header_seen: bool,
+    read: u64,
+    mark: Option<Vec<u8>>,
+    /// Real bytes held back because they might be the EOF mark.
+    tail: Vec<u8>,
+    delivered: u64,
+}
+
+impl BulkReader {
+    pub fn new() -> Self {
+        BulkReader {
+            inbuf: Vec::new(),
+            size: -1,
+            header_seen: false,
+            read: 0,
+            mark: None,
+            tail: Vec::new(),
+            delivered: 0,
+        }
+    }
+
+    pub fn header_seen(&self) -> bool {
+        self.header_seen
+    }
+
+    /// RDB body bytes handed on so far (the mark excluded).
+    pub fn delivered(&self) -> u64 {
+        self.delivered
+    }
+
+    /// (`master_sync_total_bytes`, `master_sync_read_bytes`): -1 before the header, 0 for
+    /// an EOF-marked transfer whose size nobody knows in advance.
+    pub fn progress(&self) -> (i64, u64) {
+        if self.header_seen {
+            (self.size, self.read)
+        } else {
+            (-1, self.read)
+        }
+    }
+
+    pub fn feed(&mut self, p: Payload, ev: &mut Vec<BulkEvent>) {
+        match p {
+            Payload::Phantom(n) => {
+                if !self.header_seen {
+                    ev.push(BulkEvent::BadProtocol("?".into()));
+                    return;
+                }
+                self.body(Payload::Phantom(n), ev);
+            }
+            Payload::Bytes(b) => {
+                if self.header_seen {
+                    self.body(Payload::Bytes(b), ev);
+                    return;
+                }
+                self.inbuf.extend_from_slice(&b);
+                while !self.header_seen {
+                    let Some(line) = take_line(&mut self.inbuf) else {
+                        return;
+                    };
+                    if line.is_empty() {
+                        ev.push(BulkEvent::Newline);
+                        continue;
+                    }
+                    let text = String::from_utf8_lossy(&line).into_owned();
+                    if let Some(err) = text.strip_prefix('-') {
+                        ev.push(BulkEvent::MasterError(err.to_string()));
+                        return;
+                    }
+                    if !text.starts_with('$') {
+                        ev.push(BulkEvent::BadProtocol(
+                            text.chars().next().map(String::from).unwrap_or_default(),
+                        ));
+                        return;
+                    }
+                    // `$EOF:` counts only with the whole 40-character mark after it.
+                    if let Some(m) = text.strip_prefix("$EOF:").filter(|m| m.len() >= 40) {
+                        self.mark = Some(m.as_bytes()[..40].to_vec());
+                        self.size = 0;
+                        self.header_seen = true;
+                        ev.push(BulkEvent::Header { eof: true, size: 0 });
+                    } else {
+                        match text[1..].parse::<i64>() {
+                            Ok(n) if n >= 0 => {
+                                self.size = n;
+                                self.header_seen = true;
+                                ev.push(BulkEvent::Header {
+                                    eof: false,
+                                    size: n,
+                                });
+                            }
+                            _ => {
+                                ev.push(BulkEvent::BadProtocol("$".into()));
+                                return;
+                            }
+                        }
+                    }
+                }
+                let rest = std::mem::take(&mut self.inbuf);
+                if !rest.is_empty() {
+                    self.body(Payload::Bytes(rest), ev);
+                }
+            }
+        }
+    }
+
+    fn body(&mut self, p: Payload, ev: &mut Vec<BulkEvent>) {
+        let len = p.len();
+        if let Some(mark) = self.mark.clone() {
+            // EOF-marked: keep the last 40 real bytes back and compare them with the mark
+            // (the master sends nothing after it until our first ACK).
+            self.read += len;
+            match p {
+                Payload::Phantom(n) => {
+                    // Phantom bytes can't be the mark: release the held-back tail first.
+                    if !self.tail.is_empty() {
+                        let t = std::mem::take(&mut self.tail);
+                        self.emit_data(Payload::Bytes(t), ev);
+                    }
+                    self.emit_data(Payload::Phantom(n), ev);
+                }
+                Payload::Bytes(b) => {
+                    self.tail.extend_from_slice(&b);
+                    if self.tail.len() > 40 {
+                        let cut = self.tail.len() - 40;
+                        let head: Vec<u8> = self.tail.drain(..cut).collect();
+                        self.emit_data(Payload::Bytes(head), ev);
+                    }
+                    if self.tail == mark {
+                        self.tail.clear();
+                        ev.push(BulkEvent::Done {
+                            leftover: Vec::new(),
+                        });
+                    }
+                }
+            }
+            return;
+        }
+        let remaining = (self.size as u64).saturating_sub(self.read);
+        let take = remaining.min(len);
+        self.read += take;
+        self.emit_data(p.slice(0, take), ev);
+        if self.read >= self.size as u64 {
+            let mut leftover = Vec::new();
+            if len > take {
+                leftover.push(p.slice(take, len - take));
+            }
+            ev.push(BulkEvent::Done { leftover });
+        }
+    }
+
+    fn emit_data(&mut self, p: Payload, ev: &mut Vec<BulkEvent>) {
+        if !p.is_empty() {
+            self.delivered += p.len();
+            ev.push(BulkEvent::Data(p));
+        }
+    }
+}
+
+impl ReplicaLink {
+    /// The PSYNC reply started a full sync: read the RDB (the bytes after the reply line
+    /// may already hold its start).
+    pub(super) fn begin_transfer(
+        &mut self,
+        ctx: &mut Ctx,
+        master: &mut MasterSide,
+        conn: ConnId,
+        resync: FullResync,
+    ) {
+        let rest = self.take_handshake_inbuf();
+        self.state = LinkState::Receiving(Receiving {
+            conn,
+            rdb: BulkReader::new(),
+            resync,
+        });
+        if !rest.is_empty() {
+            self.transfer_received(ctx, master, Payload::Bytes(rest));
+        }
+    }
+
+    pub(super) fn transfer_received(&mut self, ctx: &mut Ctx, master: &mut MasterSide, p: Payload) {
+        let LinkState::Receiving(r) = &mut self.state else {
+            return;
+        };
+        let mut ev = Vec::new();
+        r.rdb.feed(p, &mut ev);
+        self.bulk_events(ctx, master, ev);
+    }
+
+    fn bulk_events(&mut self, ctx: &mut Ctx, master: &mut MasterSide, ev: Vec<BulkEvent>) {
+        for e in ev {
+            match e {
+                BulkEvent::Newline => {}
+                BulkEvent::Header { eof, size } => {
+                    let to = load_target(ctx);
+                    if eof {
+                        ctx.log(Level::Notice, format!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to {to}"));
+                    } else {
+                        ctx.log(
+                            Level::Notice,
+                            format!("MASTER <-> REPLICA sync: receiving {size} bytes from master to {to}"),
+                        );
+                    }
+                }
+                BulkEvent::Data(p) => ctx.emit(Output::RdbData { payload: p }),
+                BulkEvent::MasterError(e) => {
+                    ctx.log(
+                        Level::Warning,
+                        format!("MASTER aborted replication with an error: {e}"),
+                    );
+                    self.cancel_handshake(ctx, true, None);
+                    return;
+                }
+                BulkEvent::BadProtocol(x) => {
+                    ctx.log(
+                        Level::Warning,
+                        format!("Bad protocol from MASTER, the first byte is not '$' (we received '{x}'), are you sure the host and port are right?"),
+                    );
+                    self.cancel_handshake(ctx, true, None);
+                    return;
+                }
+                BulkEvent::Done { leftover } => {
+                    self.start_load(ctx, master, leftover);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// What every load starts with (classic or dual channel): drop the cached master, the
+    /// sub-replicas and our backlog, then flush and load. The new RDB replaces our history:
+    /// a PSYNC with the cached master could only resume the old one, sub-replicas hold
+    /// offsets of the old one, and the backlog's bytes belong to it.
+    pub(super) fn begin_load(
+        &mut self,
+        ctx: &mut Ctx,
+        master: &mut MasterSide,
+        size: u64,
+    ) -> LoadClock {
+        if self.cached.take().is_some() {
+            ctx.log(Level::Notice, "Discarding previously cached master state.");
+        }
+        master.disconnect_replicas(ctx);
+        master.free_backlog();
+        ctx.log(Level::Notice, "MASTER <-> REPLICA sync: Flushing old data");
+        ctx.log(
+            Level::Notice,
+            "MASTER <-> REPLICA sync: Loading DB in memory",
+        );
+        LoadClock {
+            size,
+            started_ms: ctx.now(),
+            last_newline_s: ctx.unixtime(),
+            main_closed: false,
+        }
+    }
+
+    /// The RDB arrived whole (classic sync): load it. The load blocks the event loop, so the
+    /// master link is not read meanwhile and the master keeps buffering for us.
+    fn start_load(&mut self, ctx: &mut Ctx, master: &mut MasterSide, leftover: Vec<Payload>) {
+        let LinkState::Receiving(r) = &self.state else {
+            return;
+        };
+        let (conn, size, eof, transfer) = (
+            r.conn,
+            r.rdb.delivered(),
+            r.rdb.mark.is_some(),
+            r.rdb.progress(),
+        );
+        let clock = self.begin_load(ctx, master, size);
+        let LinkState::Receiving(r) = std::mem::replace(&mut self.state, LinkState::Connect) else {
+            return;
+        };
+        let mut pending = VecDeque::new();
+        for p in leftover {
+            push_merged(&mut pending, p);
+        }
+        self.state = LinkState::Loading(Loading {
+            conn,
+            resync: r.resync,
+            eof,
+            transfer,
+            pending,
+            clock,
+        });
+        ctx.emit(Output::SetReadable {
+            conn,
+            readable: false,
+        });
+        ctx.emit(Output::LoadRdb {
+            size,
+            eof_marked: eof,
+        });
+    }
+
+    /// The driver finished the load requested by `Output::LoadRdb` (`readSyncBulkPayload`'s
+    /// end: the load's log lines, `replicationCreateMasterClient`, the master's history made
+    /// ours, then what waited: the ACK that starts a diskless stream, the dual channel's local
+    /// buffer, the bytes that arrived meanwhile, a link that died meanwhile). One function so
+    /// the order of those steps, which Redis fixes, reads top to bottom.
+    pub fn on_load_done(
+        &mut self,
+        ctx: &mut Ctx,
+        master: &mut MasterSide,
+        ok: bool,
+        error: &str,
+        keys: u64,
+    ) {
+        if !self.is_loading() {
+            return;
+        }
+        let main = self.main_conn();
+        if let Some(c) = main {
+            ctx.emit(Output::SetReadable {
+                conn: c,
+                readable: true,
+            });
+        }
+        if !ok {
+            ctx.log(
+                Level::Warning,
+                format!("Failed trying to load the MASTER synchronization DB from disk: {error}"),
+            );
+            self.cancel_handshake(ctx, true, None);
+            return;
+        }
+        let (resync, clock, eof) = match &self.state {
+            LinkState::Loading(l) => (l.resync.clone(), l.clock.clone(), l.eof),
+            LinkState::DualChannel(d) => match &d.load {
+                Some(clock) => (d.resync(), clock.clone(), true),
+                None => return,
+            },
+            _ => return,
+        };
+        ctx.log(Level::Notice, "Loading RDB produced by version 7.0.15");
+        let age = ctx.now().saturating_sub(clock.started_ms) / 1000;
+        ctx.log(Level::Notice, format!("RDB age {age} seconds"));
+        let mb = clock.size as f64 / (1024.0 * 1024.0);
+        ctx.log(
+            Level::Notice,
+            format!("RDB memory usage when created {mb:.2} Mb"),
+        );
+        ctx.log(
+            Level::Notice,
+            format!("Done loading RDB, keys loaded: {keys}, keys expired: 0."),
+        );
+        // `replicationCreateMasterClient`, and the master's history becomes ours: its id,
+        // and the offset its RDB stops at.
+        let Some(conn) = main else {
+            return;
+        };
+        let previous = std::mem::replace(
+            &mut self.state,
+            LinkState::Online(MasterClient::new(
+                conn,
+                resync.replid.clone(),
+                resync.offset,
+                ctx.now(),
+                resync.offset < 0,
+            )),
+        );
+        ctx.hist.adopt(&resync.replid);
+        master.set_offset(resync.offset.max(0));
+        master.ensure_backlog();
+        self.down_since_ms = None;
+        ctx.log(
+            Level::Notice,
+            "MASTER <-> REPLICA sync: Finished with success",
+        );
+        ctx.mark(
+            MarkKind::FullSyncDone,
+            None,
+            None,
+            format!("RDB loaded, streaming from offset {}", resync.offset + 1),
+        );
+        if eof {
+            // An EOF-marked transfer: this ACK is what starts the master's stream (it held the
+            // stream back so that nothing followed the mark, see `diskless_transfer_done`).
+            self.send_ack(ctx);
+        }
+        let pending = match previous {
+            LinkState::Loading(l) => l.pending,
+            LinkState::DualChannel(d) => {
+                self.finish_dual(ctx, master, *d);
+                VecDeque::new()
+            }
+            _ => VecDeque::new(),
+        };
+        for p in pending {
+            if matches!(self.state, LinkState::Online(_)) {
+                self.stream_in(ctx, master, p);
+            }
+        }
+        if clock.main_closed {
+            self.master_link_lost(ctx, false);
+        }
+    }
+}
+
+/// `useDisklessLoad`: `swapdb` parses straight from the socket. (`on-empty-db` depends on
+/// the key count, which only the driver knows; the core words it as a disk load.)
+pub(super) fn load_target(ctx: &Ctx) -> &'static str {
+    if ctx.config.repl_diskless_load == DisklessLoad::Swapdb {
+        "parser"
+    } else {
+        "disk"
+    }
+}
