@@ -70,6 +70,13 @@ async fn live_mode_draws_a_real_server_and_its_real_replica() {
         move || dataset(rport).len() == 200
     })
     .await;
+    // The live frame has none of the simulator-only stage fields, and the stage still draws
+    // the real replica, online.
+    assert_eq!(
+        page.attr("[data-testid=live] [data-part=replica-1]", "data-state")
+            .await,
+        "online"
+    );
     // The online replica is drawn inside the backlog window (from its ACKed offset).
     let coverage = page.exec("return [...document.querySelectorAll('[data-testid=live] .marker')].map(e => e.dataset.coverage).join(',')").await;
     assert_eq!(coverage.as_str(), Some("inside"));
