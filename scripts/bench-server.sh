@@ -9,6 +9,7 @@
 #
 # Usage: scripts/bench-server.sh [requests] [sync_keys] [value_bytes]   (defaults 200000, 500000, 100)
 #   1 GB full sync: scripts/bench-server.sh 200000 1000000 1000
+#   throughput only: scripts/bench-server.sh 200000 0
 # Needs redis-server, redis-cli and redis-benchmark on PATH. Everything runs on 127.0.0.1
 # and is stopped at exit.
 set -euo pipefail
@@ -21,7 +22,7 @@ for b in redis-server redis-cli redis-benchmark; do
   command -v "$b" >/dev/null || { echo "bench-server: $b not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
 done
 cargo build --release --quiet
-BIN=$PWD/target/release/replscope
+BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/replscope
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
@@ -92,6 +93,7 @@ done
 await_sync "$RM" "$RR" 120; await_sync "$OM" "$OR" 120
 echo "replicas in sync after the runs: real $(info "$RR" replication slave_repl_offset), ours->real $(info "$OR" replication slave_repl_offset)"
 
+[ "$SYNC_KEYS" -gt 0 ] || exit 0
 echo
 echo "== Full sync of $SYNC_KEYS keys ($VALUE_BYTES-byte values) to a fresh real replica"
 printf '%-6s %-9s %10s\n' master mode seconds

@@ -15,6 +15,7 @@ TRUNK_VERSION="0.21.14"
 WASM_BINDGEN_VERSION="0.2.130" # must equal the `wasm-bindgen = "=..."` pin in Cargo.toml
 BINARYEN_VERSION="123"         # trunk 0.21's default wasm-opt; Debian's 108 cannot read rustc 1.96 output
 RUSTUP_TARGET_TIMEOUT="${RUSTUP_TARGET_TIMEOUT:-45}"
+CARGO_FUZZ_VERSION="0.13.2" # libFuzzer driver for the fuzz targets in fuzz/
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 fail() {
@@ -173,8 +174,19 @@ ensure_real_servers() {
     done
 }
 
+# The fuzz targets build with a nightly toolchain (libFuzzer's coverage flags) and cargo-fuzz.
+ensure_fuzz() {
+    if ! rustup toolchain list 2>/dev/null | grep -q "^${FUZZ_TOOLCHAIN:-nightly}"; then
+        say "rustup toolchain install ${FUZZ_TOOLCHAIN:-nightly} --profile minimal (for the fuzz targets)"
+        rustup toolchain install "${FUZZ_TOOLCHAIN:-nightly}" --profile minimal >&2 ||
+            fail "rustup toolchain install ${FUZZ_TOOLCHAIN:-nightly}" "rustup must reach its server; or set FUZZ_TOOLCHAIN to an installed nightly"
+    fi
+    ensure_cargo_tool cargo-fuzz "$CARGO_FUZZ_VERSION" cargo-fuzz --locked
+}
+
 setup_test() {
     setup_web
+    ensure_fuzz
     # Real parts for the tests: a browser and its driver, and the real Redis 7.0 to compare with.
     if command -v apt-get >/dev/null; then
         # fonts-noto-cjk: so screenshots of the Chinese UI show characters, not boxes.

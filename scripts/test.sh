@@ -39,6 +39,9 @@ python3 scripts/check_wasm.py dist || fail "wasm import gate" "native-only code 
 step "native tests (unit, integration, server interop, browser end-to-end)"
 cargo test --all-targets || fail "cargo test" "the failing test and its seed are printed above"
 
+step "fuzz targets, 20 s each (scripts/fuzz.sh; longer runs: see fuzz/README.md)"
+scripts/fuzz.sh 20 || fail "fuzzing" "a target crashed: its input is in fuzz/artifacts/; fix it and add it to tests/fixtures/fuzz"
+
 step "wasm tests in headless Chromium (wasm-bindgen-test)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
     wasm_env cargo test --target wasm32-unknown-unknown --lib --tests ||

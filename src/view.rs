@@ -41,6 +41,41 @@ pub struct MasterView {
     /// Memory of the shared replication buffer (7.0 model: backlog plus what lagging replicas
     /// pin; 6.x model: backlog plus the sum of private buffers).
     pub repl_buffer_bytes: u64,
+    // The fields below draw the stage (the web app's picture of the system). A driver that
+    // does not know them leaves them at their defaults, and the stage draws without them.
+    /// Size of the dataset a BGSAVE writes, in bytes (0 = unknown).
+    #[serde(default)]
+    pub dataset_bytes: u64,
+    /// Client writes arriving now, in commands per second and in bytes of replication stream
+    /// per second (0 = none or unknown).
+    #[serde(default)]
+    pub write_ops_per_sec: f64,
+    #[serde(default)]
+    pub write_bytes_per_sec: u64,
+    /// Where a full sync's RDB goes (`repl-diskless-sync`): "disk" or "socket"; empty when
+    /// unknown.
+    #[serde(default)]
+    pub sync_target: String,
+    /// `dual-channel-replication-enabled` (Valkey 8): the RDB travels on a second connection.
+    #[serde(default)]
+    pub dual_channel: bool,
+    /// The master is inside `fork()` until then (run ms): it handles nothing meanwhile.
+    #[serde(default)]
+    pub frozen_until_ms: Option<u64>,
+    /// The RDB file on the master's disk while a disk BGSAVE writes it or replicas are sent it.
+    #[serde(default)]
+    pub rdb_file: Option<RdbFileView>,
+}
+
+/// The RDB file a disk-target BGSAVE writes, then sends to each waiting replica.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RdbFileView {
+    /// Bytes on disk so far.
+    pub bytes: u64,
+    /// The size it will have when complete.
+    pub total: u64,
+    /// The fork child is still writing it.
+    pub writing: bool,
 }
 
 /// The replication backlog: a window `[first_byte_offset, first_byte_offset + histlen)` that
@@ -62,6 +97,11 @@ pub struct BgsaveView {
     pub started_ms: u64,
     /// Fraction of the dataset written by the child so far, 0.0..=1.0.
     pub progress: f64,
+    /// RDB bytes the child has produced so far, of `total_bytes` (0 = unknown).
+    #[serde(default)]
+    pub written_bytes: u64,
+    #[serde(default)]
+    pub total_bytes: u64,
 }
 
 /// One replica: its side of the link and the master's buffer for it.
@@ -92,6 +132,50 @@ pub struct ReplicaView {
     pub load_left_bytes: u64,
     /// Bytes the replica buffers locally during a dual-channel sync.
     pub local_buffer_bytes: u64,
+    // The fields below draw the stage; a driver that does not know them leaves the defaults.
+    /// `offset` is the cached master's (`slave_repl_offset` of the lost link): the replica
+    /// keeps it through an outage to ask `PSYNC <replid> <offset+1>` when it reconnects.
+    #[serde(default)]
+    pub offset_cached: bool,
+    /// RDB bytes received so far in a transfer, of `sync_total_bytes` (0 total = unknown,
+    /// e.g. a diskless transfer whose size is only known at its EOF mark).
+    #[serde(default)]
+    pub sync_received_bytes: u64,
+    #[serde(default)]
+    pub sync_total_bytes: u64,
+    /// Size of the RDB being loaded (with `load_left_bytes`, the load progress).
+    #[serde(default)]
+    pub load_total_bytes: u64,
+    /// Where the replica puts a received RDB (`repl-diskless-load`): "disk" (a temp file,
+    /// loaded once complete) or "socket" (parsed as it arrives); empty when unknown.
+    #[serde(default)]
+    pub rdb_to: String,
+    /// Master side, disk sync: bytes of the RDB file still to send (`send_bulk`).
+    #[serde(default)]
+    pub rdb_send_left_bytes: u64,
+    /// Master side, dual channel: the state of the RDB connection (as `master_side_state`),
+    /// or "handshake" before it asks to sync; empty without one.
+    #[serde(default)]
+    pub rdb_channel_state: String,
+    /// The link between the master and this replica.
+    #[serde(default)]
+    pub link: LinkView,
+}
+
+/// One master–replica link: its capacity and what moves on it now, towards the replica.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LinkView {
+    /// Bytes per second (0 = unknown).
+    pub bandwidth: u64,
+    pub latency_ms: u64,
+    /// The link is cut until then (run ms).
+    pub cut_until_ms: Option<u64>,
+    /// Bytes sent but not yet arrived: RDB bytes and replication-stream bytes.
+    pub rdb_in_flight: u64,
+    pub stream_in_flight: u64,
+    /// Bytes per second leaving the master now: RDB and replication stream.
+    pub rdb_rate: u64,
+    pub stream_rate: u64,
 }
 
 /// What a timeline lane shows for one replica.

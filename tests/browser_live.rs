@@ -12,11 +12,20 @@ async fn live_mode_draws_a_real_server_and_its_real_replica() {
     if !have_real_redis("live_mode_draws_a_real_server_and_its_real_replica") {
         return;
     }
+    // The page is served on a port of its own: open it first, so the feed can allow exactly
+    // its origin (the feed refuses pages not in --live-allow-origin).
+    let page = Page::open("preset=psync-no-reconnection-diskless").await;
+    let origin = page.base.trim_end_matches('/').to_string();
     let dir = tempfile::tempdir().unwrap();
     let live = free_port();
     let ours = start_ours(
         &dir.path().join("master"),
-        &["--live-port", &live.to_string()],
+        &[
+            "--live-port",
+            &live.to_string(),
+            "--live-allow-origin",
+            &origin,
+        ],
     )
     .await;
     for i in 0..200 {
@@ -29,7 +38,11 @@ async fn live_mode_draws_a_real_server_and_its_real_replica() {
         "preset=psync-no-reconnection-diskless&live={}",
         replscope::web::url::encode(&url)
     );
-    let page = Page::open(&query).await;
+    page.client
+        .goto(&format!("{}?{query}", page.base))
+        .await
+        .expect("open the live link");
+    page.wait_for("#app-ready").await;
     let section = page.wait_for("[data-testid=live]").await;
     // Frames arrive (about ten a second) and show the real replica.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -57,6 +70,13 @@ async fn live_mode_draws_a_real_server_and_its_real_replica() {
         move || dataset(rport).len() == 200
     })
     .await;
+    // The live frame has none of the simulator-only stage fields, and the stage still draws
+    // the real replica, online.
+    assert_eq!(
+        page.attr("[data-testid=live] [data-part=replica-1]", "data-state")
+            .await,
+        "online"
+    );
     // The online replica is drawn inside the backlog window (from its ACKed offset).
     let coverage = page.exec("return [...document.querySelectorAll('[data-testid=live] .marker')].map(e => e.dataset.coverage).join(',')").await;
     assert_eq!(coverage.as_str(), Some("inside"));

@@ -73,7 +73,7 @@ async fn ring_marks_replicas_inside_and_outside_and_draws_growth() {
     assert_eq!(cov("b").as_deref(), Some("outside"));
     // histlen is twice the size: the 7.0 growth is drawn, not clipped.
     assert!(host.query_selector(".ring-grown").unwrap().is_some());
-    assert!(host.text_content().unwrap().contains("+1.0 MB"));
+    assert!(host.text_content().unwrap().contains("+1 MB"));
 }
 
 #[wasm_bindgen_test]

@@ -1,10 +1,16 @@
-//! An LZF compressor producing liblzf's token format (what `lzf_decompress` reads).
+//! LZF in liblzf's token format: a compressor (what `lzf_decompress` reads) and a decoder
+//! that allocates only for bytes it really produces.
 //!
 //! Why not `lzf-rust`'s compressor: it zeroes a 64 Ki-entry hash table on every call, which
 //! costs ~5 µs per string; an RDB with millions of small values spends seconds there. liblzf
 //! (and so Redis) does not clear its table between calls either: a stale entry only costs a
-//! byte comparison, because every candidate match is verified before use. Decoding still
-//! uses `lzf-rust`.
+//! byte comparison, because every candidate match is verified before use.
+//!
+//! Why our own decoder: an RDB string says how long it will be once decompressed, and a
+//! decoder that allocates that length up front can be told 2^40 or 2^64 bytes by a corrupt
+//! file or a rogue master (an abort, or a capacity-overflow panic). [`decompress`] refuses a
+//! length no input of that size can produce (a 3-byte token yields at most 264 bytes), then
+//! grows its output as tokens decode.
 
 use std::cell::RefCell;
 
@@ -114,6 +120,74 @@ pub fn compress(input: &[u8], out: &mut Vec<u8>, max_out: usize) -> Option<usize
     })
 }
 
+/// Most bytes one input byte can become: a 3-byte back-reference copies at most 264.
+pub const MAX_RATIO: usize = 88;
+
+/// Decompresses `input`, which must produce exactly `out_len` bytes (Redis treats anything
+/// else, and an empty result, as corruption). Memory used is at most `out_len`, and
+/// `out_len` is refused beyond `MAX_RATIO × input.len()`.
+pub fn decompress(input: &[u8], out_len: usize) -> Result<Vec<u8>, String> {
+    if out_len == 0 {
+        return Err("an LZF string cannot decompress to 0 bytes".into());
+    }
+    if out_len / MAX_RATIO > input.len() {
+        return Err(format!(
+            "{} compressed bytes cannot decompress to {out_len} bytes",
+            input.len()
+        ));
+    }
+    let mut out: Vec<u8> = Vec::new();
+    out.try_reserve(out_len.min(1 << 20))
+        .map_err(|e| format!("cannot allocate the LZF output: {e}"))?;
+    let mut ip = 0;
+    while ip < input.len() {
+        let ctrl = input[ip] as usize;
+        ip += 1;
+        if ctrl < 32 {
+            // A literal run of ctrl + 1 bytes.
+            let n = ctrl + 1;
+            if out.len() + n > out_len {
+                return Err("LZF data decompresses past its stated length".into());
+            }
+            let lit = input
+                .get(ip..ip + n)
+                .ok_or("LZF literal run runs past the input")?;
+            out.extend_from_slice(lit);
+            ip += n;
+        } else {
+            // A back-reference: length (3 bits, 7 = one more byte), 13-bit distance.
+            let mut len = ctrl >> 5;
+            if len == 7 {
+                len += *input.get(ip).ok_or("LZF back-reference is cut short")? as usize;
+                ip += 1;
+            }
+            let low = *input.get(ip).ok_or("LZF back-reference is cut short")? as usize;
+            ip += 1;
+            let dist = ((ctrl & 0x1f) << 8) + low + 1;
+            let len = len + 2;
+            if out.len() + len > out_len {
+                return Err("LZF data decompresses past its stated length".into());
+            }
+            let from = out
+                .len()
+                .checked_sub(dist)
+                .ok_or("LZF back-reference points before the start")?;
+            // Byte by byte: a reference may overlap what it produces (runs).
+            for k in 0..len {
+                let b = out[from + k];
+                out.push(b);
+            }
+        }
+    }
+    if out.len() != out_len {
+        return Err(format!(
+            "LZF data decompresses to {} bytes, not the {out_len} stated",
+            out.len()
+        ));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +198,7 @@ mod tests {
             assert_eq!(n, out.len());
             let back = lzf_rust::decompress_into_vec(&out, data.len()).expect("valid stream");
             assert_eq!(back, data);
+            assert_eq!(decompress(&out, data.len()).expect("ours too"), data);
         }
     }
 
@@ -149,6 +224,20 @@ mod tests {
         for len in 1..70 {
             roundtrip(&vec![b'z'; len]);
         }
+    }
+
+    #[test]
+    fn huge_or_wrong_lengths_are_errors_not_allocations() {
+        let mut out = Vec::new();
+        compress(&[b'a'; 1000], &mut out, 996).unwrap();
+        for claim in [1u64 << 40, u64::MAX, 999, 1001, 0] {
+            let claim = usize::try_from(claim).unwrap_or(usize::MAX);
+            assert!(decompress(&out, claim).is_err(), "{claim}");
+        }
+        // A back-reference before the start, and truncated tokens.
+        assert!(decompress(&[0xe0, 0xff, 0x00], 300).is_err());
+        assert!(decompress(&[0x05, b'a'], 6).is_err());
+        assert!(decompress(&[0x00, b'a', 0x20], 4).is_err());
     }
 
     #[test]

@@ -144,13 +144,16 @@ impl<'a> Cursor<'a> {
                     .into_bytes())
             }
             3 => {
-                let clen = self.len(what)? as usize;
-                let ulen = self.len(what)? as usize;
+                let clen = self.len(what)?;
+                let ulen = self.len(what)?;
+                let clen = usize::try_from(clen)
+                    .map_err(|_| self.err(format!("{what}: LZF length {clen} too large")))?;
                 let comp = self.bytes(clen, what)?;
-                // Redis treats any length mismatch as corruption.
-                lzf_rust::decompress_into_vec(comp, ulen).map_err(|e| RdbError {
+                let ulen = usize::try_from(ulen).unwrap_or(usize::MAX);
+                // rdbLoadLzfStringObject: any length mismatch is corruption.
+                super::lzf::decompress(comp, ulen).map_err(|e| RdbError {
                     offset: start,
-                    what: format!("{what}: invalid LZF data ({e:?}), {clen} bytes to {ulen}"),
+                    what: format!("{what}: invalid LZF compressed string: {e}"),
                 })
             }
             other => Err(RdbError {

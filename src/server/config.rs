@@ -25,16 +25,25 @@ pub struct ServerConfig {
     /// Ours: cap on bytes/s sent to each replica (0 = unlimited). Loopback has no useful
     /// bandwidth limit, and the incident a teacher wants to show needs a slow link.
     pub repl_bandwidth_limit: u64,
+    /// Longest bulk a client may send (min 1mb, as in 7.0).
     pub proto_max_bulk_len: u64,
+    /// Unparsed bytes a client may have buffered before it is closed (min 1mb).
+    pub client_query_buffer_limit: u64,
     pub rdbcompression: bool,
     pub rdbchecksum: bool,
-    /// `enable-debug-command`: `no` (7.0 default), `yes` or `local`.
+    /// `enable-debug-command`: `no` (7.0 default), `yes` or `local`. Immutable: set at start.
     pub enable_debug_command: String,
+    /// `enable-protected-configs`: may CONFIG SET change `dir` and `dbfilename`? Immutable.
+    pub enable_protected_configs: String,
     pub maxclients: u64,
     pub pidfile: String,
     /// Ours: port of the read-only HTTP/WebSocket live feed (0 = off).
     pub live_port: u16,
     pub live_bind: String,
+    /// Ours: the pages (`Origin`s) allowed to read the live feed; trunk's by default.
+    pub live_allow_origins: Vec<String>,
+    /// Ours: live-feed connections served at once.
+    pub live_max_clients: usize,
     /// Options not known here, forwarded to the replication core as (name, value) in order.
     pub core_lines: Vec<(String, String)>,
 }
@@ -54,13 +63,20 @@ impl Default for ServerConfig {
             key_load_delay: 0,
             repl_bandwidth_limit: 0,
             proto_max_bulk_len: 512 * 1024 * 1024,
+            client_query_buffer_limit: 1024 * 1024 * 1024,
             rdbcompression: true,
             rdbchecksum: true,
             enable_debug_command: "no".into(),
+            enable_protected_configs: "no".into(),
             maxclients: 10000,
             pidfile: String::new(),
             live_port: 0,
             live_bind: "127.0.0.1".into(),
+            live_allow_origins: vec![
+                "http://127.0.0.1:8080".into(),
+                "http://localhost:8080".into(),
+            ],
+            live_max_clients: 16,
             core_lines: Vec::new(),
         }
     }
@@ -80,15 +96,19 @@ pub const SERVER_NAMES: &[&str] = &[
     "key-load-delay",
     "repl-bandwidth-limit",
     "proto-max-bulk-len",
+    "client-query-buffer-limit",
     "rdbcompression",
     "rdbchecksum",
     "enable-debug-command",
+    "enable-protected-configs",
     "maxclients",
     "pidfile",
     "appendonly",
     "daemonize",
     "live-port",
     "live-bind",
+    "live-allow-origin",
+    "live-max-clients",
 ];
 
 /// Redis's `memtoull`: `k`/`m`/`g` are powers of 1000, `kb`/`mb`/`gb` of 1024.
@@ -125,6 +145,49 @@ fn int(name: &str, v: &str) -> Result<u64, String> {
 
 fn mem(name: &str, v: &str) -> Result<u64, String> {
     parse_memory(v).ok_or_else(|| format!("'{name}' argument must be a memory value"))
+}
+
+/// Redis's numeric config bounds and their error text.
+fn bounded(n: u64, min: u64, max: u64) -> Result<u64, String> {
+    if n < min || n > max {
+        return Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ));
+    }
+    Ok(n)
+}
+
+/// What CONFIG SET may do with an option (config.c's `IMMUTABLE_CONFIG` and
+/// `PROTECTED_CONFIG`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuntimeRule {
+    Modifiable,
+    /// Only at start (`can't set immutable config`): the debug switch must not be turned on
+    /// by whoever can reach the port, and what sockets and files are open stays.
+    Immutable,
+    /// Only when `enable-protected-configs` allows (`can't set protected config`): where the
+    /// RDB is written is a way to write files anywhere the server can.
+    Protected,
+}
+
+/// The CONFIG SET rule for a server option.
+pub fn runtime_rule(name: &str) -> RuntimeRule {
+    match name {
+        "port"
+        | "bind"
+        | "databases"
+        | "logfile"
+        | "live-port"
+        | "live-bind"
+        | "live-allow-origin"
+        | "live-max-clients"
+        | "daemonize"
+        | "pidfile"
+        | "enable-debug-command"
+        | "enable-protected-configs" => RuntimeRule::Immutable,
+        "dir" | "dbfilename" => RuntimeRule::Protected,
+        _ => RuntimeRule::Modifiable,
+    }
 }
 
 fn yn(b: bool) -> String {
@@ -174,7 +237,14 @@ impl ServerConfig {
             "rdb-key-save-delay" => self.rdb_key_save_delay = int(&name, &v)?,
             "key-load-delay" => self.key_load_delay = int(&name, &v)?,
             "repl-bandwidth-limit" => self.repl_bandwidth_limit = mem(&name, &v)?,
-            "proto-max-bulk-len" => self.proto_max_bulk_len = mem(&name, &v)?,
+            // Below 1mb every ordinary client would be locked out (createLongLongConfig's
+            // bounds in config.c).
+            "proto-max-bulk-len" => {
+                self.proto_max_bulk_len = bounded(mem(&name, &v)?, 1 << 20, i64::MAX as u64)?
+            }
+            "client-query-buffer-limit" => {
+                self.client_query_buffer_limit = bounded(mem(&name, &v)?, 1 << 20, i64::MAX as u64)?
+            }
             "rdbcompression" => self.rdbcompression = yes_no(&name, &v)?,
             "rdbchecksum" => self.rdbchecksum = yes_no(&name, &v)?,
             "enable-debug-command" => {
@@ -184,7 +254,14 @@ impl ServerConfig {
                 }
                 self.enable_debug_command = l;
             }
-            "maxclients" => self.maxclients = int(&name, &v)?,
+            "enable-protected-configs" => {
+                let l = v.to_ascii_lowercase();
+                if !["yes", "no", "local"].contains(&l.as_str()) {
+                    return Err("argument(s) must be one of the following: no, yes, local".into());
+                }
+                self.enable_protected_configs = l;
+            }
+            "maxclients" => self.maxclients = bounded(int(&name, &v)?, 1, u32::MAX as u64)?,
             "pidfile" => self.pidfile = v,
             "appendonly" => {
                 if yes_no(&name, &v)? {
@@ -198,6 +275,21 @@ impl ServerConfig {
             }
             "live-port" => self.live_port = int(&name, &v)? as u16,
             "live-bind" => self.live_bind = v,
+            "live-allow-origin" => {
+                // Space-separated origins, each `scheme://host[:port]` as browsers send it.
+                let list: Vec<String> = values
+                    .iter()
+                    .flat_map(|x| x.split_whitespace())
+                    .map(|o| o.trim_end_matches('/').to_string())
+                    .collect();
+                if list.iter().any(|o| !o.contains("://")) {
+                    return Err("argument must be origins such as http://127.0.0.1:8080".into());
+                }
+                self.live_allow_origins = list;
+            }
+            "live-max-clients" => {
+                self.live_max_clients = bounded(int(&name, &v)?, 1, 10_000)? as usize
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -218,18 +310,43 @@ impl ServerConfig {
             "key-load-delay" => self.key_load_delay.to_string(),
             "repl-bandwidth-limit" => self.repl_bandwidth_limit.to_string(),
             "proto-max-bulk-len" => self.proto_max_bulk_len.to_string(),
+            "client-query-buffer-limit" => self.client_query_buffer_limit.to_string(),
             "rdbcompression" => yn(self.rdbcompression),
             "rdbchecksum" => yn(self.rdbchecksum),
             "enable-debug-command" => self.enable_debug_command.clone(),
+            "enable-protected-configs" => self.enable_protected_configs.clone(),
             "maxclients" => self.maxclients.to_string(),
             "pidfile" => self.pidfile.clone(),
             "appendonly" => "no".into(),
             "daemonize" => "no".into(),
             "live-port" => self.live_port.to_string(),
             "live-bind" => self.live_bind.clone(),
+            "live-allow-origin" => self.live_allow_origins.join(" "),
+            "live-max-clients" => self.live_max_clients.to_string(),
             _ => return None,
         })
     }
+}
+
+/// Builds the configuration from redis-server style arguments (`[file] --name value ...`).
+pub fn config_from_args(args: &[String]) -> Result<ServerConfig, String> {
+    let text = args_to_conf_text(args)?;
+    let mut cfg = ServerConfig::default();
+    for line in parse_conf_text(&text)? {
+        match cfg.apply(&line.name, &line.values) {
+            Ok(true) => {}
+            Ok(false) => cfg.core_lines.push((line.name.clone(), line.values.join(" "))),
+            Err(e) => {
+                return Err(format!(
+                    "*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line {}\n>>> '{} {}'\n{e}",
+                    line.line_no,
+                    line.name,
+                    line.values.join(" ")
+                ))
+            }
+        }
+    }
+    Ok(cfg)
 }
 
 /// A config line: `name value...`, split like redis.conf (quotes allowed).

@@ -1,119 +1,57 @@
-//! The live feed: a read-only HTTP + WebSocket endpoint (`--live-port N`, 127.0.0.1 unless
-//! `--live-bind` says otherwise) that streams JSON so the web app can draw a real server.
+//! The live feed (`--live-port N`): a read-only HTTP + WebSocket endpoint that streams JSON so
+//! the web app can draw a real server.
 //!
 //! - `GET /frame.json`: the current [`crate::view::Frame`].
 //! - `GET /` with `Upgrade: websocket`: about ten messages a second, each a JSON object
 //!   `{"type":"frame","frame":{...}}`, plus `{"type":"log","lines":[LogLine...]}` with new log
-//!   lines and `{"type":"marks","marks":[Mark...]}` with new timeline marks (full syncs,
-//!   partial resyncs, cut-offs, ...). Nothing the client sends is obeyed (read-only): only close frames are handled.
+//!   lines and `{"type":"marks","marks":[Mark...]}` with new timeline marks. Nothing a client
+//!   sends is obeyed.
 //!
-//! SHA-1 and base64 (needed only for the WebSocket handshake) are written out here; they are
-//! small and keep the dependency list short.
+//! HTTP is parsed by hyper and WebSocket frames by tungstenite. What the feed shows (replids,
+//! offsets, replica addresses, the log) is for the page that asked, nobody else:
+//! - it listens on 127.0.0.1 unless `--live-bind` says otherwise;
+//! - a browser's `Origin` must be in `--live-allow-origin` (the web app's own address; by
+//!   default trunk's `http://127.0.0.1:8080` and `http://localhost:8080`), so another web
+//!   page open in the same browser can neither open the WebSocket nor read the JSON;
+//! - on loopback the `Host` must be a loopback name (a page that re-points its own domain at
+//!   127.0.0.1, DNS rebinding, is refused);
+//! - with `requirepass`, the password is asked as `?token=...`;
+//! - at most `--live-max-clients` connections at once, a request must arrive within 5 s, and a
+//!   viewer that does not read is closed once 1 MiB waits for it or a send takes 5 s.
 
+use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use futures_util::{SinkExt, StreamExt};
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderMap, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
 
-use super::net::Shared;
+use super::driver::Shared;
 use crate::view::LogLine;
 
-const WS_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+/// How long a client may take to send its request head, and a viewer to take one message.
+const TIMEOUT: Duration = Duration::from_secs(5);
+/// Bytes that may wait for a viewer before it is closed as too slow.
+const MAX_QUEUED: usize = 1 << 20;
 
-/// SHA-1 (FIPS 180-4), for `Sec-WebSocket-Accept` only.
-pub fn sha1(data: &[u8]) -> [u8; 20] {
-    let mut h: [u32; 5] = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0];
-    let mut msg = data.to_vec();
-    let bit_len = (data.len() as u64).wrapping_mul(8);
-    msg.push(0x80);
-    while msg.len() % 64 != 56 {
-        msg.push(0);
-    }
-    msg.extend_from_slice(&bit_len.to_be_bytes());
-    for block in msg.chunks(64) {
-        let mut w = [0u32; 80];
-        for (i, c) in block.chunks(4).enumerate() {
-            w[i] = u32::from_be_bytes([c[0], c[1], c[2], c[3]]);
-        }
-        for i in 16..80 {
-            w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
-        }
-        let (mut a, mut b, mut c, mut d, mut e) = (h[0], h[1], h[2], h[3], h[4]);
-        for (i, wi) in w.iter().enumerate() {
-            let (f, k) = match i {
-                0..=19 => ((b & c) | (!b & d), 0x5A827999),
-                20..=39 => (b ^ c ^ d, 0x6ED9EBA1),
-                40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1BBCDC),
-                _ => (b ^ c ^ d, 0xCA62C1D6),
-            };
-            let t = a
-                .rotate_left(5)
-                .wrapping_add(f)
-                .wrapping_add(e)
-                .wrapping_add(k)
-                .wrapping_add(*wi);
-            e = d;
-            d = c;
-            c = b.rotate_left(30);
-            b = a;
-            a = t;
-        }
-        h[0] = h[0].wrapping_add(a);
-        h[1] = h[1].wrapping_add(b);
-        h[2] = h[2].wrapping_add(c);
-        h[3] = h[3].wrapping_add(d);
-        h[4] = h[4].wrapping_add(e);
-    }
-    let mut out = [0u8; 20];
-    for (i, v) in h.iter().enumerate() {
-        out[i * 4..i * 4 + 4].copy_from_slice(&v.to_be_bytes());
-    }
-    out
-}
-
-/// Standard base64 with padding.
-pub fn base64(data: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for c in data.chunks(3) {
-        let b = [c[0], *c.get(1).unwrap_or(&0), *c.get(2).unwrap_or(&0)];
-        let n = ((b[0] as u32) << 16) | ((b[1] as u32) << 8) | b[2] as u32;
-        out.push(T[(n >> 18) as usize & 63] as char);
-        out.push(T[(n >> 12) as usize & 63] as char);
-        out.push(if c.len() > 1 {
-            T[(n >> 6) as usize & 63] as char
-        } else {
-            '='
-        });
-        out.push(if c.len() > 2 {
-            T[n as usize & 63] as char
-        } else {
-            '='
-        });
-    }
-    out
-}
-
-/// `Sec-WebSocket-Accept` for a client key (RFC 6455 §4.2.2).
-pub fn websocket_accept(key: &str) -> String {
-    base64(&sha1(format!("{}{WS_GUID}", key.trim()).as_bytes()))
-}
-
-/// One unmasked server frame (text = opcode 1, close = 8, pong = 10).
-pub fn ws_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
-    let mut f = vec![0x80 | opcode];
-    let n = payload.len();
-    if n < 126 {
-        f.push(n as u8);
-    } else if n < 65536 {
-        f.push(126);
-        f.extend_from_slice(&(n as u16).to_be_bytes());
-    } else {
-        f.push(127);
-        f.extend_from_slice(&(n as u64).to_be_bytes());
-    }
-    f.extend_from_slice(payload);
-    f
+/// Who may see the feed; fixed at start.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// Allowed `Origin` values (exact, as browsers send them: `scheme://host[:port]`).
+    pub allow_origins: Vec<String>,
+    /// Whether the feed listens on loopback only (then `Host` must be a loopback name).
+    pub loopback: bool,
 }
 
 /// Starts the live feed listener; returns the bound port.
@@ -122,13 +60,40 @@ pub async fn start_live(sh: Shared, bind: &str, port: u16) -> Result<u16, String
         .await
         .map_err(|e| format!("can't listen for the live feed on {bind}:{port}: {e}"))?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let (origins, max) = {
+        let e = sh.lock();
+        (e.cfg().live_allow_origins.clone(), e.cfg().live_max_clients)
+    };
+    let policy = Arc::new(Policy {
+        allow_origins: origins,
+        loopback: is_loopback_addr(bind),
+    });
+    let slots = Arc::new(Semaphore::new(max));
     tokio::spawn(async move {
         loop {
             tokio::select! {
                 _ = sh.shutdown.notified() => return,
-                r = listener.accept() => if let Ok((s, _)) = r {
-                    let sh = sh.clone();
-                    tokio::spawn(async move { let _ = serve_http(sh, s).await; });
+                r = listener.accept() => if let Ok((mut s, _)) = r {
+                    let Ok(permit) = slots.clone().try_acquire_owned() else {
+                        // Full: refused without parsing anything. What the client sent is
+                        // drained for a moment, or closing would reset the connection and
+                        // lose the 503 on its way.
+                        tokio::spawn(async move {
+                            let _ = s.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
+                            let _ = s.shutdown().await;
+                            let mut sink = [0u8; 4096];
+                            let _ = tokio::time::timeout(Duration::from_secs(1), async {
+                                while matches!(s.read(&mut sink).await, Ok(n) if n > 0) {}
+                            })
+                            .await;
+                        });
+                        continue;
+                    };
+                    // A small kernel send buffer, so what a slow viewer has not read stays
+                    // bounded and shows up as a stalled send.
+                    let _ = socket2::SockRef::from(&s).set_send_buffer_size(64 * 1024);
+                    let (sh, policy) = (sh.clone(), policy.clone());
+                    tokio::spawn(serve_connection(sh, policy, s, Some(Arc::new(permit))));
                 }
             }
         }
@@ -136,172 +101,380 @@ pub async fn start_live(sh: Shared, bind: &str, port: u16) -> Result<u16, String
     Ok(port)
 }
 
+/// One of the `--live-max-clients` slots, held until the connection and any WebSocket it
+/// became have closed.
+pub type Slot = Option<Arc<OwnedSemaphorePermit>>;
+
+/// Serves one connection (HTTP/1.1, maybe upgraded to a WebSocket) until it closes. Generic
+/// over the stream so the fuzz target can drive it without sockets.
+pub async fn serve_connection<S>(sh: Shared, policy: Arc<Policy>, stream: S, slot: Slot)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req| {
+        let (sh, policy, slot) = (sh.clone(), policy.clone(), slot.clone());
+        async move { Ok::<_, Infallible>(handle(sh, &policy, req, slot)) }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(TIMEOUT)
+        .max_buf_size(16 * 1024)
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    let _ = conn.await;
+}
+
+fn respond(
+    status: StatusCode,
+    body: impl Into<Bytes>,
+    ctype: &'static str,
+) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(body.into()));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert("content-type", HeaderValue::from_static(ctype));
+    r
+}
+
+fn refuse(status: StatusCode, why: &str) -> Response<Full<Bytes>> {
+    respond(status, format!("{why}\n"), "text/plain")
+}
+
+/// What a request may do, decided from its method, target and headers alone.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Admit {
+    Frame,
+    WebSocket { key: String },
+    Index,
+    Refuse(StatusCode, &'static str),
+}
+
+/// The checks, in order: method and path, `Host`, `Origin`, token, then the route.
+pub fn admit(
+    policy: &Policy,
+    password: Option<&str>,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Admit {
+    if method != Method::GET {
+        return Admit::Refuse(StatusCode::METHOD_NOT_ALLOWED, "the live feed is read-only");
+    }
+    if !matches!(path, "/" | "/frame.json") {
+        return Admit::Refuse(StatusCode::NOT_FOUND, "not found");
+    }
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if policy.loopback && !header("host").is_some_and(is_loopback_host) {
+        return Admit::Refuse(StatusCode::FORBIDDEN, "Host must be a loopback address");
+    }
+    if let Some(origin) = headers.get("origin") {
+        let ok = origin
+            .to_str()
+            .is_ok_and(|o| policy.allow_origins.iter().any(|a| a == o));
+        if !ok {
+            return Admit::Refuse(
+                StatusCode::FORBIDDEN,
+                "this page's origin is not in --live-allow-origin",
+            );
+        }
+    }
+    if let Some(pass) = password {
+        let given = query
+            .unwrap_or("")
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("token="))
+            .map(crate::web::url::decode)
+            .unwrap_or_default();
+        if !constant_time_eq(given.as_bytes(), pass.as_bytes()) {
+            return Admit::Refuse(
+                StatusCode::UNAUTHORIZED,
+                "the server has requirepass: add ?token=<password>",
+            );
+        }
+    }
+    let upgrade = header("upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
+    if path == "/frame.json" {
+        return Admit::Frame;
+    }
+    if !upgrade {
+        return Admit::Index;
+    }
+    let connection_upgrade = header("connection").is_some_and(|c| {
+        c.split(',')
+            .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
+    });
+    match header("sec-websocket-key") {
+        Some(key) if connection_upgrade && header("sec-websocket-version") == Some("13") => {
+            Admit::WebSocket {
+                key: key.trim().to_string(),
+            }
+        }
+        _ => Admit::Refuse(
+            StatusCode::BAD_REQUEST,
+            "not a WebSocket version 13 handshake",
+        ),
+    }
+}
+
+fn handle(
+    sh: Shared,
+    policy: &Policy,
+    req: Request<Incoming>,
+    slot: Slot,
+) -> Response<Full<Bytes>> {
+    let password = sh.lock().cfg().requirepass.clone();
+    let admit = admit(
+        policy,
+        password.as_deref(),
+        req.method(),
+        req.uri().path(),
+        req.uri().query(),
+        req.headers(),
+    );
+    let origin = req.headers().get("origin").cloned();
+    let mut resp = match admit {
+        Admit::Refuse(status, why) => return refuse(status, why),
+        Admit::Index => respond(
+            StatusCode::OK,
+            "replscope live feed: connect a WebSocket to / or GET /frame.json\n",
+            "text/plain",
+        ),
+        Admit::Frame => respond(StatusCode::OK, frame_json(&sh), "application/json"),
+        Admit::WebSocket { key } => {
+            let accept = derive_accept_key(key.as_bytes());
+            tokio::spawn(async move {
+                if let Ok(upgraded) = hyper::upgrade::on(req).await {
+                    let config = WebSocketConfig::default()
+                        .max_message_size(Some(64 * 1024))
+                        .max_frame_size(Some(64 * 1024))
+                        .max_write_buffer_size(MAX_QUEUED);
+                    let ws = WebSocketStream::from_raw_socket(
+                        TokioIo::new(upgraded),
+                        Role::Server,
+                        Some(config),
+                    )
+                    .await;
+                    stream_feed(sh, ws).await;
+                }
+                drop(slot);
+            });
+            let mut r = respond(StatusCode::SWITCHING_PROTOCOLS, Bytes::new(), "text/plain");
+            let h = r.headers_mut();
+            h.remove("content-type");
+            h.insert("upgrade", HeaderValue::from_static("websocket"));
+            h.insert("connection", HeaderValue::from_static("Upgrade"));
+            if let Ok(v) = HeaderValue::from_str(&accept) {
+                h.insert("sec-websocket-accept", v);
+            }
+            r
+        }
+    };
+    // Only the allowed origin (checked above) may read the response, never `*`.
+    if let Some(o) = origin {
+        resp.headers_mut().insert("access-control-allow-origin", o);
+    }
+    resp.headers_mut()
+        .insert("vary", HeaderValue::from_static("Origin"));
+    resp
+}
+
+/// Streams frames, log lines and marks to a viewer until it goes, the server stops, or it
+/// cannot keep up.
+async fn stream_feed<S>(sh: Shared, ws: WebSocketStream<S>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let (mut tx, mut rx) = ws.split();
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    let (mut log_seen, mut marks_seen) = (0u64, 0u64);
+    loop {
+        tokio::select! {
+            _ = sh.shutdown.notified() => break,
+            m = rx.next() => match m {
+                // Pings are answered by tungstenite; everything else is ignored (read-only).
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                Some(Ok(_)) => continue,
+            },
+            _ = tick.tick() => {}
+        }
+        let mut batch = vec![format!(
+            "{{\"type\":\"frame\",\"frame\":{}}}",
+            frame_json(&sh)
+        )];
+        let (lines, total) = new_log_lines(&sh, log_seen);
+        log_seen = total;
+        if !lines.is_empty() {
+            batch.push(serde_json::json!({ "type": "log", "lines": lines }).to_string());
+        }
+        let (marks, total) = sh.lock().marks_since(marks_seen);
+        marks_seen = total;
+        if !marks.is_empty() {
+            batch.push(serde_json::json!({ "type": "marks", "marks": marks }).to_string());
+        }
+        for text in batch {
+            // A viewer that does not read: its queue fills (send fails) or a send stalls.
+            match tokio::time::timeout(TIMEOUT, tx.send(Message::text(text))).await {
+                Ok(Ok(())) => {}
+                _ => return,
+            }
+        }
+    }
+    let _ = tokio::time::timeout(TIMEOUT, tx.send(Message::Close(None))).await;
+}
+
 fn frame_json(sh: &Shared) -> String {
     let frame = sh.lock().view_frame();
     serde_json::to_string(&frame).unwrap_or_else(|_| "{}".into())
 }
 
-async fn serve_http(sh: Shared, mut s: TcpStream) -> std::io::Result<()> {
-    let mut req = Vec::new();
-    let mut buf = [0u8; 2048];
-    while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf))
-            .await
-            .map_err(|_| std::io::Error::other("request timeout"))??;
-        if n == 0 || req.len() > 16384 {
-            return Ok(());
-        }
-        req.extend_from_slice(&buf[..n]);
-    }
-    let text = String::from_utf8_lossy(&req).into_owned();
-    let mut lines = text.lines();
-    let request_line = lines.next().unwrap_or_default().to_string();
-    let mut key = None;
-    for l in lines {
-        if let Some((k, v)) = l.split_once(':') {
-            if k.trim().eq_ignore_ascii_case("sec-websocket-key") {
-                key = Some(v.trim().to_string());
-            }
-        }
-    }
-    let path = request_line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("/")
-        .to_string();
-    if !request_line.starts_with("GET ") {
-        s.write_all(
-            b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-        )
-        .await?;
-        return Ok(());
-    }
-    let Some(key) = key else {
-        let (status, body, ctype) = if path == "/frame.json" {
-            ("200 OK", frame_json(&sh), "application/json")
-        } else if path == "/" {
-            (
-                "200 OK",
-                "replscope live feed: connect a WebSocket to / or GET /frame.json\n".to_string(),
-                "text/plain",
-            )
-        } else {
-            ("404 Not Found", "not found\n".to_string(), "text/plain")
-        };
-        let head = format!(
-            "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nAccess-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n",
-            body.len()
-        );
-        s.write_all(head.as_bytes()).await?;
-        s.write_all(body.as_bytes()).await?;
-        return Ok(());
-    };
-    let resp = format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
-        websocket_accept(&key)
-    );
-    s.write_all(resp.as_bytes()).await?;
-    let (mut rd, mut wr) = s.into_split();
-    // Reader: only notices close (or the peer going away).
-    let (closed_tx, mut closed_rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let mut b = [0u8; 1024];
-        loop {
-            match rd.read(&mut b).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    if n > 0 && b[0] & 0x0f == 8 {
-                        break;
-                    }
-                }
-            }
-        }
-        let _ = closed_tx.send(());
-    });
-    let mut tick = tokio::time::interval(Duration::from_millis(100));
-    let mut log_seen: u64 = 0;
-    let mut marks_seen: u64 = 0;
-    loop {
-        tokio::select! {
-            _ = &mut closed_rx => break,
-            _ = sh.shutdown.notified() => break,
-            _ = tick.tick() => {}
-        }
-        let msg = format!("{{\"type\":\"frame\",\"frame\":{}}}", frame_json(&sh));
-        wr.write_all(&ws_frame(1, msg.as_bytes())).await?;
-        let (lines, total) = new_log_lines(&sh, log_seen);
-        log_seen = total;
-        if !lines.is_empty() {
-            let body = serde_json::json!({ "type": "log", "lines": lines });
-            wr.write_all(&ws_frame(1, body.to_string().as_bytes()))
-                .await?;
-        }
-        let (marks, total) = new_marks(&sh, marks_seen);
-        marks_seen = total;
-        if !marks.is_empty() {
-            let body = serde_json::json!({ "type": "marks", "marks": marks });
-            wr.write_all(&ws_frame(1, body.to_string().as_bytes()))
-                .await?;
-        }
-    }
-    let _ = wr.write_all(&ws_frame(8, &[0x03, 0xe8])).await;
-    Ok(())
-}
-
-/// Timeline marks after the `seen`-th one ever recorded.
-fn new_marks(sh: &Shared, seen: u64) -> (Vec<crate::view::Mark>, u64) {
-    let e = sh.lock();
-    let skip_from = e.marks_total.saturating_sub(e.marks.len() as u64);
-    let marks = e
-        .marks
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| skip_from + *i as u64 >= seen)
-        .map(|(_, m)| m.clone())
-        .collect();
-    (marks, e.marks_total)
-}
-
 /// Log lines after the `seen`-th one ever logged.
 fn new_log_lines(sh: &Shared, seen: u64) -> (Vec<LogLine>, u64) {
-    let log = sh.lock().log.clone();
-    let total = log.total_lines();
-    let recent = log.recent.lock().map(|r| r.clone()).unwrap_or_default();
-    let skip_from = total.saturating_sub(recent.len() as u64);
-    let lines = recent
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| skip_from + *i as u64 >= seen)
-        .map(|(_, (t, l))| LogLine {
-            t_ms: *t,
+    let log = sh.lock().logger().clone();
+    let (lines, total) = log.lines_since(seen);
+    let lines = lines
+        .into_iter()
+        .map(|(t_ms, line)| LogLine {
+            t_ms,
             node: "master".into(),
-            line: l.clone(),
+            line,
         })
         .collect();
     (lines, total)
+}
+
+fn is_loopback_addr(bind: &str) -> bool {
+    bind == "localhost"
+        || bind
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `127.0.0.1:6381`, `localhost`, `[::1]:6381`: a name that can only mean this machine.
+fn is_loopback_host(host: &str) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    is_loopback_addr(name)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn sha1_and_base64_vectors() {
-        let hex: String = sha1(b"abc").iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        // RFC 6455 §1.3 example.
-        assert_eq!(
-            websocket_accept("dGhlIHNhbXBsZSBub25jZQ=="),
-            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
-        );
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    fn policy() -> Policy {
+        Policy {
+            allow_origins: vec!["http://127.0.0.1:8080".into()],
+            loopback: true,
+        }
     }
 
     #[test]
-    fn frame_lengths() {
-        assert_eq!(ws_frame(1, b"hi"), vec![0x81, 2, b'h', b'i']);
-        assert_eq!(&ws_frame(1, &[0; 200])[..4], &[0x81, 126, 0, 200]);
-        assert_eq!(&ws_frame(1, &vec![0; 70000])[..2], &[0x81, 127]);
+    fn origin_host_and_token_are_checked() {
+        let p = policy();
+        let get = Method::GET;
+        let host = ("host", "127.0.0.1:6381");
+        let ws = [
+            host,
+            ("upgrade", "websocket"),
+            ("connection", "keep-alive, Upgrade"),
+            ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+            ("sec-websocket-version", "13"),
+        ];
+        assert_eq!(
+            admit(&p, None, &get, "/frame.json", None, &headers(&[host])),
+            Admit::Frame
+        );
+        assert!(matches!(
+            admit(&p, None, &get, "/", None, &headers(&ws)),
+            Admit::WebSocket { .. }
+        ));
+        let mut evil = ws.to_vec();
+        evil.push(("origin", "https://evil.example"));
+        assert!(matches!(
+            admit(&p, None, &get, "/", None, &headers(&evil)),
+            Admit::Refuse(StatusCode::FORBIDDEN, _)
+        ));
+        let mut ours = ws.to_vec();
+        ours.push(("origin", "http://127.0.0.1:8080"));
+        assert!(matches!(
+            admit(&p, None, &get, "/", None, &headers(&ours)),
+            Admit::WebSocket { .. }
+        ));
+        let rebound = [("host", "evil.example:6381")];
+        assert!(matches!(
+            admit(&p, None, &get, "/frame.json", None, &headers(&rebound)),
+            Admit::Refuse(StatusCode::FORBIDDEN, _)
+        ));
+        assert!(matches!(
+            admit(
+                &p,
+                Some("s3cret"),
+                &get,
+                "/frame.json",
+                None,
+                &headers(&[host])
+            ),
+            Admit::Refuse(StatusCode::UNAUTHORIZED, _)
+        ));
+        assert_eq!(
+            admit(
+                &p,
+                Some("s3cret"),
+                &get,
+                "/frame.json",
+                Some("token=s3cret"),
+                &headers(&[host])
+            ),
+            Admit::Frame
+        );
+        assert!(matches!(
+            admit(&p, None, &Method::POST, "/", None, &headers(&[host])),
+            Admit::Refuse(StatusCode::METHOD_NOT_ALLOWED, _)
+        ));
+    }
+
+    #[test]
+    fn loopback_names() {
+        for h in [
+            "127.0.0.1:6381",
+            "localhost:1",
+            "[::1]:6381",
+            "127.0.0.1",
+            "localhost",
+        ] {
+            assert!(is_loopback_host(h), "{h}");
+        }
+        for h in [
+            "evil.example",
+            "10.0.0.1:6381",
+            "[::2]:1",
+            "",
+            "localhost.evil:1",
+        ] {
+            assert!(!is_loopback_host(h), "{h}");
+        }
+        // The accept key is tungstenite's (RFC 6455 §1.3 example).
+        assert_eq!(
+            derive_accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
     }
 }

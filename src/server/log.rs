@@ -19,14 +19,34 @@ pub fn now_epoch_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// `sdscatrepr`: a quoted, escaped rendering of bytes for log lines.
+pub fn repr(b: &[u8]) -> String {
+    let mut out = String::from("\"");
+    for &c in b {
+        match c {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            7 => out.push_str("\\a"),
+            8 => out.push_str("\\b"),
+            c if c.is_ascii_graphic() || c == b' ' => out.push(c as char),
+            c => out.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// Where lines go: stdout or a file (append), plus a bounded ring the live feed reads.
 pub struct Logger {
     file: Option<Mutex<std::fs::File>>,
-    pub recent: Mutex<std::collections::VecDeque<(u64, String)>>,
+    recent: Mutex<std::collections::VecDeque<(u64, String)>>,
     pub pid: u32,
     total: std::sync::atomic::AtomicU64,
     /// `loglevel`: lines below it are dropped (0 debug, 1 verbose, 2 notice, 3 warning).
-    pub min_level: std::sync::atomic::AtomicU8,
+    min_level: std::sync::atomic::AtomicU8,
 }
 
 /// The rank of a level mark (`.`, `-`, `*`, `#`).
@@ -81,6 +101,7 @@ impl Logger {
             None => println!("{line}"),
         }
         if let Ok(mut r) = self.recent.lock() {
+            // Counted under the ring's lock, so a reader sees the count and the ring agree.
             self.total
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             r.push_back((t_ms, line.to_string()));
@@ -88,6 +109,35 @@ impl Logger {
                 r.pop_front();
             }
         }
+    }
+
+    /// `loglevel` by name.
+    pub fn set_level(&self, loglevel: &str) {
+        self.min_level.store(
+            loglevel_rank(loglevel),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    /// The lowest rank written (see [`level_rank`]).
+    pub fn level(&self) -> u8 {
+        self.min_level.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Lines after the `seen`-th one ever logged, as (run time ms, line), and the total.
+    pub fn lines_since(&self, seen: u64) -> (Vec<(u64, String)>, u64) {
+        let Ok(recent) = self.recent.lock() else {
+            return (Vec::new(), seen);
+        };
+        let total = self.total_lines();
+        let skip_from = total.saturating_sub(recent.len() as u64);
+        let lines = recent
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| skip_from + *i as u64 >= seen)
+            .map(|(_, l)| l.clone())
+            .collect();
+        (lines, total)
     }
 
     /// Lines logged since start.

@@ -1,498 +1,322 @@
-//! Sockets: the listener, one task per client connection, the 10 Hz cron, and the threads
-//! that play the role of Redis's fork children.
+//! Sockets: the listeners, one task per client connection, and the connections the core opens
+//! (our master link). Bytes in are parsed here and handed to the dispatcher; bytes out are
+//! taken from the core, which holds every reply and the replication stream.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, Notify};
 
-use super::config::{args_to_conf_text, parse_conf_text, ServerConfig};
-use super::engine::{Action, Engine, Flow};
-use super::keyspace::Snapshot;
-use super::log::Logger;
-use super::persist::{write_snapshot, SaveOpts};
-use crate::wire::{parse_request, Parsed, Reply, RequestLimits};
+use super::dispatch;
+use super::driver::{after_batch, run_actions, ConnectRequest, Shared};
+use super::seam;
+use super::types::Flow;
+use crate::core::{ConnId, Input, Payload};
+use crate::wire::request::RequestParser;
+use crate::wire::{Parsed, Reply, RequestLimits};
 
-/// The engine shared by every task.
-#[derive(Clone)]
-pub struct Shared {
-    pub engine: Arc<Mutex<Engine>>,
-    pub shutdown: Arc<Notify>,
-    /// The runtime, so threads (the BGSAVE "children", the loader) can start tasks.
-    pub rt: tokio::runtime::Handle,
-}
+/// The old path of [`crate::server::config_from_args`], still used by `tests/common`.
+pub use super::config::config_from_args;
 
-impl Shared {
-    /// Locks the engine. A panic while holding the lock would poison it; we keep serving
-    /// with the data as it is rather than stopping every connection.
-    pub fn lock(&self) -> MutexGuard<'_, Engine> {
-        self.engine.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// A started server (for tests and the CLI).
-pub struct RunningServer {
-    pub port: u16,
-    pub shared: Shared,
-}
-
-impl RunningServer {
-    /// Asks the server to stop.
-    pub fn stop(&self) {
-        self.shared.shutdown.notify_waiters();
-        self.shared.shutdown.notify_one();
-    }
-}
-
-/// Builds the configuration from redis-server style arguments.
-pub fn config_from_args(args: &[String]) -> Result<ServerConfig, String> {
-    let text = args_to_conf_text(args)?;
-    let mut cfg = ServerConfig::default();
-    for line in parse_conf_text(&text)? {
-        match cfg.apply(&line.name, &line.values) {
-            Ok(true) => {}
-            Ok(false) => cfg.core_lines.push((line.name.clone(), line.values.join(" "))),
-            Err(e) => {
-                return Err(format!(
-                    "*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line {}\n>>> '{} {}'\n{e}",
-                    line.line_no,
-                    line.name,
-                    line.values.join(" ")
-                ))
-            }
-        }
-    }
-    Ok(cfg)
-}
-
-/// Starts listening and serving; returns once the socket is bound.
-pub async fn start(cfg: ServerConfig) -> Result<RunningServer, String> {
-    let log =
-        Arc::new(Logger::new(&cfg.logfile).map_err(|e| format!("Can't open the log file: {e}"))?);
-    let pid = std::process::id();
-    log.log(0, 'C', '#', "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
-    log.log(0, 'C', '#', &format!("Redis version=7.0.15, bits=64, commit=00000000, modified=0, pid={pid}, just started (replscope {})", env!("CARGO_PKG_VERSION")));
-    log.log(0, 'C', '#', "Configuration loaded");
-    // `bind` may list several addresses (redis.conf: `bind 127.0.0.1 ::1`); the first one
-    // decides the port when `--port 0` asks for any free one.
-    let mut listeners = Vec::new();
-    let mut port = cfg.port;
-    for host in &cfg.bind {
-        let l = TcpListener::bind((host.as_str(), port))
-            .await
-            .map_err(|e| {
-                format!("Warning: Could not create server TCP listening socket {host}:{port}: {e}")
-            })?;
-        port = l.local_addr().map_err(|e| e.to_string())?.port();
-        listeners.push(l);
-    }
-    if listeners.is_empty() {
-        return Err("no bind address".into());
-    }
-    let mut cfg = cfg;
-    cfg.port = port;
-    let mut engine = Engine::new(cfg.clone(), log)?;
-    engine.notice(&format!("Running mode=standalone, port={port}."));
-    engine.warning("Server initialized");
-    let restored = match engine.load_at_startup() {
-        Ok(info) => info.and_then(|i| {
-            let replid = i.aux_str("repl-id")?;
-            let offset = i.aux_str("repl-offset")?.parse().ok()?;
-            Some(crate::core::RestoredReplInfo { replid, offset })
-        }),
-        Err(e) => {
-            engine.warning(&e);
-            return Err(e);
-        }
-    };
-    engine.init_core(port, restored)?;
-    if !cfg.pidfile.is_empty() {
-        if let Err(e) = std::fs::write(&cfg.pidfile, format!("{pid}\n")) {
-            engine.warning(&format!("Failed to write PID file: {e}"));
-        }
-    }
-    engine.notice("Ready to accept connections");
-    let shared = Shared {
-        engine: Arc::new(Mutex::new(engine)),
-        shutdown: Arc::new(Notify::new()),
-        rt: tokio::runtime::Handle::current(),
-    };
-    let sh = shared.clone();
-    let listener = listeners.remove(0);
-    tokio::spawn(async move { accept_loop(sh, listener).await });
-    for listener in listeners.drain(..) {
-        let sh = shared.clone();
-        tokio::spawn(async move { accept_loop(sh, listener).await });
-    }
-    let sh = shared.clone();
-    tokio::spawn(async move { cron_loop(sh).await });
-    super::repl::start_core_drivers(&shared);
-    if cfg.live_port != 0 {
-        let lp = super::live::start_live(shared.clone(), &cfg.live_bind, cfg.live_port).await?;
-        shared.lock().notice(&format!(
-            "Live feed (HTTP/WebSocket, read-only) listening on {}:{lp}",
-            cfg.live_bind
-        ));
-    }
-    after_batch(&shared);
-    Ok(RunningServer { port, shared })
-}
-
-/// Runs a server from command-line arguments until SHUTDOWN or Ctrl-C. Returns the exit code.
-pub fn run_blocking(args: &[String]) -> i32 {
-    let cfg = match config_from_args(args) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return 1;
-        }
-    };
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("can't start the runtime: {e}");
-            return 1;
-        }
-    };
-    rt.block_on(async move {
-        let server = match start(cfg).await {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("{e}");
-                return 1;
-            }
-        };
-        tokio::select! {
-            _ = server.shared.shutdown.notified() => {}
-            _ = tokio::signal::ctrl_c() => {
-                server.shared.lock().warning("Received SIGINT scheduling shutdown...");
-            }
-        }
-        0
-    })
-}
-
-async fn accept_loop(sh: Shared, listener: TcpListener) {
-    loop {
-        tokio::select! {
-            _ = sh.shutdown.notified() => return,
-            r = listener.accept() => match r {
-                Ok((stream, peer)) => {
-                    let sh = sh.clone();
-                    tokio::spawn(async move { serve_client(sh, stream, peer.to_string()).await });
-                }
-                Err(e) => {
-                    sh.lock().warning(&format!("Accepting client connection: {e}"));
-                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                }
-            }
-        }
-    }
-}
-
-async fn cron_loop(sh: Shared) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
-    loop {
-        tokio::select! {
-            _ = sh.shutdown.notified() => return,
-            _ = tick.tick() => {}
-        }
-        let mut e = sh.lock();
-        // activeExpireCycle: 512 of the 4096 shards per 100 ms tick (those holding keys with
-        // a TTL), so every expired key goes within 0.8 s.
-        e.active_expire(512);
-        e.cron();
-        drop(e);
-        after_batch(&sh);
-    }
-}
-
-/// Carries out work the engine queued (threads to start, propagation to hand over).
-pub fn after_batch(sh: &Shared) {
-    let actions = {
-        let mut e = sh.lock();
-        e.flush_propagation();
-        std::mem::take(&mut e.actions)
-    };
-    for a in actions {
-        match a {
-            Action::Bgsave => start_user_bgsave(sh),
-            Action::Shutdown => sh.shutdown.notify_waiters(),
-            Action::Connect { conn, host, port } => {
-                let sh = sh.clone();
-                let rt = sh.rt.clone();
-                rt.spawn(async move { super::repl::run_link(sh, conn, host, port).await });
-            }
-            Action::CoreBgsave(job) => super::repl::run_core_bgsave(sh, *job),
-            Action::Load(data) => super::repl::run_load(sh, data),
-        }
-    }
-}
-
-/// BGSAVE from a user: snapshot now, then write on a thread.
-pub fn start_user_bgsave(sh: &Shared) {
-    let (snap, opts, pid, progress) = {
-        let mut e = sh.lock();
-        if e.save.child.is_some() {
-            return;
-        }
-        let pid = e.save.next_child_pid;
-        e.save.next_child_pid += 1;
-        let snap = e.ks.snapshot();
-        let progress = Arc::new(AtomicU64::new(0));
-        e.save.child = Some(pid);
-        e.save.child_started = Some(Instant::now());
-        e.save.child_target = "disk".into();
-        e.save.progress = Some((progress.clone(), snap.keys()));
-        e.save.dirty_before_bgsave = e.save.dirty;
-        e.save.total_forks += 1;
-        e.notice(&format!("Background saving started by pid {pid}"));
-        (snap, e.save_opts(true), pid, progress)
-    };
-    run_disk_bgsave(
-        sh,
-        None,
-        pid,
-        snap,
-        opts,
-        Arc::new(AtomicBool::new(false)),
-        progress,
-    );
-}
-
-/// A disk BGSAVE on a thread (the "fork child"): writes `dir/dbfilename` through a temp file.
-/// `core_id` is set when the replication core asked for it (the core then logs and sends the
-/// file to the waiting replicas).
-pub fn run_disk_bgsave(
-    sh: &Shared,
-    core_id: Option<u64>,
-    pid: u32,
-    snap: Snapshot,
-    opts: SaveOpts,
-    kill: Arc<AtomicBool>,
-    progress: Arc<AtomicU64>,
-) {
-    let path = sh.lock().rdb_path();
+/// Accepts clients on `listener` until shutdown.
+pub fn spawn_listener(sh: &Shared, listener: TcpListener) {
     let sh = sh.clone();
-    std::thread::spawn(move || {
-        let t0 = Instant::now();
-        let tmp = path.with_file_name(format!("temp-{pid}.rdb"));
-        let res = (|| -> std::io::Result<()> {
-            let f = std::fs::File::create(&tmp)?;
-            let sink = KillableWriter {
-                inner: std::io::BufWriter::new(f),
-                kill: kill.clone(),
-            };
-            let (w, _) = write_snapshot(&snap, sink, &opts, &progress)?;
-            w.inner
-                .into_inner()
-                .map_err(|e| e.into_error())?
-                .sync_all()?;
-            std::fs::rename(&tmp, &path)
-        })();
-        if res.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        let cow = snap.cow.get();
-        let mut e = sh.lock();
-        if kill.load(Ordering::Relaxed) {
-            // Killed by the core: it already handled the child's death.
-            drop(e);
-            after_batch(&sh);
-            return;
-        }
-        e.save.child = None;
-        e.save.child_started = None;
-        e.save.progress = None;
-        e.save.last_bgsave_ok = res.is_ok();
-        e.save.last_bgsave_secs = t0.elapsed().as_secs() as i64;
-        e.save.last_cow_bytes = cow;
-        if res.is_ok() {
-            e.save.dirty = e.save.dirty.saturating_sub(e.save.dirty_before_bgsave);
-            e.save.rdb_saves += 1;
-            e.save.lastsave_unix = super::log::now_epoch_ms() / 1000;
-        }
-        if core_id.is_none() {
-            let log = e.log.clone();
-            let now = e.now_ms();
-            match &res {
-                Ok(()) => {
-                    log.log_as(pid, now, 'C', '*', "DB saved on disk");
-                    let mb = cow / (1024 * 1024);
-                    log.log_as(
-                        pid,
-                        now,
-                        'C',
-                        '*',
-                        &format!(
-                            "Fork CoW for RDB: current {mb} MB, peak {mb} MB, average {mb} MB"
-                        ),
-                    );
-                    e.notice("Background saving terminated with success");
-                }
-                Err(err) => {
-                    log.log_as(
-                        pid,
-                        now,
-                        'C',
-                        '#',
-                        &format!("Write error saving DB on disk: {err}"),
-                    );
-                    e.warning("Background saving error");
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = sh.shutdown.notified() => return,
+                r = listener.accept() => match r {
+                    Ok((stream, peer)) => {
+                        let sh = sh.clone();
+                        tokio::spawn(async move { serve_client(sh, stream, peer.to_string()).await });
+                    }
+                    Err(e) => {
+                        sh.lock().warning(&format!("Accepting client connection: {e}"));
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
                 }
             }
         }
-        e.bgsave_finished(core_id, res.is_ok(), &path, cow);
-        drop(e);
-        after_batch(&sh);
     });
 }
 
-/// A writer that fails once its child is killed (SIGUSR1 in Redis).
-struct KillableWriter<W> {
-    inner: W,
-    kill: Arc<AtomicBool>,
-}
-
-impl<W: std::io::Write> std::io::Write for KillableWriter<W> {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        if self.kill.load(Ordering::Relaxed) {
-            return Err(std::io::Error::other("child killed"));
+/// Opens the connections the core asks for (our master link), until shutdown.
+pub fn spawn_connector(sh: &Shared, mut requests: mpsc::UnboundedReceiver<ConnectRequest>) {
+    let sh = sh.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = sh.shutdown.notified() => return,
+                r = requests.recv() => match r {
+                    Some((conn, host, port)) => {
+                        let sh = sh.clone();
+                        tokio::spawn(async move { run_link(sh, conn, host, port).await });
+                    }
+                    None => return,
+                }
+            }
         }
-        self.inner.write(b)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
+    });
 }
 
-async fn serve_client(sh: Shared, stream: TcpStream, peer: String) {
+async fn serve_client(sh: Shared, mut stream: TcpStream, peer: String) {
     let _ = stream.set_nodelay(true);
+    // acceptCommonHandler: at `maxclients` the new connection gets the error written
+    // straight to its socket and is closed.
+    let full = {
+        let mut e = sh.lock();
+        let full = e.client_count() as u64 >= e.cfg().maxclients;
+        if full {
+            e.stats_mut().rejected_connections += 1;
+        }
+        full
+    };
+    if full {
+        let _ = stream
+            .write_all(b"-ERR max number of clients reached\r\n")
+            .await;
+        return;
+    }
     let local = stream
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
     let notify = Arc::new(Notify::new());
-    let id = sh.lock().add_client(peer, local, notify.clone());
+    let id = {
+        let mut e = sh.lock();
+        let id = e.add_client(peer, local, notify.clone());
+        seam::pump(&mut e);
+        id
+    };
     let (mut rd, mut wr) = stream.into_split();
-    let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
+    let mut parser = RequestParser::default();
     let mut chunk = vec![0u8; 64 * 1024];
-    let mut reparse = false;
-    'conn: loop {
-        // 1. Send what is queued for us.
-        let throttled = loop {
-            let (out, close, pending) = {
-                let mut e = sh.lock();
-                let max = e.write_budget(id);
-                let out = e.take_outgoing(id, max);
-                e.charge_budget(id, out.len());
-                (out, e.should_close(id), e.pending_outgoing(id))
-            };
-            if out.is_empty() {
-                if close {
-                    break 'conn;
-                }
-                // Bytes left but no budget: the bandwidth cap holds them back a moment.
-                break pending > 0;
-            }
-            if wr.write_all(&out).await.is_err() {
-                break 'conn;
-            }
-            sh.lock().stats.total_net_output_bytes += out.len() as u64;
-        };
-        // 2. Wait for input or for the engine to queue something.
-        let n = if std::mem::take(&mut reparse) {
-            0
-        } else {
-            tokio::select! {
-                r = rd.read(&mut chunk) => match r {
-                    Ok(0) | Err(_) => break 'conn,
-                    Ok(n) => n,
-                },
-                _ = notify.notified() => continue 'conn,
-                _ = tokio::time::sleep(std::time::Duration::from_millis(5)), if throttled => continue 'conn,
-                _ = sh.shutdown.notified() => break 'conn,
-            }
-        };
-        buf.extend_from_slice(&chunk[..n]);
-        // 3. Parse and run every complete request, under one lock (pipelining).
-        let mut sleep = None;
-        {
+    // Bytes read and not yet run, bytes written and not yet counted in INFO.
+    let (mut fresh, mut written) = (0usize, 0u64);
+    loop {
+        // One turn, under one lock: run what arrived, hand the writes to the core, take what
+        // is queued for us and the work the engine asks of the driver.
+        let turn = {
             let mut e = sh.lock();
-            e.stats.total_net_input_bytes += n as u64;
-            let mut pos = 0;
-            loop {
-                let limits = RequestLimits {
-                    max_bulk_len: e.cfg.proto_max_bulk_len as usize,
-                    from_master: false,
-                    unauthenticated: e.clients.get(&id).is_some_and(|c| !c.authenticated),
-                };
-                match parse_request(&buf[pos..], &limits) {
-                    Ok(None) => break,
-                    Ok(Some(Parsed::Empty { consumed, newline })) => {
-                        pos += consumed;
-                        if newline {
-                            e.empty_line(id);
-                        }
-                    }
-                    Ok(Some(Parsed::Command { args, consumed })) => {
-                        pos += consumed;
-                        match e.execute_client(id, args) {
-                            Flow::Done => {}
-                            Flow::Close => break,
-                            Flow::Sleep(d) => {
-                                sleep = Some(d);
-                                break;
-                            }
-                        }
-                    }
-                    Err(perr) => {
-                        // Redis replies, then closes the connection (setProtocolError).
-                        let text = perr.reply_text();
-                        let addr = e
-                            .clients
-                            .get(&id)
-                            .map(|c| c.addr.clone())
-                            .unwrap_or_default();
-                        e.log.log(
-                            e.now_ms(),
-                            e.role_char(),
-                            '.',
-                            &format!("Protocol error ({text}) from client: addr={addr}"),
-                        );
-                        e.queue_reply(id, &Reply::err(format!("ERR {text}")));
-                        if let Some(c) = e.clients.get_mut(&id) {
-                            c.close_after_flush = true;
-                        }
-                        pos = buf.len();
-                        break;
-                    }
-                }
-                if e.should_close(id) {
-                    break;
-                }
+            let ran = if fresh > 0 || parser.buffered() > 0 {
+                run_input(&mut e, id, &mut parser, std::mem::take(&mut fresh))
+            } else {
+                Ran::Ok
+            };
+            seam::flush_propagation(&mut e);
+            e.stats_mut().total_net_output_bytes += std::mem::take(&mut written);
+            let max = e.write_budget(id);
+            let out = seam::take_outgoing(&mut e, ConnId(id), max);
+            e.charge_budget(id, out.len());
+            Turn {
+                ran,
+                out,
+                close: e.should_close(id),
+                pending: e.pending_outgoing(id),
+                actions: e.take_actions(),
             }
-            buf.drain(..pos);
-            e.flush_propagation();
-            if let Some(d) = sleep {
-                // DEBUG SLEEP blocks the whole server, as it does in Redis.
-                match tokio::runtime::Handle::current().runtime_flavor() {
-                    // One event-loop thread, as in Redis: sleeping it blocks everything.
-                    tokio::runtime::RuntimeFlavor::CurrentThread => std::thread::sleep(d),
-                    _ => tokio::task::block_in_place(|| std::thread::sleep(d)),
-                }
+        };
+        run_actions(&sh, turn.actions);
+        match turn.ran {
+            Ran::Ok => {}
+            Ran::Drop => break,
+            Ran::Sleep(d) => {
+                // DEBUG SLEEP blocks the whole server, as it does in Redis; what was pipelined
+                // after it runs on the next turn, after its reply is sent.
+                block_for(&sh, d);
             }
         }
-        after_batch(&sh);
-        // Requests pipelined after DEBUG SLEEP run on the next turn, after its reply is sent.
-        reparse = sleep.is_some() && !buf.is_empty();
+        if !turn.out.is_empty() {
+            if wr.write_all(&turn.out).await.is_err() {
+                break;
+            }
+            written += turn.out.len() as u64;
+            if turn.pending > 0 || parser.buffered() > 0 {
+                continue;
+            }
+        } else if turn.close {
+            break;
+        } else if parser.buffered() > 0 && matches!(turn.ran, Ran::Sleep(_)) {
+            continue;
+        }
+        // Bytes left but no budget: the bandwidth cap holds them back a moment.
+        let throttled = turn.pending > 0;
+        tokio::select! {
+            r = rd.read(&mut chunk) => match r {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    parser.feed(&chunk[..n]);
+                    fresh = n;
+                }
+            },
+            _ = notify.notified() => {}
+            _ = tokio::time::sleep(Duration::from_millis(5)), if throttled => {}
+            _ = sh.shutdown.notified() => break,
+        }
     }
-    sh.lock().client_closed(id);
+    {
+        let mut e = sh.lock();
+        e.stats_mut().total_net_output_bytes += written;
+        e.remove_client(id);
+        seam::core_handle(
+            &mut e,
+            Input::Closed {
+                conn: ConnId(id),
+                error: "connection closed by peer".into(),
+            },
+        );
+    }
     after_batch(&sh);
+}
+
+/// What a connection's turn produced.
+struct Turn {
+    ran: Ran,
+    out: Vec<u8>,
+    close: bool,
+    pending: u64,
+    actions: Vec<super::types::Action>,
+}
+
+enum Ran {
+    Ok,
+    /// Close at once (a cross-protocol attack, the query buffer limit).
+    Drop,
+    Sleep(Duration),
+}
+
+/// Parses and runs every complete request buffered for `id` (pipelining), after `n` new
+/// bytes arrived.
+fn run_input(e: &mut super::engine::Engine, id: u64, parser: &mut RequestParser, n: usize) -> Ran {
+    e.begin_turn();
+    e.stats_mut().total_net_input_bytes += n as u64;
+    if parser.buffered() as u64 > e.cfg().client_query_buffer_limit {
+        // readQueryFromClient: the client is closed without a reply.
+        let addr = e.client(id).map(|c| c.addr.clone()).unwrap_or_default();
+        let head = super::log::repr(parser.head(64));
+        e.warning(&format!(
+            "Closing client that reached max query buffer length: addr={addr} qbuf={} (qbuf initial bytes: {head})",
+            parser.buffered()
+        ));
+        return Ran::Drop;
+    }
+    let max_bulk_len = e.cfg().proto_max_bulk_len as usize;
+    let needs_auth = e.cfg().requirepass.is_some();
+    while !e.should_close(id) {
+        let limits = RequestLimits {
+            max_bulk_len,
+            from_master: false,
+            unauthenticated: needs_auth && e.client(id).is_some_and(|c| !c.authenticated),
+        };
+        match parser.next(&limits) {
+            Ok(None) => break,
+            Ok(Some(Parsed::Empty { newline, .. })) => {
+                if newline {
+                    dispatch::empty_line(e, id);
+                }
+            }
+            Ok(Some(Parsed::Command { args, .. })) => match dispatch::execute(e, id, args) {
+                Flow::Done => {}
+                Flow::Close => break,
+                // Closed at once, replies and all (freeClientAsync).
+                Flow::Drop => return Ran::Drop,
+                Flow::Sleep(d) => return Ran::Sleep(d),
+            },
+            Err(perr) => {
+                // Redis replies, then closes the connection (setProtocolError).
+                let text = perr.reply_text();
+                let addr = e.client(id).map(|c| c.addr.clone()).unwrap_or_default();
+                e.debug(&format!("Protocol error ({text}) from client: addr={addr}"));
+                e.queue_reply(id, &Reply::err(format!("ERR {text}")));
+                e.close_after_reply(id);
+                *parser = RequestParser::default();
+                break;
+            }
+        }
+    }
+    Ran::Ok
+}
+
+/// DEBUG SLEEP: holds the server's one event-loop thread, as in Redis.
+fn block_for(sh: &Shared, d: Duration) {
+    let _hold = sh.lock();
+    match tokio::runtime::Handle::current().runtime_flavor() {
+        tokio::runtime::RuntimeFlavor::CurrentThread => std::thread::sleep(d),
+        _ => tokio::task::block_in_place(|| std::thread::sleep(d)),
+    }
+}
+
+/// Our connection to a master (opened because the core asked for it).
+async fn run_link(sh: Shared, conn: ConnId, host: String, port: u16) {
+    let Some(notify) = sh.lock().link_notify(conn) else {
+        return;
+    };
+    let connect = tokio::time::timeout(
+        Duration::from_secs(10),
+        TcpStream::connect((host.as_str(), port)),
+    )
+    .await;
+    let stream = match connect {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return link_failed(&sh, conn, e.to_string()),
+        Err(_) => return link_failed(&sh, conn, "connection timed out".into()),
+    };
+    let _ = stream.set_nodelay(true);
+    seam::core_handle(&mut sh.lock(), Input::Connected { conn });
+    after_batch(&sh);
+    let (mut rd, mut wr) = stream.into_split();
+    let mut chunk = vec![0u8; 64 * 1024];
+    let error = 'link: loop {
+        loop {
+            let (out, (closed, kill, _)) = {
+                let mut e = sh.lock();
+                let out = seam::take_outgoing(&mut e, conn, 1 << 20);
+                (out, e.link_status(conn))
+            };
+            if closed {
+                sh.lock().forget_link(conn);
+                return;
+            }
+            if kill {
+                break 'link "killed by CLIENT KILL TYPE master".to_string();
+            }
+            if out.is_empty() {
+                break;
+            }
+            if let Err(e) = wr.write_all(&out).await {
+                break 'link e.to_string();
+            }
+        }
+        let (_, _, readable) = sh.lock().link_status(conn);
+        tokio::select! {
+            r = rd.read(&mut chunk), if readable => match r {
+                Ok(0) => break 'link "connection lost".to_string(),
+                Err(e) => break 'link e.to_string(),
+                Ok(n) => {
+                    let payload = Payload::Bytes(chunk[..n].to_vec());
+                    seam::core_handle(&mut sh.lock(), Input::Received { conn, payload });
+                    after_batch(&sh);
+                }
+            },
+            _ = notify.notified() => {}
+            _ = sh.shutdown.notified() => return,
+        }
+    };
+    {
+        let mut e = sh.lock();
+        e.forget_link(conn);
+        seam::core_handle(&mut e, Input::Closed { conn, error });
+    }
+    after_batch(&sh);
+}
+
+fn link_failed(sh: &Shared, conn: ConnId, error: String) {
+    {
+        let mut e = sh.lock();
+        e.forget_link(conn);
+        seam::core_handle(&mut e, Input::ConnectFailed { conn, error });
+    }
+    after_batch(sh);
 }

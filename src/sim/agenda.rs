@@ -53,6 +53,11 @@ impl<E> Agenda<E> {
         self.items.keys().next().copied()
     }
 
+    /// Every waiting event, in the order they will run (read-only, for pictures).
+    pub fn iter(&self) -> impl Iterator<Item = &E> {
+        self.items.values()
+    }
+
     pub fn pop(&mut self) -> Option<E> {
         self.items.pop_first().map(|(_, e)| e)
     }

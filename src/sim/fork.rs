@@ -48,6 +48,11 @@ impl ForkChild {
         self.total
     }
 
+    /// RDB bytes written so far, of [`ForkChild::total`].
+    pub fn produced(&self) -> u64 {
+        self.produced
+    }
+
     /// The parent took `writes` writes: each dirties a page the child still shares (a disk
     /// child is counted from the fork, a socket child once it runs).
     pub fn on_writes(&mut self, now: u64, writes: u64, dataset: u64, page: u64) -> Option<u64> {

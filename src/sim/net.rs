@@ -477,6 +477,26 @@ impl Net {
         self.conn(*sc).map(|(link, ends)| (*sc, link, ends))
     }
 
+    /// When `link`'s cut ends, while it is cut.
+    pub fn cut_until(&self, link: usize) -> Option<u64> {
+        self.links[link].cut_until
+    }
+
+    /// Bytes sent on `sc` towards side `to` that have not arrived yet.
+    pub fn in_flight(&self, sc: u64, to: usize) -> u64 {
+        self.agenda
+            .iter()
+            .filter_map(|ev| match ev {
+                NetEv::Deliver {
+                    sc: d,
+                    to: t,
+                    payload,
+                } if *d == sc && *t == to => Some(payload.iter().map(Payload::len).sum::<u64>()),
+                _ => None,
+            })
+            .sum()
+    }
+
     /// (connecting node, server end) of every connection.
     pub fn server_ends(&self) -> impl Iterator<Item = (usize, End)> + '_ {
         self.conns.values().map(|c| (c.ends[0].0, c.ends[1]))

@@ -14,110 +14,83 @@ pub struct PresetInfo {
     pub explanation: String,
 }
 
-/// (name, file text), in the order `--list` shows them.
-const PRESETS: &[(&str, &str)] = &[
-    (
-        "disk-sync-loop",
-        include_str!("presets/disk-sync-loop.toml"),
-    ),
-    ("diskless-fix", include_str!("presets/diskless-fix.toml")),
-    ("buffer-fix", include_str!("presets/buffer-fix.toml")),
-    (
-        "dual-channel-fix",
-        include_str!("presets/dual-channel-fix.toml"),
-    ),
-    (
-        "backlog-too-small",
-        include_str!("presets/backlog-too-small.toml"),
-    ),
-    ("backlog-sized", include_str!("presets/backlog-sized.toml")),
-    (
-        "shared-buffer-growth",
-        include_str!("presets/shared-buffer-growth.toml"),
-    ),
-    (
-        "soft-limit-timer",
-        include_str!("presets/soft-limit-timer.toml"),
-    ),
-    (
-        "failover-psync",
-        include_str!("presets/failover-psync.toml"),
-    ),
-    (
-        "failover-lagging-promoted",
-        include_str!("presets/failover-lagging-promoted.toml"),
-    ),
-    (
-        "replica-restart",
-        include_str!("presets/replica-restart.toml"),
-    ),
-    (
-        "psync-no-reconnection-disk",
-        include_str!("presets/psync-no-reconnection-disk.toml"),
-    ),
-    (
-        "psync-no-reconnection-diskless",
-        include_str!("presets/psync-no-reconnection-diskless.toml"),
-    ),
-    (
-        "psync-partial-ok-disk",
-        include_str!("presets/psync-partial-ok-disk.toml"),
-    ),
-    (
-        "psync-partial-ok-diskless",
-        include_str!("presets/psync-partial-ok-diskless.toml"),
-    ),
-    (
-        "psync-no-backlog-disk",
-        include_str!("presets/psync-no-backlog-disk.toml"),
-    ),
-    (
-        "psync-no-backlog-diskless",
-        include_str!("presets/psync-no-backlog-diskless.toml"),
-    ),
-    (
-        "psync-ok-after-delay-disk",
-        include_str!("presets/psync-ok-after-delay-disk.toml"),
-    ),
-    (
-        "psync-ok-after-delay-diskless",
-        include_str!("presets/psync-ok-after-delay-diskless.toml"),
-    ),
-    (
-        "psync-backlog-expired-disk",
-        include_str!("presets/psync-backlog-expired-disk.toml"),
-    ),
-    (
-        "psync-backlog-expired-diskless",
-        include_str!("presets/psync-backlog-expired-diskless.toml"),
-    ),
-];
+// Every preset, in the order `--list` shows them: (name, TOML file text) natively, and the same
+// files converted to JSON by build.rs for the web build, whose wasm then carries no TOML parser
+// (it was a third of the page). A test checks both forms give the same scenarios.
+macro_rules! presets {
+    ($($name:literal),* $(,)?) => {
+        #[cfg(not(target_arch = "wasm32"))]
+        const PRESETS: &[(&str, &str)] =
+            &[$(($name, include_str!(concat!("presets/", $name, ".toml")))),*];
+        #[cfg(any(test, target_arch = "wasm32"))]
+        const PRESETS_JSON: &[(&str, &str)] = &[$((
+            $name,
+            include_str!(concat!(env!("OUT_DIR"), "/presets/", $name, ".json")),
+        )),*];
+    };
+}
+
+presets!(
+    "disk-sync-loop",
+    "diskless-fix",
+    "buffer-fix",
+    "dual-channel-fix",
+    "backlog-too-small",
+    "backlog-sized",
+    "shared-buffer-growth",
+    "soft-limit-timer",
+    "failover-psync",
+    "failover-lagging-promoted",
+    "replica-restart",
+    "psync-no-reconnection-disk",
+    "psync-no-reconnection-diskless",
+    "psync-partial-ok-disk",
+    "psync-partial-ok-diskless",
+    "psync-no-backlog-disk",
+    "psync-no-backlog-diskless",
+    "psync-ok-after-delay-disk",
+    "psync-ok-after-delay-diskless",
+    "psync-backlog-expired-disk",
+    "psync-backlog-expired-diskless",
+);
+
+/// A scenario with every field, commented (`replscope sim --example`).
+#[cfg(not(target_arch = "wasm32"))]
+pub const REFERENCE_SCENARIO: &str = include_str!("reference.toml");
 
 impl Scenario {
-    /// A preset shipped in the binary.
+    /// A preset shipped in the binary: its TOML file natively, its JSON form in the web build.
     pub fn preset(name: &str) -> Option<Scenario> {
-        preset_text(name).and_then(|t| Scenario::from_toml(t).ok())
+        #[cfg(not(target_arch = "wasm32"))]
+        let (list, parse) = (PRESETS, Scenario::from_toml);
+        #[cfg(target_arch = "wasm32")]
+        let (list, parse) = (PRESETS_JSON, Scenario::from_json);
+        list.iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, t)| parse(t).ok())
     }
 }
 
-/// A scenario with every field, commented (`replscope sim --example`).
-pub const REFERENCE_SCENARIO: &str = include_str!("reference.toml");
-
 /// The text of a preset file.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn preset_text(name: &str) -> Option<&'static str> {
     PRESETS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
 }
 
 /// Names of every preset.
 pub fn preset_names() -> Vec<&'static str> {
-    PRESETS.iter().map(|(n, _)| *n).collect()
+    #[cfg(not(target_arch = "wasm32"))]
+    let list = PRESETS;
+    #[cfg(target_arch = "wasm32")]
+    let list = PRESETS_JSON;
+    list.iter().map(|(n, _)| *n).collect()
 }
 
 /// Every preset with its title, expectation and explanation.
 pub fn presets() -> Vec<PresetInfo> {
-    PRESETS
-        .iter()
-        .filter_map(|(_, t)| Scenario::from_toml(t).ok())
+    preset_names()
+        .into_iter()
+        .filter_map(Scenario::preset)
         .map(|s| PresetInfo {
             name: s.name,
             title: s.title,
@@ -127,7 +100,9 @@ pub fn presets() -> Vec<PresetInfo> {
         .collect()
 }
 
-#[cfg(test)]
+// The preset files are TOML, which only the native build reads (the wasm test build checks
+// the JSON presets through the trace hashes in tests/sim_wasm.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 
@@ -143,6 +118,17 @@ mod tests {
             assert_eq!(s, again, "{name}");
         }
         assert_eq!(presets().len(), PRESETS.len());
+    }
+
+    #[test]
+    fn the_web_builds_json_presets_are_the_same_scenarios() {
+        assert_eq!(PRESETS.len(), PRESETS_JSON.len());
+        for ((name, toml), (jname, json)) in PRESETS.iter().zip(PRESETS_JSON) {
+            assert_eq!(name, jname);
+            let a = Scenario::from_toml(toml).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let b = Scenario::from_json(json).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(a, b, "{name}: the JSON form differs from the TOML file");
+        }
     }
 
     #[test]

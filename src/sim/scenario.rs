@@ -491,6 +491,7 @@ impl ScenarioError {
 
 impl Scenario {
     /// Parses a scenario file. Errors name the line and the dotted field.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn from_toml(text: &str) -> Result<Scenario, ScenarioError> {
         let s: Scenario = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         s.validate().map_err(|mut e| {
@@ -502,7 +503,20 @@ impl Scenario {
         Ok(s)
     }
 
+    /// Parses a scenario in JSON (the web build's presets, converted from their TOML files by
+    /// build.rs so the page needs no TOML parser).
+    pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
+        let s: Scenario = serde_json::from_str(text).map_err(|e| ScenarioError {
+            line: Some(e.line()),
+            field: None,
+            message: e.to_string(),
+        })?;
+        s.validate()?;
+        Ok(s)
+    }
+
     /// Writes the scenario back as TOML that `from_toml` reads again unchanged.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn to_toml(&self) -> String {
         // Serialising plain data to a TOML string cannot fail for this type (no maps with
         // non-string keys, no bare top-level values); fall back to JSON-ish text if it ever does.
@@ -760,6 +774,7 @@ impl Scenario {
 }
 
 /// Turns a TOML error into line + field.
+#[cfg(not(target_arch = "wasm32"))]
 fn toml_error(text: &str, e: &toml::de::Error) -> ScenarioError {
     let mut line = None;
     let mut field = None;
@@ -791,6 +806,7 @@ fn toml_error(text: &str, e: &toml::de::Error) -> ScenarioError {
 
 /// The dotted name of the key whose line contains byte `pos`: the nearest `[table]` header
 /// above plus the key before `=`.
+#[cfg(not(target_arch = "wasm32"))]
 fn field_at(text: &str, pos: usize) -> Option<String> {
     let line_start = text[..pos].rfind('\n').map(|i| i + 1).unwrap_or(0);
     let line_end = text[pos..]
@@ -829,6 +845,7 @@ fn field_at(text: &str, pos: usize) -> Option<String> {
 }
 
 /// Finds the line of a dotted field (for validation errors found after parsing).
+#[cfg(not(target_arch = "wasm32"))]
 fn find_field_line(text: &str, field: &str) -> Option<usize> {
     let (table, key) = match field.rsplit_once('.') {
         Some((t, k)) => (Some(t), k),
@@ -1058,7 +1075,8 @@ pub fn params() -> Vec<ParamSpec> {
         .collect()
 }
 
-#[cfg(test)]
+// Scenario files are TOML, which only the native build reads.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 
@@ -1149,7 +1167,7 @@ mod tests {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod other_config_tests {
     use super::*;
 

@@ -23,9 +23,11 @@ impl MasterView {
                 target: b.target.as_redis_str().to_string(),
                 started_ms: b.started_ms,
                 progress: 0.0,
+                ..Default::default()
             }),
             cow_bytes: 0,
             repl_buffer_bytes: inst.repl_buffer_mem(),
+            ..Default::default()
         }
     }
 }
@@ -36,8 +38,10 @@ impl ReplicaView {
     pub fn of_link(inst: &Instance) -> ReplicaView {
         let link = inst.link_info();
         let status = link.map_or(LinkStatus::None, |l| l.status);
+        // (`master_sync_total_bytes`, `master_sync_read_bytes`) while the link is in `sync`.
+        let transfer = link.and_then(|l| l.transfer);
         let sync_left_bytes = match link {
-            Some(l) if l.loading.is_none() => l.transfer.map_or(0, |(t, r)| t - r as i64),
+            Some(l) if l.loading.is_none() => transfer.map_or(0, |(t, r)| t - r as i64),
             _ => 0,
         };
         ReplicaView {
@@ -54,6 +58,10 @@ impl ReplicaView {
             sync_left_bytes,
             load_left_bytes: link.and_then(|l| l.loading).unwrap_or(0),
             local_buffer_bytes: link.map_or(0, |l| l.local_buffer_bytes),
+            sync_received_bytes: transfer.map_or(0, |(_, r)| r),
+            // -1 before the `$<len>` header: unknown, as 0 is.
+            sync_total_bytes: transfer.map_or(0, |(t, _)| t.max(0) as u64),
+            ..Default::default()
         }
     }
 

@@ -1,17 +1,26 @@
 //! The Yew application (wasm32 only): wires the model to the page.
 //!
+//! Layout, for a projector: a header (title, preset in one line, language, large type, side by
+//! side, help), the transport controls, the stage (the system as a picture), the caption, then
+//! a row of tabs whose panel (timeline, buffers, chart, log, INFO, why, summary, parameters,
+//! about, side by side, live) is one click away. Only the open panel is drawn.
+//!
 //! The model lives in one `Rc<RefCell<Model>>` (cloning a simulation on every action would be
 //! wasteful); every action mutates it and forces one re-render. Playing is a
 //! `requestAnimationFrame` loop re-armed each frame that advances virtual time by
-//! `dt × speed`; it stops when paused and while the tab is hidden.
+//! `dt × speed` (within a time budget per frame); it stops when paused and while the tab is
+//! hidden.
 
+use super::caption::caption;
 use super::i18n::tr;
 use super::live_view;
 use super::model::{Action, Model, SPEEDS};
 use super::panels;
-use super::url::Lang;
+use super::stage::Stage;
+use super::url::{Lang, Tab};
 use super::views::{
-    buffers::BufferBars, chart::Chart, log::LogView, ring::BacklogRing, timeline::Timeline,
+    buffers::BufferBars, chart::Chart, log::LogView, ring::BacklogRing, stage::StageView,
+    timeline::Timeline,
 };
 use crate::view::LogLine;
 use crate::web::format::{clock, decimate};
@@ -27,7 +36,11 @@ pub type Dispatch = Callback<Action>;
 
 #[function_component(App)]
 pub fn app() -> Html {
-    let model = use_mut_ref(|| Model::from_query(&current_query()));
+    let model = use_mut_ref(|| {
+        let mut m = Model::from_query(&current_query());
+        m.clock = performance_now;
+        m
+    });
     let force = use_force_update();
     // One callback for the app's lifetime, so panels whose other props did not change can skip
     // re-rendering (a new callback each frame would make every props comparison fail).
@@ -112,87 +125,35 @@ pub fn app() -> Html {
     let m = model.borrow();
     let lang = m.st.lang;
     let now = m.now_ms();
-    let end = m.end_ms();
     let frame = m.main.sim.frame();
-    let names: Vec<String> = frame.replicas.iter().map(|r| r.name.clone()).collect();
-    let seek = dispatch.reform(Action::Seek);
-    let on_mark = dispatch.reform(|i| Action::SelectMark(Some(i)));
-    let (soft, hard) = frame
-        .replicas
-        .first()
-        .map(|r| (r.soft_limit, r.hard_limit))
-        .unwrap_or((0, 0));
-
-    let single = html! {
-        <>
-            <div class="grid">
-                <section class="panel">
-                    <BacklogRing master={frame.master.clone()} replicas={frame.replicas.clone()} {lang}/>
-                </section>
-                <section class="panel">
-                    <BufferBars replicas={frame.replicas.clone()} now_ms={now} {lang}/>
-                    { panels::faults(&m, &dispatch) }
-                </section>
-            </div>
-            <section class="panel">
-                <Timeline names={names.clone()} spans={m.main.sim.spans().to_vec()} marks={m.main.sim.marks().to_vec()}
-                          now_ms={now} end_ms={end} {lang} on_seek={seek.clone()} on_mark={on_mark.clone()}/>
-            </section>
-        </>
-    };
-    let compared = m.cmp.as_ref().map(|c| {
-        let cf = c.sim.frame();
-        let (n, v) = &m.st.compare_change;
-        let label_a = format!(" — A: {}", m.scenario.get(n).unwrap_or_default());
-        let label_b = format!(" — B: {n} {v}");
-        html! {
-            <section class="panel compare" data-testid="compare">
-                <h2>{ tr(lang, "Side by side") }<small>{ format!(" {}: {n} = {} → {v}", tr(lang, "Compared change"), m.scenario.get(n).unwrap_or_default()) }</small></h2>
-                <div class="compare-grid">
-                    <Timeline names={names.clone()} spans={m.main.sim.spans().to_vec()} marks={m.main.sim.marks().to_vec()}
-                              now_ms={now} end_ms={end} {lang} on_seek={seek.clone()} label={label_a}/>
-                    <Timeline names={cf.replicas.iter().map(|r| r.name.clone()).collect::<Vec<_>>()} spans={c.sim.spans().to_vec()}
-                              marks={c.sim.marks().to_vec()} now_ms={now} end_ms={end} {lang} on_seek={seek.clone()} label={label_b.clone()}/>
-                </div>
-                <div class="grid">
-                    <BacklogRing master={cf.master.clone()} replicas={cf.replicas.clone()} {lang} title={label_b}/>
-                    <BufferBars replicas={cf.replicas.clone()} now_ms={now} {lang}/>
-                </div>
-            </section>
-        }
-    });
+    let stage = Stage::from_frame(&frame);
+    let cap = caption(&stage, m.main.sim.marks(), lang);
+    let on_part = dispatch.reform(Action::Part);
 
     html! {
-        <main class={classes!("app", m.st.large.then_some("big"))} id="app-ready" lang={if lang == Lang::Zh {"zh-CN"} else {"en"}}
+        <main class={classes!("app", m.st.large.then_some("big"), m.playing.then_some("playing"))} id="app-ready"
+              lang={if lang == Lang::Zh {"zh-CN"} else {"en"}}
               data-playing={m.playing.to_string()} data-now={now.to_string()} data-speed={m.st.speed.to_string()}>
             <header class="top">
                 <h1>{ "ReplScope" }</h1>
-                <span class="tagline">{ tr(lang, "See how Redis replication works.") }</span>
+                { panels::preset_line(&m, &dispatch) }
                 <span class="spacer"/>
-                { live_view::live_form(&m, &dispatch) }
                 { panels::language(&m, &dispatch) }
-                <button type="button" aria-pressed={m.st.large.to_string()} onclick={dispatch.reform(|_| Action::ToggleLarge)} data-testid="large">{ tr(lang, "Large type") }</button>
-                <button type="button" aria-pressed={m.st.compare.to_string()} onclick={dispatch.reform(|_| Action::ToggleCompare)} data-testid="compare-toggle">{ tr(lang, "Side by side") }</button>
-                <button type="button" onclick={dispatch.reform(|_| Action::ToggleHelp)} aria-label={tr(lang, "Keyboard shortcuts")}>{ "?" }</button>
+                <button type="button" aria-pressed={m.st.large.to_string()} onclick={dispatch.reform(|_| Action::ToggleLarge)} data-testid="large" aria-keyshortcuts="b">{ tr(lang, "Large type") }</button>
+                <button type="button" aria-pressed={m.st.compare.to_string()} onclick={dispatch.reform(|_| Action::ToggleCompare)} data-testid="compare-toggle" aria-keyshortcuts="c">{ tr(lang, "Side by side") }</button>
+                <button type="button" onclick={dispatch.reform(|_| Action::ToggleHelp)} aria-label={tr(lang, "Keyboard shortcuts")} data-testid="help-button" aria-keyshortcuts="?">{ "?" }</button>
             </header>
             { panels::notices(&m) }
             { controls(&m, &dispatch) }
-            <panels::PresetPanel preset={m.st.preset.clone()} seed={m.st.seed} {lang} dispatch={dispatch.clone()}/>
-            { live_view::live_section(&m, &dispatch) }
-            if m.cmp.is_some() { { for compared } } else { { single } }
-            <div class="grid">
-                <section class="panel">{ panels::why(&m, &dispatch) }{ panels::summary(&m) }</section>
-                <section class="panel">
-                    <Chart samples={decimate(m.main.sim.samples(), now, CHART_POINTS)} names={names.clone()} {soft} {hard} now_ms={now} end_ms={end} {lang}/>
-                </section>
-            </div>
-            <div class="grid">
-                <section class="panel">{ panels::info(&m, &dispatch) }</section>
-                <section class="panel"><LogView lines={log_tail(m.main.sim.log(), now)} total={m.main.sim.log().partition_point(|l| l.t_ms <= now)} now_ms={now} {lang} on_jump={seek}/></section>
-            </div>
-            <panels::ParamsPanel values={panels::param_values(&m.scenario)} {lang} mode={m.st.change_mode}
-                                 error={m.param_error.clone()} dispatch={dispatch.clone()}/>
-            <panels::AdviserPanel {lang} scenario={m.scenario.clone()}/>
+            <section class="stage-wrap" data-testid="stage-wrap">
+                <StageView stage={stage.clone()} {lang} highlight={cap.part.clone()} {on_part}/>
+                { panels::inspector(&m, &stage, &dispatch) }
+            </section>
+            <p class="caption" data-testid="caption" data-part={cap.part.clone().unwrap_or_default()} aria-live="polite">{ cap.text }</p>
+            { tabs(&m, &dispatch) }
+            <section class="tab-panel" role="tabpanel" data-testid="tab-panel" data-tab={m.st.tab.code()}>
+                { tab_panel(&m, &dispatch) }
+            </section>
             { panels::help(&m, &dispatch) }
         </main>
     }
@@ -207,6 +168,120 @@ const LOG_LINES: usize = 200;
 pub fn log_tail(log: &[LogLine], now: u64) -> Vec<LogLine> {
     let upto = log.partition_point(|l| l.t_ms <= now);
     log[upto.saturating_sub(LOG_LINES)..upto].to_vec()
+}
+
+fn tabs(m: &Model, d: &Dispatch) -> Html {
+    let lang = m.st.lang;
+    let shown = Tab::ALL
+        .iter()
+        .copied()
+        .filter(|t| *t != Tab::Compare || m.st.compare);
+    html! {
+        <nav class="tabs" role="tablist" aria-label={tr(lang, "Views")} data-testid="tabs">
+            { for shown.map(|t| {
+                let on = m.st.tab == t;
+                html! {
+                    <button type="button" role="tab" aria-selected={on.to_string()} class={classes!(on.then_some("on"))}
+                            data-tab={t.code()} onclick={d.reform(move |_| Action::SetTab(t))}>{ tr(lang, t.label()) }</button>
+                }
+            }) }
+        </nav>
+    }
+}
+
+fn tab_panel(m: &Model, d: &Dispatch) -> Html {
+    let lang = m.st.lang;
+    let now = m.now_ms();
+    let end = m.end_ms();
+    let sim = &m.main.sim;
+    let names = || -> Vec<String> {
+        sim.frame()
+            .replicas
+            .iter()
+            .map(|r| r.name.clone())
+            .collect()
+    };
+    let seek = d.reform(Action::Seek);
+    match m.st.tab {
+        Tab::Timeline => html! {
+            <Timeline names={names()} spans={sim.spans().to_vec()} marks={sim.marks().to_vec()} now_ms={now} end_ms={end} {lang}
+                      on_seek={seek} on_mark={d.reform(|i| Action::SelectMark(Some(i)))} selected={m.selected_mark}/>
+        },
+        Tab::Buffers => {
+            let f = sim.frame();
+            html! {
+                <div class="grid">
+                    <BacklogRing master={f.master.clone()} replicas={f.replicas.clone()} {lang}/>
+                    <div>
+                        <BufferBars replicas={f.replicas.clone()} now_ms={now} {lang}/>
+                        { panels::faults(m, d) }
+                    </div>
+                </div>
+            }
+        }
+        Tab::Chart => {
+            let f = sim.frame();
+            let (soft, hard) = f
+                .replicas
+                .first()
+                .map(|r| (r.soft_limit, r.hard_limit))
+                .unwrap_or((0, 0));
+            html! { <Chart samples={decimate(sim.samples(), now, CHART_POINTS)} names={names()} {soft} {hard} now_ms={now} end_ms={end} {lang}/> }
+        }
+        Tab::Log => html! {
+            <LogView lines={log_tail(sim.log(), now)} total={sim.log().partition_point(|l| l.t_ms <= now)} now_ms={now} {lang} on_jump={seek}/>
+        },
+        Tab::Info => panels::info(m, d),
+        Tab::Why => panels::why(m, d),
+        Tab::Summary => panels::summary(m),
+        Tab::Parameters => html! {
+            <>
+                <panels::ParamsPanel values={panels::param_values(&m.scenario)} {lang} mode={m.st.change_mode}
+                                     error={m.param_error.clone()} dispatch={d.clone()}/>
+                <panels::AdviserPanel {lang} scenario={m.scenario.clone()}/>
+            </>
+        },
+        Tab::About => {
+            html! { <panels::PresetPanel preset={m.st.preset.clone()} seed={m.st.seed} {lang} dispatch={d.clone()}/> }
+        }
+        Tab::Compare => compare(m, d),
+        Tab::Live => live_view::live_tab(m, d),
+    }
+}
+
+/// The same scenario with one change, on the same clock: both timelines, and B's stage.
+fn compare(m: &Model, d: &Dispatch) -> Html {
+    let lang = m.st.lang;
+    let Some(c) = m.cmp.as_ref() else {
+        return html! { <p>{ tr(lang, "Press “Side by side” to compare with one change.") }</p> };
+    };
+    let (now, end) = (m.now_ms(), m.end_ms());
+    let seek = d.reform(Action::Seek);
+    let names: Vec<String> = m
+        .main
+        .sim
+        .frame()
+        .replicas
+        .iter()
+        .map(|r| r.name.clone())
+        .collect();
+    let (n, v) = &m.st.compare_change;
+    let before = m.scenario.get(n).unwrap_or_default();
+    let label_a = format!(" — A: {n} {before}");
+    let label_b = format!(" — B: {n} {v}");
+    html! {
+        <section class="compare" data-testid="compare">
+            <h2>{ tr(lang, "Side by side") }<small>{ format!(" {}: {n} = {before} → {v}", tr(lang, "Compared change")) }</small></h2>
+            <Timeline names={names.clone()} spans={m.main.sim.spans().to_vec()} marks={m.main.sim.marks().to_vec()}
+                      now_ms={now} end_ms={end} {lang} on_seek={seek.clone()} label={label_a}/>
+            <Timeline {names} spans={c.sim.spans().to_vec()} marks={c.sim.marks().to_vec()}
+                      now_ms={now} end_ms={end} {lang} on_seek={seek} label={label_b.clone()}/>
+            <figure class="compare-stage">
+                <StageView stage={Stage::from_frame(&c.sim.frame())} {lang}/>
+                <figcaption>{ format!("{}{label_b}", tr(lang, "The system")) }</figcaption>
+            </figure>
+        </section>
+    }
 }
 
 /// Play/pause, steps, speed and the time scrubber.
@@ -230,22 +305,23 @@ fn controls(m: &Model, dispatch: &Dispatch) -> Html {
         Action::SetSpeed(SPEEDS[i])
     });
     html! {
-        <nav class="controls" aria-label="playback">
-            <button type="button" onclick={dispatch.reform(|_| Action::TogglePlay)} data-testid="play" aria-keyshortcuts="Space">
+        <nav class="controls" aria-label={tr(lang, "Playback")}>
+            <button type="button" class="primary" onclick={dispatch.reform(|_| Action::TogglePlay)} data-testid="play" aria-keyshortcuts="Space">
                 { if m.playing { format!("❚❚ {}", tr(lang, "Pause")) } else { format!("▶ {}", tr(lang, "Play")) } }
             </button>
-            <button type="button" onclick={dispatch.reform(|_| Action::StepBack)} data-testid="step-back" aria-keyshortcuts="ArrowLeft">{ format!("◀ {}", tr(lang, "Step back")) }</button>
-            <button type="button" onclick={dispatch.reform(|_| Action::StepNext)} data-testid="step" aria-keyshortcuts="ArrowRight">{ format!("{} ▶", tr(lang, "Next event")) }</button>
-            <button type="button" onclick={dispatch.reform(|_| Action::NextInteresting)} data-testid="next-interesting" aria-keyshortcuts="j">{ format!("{} ▶▶", tr(lang, "Next interesting event")) }</button>
-            <button type="button" onclick={dispatch.reform(|_| Action::Restart)} data-testid="restart">{ format!("↺ {}", tr(lang, "Restart")) }</button>
+            <button type="button" onclick={dispatch.reform(|_| Action::StepBack)} data-testid="step-back" aria-keyshortcuts="ArrowLeft" title={tr(lang, "Step back")}>{ format!("◀ {}", tr(lang, "Back")) }</button>
+            <button type="button" onclick={dispatch.reform(|_| Action::StepNext)} data-testid="step" aria-keyshortcuts="ArrowRight" title={tr(lang, "Next event")}>{ format!("{} ▶", tr(lang, "Next")) }</button>
+            <button type="button" onclick={dispatch.reform(|_| Action::NextInteresting)} data-testid="next-interesting" aria-keyshortcuts="j" title={tr(lang, "Next interesting event")}>{ format!("{} ▶▶", tr(lang, "Next key event")) }</button>
+            <button type="button" onclick={dispatch.reform(|_| Action::Restart)} data-testid="restart" aria-keyshortcuts="Home" title={tr(lang, "Restart")}>{ "↺" }</button>
             <span class="clock" data-testid="clock">{ clock(now) }</span>
-            <label class="sr-only" for="scrub">{ tr(lang, "Time") }</label>
             <input id="scrub" class="scrub" type="range" min="0" max={end.to_string()} step="100" value={now.to_string()}
-                   oninput={on_scrub} data-testid="scrub" aria-label={tr(lang, "Time")}/>
-            <label for="speed">{ tr(lang, "Speed") }</label>
-            <input id="speed" type="range" min="0" max={(SPEEDS.len() - 1).to_string()} step="1" value={speed_idx.to_string()}
-                   oninput={on_speed} data-testid="speed"/>
-            <span data-testid="speed-label">{ format!("{}×", m.st.speed) }</span>
+                   oninput={on_scrub} data-testid="scrub" aria-label={tr(lang, "Time")} aria-valuetext={clock(now)}/>
+            <span class="clock end">{ clock(end) }</span>
+            <label class="speed">{ tr(lang, "Speed") }
+                <input type="range" min="0" max={(SPEEDS.len() - 1).to_string()} step="1" value={speed_idx.to_string()}
+                       oninput={on_speed} data-testid="speed" aria-label={tr(lang, "Speed")}/>
+                <span data-testid="speed-label">{ format!("{}×", m.st.speed) }</span>
+            </label>
             if let Some(t) = m.nothing_before {
                 <span class="status" role="status" data-testid="status">{ format!("{} {}", tr(lang, "Nothing more happens before"), clock(t)) }</span>
             }
@@ -262,6 +338,12 @@ fn shortcut(e: &KeyboardEvent) -> Option<Action> {
         if matches!(t.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA") {
             return None;
         }
+        // Enter and Space on a focused button or stage part are that control's own.
+        if matches!(e.key().as_str(), " " | "Enter")
+            && (t.tag_name() == "BUTTON" || t.get_attribute("role").as_deref() == Some("button"))
+        {
+            return None;
+        }
     }
     if e.ctrl_key() || e.meta_key() || e.alt_key() {
         return None;
@@ -274,7 +356,7 @@ fn shortcut(e: &KeyboardEvent) -> Option<Action> {
         "+" | "=" | "]" => Action::Faster,
         "-" | "[" => Action::Slower,
         "?" => Action::ToggleHelp,
-        "Escape" => Action::Pause,
+        "Escape" => Action::CloseInspector,
         "b" => Action::ToggleLarge,
         "c" => Action::ToggleCompare,
         "Home" | "0" => Action::Restart,
@@ -297,7 +379,12 @@ fn arm(
         }
         let dt = last.get().map(|l| ts - l).unwrap_or(16.0);
         last.set(Some(ts));
+        let t0 = performance_now();
         dispatch.emit(Action::Tick(dt));
+        // What this frame cost us (simulation and render), for the frame-time measurement.
+        if let Some(main) = gloo_utils_document().get_element_by_id("app-ready") {
+            let _ = main.set_attribute("data-frame-ms", &format!("{:.2}", performance_now() - t0));
+        }
         // Keep the URL roughly current while playing, without flooding history.
         if (ts / 1000.0).floor() != ((ts - dt) / 1000.0).floor() {
             replace_url(&model.borrow().query());
@@ -318,6 +405,12 @@ fn gloo_utils_document() -> web_sys::Document {
     web_sys::window()
         .and_then(|w| w.document())
         .expect("a document")
+}
+
+fn performance_now() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
 }
 
 fn current_query() -> String {

@@ -1,18 +1,50 @@
 //! Numbers as people read them, and the geometry of the drawings. Pure, tested natively.
 
-/// Bytes in Redis's units (1 MB = 1024 × 1024, as `repl-backlog-size 1mb` means).
+/// Bytes in Redis's units (1 MB = 1024 × 1024, as `repl-backlog-size 1mb` means), with about
+/// three significant digits: "512 B", "4.4 MB", "91 MB", "256 MB", "2 GB".
 pub fn bytes(n: u64) -> String {
-    const K: f64 = 1024.0;
-    let f = n as f64;
-    if f < K {
-        format!("{n} B")
-    } else if f < K * K {
-        format!("{:.1} KB", f / K)
-    } else if f < K * K * K {
-        format!("{:.1} MB", f / (K * K))
-    } else {
-        format!("{:.2} GB", f / (K * K * K))
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if n < 1024 {
+        return format!("{n} B");
     }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{} {}", short_number(v), UNITS[unit])
+}
+
+/// A rate in bytes per second: "80 MB/s".
+pub fn rate(bytes_per_sec: u64) -> String {
+    format!("{}/s", bytes(bytes_per_sec))
+}
+
+/// A count per second with a k/M suffix: "6k", "100k", "1.5M".
+pub fn count(n: f64) -> String {
+    if n >= 1e6 {
+        format!("{}M", short_number(n / 1e6))
+    } else if n >= 1e3 {
+        format!("{}k", short_number(n / 1e3))
+    } else {
+        short_number(n)
+    }
+}
+
+/// One decimal below 100 (without a trailing ".0"), none above: 4.4, 91, 256.
+pub fn short_number(v: f64) -> String {
+    let tenths = (v * 10.0).round() as u64;
+    if v >= 100.0 || tenths % 10 == 0 {
+        format!("{}", v.round() as u64)
+    } else {
+        format!("{}.{}", tenths / 10, tenths % 10)
+    }
+}
+
+/// Seconds with one decimal: "4.4 s".
+pub fn secs(ms: u64) -> String {
+    format!("{} s", short_number(ms as f64 / 1000.0))
 }
 
 /// Virtual time as `m:ss.t` (or `h:mm:ss` past an hour).
@@ -115,6 +147,37 @@ pub fn nice_ceiling(v: u64) -> u64 {
     }
 }
 
+/// Places timeline marks so that marks of one lane closer than `min_gap` (px) do not cover
+/// each other: each mark (given as `(lane, x)` in time order) takes the lowest of `rows` rows
+/// whose last mark is far enough left; when all are taken, the row whose last mark is furthest
+/// left, nudged right to just clear it (so every mark stays visible and clickable). Returns
+/// `(row, x)` per mark.
+pub fn mark_rows(marks: &[(usize, f64)], min_gap: f64, rows: usize) -> Vec<(usize, f64)> {
+    let mut last: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
+    marks
+        .iter()
+        .map(|&(lane, x)| {
+            let ends = last
+                .entry(lane)
+                .or_insert_with(|| vec![f64::NEG_INFINITY; rows.max(1)]);
+            let (row, x) = match ends.iter().position(|e| x - e >= min_gap) {
+                Some(row) => (row, x),
+                None => {
+                    let mut best = 0;
+                    for (i, e) in ends.iter().enumerate() {
+                        if *e < ends[best] {
+                            best = i;
+                        }
+                    }
+                    (best, ends[best] + min_gap)
+                }
+            };
+            ends[row] = x;
+            (row, x)
+        })
+        .collect()
+}
+
 /// At most `max_points` chart points from the samples up to `now`: each point is the largest
 /// value of its bucket (so short peaks, like a buffer just before a cut-off, stay visible).
 pub fn decimate(
@@ -150,11 +213,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bytes_use_redis_units() {
+    fn bytes_use_redis_units_and_read_like_a_person_writes() {
         assert_eq!(bytes(512), "512 B");
-        assert_eq!(bytes(1024 * 1024), "1.0 MB");
-        assert_eq!(bytes(256 * 1024 * 1024), "256.0 MB");
-        assert_eq!(bytes(3 * 1024 * 1024 * 1024), "3.00 GB");
+        assert_eq!(bytes(1024 * 1024), "1 MB");
+        assert_eq!(bytes(256 * 1024 * 1024), "256 MB");
+        assert_eq!(bytes(3 * 1024 * 1024 * 1024), "3 GB");
+        assert_eq!(bytes(12_900_000), "12.3 MB");
+        assert_eq!(bytes(95_420_000), "91 MB");
+        assert_eq!(rate(80 << 20), "80 MB/s");
+        assert_eq!(count(6_000.0), "6k");
+        assert_eq!(count(1_500_000.0), "1.5M");
+        assert_eq!(secs(4_440), "4.4 s");
     }
 
     #[test]
@@ -207,6 +276,16 @@ mod tests {
     }
 
     #[test]
+    fn close_marks_take_separate_rows() {
+        // A cut-off and the full sync 13 ms later land on the same pixel: two rows.
+        let rows = mark_rows(&[(0, 100.0), (0, 100.4), (0, 300.0), (1, 100.2)], 12.0, 2);
+        assert_eq!(rows, [(0, 100.0), (1, 100.4), (0, 300.0), (0, 100.2)]);
+        // A third mark at the same place goes right of the oldest one, clear of it.
+        let rows = mark_rows(&[(0, 10.0), (0, 11.0), (0, 12.0)], 12.0, 2);
+        assert_eq!(rows, [(0, 10.0), (1, 11.0), (0, 22.0)]);
+    }
+
+    #[test]
     fn arcs_and_axes() {
         assert!(arc_path(0.0, 0.0, 10.0, 0.0, 1.0).matches(" A ").count() == 2);
         assert!(arc_path(0.0, 0.0, 10.0, 0.0, 0.75).contains(" 0 1 1 "));
@@ -217,6 +296,6 @@ mod tests {
         assert_eq!(nice_bytes_ceiling(300 << 20), 500 << 20);
         assert_eq!(nice_bytes_ceiling(256 << 20), 500 << 20);
         assert_eq!(nice_bytes_ceiling(900), 1000);
-        assert_eq!(bytes(nice_bytes_ceiling(3 << 30)), "5.00 GB");
+        assert_eq!(bytes(nice_bytes_ceiling(3 << 30)), "5 GB");
     }
 }

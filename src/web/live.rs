@@ -13,12 +13,18 @@ const MAX_SAMPLES: usize = 9_000;
 /// Most log lines kept.
 const MAX_LINES: usize = 5_000;
 
+/// One feed message: `{"type": "frame", "frame": ...}`, `{"type": "log", "lines": [...]}` or
+/// `{"type": "marks", "marks": [...]}`. Read as one flat struct rather than a tagged enum: serde
+/// buffers a tagged enum's content first, which doubles the parsing code in the page.
 #[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
-enum Message {
-    Frame { frame: Frame },
-    Log { lines: Vec<LogLine> },
-    Marks { marks: Vec<Mark> },
+struct Message {
+    #[serde(rename = "type")]
+    kind: String,
+    frame: Option<Frame>,
+    #[serde(default)]
+    lines: Vec<LogLine>,
+    #[serde(default)]
+    marks: Vec<Mark>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -78,16 +84,22 @@ impl LiveFeed {
             let shown: String = text.chars().take(60).collect();
             format!("unreadable message from the live feed ({e}): {shown}")
         })?;
-        match msg {
-            Message::Frame { frame } => self.take_frame(frame),
-            Message::Log { lines } => {
-                self.log.extend(lines);
+        match (msg.kind.as_str(), msg.frame) {
+            ("frame", Some(frame)) => self.take_frame(frame),
+            ("log", _) => {
+                self.log.extend(msg.lines);
                 if self.log.len() > MAX_LINES {
                     let cut = self.log.len() - MAX_LINES;
                     self.log.drain(..cut);
                 }
             }
-            Message::Marks { marks } => self.marks.extend(marks),
+            ("marks", _) => self.marks.extend(msg.marks),
+            (kind, _) => {
+                return Err(format!(
+                    "unreadable message from the live feed (type “{}” without its data)",
+                    kind.chars().take(20).collect::<String>()
+                ))
+            }
         }
         Ok(())
     }

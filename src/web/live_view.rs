@@ -4,8 +4,10 @@
 use super::app::{log_tail, Dispatch};
 use super::i18n::tr;
 use super::model::{Action, Model};
+use super::stage::Stage;
 use super::views::{
-    buffers::BufferBars, chart::Chart, log::LogView, ring::BacklogRing, timeline::Timeline,
+    buffers::BufferBars, chart::Chart, log::LogView, ring::BacklogRing, stage::StageView,
+    timeline::Timeline,
 };
 use crate::web::format::decimate;
 use wasm_bindgen::closure::Closure;
@@ -74,8 +76,9 @@ impl Drop for LiveSocket {
     }
 }
 
-/// The connect form, always shown.
-pub fn live_form(m: &Model, d: &Dispatch) -> Html {
+/// The "Live" tab: the connect form, then the live server drawn with the simulator's views
+/// (its stage, buffers, the simulation's and the live timeline on one time axis, chart, log).
+pub fn live_tab(m: &Model, d: &Dispatch) -> Html {
     let lang = m.st.lang;
     let current = m
         .live
@@ -94,21 +97,24 @@ pub fn live_form(m: &Model, d: &Dispatch) -> Html {
         })
     };
     html! {
-        <span class="live-form" data-testid="live-form">
-            <label>{ tr(lang, "Live feed") }{ " " }
-                <input type="text" ref={input} value={current} size="22" data-testid="live-url"/>
-            </label>
-            if m.live.is_some() {
-                <button type="button" onclick={d.reform(|_| Action::Live(None))} data-testid="live-disconnect">{ tr(lang, "Disconnect") }</button>
-            } else {
-                <button type="button" onclick={connect} data-testid="live-connect">{ tr(lang, "Connect") }</button>
-            }
-        </span>
+        <>
+            <p class="live-form" data-testid="live-form">
+                <label>{ tr(lang, "Live feed of a replscope server") }{ " " }
+                    <input type="text" ref={input} value={current} size="26" data-testid="live-url"/>
+                </label>
+                { " " }
+                if m.live.is_some() {
+                    <button type="button" onclick={d.reform(|_| Action::Live(None))} data-testid="live-disconnect">{ tr(lang, "Disconnect") }</button>
+                } else {
+                    <button type="button" onclick={connect} data-testid="live-connect">{ tr(lang, "Connect") }</button>
+                }
+            </p>
+            { live_section(m, d) }
+        </>
     }
 }
 
-/// The live server drawn with the simulator's views.
-pub fn live_section(m: &Model, d: &Dispatch) -> Html {
+fn live_section(m: &Model, d: &Dispatch) -> Html {
     let Some(live) = m.live.as_ref() else {
         return html! {};
     };
@@ -120,7 +126,7 @@ pub fn live_section(m: &Model, d: &Dispatch) -> Html {
     };
     let Some(frame) = live.frame.clone() else {
         return html! {
-            <section class="panel live" data-testid="live" data-frames="0">
+            <section class="live" data-testid="live" data-frames="0">
                 <h2>{ tr(lang, "Live server") }<small>{ format!(" {} — {status}", live.url) }</small></h2>
             </section>
         };
@@ -142,8 +148,9 @@ pub fn live_section(m: &Model, d: &Dispatch) -> Html {
         .map(|r| r.name.clone())
         .collect();
     html! {
-        <section class="panel live" data-testid="live" data-frames={live.frames_seen.to_string()} data-replicas={frame.replicas.len().to_string()}>
+        <section class="live" data-testid="live" data-frames={live.frames_seen.to_string()} data-replicas={frame.replicas.len().to_string()}>
             <h2>{ tr(lang, "Live server") }<small>{ format!(" {} — {status}", live.url) }</small></h2>
+            <StageView stage={Stage::from_frame(&frame)} {lang}/>
             <div class="grid">
                 <BacklogRing master={frame.master.clone()} replicas={frame.replicas.clone()} {lang} title={" — live"}/>
                 <BufferBars replicas={frame.replicas.clone()} now_ms={now} {lang}/>

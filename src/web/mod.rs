@@ -3,13 +3,17 @@
 //! The model (state, actions, URL, text, geometry) builds on every target so it is
 //! unit-tested natively; the Yew components (`app`, `panels`, `views`) build for wasm32 only.
 
+pub mod caption;
+pub mod causes;
 pub mod format;
 pub mod i18n;
+pub mod labels;
 pub mod live;
 pub mod model;
 pub mod params;
 pub mod presets_zh;
 pub mod run;
+pub mod stage;
 pub mod url;
 
 #[cfg(target_arch = "wasm32")]

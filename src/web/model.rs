@@ -3,13 +3,16 @@
 
 use super::live::{check_feed_url, LiveFeed};
 use super::run::{is_interesting, Run};
-use super::url::{self, ChangeMode, Lang, Notice, UrlState, Validate};
+use super::url::{self, ChangeMode, Lang, Notice, Tab, UrlState, Validate};
 use crate::sim::{self, Scenario};
 use crate::view::MarkKind;
 
 pub const DEFAULT_PRESET: &str = "disk-sync-loop";
 /// How far "next event" looks ahead before giving up and staying put (virtual time).
 const STEP_LIMIT_MS: u64 = 600_000;
+/// Most wall-clock time one animation frame may spend running the simulator, so a click is
+/// handled by the next frame even at 1000× (the run then goes slower than asked, not jerkier).
+pub const FRAME_BUDGET_MS: f64 = 10.0;
 pub const SPEEDS: &[f64] = &[
     0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0,
 ];
@@ -62,6 +65,10 @@ pub enum Action {
     LiveMessage(String),
     /// The live feed's socket opened (true) or closed/failed (false, with a reason).
     LiveStatus(bool, Option<String>),
+    SetTab(Tab),
+    /// A part of the stage was clicked (`master`, `replica-2`, `tank-1`, `link-1`, `fork`...).
+    Part(String),
+    CloseInspector,
 }
 
 pub struct Model {
@@ -82,6 +89,11 @@ pub struct Model {
     pub nothing_before: Option<u64>,
     /// What a real server's live feed has shown so far.
     pub live: Option<LiveFeed>,
+    /// The stage part whose details are open (its INFO, what a tank holds...).
+    pub inspect: Option<String>,
+    /// Milliseconds from a monotonic clock (`performance.now()` in the page), to keep each
+    /// frame's simulation within [`FRAME_BUDGET_MS`]; a constant clock means no budget.
+    pub clock: fn() -> f64,
 }
 
 impl Model {
@@ -112,8 +124,18 @@ impl Model {
             help_open: false,
             nothing_before: None,
             live: None,
+            inspect: None,
+            clock: || 0.0,
         };
         m.live = m.st.live.as_deref().map(LiveFeed::new);
+        // A link to a comparison or a live feed opens on it unless it names another panel.
+        if m.st.tab == Tab::Timeline && !query.contains("tab=") {
+            if m.st.compare {
+                m.st.tab = Tab::Compare;
+            } else if m.live.is_some() {
+                m.st.tab = Tab::Live;
+            }
+        }
         m.rebuild_compare();
         let t = m.st.t_ms;
         m.seek(t);
@@ -130,9 +152,10 @@ impl Model {
         self.main.now_ms()
     }
 
-    /// Right edge of the time axes: the scenario's duration, or further if the user went on.
+    /// Right edge of the time axes and where playing stops: the scenario's duration, or now
+    /// when a link or a step went past it.
     pub fn end_ms(&self) -> u64 {
-        self.scenario.duration.max(self.main.horizon_ms).max(1000)
+        self.scenario.duration.max(self.now_ms()).max(1000)
     }
 
     fn seek(&mut self, t: u64) {
@@ -177,13 +200,28 @@ impl Model {
             Action::Tick(dt) => {
                 if self.playing {
                     let step = (dt.clamp(0.0, 250.0) * self.st.speed).round() as u64;
-                    let t = self.now_ms() + step.max(1);
-                    self.seek(t);
+                    let end = self.scenario.duration.max(1000);
+                    let t = (self.now_ms() + step.max(1)).min(end);
+                    let clock = self.clock;
+                    let deadline = clock() + FRAME_BUDGET_MS;
+                    let mut late = || clock() > deadline;
+                    self.main.seek_until(t, &mut late);
+                    let now = self.now_ms();
+                    if let Some(c) = self.cmp.as_mut() {
+                        c.seek(now);
+                    }
+                    if now >= end {
+                        self.playing = false;
+                    }
                 }
             }
             Action::TogglePlay => {
                 self.playing = !self.playing;
                 self.paused_by_hidden = false;
+                if self.playing && self.now_ms() >= self.scenario.duration {
+                    // Play at the end starts the run again.
+                    self.seek(0);
+                }
             }
             Action::Pause => self.playing = false,
             Action::Seek(t) => self.seek(t.min(url::MAX_T_MS)),
@@ -219,7 +257,10 @@ impl Model {
                     .iter()
                     .position(|m| m.t_ms == t && is_interesting(m.kind));
             }
-            Action::Restart => self.seek(0),
+            Action::Restart => {
+                self.seek(0);
+                self.selected_mark = None;
+            }
             Action::SetSpeed(s) => {
                 if s.is_finite() {
                     self.st.speed = s.clamp(url::MIN_SPEED, url::MAX_SPEED)
@@ -246,6 +287,11 @@ impl Model {
             Action::ToggleLarge => self.st.large = !self.st.large,
             Action::ToggleCompare => {
                 self.st.compare = !self.st.compare;
+                if self.st.compare {
+                    self.st.tab = Tab::Compare;
+                } else if self.st.tab == Tab::Compare {
+                    self.st.tab = Tab::Timeline;
+                }
                 self.rebuild_compare();
             }
             Action::SetCompareChange(name, value) => {
@@ -292,6 +338,7 @@ impl Model {
                 Ok(()) => {
                     self.live = Some(LiveFeed::new(&url));
                     self.st.live = Some(url);
+                    self.st.tab = Tab::Live;
                 }
                 Err(e) => self.param_error = Some(e),
             },
@@ -309,6 +356,25 @@ impl Model {
                         l.error = reason;
                     }
                 }
+            }
+            Action::SetTab(t) => self.st.tab = t,
+            Action::Part(id) => match id
+                .strip_prefix("link-")
+                .and_then(|k| k.parse::<usize>().ok())
+            {
+                // Clicking a link cuts it (the simulator numbers nodes as the page numbers replicas).
+                Some(k) if k >= 1 => self.apply(Action::CutLink(k - 1, 10_000)),
+                _ => {
+                    self.inspect = if self.inspect.as_deref() == Some(id.as_str()) {
+                        None
+                    } else {
+                        Some(id)
+                    };
+                }
+            },
+            Action::CloseInspector => {
+                self.inspect = None;
+                self.help_open = false;
             }
             Action::Hidden(false) => {
                 if self.paused_by_hidden {
@@ -393,9 +459,11 @@ fn next_speed(now: f64, faster: bool) -> f64 {
     }
 }
 
-/// Names of every preset, in order.
-pub fn preset_names() -> Vec<String> {
-    sim::presets().into_iter().map(|p| p.name).collect()
+/// Every preset's name, title, expected outcome and explanation, in order: parsed once (the
+/// header shows them on every frame, and parsing all the presets takes milliseconds).
+pub fn presets() -> &'static [sim::PresetInfo] {
+    static INFOS: std::sync::OnceLock<Vec<sim::PresetInfo>> = std::sync::OnceLock::new();
+    INFOS.get_or_init(sim::presets)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -523,6 +591,75 @@ mod tests {
             .marks()
             .iter()
             .any(|k| k.kind == MarkKind::ReplicaRestart && k.replica == Some(0)));
+    }
+
+    #[test]
+    fn playing_stops_at_the_end_of_the_run_and_restart_shrinks_the_axis() {
+        let mut m = Model::from_query("preset=backlog-sized&speed=1000");
+        let end = m.scenario.duration;
+        m.apply(Action::TogglePlay);
+        for _ in 0..2_000 {
+            m.apply(Action::Tick(250.0));
+            if !m.playing {
+                break;
+            }
+        }
+        assert!(!m.playing, "playing stopped by itself");
+        assert_eq!(m.now_ms(), end, "stopped exactly at the end");
+        assert_eq!(m.end_ms(), end);
+        // Play at the end starts again from zero.
+        m.apply(Action::TogglePlay);
+        assert!(m.playing);
+        assert_eq!(m.now_ms(), 0);
+        // Going past the end on purpose widens the axis; Restart narrows it again.
+        m.apply(Action::Seek(end + 60_000));
+        assert_eq!(m.end_ms(), end + 60_000);
+        m.apply(Action::Restart);
+        assert_eq!(m.end_ms(), end);
+    }
+
+    thread_local! {
+        static FAKE_NOW: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+    }
+
+    /// A clock that moves 4 ms each time it is read.
+    fn slow_clock() -> f64 {
+        FAKE_NOW.with(|c| {
+            c.set(c.get() + 4.0);
+            c.get()
+        })
+    }
+
+    #[test]
+    fn a_frame_stops_simulating_when_its_time_budget_is_spent() {
+        let mut m = Model::from_query("preset=disk-sync-loop&speed=1000");
+        m.clock = slow_clock;
+        m.apply(Action::TogglePlay);
+        m.apply(Action::Tick(250.0));
+        // 250 s were asked for; the budget allowed a few one-second slices only.
+        let now = m.now_ms();
+        assert!(now > 0 && now < 10_000, "now {now}");
+        m.apply(Action::Pause);
+        m.apply(Action::Tick(250.0));
+        assert_eq!(m.now_ms(), now, "paused: the next frame does not move");
+    }
+
+    #[test]
+    fn clicking_a_link_cuts_it_and_clicking_a_part_inspects_it() {
+        let mut m = Model::from_query("preset=psync-no-reconnection-disk");
+        m.apply(Action::Seek(30_000));
+        m.apply(Action::Part("link-1".into()));
+        assert!(m.inspect.is_none());
+        assert!(m
+            .main
+            .sim
+            .marks()
+            .iter()
+            .any(|k| k.kind == MarkKind::LinkCut && k.t_ms == 30_000));
+        m.apply(Action::Part("tank-1".into()));
+        assert_eq!(m.inspect.as_deref(), Some("tank-1"));
+        m.apply(Action::Part("tank-1".into()));
+        assert!(m.inspect.is_none(), "a second click closes it");
     }
 
     #[test]

@@ -128,3 +128,57 @@ mod tests {
         assert_ne!(x, y);
     }
 }
+
+/// Simplified Chinese help for a simulator parameter (`sim::params()` names); config names
+/// stay as Redis spells them.
+pub fn param_help_zh(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "replicas" => "主节点下从节点的数量。",
+        "duration" => "没有指定 --until 时一次运行的时长。",
+        "tick" => "批量数据流的粒度：每个 tick 产生一批写入、每条链路发送一批数据。",
+        "dataset.size" => "数据集大小，也是主节点生成的 RDB 的大小。",
+        "dataset.keys" => "键的数量（从节点加载时写入日志）。",
+        "workload.rate" => "计划阶段之外每秒的写入（SET 命令）数。",
+        "workload.value-size" => "每个 SET 的值大小。",
+        "workload.key-size" => "每个 SET 的键长度。",
+        "workload.jitter" => "每个 tick 写入速率的随机波动（由随机种子决定），0 表示完全平稳。",
+        "link.bandwidth" => "每条主从链路每个方向的带宽。",
+        "link.latency" => "每条链路的单向延迟。",
+        "disk.write-speed" => "磁盘写入速度（主节点的 RDB 文件、从节点的临时文件）。",
+        "disk.read-speed" => "磁盘读取速度（主节点读取 RDB 文件以便发送）。",
+        "fork.time-per-gb" => "每 GB 数据集 fork() 让主节点暂停的时间。",
+        "fork.rdb-speed" => "fork 子进程序列化数据集的速度（受 CPU 限制）。",
+        "fork.page-size" => "内存页大小：BGSAVE 期间一次写入最多复制一页（写时复制）。",
+        "replica.load-speed" => "从节点加载收到的 RDB 的速度。",
+        "replica.restart-time" => "重启的从节点再次连接前需要的时间。",
+        "repl-backlog-size" => "Redis repl-backlog-size：为部分重同步保留的历史。",
+        "repl-backlog-ttl" => "Redis repl-backlog-ttl：没有从节点这么久之后释放积压缓冲区（0 = 永不）。",
+        "client-output-buffer-limit.hard" => "client-output-buffer-limit replica 的硬限制（0 = 无）。",
+        "client-output-buffer-limit.soft" => "client-output-buffer-limit replica 的软限制（0 = 无）。",
+        "client-output-buffer-limit.soft-seconds" => "从节点缓冲区允许超过软限制的秒数。",
+        "repl-diskless-sync" => "Redis repl-diskless-sync：把 RDB 直接写入从节点套接字，而不是写文件。",
+        "repl-diskless-sync-delay" => "Redis repl-diskless-sync-delay：fork 前等待更多从节点的时间。",
+        "repl-diskless-sync-max-replicas" => "Redis repl-diskless-sync-max-replicas：等待的从节点达到这个数就提前 fork（0 = 不限）。",
+        "repl-diskless-load" => "Redis repl-diskless-load（从节点）：disabled 表示先把 RDB 写入磁盘。",
+        "repl-timeout" => "Redis repl-timeout。",
+        "repl-ping-replica-period" => "Redis repl-ping-replica-period：主节点在同步流中发送 PING 的间隔。",
+        "dual-channel-replication-enabled" => "Valkey 8 双通道复制：RDB 走单独的连接，由从节点缓存同步流。",
+        "save" => "Redis save 保存点（\"\" = 无）：没有保存点时，没有从节点等待的磁盘 BGSAVE 会被终止。",
+        "replication-model" => "缓冲区模型：7 = Redis 7.0 共享复制缓冲区，6 = 6.x 环形积压缓冲区加每个从节点私有的缓冲区。",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod param_tests {
+    #[test]
+    fn every_parameter_has_chinese_help() {
+        for p in crate::sim::params() {
+            assert!(
+                super::param_help_zh(p.name).is_some(),
+                "no Chinese help for {}",
+                p.name
+            );
+        }
+    }
+}

@@ -11,35 +11,28 @@ use crate::view::{Mark, MarkKind};
 
 const FIRST_INTERVAL_MS: u64 = 10_000;
 const MAX_CHECKPOINTS: usize = 96;
+/// Virtual time run between two looks at the clock when a seek has a deadline.
+const SLICE_MS: u64 = 1_000;
 
 #[derive(Clone)]
 pub struct Run {
     pub sim: Simulation,
     checkpoints: Vec<Simulation>,
     interval_ms: u64,
-    /// The furthest time ever reached: log lines and marks up to it are known.
-    pub horizon_ms: u64,
 }
 
 impl Run {
     pub fn new(scenario: &Scenario, seed: u64) -> Run {
-        let sim = Simulation::new(scenario, seed);
-        Run {
-            checkpoints: vec![sim.clone()],
-            sim,
-            interval_ms: FIRST_INTERVAL_MS,
-            horizon_ms: 0,
-        }
+        Run::from_sim(Simulation::new(scenario, seed))
     }
 
-    /// Continues from an existing simulation (after a parameter was forked from "now").
+    /// Continues from an existing simulation (after a parameter was forked from "now" or a
+    /// fault was injected): going back stops at this moment.
     pub fn from_sim(sim: Simulation) -> Run {
-        let now = sim.now_ms();
         Run {
             checkpoints: vec![sim.clone()],
             sim,
             interval_ms: FIRST_INTERVAL_MS,
-            horizon_ms: now,
         }
     }
 
@@ -49,29 +42,37 @@ impl Run {
 
     /// Moves to virtual time `t_ms`, forwards or backwards.
     pub fn seek(&mut self, t_ms: u64) {
+        self.seek_until(t_ms, &mut || false);
+    }
+
+    /// Moves towards `t_ms`, giving up early (between slices of a second of virtual time) once
+    /// `late()` says the time allowed is spent. Returns whether `t_ms` was reached.
+    pub fn seek_until(&mut self, t_ms: u64, late: &mut dyn FnMut() -> bool) -> bool {
         if t_ms < self.sim.now_ms() {
             let i = self.checkpoints.partition_point(|c| c.now_ms() <= t_ms);
             // checkpoints[0] is the run's start, so i >= 1 whenever t_ms >= start.
-            let base = self.checkpoints[i.saturating_sub(1)].clone();
-            self.sim = base;
+            self.sim = self.checkpoints[i.saturating_sub(1)].clone();
         }
-        // Forward in checkpoint-sized steps, leaving a checkpoint behind at each.
-        loop {
-            let last = self.checkpoints.last().map(|c| c.now_ms()).unwrap_or(0);
-            let next = last + self.interval_ms;
-            if next > t_ms {
-                break;
-            }
-            if self.sim.now_ms() < next {
-                self.sim.run_until(next);
+        while self.sim.now_ms() < t_ms {
+            let last = self.checkpoints.last().map_or(0, |c| c.now_ms());
+            let next_cp = last + self.interval_ms;
+            let step = t_ms
+                .min(self.sim.now_ms() + SLICE_MS)
+                .min(next_cp.max(self.sim.now_ms() + 1));
+            self.sim.run_until(step);
+            if self.sim.now_ms() == next_cp {
                 self.push_checkpoint();
-            } else {
-                // Already past `next` (replaying from an older checkpoint): nothing new to keep.
-                break;
+            }
+            if self.sim.now_ms() < t_ms && late() {
+                return false;
             }
         }
+        if t_ms == self.sim.now_ms() {
+            return true;
+        }
+        // Already there (replaying to an earlier point of a checkpoint's interval).
         self.sim.run_until(t_ms);
-        self.horizon_ms = self.horizon_ms.max(t_ms);
+        true
     }
 
     fn push_checkpoint(&mut self) {

@@ -7,7 +7,8 @@
 //!
 //! Keys: `preset`, `seed`, `t` (ms of virtual time), `speed` (×), `lang` (`en`|`zh`), `big`
 //! (large type, `1`), `view` (`single`|`compare`), `cmp` (`name=value`, the compared change),
-//! `fork` (`restart`|`fork`), `live` (a `ws://` live feed of a `replscope server`), and
+//! `fork` (`restart`|`fork`), `live` (a `ws://` live feed of a `replscope server`), `tab` (the
+//! panel under the stage), and
 //! `p.<param>=<value>` for every changed scenario parameter.
 //! Pure code: compiled and unit-tested natively as well as in the browser.
 
@@ -29,6 +30,72 @@ impl Lang {
         match self {
             Lang::En => "en",
             Lang::Zh => "zh",
+        }
+    }
+}
+
+/// The panel under the stage: one idea per view, each one click away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    Timeline,
+    Buffers,
+    Chart,
+    Log,
+    Info,
+    Why,
+    Summary,
+    Parameters,
+    About,
+    Compare,
+    Live,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 11] = [
+        Tab::Timeline,
+        Tab::Buffers,
+        Tab::Chart,
+        Tab::Log,
+        Tab::Info,
+        Tab::Why,
+        Tab::Summary,
+        Tab::Parameters,
+        Tab::About,
+        Tab::Compare,
+        Tab::Live,
+    ];
+
+    /// The tab's name (English; `i18n::tr` translates).
+    pub fn label(self) -> &'static str {
+        match self {
+            Tab::Timeline => "Timeline",
+            Tab::Buffers => "Backlog & buffers",
+            Tab::Chart => "Chart",
+            Tab::Log => "Log",
+            Tab::Info => "INFO",
+            Tab::Why => "Why?",
+            Tab::Summary => "Summary",
+            Tab::Parameters => "Parameters",
+            Tab::About => "About this preset",
+            Tab::Compare => "Side by side",
+            Tab::Live => "Live",
+        }
+    }
+
+    /// The URL value and the `data-tab` attribute.
+    pub fn code(self) -> &'static str {
+        match self {
+            Tab::Timeline => "timeline",
+            Tab::Buffers => "buffers",
+            Tab::Chart => "chart",
+            Tab::Log => "log",
+            Tab::Info => "info",
+            Tab::Why => "why",
+            Tab::Summary => "summary",
+            Tab::Parameters => "parameters",
+            Tab::About => "about",
+            Tab::Compare => "compare",
+            Tab::Live => "live",
         }
     }
 }
@@ -58,6 +125,8 @@ pub struct UrlState {
     pub params: Vec<(String, String)>,
     /// The live feed to draw next to the simulation, if any.
     pub live: Option<String>,
+    /// The panel open under the stage.
+    pub tab: Tab,
 }
 
 impl UrlState {
@@ -74,6 +143,7 @@ impl UrlState {
             change_mode: ChangeMode::Restart,
             params: Vec::new(),
             live: None,
+            tab: Tab::Timeline,
         }
     }
 }
@@ -182,6 +252,13 @@ pub fn parse(query: &str, default_preset: &str, v: &dyn Validate) -> (UrlState, 
                     format!("fork must be fork or restart, not “{}”", clip(&val)),
                 ),
             },
+            "tab" => match Tab::ALL.iter().find(|t| t.code() == val) {
+                Some(t) => st.tab = *t,
+                None => bad(
+                    &k,
+                    format!("no panel named “{}”; showing the timeline", clip(&val)),
+                ),
+            },
             "live" => match super::live::check_feed_url(&val) {
                 Ok(()) => st.live = Some(val),
                 Err(e) => bad(&k, format!("{e}, not “{}”", clip(&val))),
@@ -235,6 +312,9 @@ pub fn to_query(st: &UrlState) -> String {
     }
     if let Some(l) = &st.live {
         let _ = write!(q, "&live={}", encode(l));
+    }
+    if st.tab != Tab::Timeline {
+        let _ = write!(q, "&tab={}", st.tab.code());
     }
     for (n, v) in &st.params {
         let _ = write!(q, "&p.{}={}", encode(n), encode(v));
@@ -329,6 +409,7 @@ mod tests {
         st.change_mode = ChangeMode::Fork;
         st.params = vec![("repl-backlog-size".into(), "10mb".into())];
         st.live = Some("ws://127.0.0.1:6381/".into());
+        st.tab = Tab::Chart;
         let (back, notices) = parse(&to_query(&st), "disk-sync-loop", &Known);
         assert!(notices.is_empty(), "{notices:?}");
         assert_eq!(back, st);

@@ -1,8 +1,9 @@
 //! Drives the release web build (`dist/`) in a real headless Chromium through chromedriver.
 //!
 //! `Page::open(query)` serves `dist/` on 127.0.0.1 (a small static server on its own thread),
-//! starts chromedriver on a free port and opens the app. Every check can save a PNG under
-//! `target/screenshots/` so a person can look at what the test saw.
+//! starts chromedriver on a free port and opens the app. `Page::resize` sets the viewport to an
+//! exact size (1280×720, 1920×1080). Every check can save a PNG under the target directory's
+//! `screenshots/` (`$CARGO_TARGET_DIR`, else `target/`) so a person can look at what the test saw.
 
 #![allow(dead_code)] // each test file uses a different subset of these helpers
 
@@ -19,6 +20,22 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// `<target dir>/screenshots`: the cargo target directory in use (`CARGO_TARGET_DIR`, as the
+/// test command and each engineer set it), else the worktree's `target/`.
+pub fn screenshot_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|d| {
+            if d.is_absolute() {
+                d
+            } else {
+                repo_root().join(d)
+            }
+        })
+        .unwrap_or_else(|| repo_root().join("target"))
+        .join("screenshots")
+}
+
 fn content_type(path: &Path) -> &'static str {
     match path.extension().and_then(|e| e.to_str()) {
         Some("html") => "text/html; charset=utf-8",
@@ -27,24 +44,63 @@ fn content_type(path: &Path) -> &'static str {
         Some("css") => "text/css",
         Some("svg") => "image/svg+xml",
         Some("json") => "application/json",
+        Some("webmanifest") => "application/manifest+json",
         _ => "application/octet-stream",
     }
 }
 
 /// Serves `dir` on 127.0.0.1 until the process exits; returns the port.
 fn serve_dir(dir: PathBuf) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind static server");
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let dir = dir.clone();
-            std::thread::spawn(move || serve_one(stream, &dir));
-        }
-    });
-    port
+    StaticServer::start(dir).port
 }
 
-fn serve_one(mut stream: TcpStream, dir: &Path) {
+/// A static file server on 127.0.0.1 that can be stopped (to see the page work offline).
+pub struct StaticServer {
+    pub port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl StaticServer {
+    pub fn start(dir: PathBuf) -> StaticServer {
+        StaticServer::start_under(dir, "/")
+    }
+
+    /// Serves `dir` at `http://127.0.0.1:<port><prefix>` (`prefix` starts and ends with `/`),
+    /// as a static host serving the folder under a sub-path would; other paths are 404.
+    pub fn start_under(dir: PathBuf, prefix: &str) -> StaticServer {
+        let prefix = prefix.to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind static server");
+        let port = listener.local_addr().unwrap().port();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                if stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                    // Closing the listener: later connections are refused.
+                    break;
+                }
+                let dir = dir.clone();
+                let prefix = prefix.clone();
+                std::thread::spawn(move || serve_one(stream, &dir, &prefix));
+            }
+        });
+        StaticServer { port, stop }
+    }
+
+    /// Stops serving: the listening socket is closed, so the browser's requests fail.
+    pub fn stop(&self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag and drops the listener.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            assert!(Instant::now() < deadline, "the static server did not stop");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn serve_one(mut stream: TcpStream, dir: &Path, prefix: &str) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).is_err() {
@@ -57,7 +113,11 @@ fn serve_one(mut stream: TcpStream, dir: &Path) {
     }
     let raw_path = request_line.split_whitespace().nth(1).unwrap_or("/");
     let path = raw_path.split(['?', '#']).next().unwrap_or("/");
-    let rel = path.trim_start_matches('/');
+    let Some(rel) = path.strip_prefix(prefix) else {
+        let _ = stream
+            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        return;
+    };
     let mut file = if rel.is_empty() {
         dir.join("index.html")
     } else {
@@ -104,6 +164,11 @@ impl Page {
             "dist/ has no release build: run `trunk build --release` first (scripts/test.sh does)"
         );
         let http_port = serve_dir(dist);
+        Page::open_at(&format!("http://127.0.0.1:{http_port}/"), query).await
+    }
+
+    /// Opens the app served at `base` (ending in `/`) with the given query string.
+    pub async fn open_at(base: &str, query: &str) -> Page {
         let driver_port = free_port();
         let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
         let child = Command::new(&driver_bin)
@@ -142,7 +207,7 @@ impl Page {
                 Err(e) => panic!("chromedriver did not accept a session: {e}"),
             }
         };
-        let base = format!("http://127.0.0.1:{http_port}/");
+        let base = base.to_string();
         let url = if query.is_empty() {
             base.clone()
         } else {
@@ -187,16 +252,113 @@ impl Page {
             .unwrap_or_else(|e| panic!("script failed: {e}\n{js}"))
     }
 
-    /// Saves a PNG of the page to `target/screenshots/<name>.png`.
+    /// Sets the viewport (not the window) to exactly `width`×`height` CSS pixels.
+    pub async fn resize(&self, width: u32, height: u32) {
+        let (mut w, mut h) = (width, height);
+        let mut seen = Vec::new();
+        for _ in 0..6 {
+            self.client
+                .set_window_size(w, h)
+                .await
+                .expect("set the window size");
+            // The page sees a new size a moment later (longer on a busy machine): wait until
+            // the window reports the size asked for and the viewport stops changing.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let mut last = serde_json::Value::Null;
+            let v = loop {
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                let v = self
+                    .exec("return [innerWidth, innerHeight, outerWidth, outerHeight]")
+                    .await;
+                let settled =
+                    (v[2].as_u64(), v[3].as_u64()) == (Some(w as u64), Some(h as u64)) && v == last;
+                if settled || Instant::now() > deadline {
+                    break v;
+                }
+                last = v;
+            };
+            let (iw, ih) = (
+                v[0].as_u64().unwrap_or(0) as u32,
+                v[1].as_u64().unwrap_or(0) as u32,
+            );
+            seen.push(v.clone());
+            if (iw, ih) == (width, height) {
+                return;
+            }
+            // The window has borders or bars: grow it by what the viewport lacks.
+            w = (w as i64 + width as i64 - iw as i64).max(200) as u32;
+            h = (h as i64 + height as i64 - ih as i64).max(200) as u32;
+        }
+        panic!("could not size the viewport to {width}x{height}: saw {seen:?}");
+    }
+
+    /// Saves a PNG of the page to `<target dir>/screenshots/<name>.png`.
     pub async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("screenshot");
         assert!(png.starts_with(b"\x89PNG"), "screenshot is not a PNG");
-        let dir = repo_root().join("target/screenshots");
-        std::fs::create_dir_all(&dir).expect("create target/screenshots");
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).expect("create the screenshots directory");
         std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+    }
+
+    /// Reads an attribute of the first element matching `css`.
+    pub async fn attr(&self, css: &str, name: &str) -> String {
+        self.wait_for(css)
+            .await
+            .attr(name)
+            .await
+            .expect("attribute read")
+            .unwrap_or_else(|| panic!("{css} has no {name}"))
+    }
+
+    /// The page's virtual time (ms).
+    pub async fn now_ms(&self) -> u64 {
+        self.attr("#app-ready", "data-now")
+            .await
+            .parse()
+            .expect("data-now is a number")
+    }
+
+    /// Sets a form control's value and fires the event Yew listens to.
+    pub async fn set_control(&self, css: &str, value: &str, event: &str) {
+        self.wait_for(css).await;
+        let js = format!(
+            "const e = document.querySelector({css:?}); e.value = {value:?}; e.dispatchEvent(new Event({event:?}, {{bubbles: true}}));"
+        );
+        self.exec(&js).await;
+    }
+
+    /// Opens a tab under the stage (`timeline`, `buffers`, `chart`, `log`, `info`, `why`,
+    /// `summary`, `parameters`, `about`, `compare`, `live`) and waits for its panel.
+    pub async fn open_tab(&self, code: &str) {
+        self.click(&format!("[data-testid=tabs] [data-tab={code}]"))
+            .await;
+        self.wait_for(&format!("[data-testid=tab-panel][data-tab={code}]"))
+            .await;
+    }
+
+    /// Dispatches a key press on the document (the app's shortcuts listen there).
+    pub async fn key(&self, key: &str) {
+        self.exec(&format!(
+            "document.body.dispatchEvent(new KeyboardEvent('keydown', {{key: {key:?}, bubbles: true}}))"
+        ))
+        .await;
     }
 
     pub async fn close(self) {
         let _ = self.client.close().await;
+    }
+}
+
+/// Waits until `cond` holds (checked every 50 ms, up to 20 s).
+pub async fn until<F, Fut>(what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !cond().await {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -52,7 +52,7 @@ pub fn buffer_bars(p: &BuffersProps) -> Html {
                     <strong>{ &r.name }</strong>
                     <span class="state">{ state }</span>
                     <span class="amount">{ bytes(r.obuf_bytes) }</span>
-                    if lvl != "ok" { <span class="badge">{ if lvl == "over-hard" { format!("⛔ {}", tr(lang, "hard")) } else { format!("⚠ {}", tr(lang, "soft")) } }</span> }
+                    if lvl != "ok" { <span class="badge">{ if lvl == "over-hard" { format!("⊘ {}", tr(lang, "hard")) } else { format!("⚠ {}", tr(lang, "soft")) } }</span> }
                     if let Some(t) = timer { <span class="timer" data-testid="soft-timer">{ t }</span> }
                     if r.local_buffer_bytes > 0 { <span class="local">{ format!("replica-side buffer {}", bytes(r.local_buffer_bytes)) }</span> }
                 </div>

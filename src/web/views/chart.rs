@@ -78,10 +78,23 @@ pub fn chart(p: &ChartProps) -> Html {
             </svg>
             <figcaption>
                 { tr(lang, "Buffers and backlog over time") }
-                <span class="legend"><span class="key backlog"/>{ "repl_backlog_histlen" }
-                { for p.names.iter().enumerate().map(|(i, n)| html!{ <span class={format!("key r{}", i % 8)}>{ format!("{n} omem") }</span> }) }
+                <span class="legend">
+                    { sample("series backlog", "", "repl_backlog_histlen".to_string()) }
+                    { for p.names.iter().enumerate().map(|(i, n)| sample(&format!("series r{}", i % 8), DASHES[i % 8], format!("{n} omem"))) }
+                    if p.soft > 0 { { sample("limit soft", "5 3", format!("{} {}", tr(lang, "soft"), bytes(p.soft))) } }
+                    if p.hard > 0 { { sample("limit hard", "", format!("{} {}", tr(lang, "hard"), bytes(p.hard))) } }
                 </span>
             </figcaption>
         </figure>
+    }
+}
+
+/// A legend entry: a short stretch of the series' own line (colour and dash) and its name.
+fn sample(class: &str, dash: &'static str, name: String) -> Html {
+    html! {
+        <span class="sample">
+            <svg viewBox="0 0 30 10" aria-hidden="true"><line x1="0" y1="5" x2="30" y2="5" class={class.to_string()} stroke-dasharray={dash} stroke-width="3"/></svg>
+            { name }
+        </span>
     }
 }

@@ -5,4 +5,5 @@ pub mod buffers;
 pub mod chart;
 pub mod log;
 pub mod ring;
+pub mod stage;
 pub mod timeline;

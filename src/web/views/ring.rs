@@ -46,7 +46,9 @@ pub fn backlog_ring(p: &RingProps) -> Html {
     let (hx, hy) = polar(C, C, R + 22.0, head);
     let (hx0, hy0) = polar(C, C, R - 22.0, head);
 
-    let markers = p.replicas.iter().enumerate().map(|(i, r)| {
+    // A replica with no offset at all (never synced) has nothing to mark. Through an outage the
+    // replica keeps its offset (its cached master's), so it stays marked where it stopped.
+    let markers = p.replicas.iter().enumerate().filter(|(_, r)| r.offset >= 0 || r.ack_offset > 0).map(|(i, r)| {
         // A live server's master only knows what the replica ACKed; the simulator knows both.
         let offset = if r.offset >= 0 { r.offset } else { r.ack_offset };
         let cov = coverage(offset, Some(first), m.master_repl_offset);
@@ -59,8 +61,8 @@ pub fn backlog_ring(p: &RingProps) -> Html {
             _ => ("marker outside", "✗", tr(lang, "outside the backlog: full sync needed")),
         };
         html! {
-            <g class={class} data-replica={r.name.clone()} data-coverage={if cov == Coverage::Inside {"inside"} else {"outside"}}>
-                <title>{ format!("{}: offset {} — {}", r.name, offset, label) }</title>
+            <g class={class} data-replica={r.name.clone()} data-offset={offset.to_string()} data-coverage={if cov == Coverage::Inside {"inside"} else {"outside"}}>
+                <title>{ format!("{}: offset {} ({}) — {}", r.name, offset, bytes(offset.max(0) as u64), label) }</title>
                 <line x1={format!("{:.1}", polar(C, C, R, pos).0)} y1={format!("{:.1}", polar(C, C, R, pos).1)}
                       x2={format!("{x:.1}")} y2={format!("{y:.1}")} class="marker-stem"/>
                 <circle cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="7"/>
@@ -85,7 +87,8 @@ pub fn backlog_ring(p: &RingProps) -> Html {
                     { format!("histlen {}", bytes(b.histlen)) }
                 </text>
                 <text x={C.to_string()} y={(C + 32.0).to_string()} class="ring-center small">
-                    { format!("[{first}, {}]", m.master_repl_offset) }
+                    { format!("{} – {}", bytes(first.max(0) as u64), bytes(m.master_repl_offset.max(0) as u64)) }
+                    <title>{ format!("repl_backlog_first_byte_offset {first}, master_repl_offset {}", m.master_repl_offset) }</title>
                 </text>
             </svg>
             <figcaption>

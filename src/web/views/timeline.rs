@@ -3,9 +3,11 @@
 //! has its own colour AND its own pattern/letter, so colour is never the only signal.
 //! Clicking the lane seeks to that moment.
 
-use crate::view::{Mark, MarkKind, Span, SpanKind};
-use crate::web::format::clock;
+use crate::view::{Mark, Span};
+use crate::web::causes::explain;
+use crate::web::format::{clock, mark_rows};
 use crate::web::i18n::tr;
+use crate::web::labels::{mark_label, span_label, ALL_MARKS, ALL_SPANS};
 use crate::web::url::Lang;
 use yew::prelude::*;
 
@@ -24,39 +26,19 @@ pub struct TimelineProps {
     pub on_mark: Callback<usize>,
     #[prop_or_default]
     pub label: AttrValue,
-}
-
-pub fn span_label(kind: SpanKind) -> (&'static str, &'static str, &'static str) {
-    // (css class, letter, English name)
-    match kind {
-        SpanKind::WaitBgsave => ("wait", "W", "Waiting for BGSAVE"),
-        SpanKind::Bgsave => ("bgsave", "F", "Fork / BGSAVE"),
-        SpanKind::Transfer => ("transfer", "T", "Transfer"),
-        SpanKind::Load => ("load", "L", "Load"),
-        SpanKind::Streaming => ("stream", "S", "Streaming"),
-        SpanKind::Disconnected => ("down", "D", "Disconnected"),
-    }
-}
-
-pub fn mark_label(kind: MarkKind) -> (&'static str, &'static str) {
-    // (glyph, English name)
-    match kind {
-        MarkKind::FullSyncStart => ("▲", "full sync"),
-        MarkKind::FullSyncDone => ("■", "full sync"),
-        MarkKind::PartialSyncAccepted => ("●", "partial resync"),
-        MarkKind::PartialSyncRefused => ("○", "partial resync refused"),
-        MarkKind::OutputBufferCutOff => ("✕", "output buffer cut-off"),
-        MarkKind::Timeout => ("⌛", "timeout"),
-        MarkKind::LinkCut => ("⚡", "link cut"),
-        MarkKind::LinkRestored => ("↺", "link cut"),
-        MarkKind::ReplicaRestart => ("⟲", "Restart replica"),
-        MarkKind::Promotion => ("★", "master"),
-    }
+    /// The mark explained in the "why" panel, drawn highlighted.
+    #[prop_or_default]
+    pub selected: Option<usize>,
 }
 
 const LEFT: f64 = 70.0;
 const WIDTH: f64 = 900.0;
-const LANE: f64 = 30.0;
+/// A lane: three rows of marks above a span bar.
+const LANE: f64 = 58.0;
+const BAR_TOP: f64 = 41.0;
+const BAR_H: f64 = 15.0;
+/// Marks closer than this (px) go to the other row.
+const MARK_GAP: f64 = 13.0;
 
 #[function_component(Timeline)]
 pub fn timeline(p: &TimelineProps) -> Html {
@@ -68,36 +50,73 @@ pub fn timeline(p: &TimelineProps) -> Html {
         let (class, letter, name) = span_label(s.kind);
         let stop = s.end_ms.unwrap_or(p.now_ms).min(p.now_ms);
         let (x0, x1) = (x(s.start_ms), x(stop));
-        let y = 6.0 + LANE * s.replica as f64;
+        let y = LANE * s.replica as f64 + BAR_TOP;
         html! {
             <g class={classes!("span", class)}>
                 <title>{ format!("{} {}–{}", tr(lang, name), clock(s.start_ms), clock(stop)) }</title>
-                <rect x={format!("{x0:.1}")} y={format!("{y:.1}")} width={format!("{:.1}", (x1 - x0).max(1.0))} height={(LANE - 8.0).to_string()}/>
+                <rect x={format!("{x0:.1}")} y={format!("{y:.1}")} width={format!("{:.1}", (x1 - x0).max(1.0))} height={BAR_H.to_string()}/>
                 if x1 - x0 > 14.0 {
-                    <text x={format!("{:.1}", x0 + 3.0)} y={format!("{:.1}", y + 15.0)} class="span-letter">{ letter }</text>
+                    <text x={format!("{:.1}", x0 + 3.0)} y={format!("{:.1}", y + 12.0)} class="span-letter">{ letter }</text>
                 }
             </g>
         }
     });
-    let marks = p.marks.iter().enumerate().filter(|(_, m)| m.t_ms <= p.now_ms).map(|(i, m)| {
-        let (glyph, name) = mark_label(m.kind);
+    // Marks of one kind on one lane at (almost) the same place are drawn once; their causes
+    // are all in its tooltip. (A cut link is marked by the fault, the master and the replica.)
+    let mut shown: Vec<(usize, &Mark, Vec<&Mark>)> = Vec::new();
+    for (i, m) in p
+        .marks
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.t_ms <= p.now_ms)
+    {
+        let same = shown.iter_mut().rev().take(8).find(|(_, k, _)| {
+            k.kind == m.kind && k.replica == m.replica && x(m.t_ms) - x(k.t_ms) < MARK_GAP
+        });
+        match same {
+            Some((_, _, extra)) => extra.push(m),
+            None => shown.push((i, m, Vec::new())),
+        }
+    }
+    let rows = mark_rows(
+        &shown
+            .iter()
+            .map(|(_, m, _)| (m.replica.unwrap_or(0), x(m.t_ms)))
+            .collect::<Vec<_>>(),
+        MARK_GAP,
+        3,
+    );
+    let marks = shown.iter().zip(rows).map(|((i, m, extra), (row, mx))| {
+        let i = *i;
+        let causes = std::iter::once(*m).chain(extra.iter().copied()).map(|k| explain(&k.cause, lang)).collect::<Vec<_>>().join("; ");
+        let (glyph, name, class) = mark_label(m.kind);
         let lane = m.replica.unwrap_or(0);
-        let y = 6.0 + LANE * lane as f64 + 16.0;
+        // Row 0 sits just above the bar, the others above it.
+        let base = LANE * lane as f64 + BAR_TOP - 4.0 - 13.0 * row as f64;
         let on_mark = p.on_mark.clone();
         let onclick = Callback::from(move |e: MouseEvent| {
             e.stop_propagation();
             on_mark.emit(i)
         });
+        let on_mark = p.on_mark.clone();
+        let onkeydown = Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" || e.key() == " " {
+                e.prevent_default();
+                e.stop_propagation();
+                on_mark.emit(i)
+            }
+        });
         html! {
-            <text x={format!("{:.1}", x(m.t_ms))} y={format!("{y:.1}")} class={classes!("mark", format!("{:?}", m.kind).to_lowercase())}
-                  data-kind={format!("{:?}", m.kind)} {onclick}>
-                <title>{ format!("{} {} — {}", clock(m.t_ms), tr(lang, name), m.cause) }</title>
-                { glyph }
-            </text>
+            <g class={classes!("mark", class, (p.selected == Some(i)).then_some("sel"))} data-kind={format!("{:?}", m.kind)} data-row={row.to_string()}
+               tabindex="0" role="button" aria-label={format!("{} {}", clock(m.t_ms), tr(lang, name))} {onclick} {onkeydown}>
+                <title>{ format!("{} {} — {causes}", clock(m.t_ms), tr(lang, name)) }</title>
+                <rect x={format!("{:.1}", mx - 7.0)} y={format!("{:.1}", base - 12.0)} width="14" height="14"/>
+                <text x={format!("{mx:.1}")} y={format!("{base:.1}")}>{ glyph }</text>
+            </g>
         }
     });
     let lanes = p.names.iter().enumerate().map(|(i, n)| {
-        let y = 6.0 + LANE * i as f64 + 15.0;
+        let y = LANE * i as f64 + BAR_TOP + 12.0;
         html! { <text x="4" y={format!("{y:.1}")} class="lane-name">{ n }</text> }
     });
     let ticks = (0..=5).map(|k| {
@@ -135,13 +154,14 @@ pub fn timeline(p: &TimelineProps) -> Html {
             <figcaption>
                 { tr(lang, "Timeline") }{ p.label.to_string() }
                 <span class="legend">
-                    { for [SpanKind::WaitBgsave, SpanKind::Bgsave, SpanKind::Transfer, SpanKind::Load, SpanKind::Streaming, SpanKind::Disconnected].iter().map(|k| {
+                    { for ALL_SPANS.iter().map(|k| {
                         let (class, letter, name) = span_label(*k);
                         html!{ <span class={classes!("key", class)}>{ format!("{letter} {}", tr(lang, name)) }</span> }
                     }) }
-                    <span>{ "▲ " }{ tr(lang, "full sync") }</span>
-                    <span>{ "● " }{ tr(lang, "partial resync") }</span>
-                    <span>{ "✕ " }{ tr(lang, "output buffer cut-off") }</span>
+                    { for ALL_MARKS.iter().map(|k| {
+                        let (glyph, name, _) = mark_label(*k);
+                        html!{ <span>{ format!("{glyph} {}", tr(lang, name)) }</span> }
+                    }) }
                 </span>
             </figcaption>
         </figure>

@@ -1,0 +1,27 @@
+//! Converts the simulator's preset files (`src/sim/presets/*.toml`) to JSON in `OUT_DIR`, for
+//! the web build: its wasm reads them with serde_json and so carries no TOML parser. The
+//! native build keeps reading the TOML files; a unit test checks both give the same scenarios.
+
+use std::path::Path;
+
+fn main() {
+    let src = Path::new("src/sim/presets");
+    println!("cargo:rerun-if-changed={}", src.display());
+    let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("presets");
+    std::fs::create_dir_all(&out).expect("create OUT_DIR/presets");
+    let mut files: Vec<_> = std::fs::read_dir(src)
+        .expect("read src/sim/presets")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    for path in files {
+        println!("cargo:rerun-if-changed={}", path.display());
+        let text = std::fs::read_to_string(&path).expect("read a preset");
+        let value: toml::Value = toml::from_str(&text)
+            .unwrap_or_else(|e| panic!("{}: not valid TOML: {e}", path.display()));
+        let json = serde_json::to_string(&value).expect("TOML values convert to JSON");
+        let name = path.file_stem().expect("a file name").to_string_lossy();
+        std::fs::write(out.join(format!("{name}.json")), json).expect("write a JSON preset");
+    }
+}

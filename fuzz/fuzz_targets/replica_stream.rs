@@ -1,0 +1,76 @@
+//! What a replica reads from its master: the handshake replies, the RDB's framing (`$<len>`
+//! or `$EOF:<mark>`) and the RDB itself, then the command stream. The bytes reach the real
+//! path of `replscope server` without its sockets: the replication core's parser (through its
+//! public API, `Input::Received` on the master link), then the server's RDB loader and the
+//! command table for every command the stream carries. Any bytes: no panic, no abort, no
+//! allocation far beyond the input.
+#![no_main]
+
+use std::sync::Arc;
+
+use libfuzzer_sys::fuzz_target;
+use replscope::core::{ConnId, Input, Payload};
+use replscope::server::engine::Engine;
+use replscope::server::log::Logger;
+use replscope::server::rdbfile::load_rdb;
+use replscope::server::types::Action;
+use replscope::server::{config_from_args, dispatch, seam};
+
+fn args(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+/// Carries out what the engine asked for, as the driver would; returns the master link.
+fn carry_out(e: &mut Engine, link: &mut Option<ConnId>) {
+    for a in e.take_actions() {
+        match a {
+            Action::Connect { conn, .. } => {
+                *link = Some(conn);
+                seam::core_handle(e, Input::Connected { conn });
+            }
+            Action::Load(data) => {
+                let (dbs, delay, now) = e.load_params();
+                let res = load_rdb(&data, dbs, delay, false, now);
+                e.load_done(&data, res);
+                seam::pump(e);
+            }
+            Action::Bgsave(_) | Action::Shutdown => {}
+        }
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&step, stream)) = data.split_first() else {
+        return;
+    };
+    let cfg = config_from_args(&args(&[
+        "--port", "6390", "--loglevel", "warning", "--save", "",
+        // swapdb: the received RDB is loaded from memory, not written to dir.
+        "--repl-diskless-load", "swapdb",
+    ]))
+    .expect("config");
+    let log = Arc::new(Logger::new("/dev/null").expect("/dev/null"));
+    let mut e = Engine::new(cfg, log).expect("engine");
+    e.init_core(6390, None).expect("core");
+    seam::pump(&mut e);
+    let client = e.add_client("127.0.0.1:40000".into(), "127.0.0.1:6390".into(), Default::default());
+    seam::pump(&mut e);
+    let replicaof = ["REPLICAOF", "127.0.0.1", "6379"].map(|s| s.as_bytes().to_vec());
+    dispatch::execute(&mut e, client, replicaof.to_vec());
+    let mut link = None;
+    carry_out(&mut e, &mut link);
+    let Some(conn) = link else { return };
+    for piece in stream.chunks(1 + step as usize * 4) {
+        seam::core_handle(
+            &mut e,
+            Input::Received {
+                conn,
+                payload: Payload::Bytes(piece.to_vec()),
+            },
+        );
+        carry_out(&mut e, &mut link);
+        // What the replica sends back (REPLCONF ACK, ...) is taken, as the socket would.
+        let _ = seam::take_outgoing(&mut e, conn, 1 << 20);
+        let _ = seam::take_outgoing(&mut e, ConnId(client), 1 << 20);
+    }
+});

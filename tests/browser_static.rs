@@ -1,0 +1,73 @@
+//! The built folder on a plain static host: served under a sub-path (relative URLs), visited
+//! once, then reloaded with the host stopped (the service worker in `static/sw.js`). Needs
+//! `trunk build --release` (or `scripts/build-static.sh`), which writes `dist/`.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+use support::browser::{repo_root, until, Page, StaticServer};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_built_folder_works_under_a_sub_path_and_reloads_offline() {
+    let dist = repo_root().join("dist");
+    assert!(
+        dist.join("index.html").is_file(),
+        "dist/ has no release build: run scripts/build-static.sh (or trunk build --release)"
+    );
+    let html = std::fs::read_to_string(dist.join("index.html")).unwrap();
+    assert!(
+        !html.contains("href=\"/") && !html.contains("from '/"),
+        "the page names its files with absolute paths:\n{html}"
+    );
+    let host = StaticServer::start_under(dist, "/course/replscope/");
+    let base = format!("http://127.0.0.1:{}/course/replscope/", host.port);
+    let page = Page::open_at(&base, "preset=diskless-fix&t=100000").await;
+    page.wait_for(".stage-wrap [data-part=fork]").await;
+
+    // The service worker has taken over and stored the page and its files.
+    let stored = page
+        .client
+        .execute_async(
+            r#"
+        const done = arguments[arguments.length - 1];
+        navigator.serviceWorker.ready
+          .then(async () => {
+            for (let i = 0; i < 200 && !navigator.serviceWorker.controller; i++)
+              await new Promise(r => setTimeout(r, 50));
+            const keys = await (await caches.open('replscope')).keys();
+            done(keys.map(k => new URL(k.url).pathname));
+          })
+          .catch(e => done(String(e)));
+    "#,
+            vec![],
+        )
+        .await
+        .expect("service worker script");
+    let stored: Vec<String> = serde_json::from_value(stored.clone())
+        .unwrap_or_else(|_| panic!("no service worker cache: {stored}"));
+    for ext in [".wasm", ".js", ".css"] {
+        assert!(
+            stored.iter().any(|p| p.ends_with(ext)),
+            "the cache holds no {ext}: {stored:?}"
+        );
+    }
+    assert!(stored.iter().all(|p| p.starts_with("/course/replscope/")));
+
+    // The host goes away; the page still reloads, at another moment of another preset.
+    host.stop();
+    page.client
+        .goto(&format!("{base}?preset=disk-sync-loop&t=120000"))
+        .await
+        .expect("reload offline");
+    page.wait_for("#app-ready").await;
+    until("the offline page at 2:00", || async {
+        page.now_ms().await == 120_000
+    })
+    .await;
+    assert_eq!(
+        page.attr(".stage-wrap [data-part=disk]", "data-state")
+            .await,
+        "sending"
+    );
+    page.screenshot("offline-reload").await;
+    page.close().await;
+}
