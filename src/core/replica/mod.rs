@@ -37,6 +37,7 @@ use super::{ConnId, Output};
 use crate::wire::encode_command;
 
 use dual::Dual;
+pub(super) use transfer::use_diskless_load;
 use handshake::Handshake;
 use stream::MasterClient;
 use transfer::{Loading, Receiving};
