@@ -37,9 +37,9 @@ use super::{ConnId, Output};
 use crate::wire::encode_command;
 
 use dual::Dual;
-pub(super) use transfer::use_diskless_load;
 use handshake::Handshake;
 use stream::MasterClient;
+pub(super) use transfer::use_diskless_load;
 use transfer::{Loading, Receiving};
 
 /// `server.cached_master`: what lets a replica ask for a partial resync after its link

@@ -122,12 +122,7 @@ impl Simulation {
             } else {
                 i.would_load_from_socket()
             };
-            v.rdb_to = if socket {
-                "socket"
-            } else {
-                "disk"
-            }
-            .into();
+            v.rdb_to = if socket { "socket" } else { "disk" }.into();
         }
         let main = inst.and_then(|i| i.master_conn());
         let syncing = inst.is_some_and(|i| i.link_status() == LinkStatus::Sync);
