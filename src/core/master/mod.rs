@@ -24,7 +24,6 @@ mod wait;
 use std::collections::BTreeMap;
 
 use super::ctx::Ctx;
-use super::log::Level;
 use super::payload::{push_merged, take_front, total_len, Payload};
 use super::status::{BacklogInfo, BgsaveInfo, MarkKind, ReplicaClientInfo, ReplicaState};
 use super::store::StreamStore;
@@ -162,8 +161,9 @@ impl MasterSide {
             // A dual-channel RDB connection that did its job leaves quietly.
             if r.state != ReplicaState::RdbTransmitted || !c.rdb_only {
                 let name = self.replica_name(conn);
+                // WARNING on 6.2/7.0, NOTICE from 8.2 and on Valkey (checked, obuf-cutoff).
                 ctx.log(
-                    Level::Warning,
+                    ctx.config.version.wording().link_lost_level,
                     format!("Connection with replica {name} lost."),
                 );
             }

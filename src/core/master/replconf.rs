@@ -49,6 +49,9 @@ impl MasterSide {
                     }
                 }
                 "rdb-filter-only" => {}
+                // Valkey's primaries take the replica's version (to pick the RDB format it
+                // can load); Redis answers `-ERR Unrecognized REPLCONF option: version`.
+                "version" if ctx.config.version.sends_replconf_version() => {}
                 _ => {
                     let msg = format!("ERR Unrecognized REPLCONF option: {}", pair[0]);
                     self.reply_error(ctx, conn, &msg);

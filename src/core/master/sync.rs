@@ -6,7 +6,7 @@ use super::super::ctx::Ctx;
 use super::super::log::Level;
 use super::super::payload::Payload;
 use super::super::status::{LinkStatus, MarkKind, ReplicaState};
-use super::super::version::FullSync;
+use super::super::version::{FullSync, LackOfBacklog};
 use super::super::ConnId;
 use super::clients::ReplicaSide;
 use super::MasterSide;
@@ -93,7 +93,7 @@ impl MasterSide {
             if self.wants_dual_channel(ctx, conn) {
                 // The replica opens a second connection for the RDB; this one PSYNCs again at
                 // the RDB's end offset once the RDB channel knows it.
-                ctx.log(Level::Notice, format!("Replica {name} is capable of dual channel synchronization, and partial sync isn't possible. Full sync will continue with dedicated RDB channel."));
+                ctx.log(Level::Notice, format!("Dual channel replication: Replica {name} is capable of dual channel synchronization, and partial sync isn't possible. Full sync will continue with dedicated RDB channel."));
                 self.reply(ctx, conn, Reply::Simple("DUALCHANNELSYNC".into()));
                 self.mark(
                     ctx,
@@ -142,8 +142,8 @@ impl MasterSide {
     /// Valkey 8: a dual-channel replica doing a diskless full sync gets its RDB on a second
     /// connection.
     fn wants_dual_channel(&self, ctx: &Ctx, conn: ConnId) -> bool {
-        match ctx.config.version().full_sync {
-            FullSync::Classic => false,
+        match ctx.config.second_channel() {
+            FullSync::Classic | FullSync::RdbChannel => false,
             FullSync::DualChannel => {
                 self.clients.get(&conn).is_some_and(|c| c.capa_dual)
                     && ctx.config.repl_diskless_sync
@@ -223,10 +223,12 @@ impl MasterSide {
         let first = self.store.backlog_offset();
         let end = first + self.store.histlen() as i64;
         if !self.store.has_backlog() || off < first || off > end {
-            ctx.log(
-                Level::Notice,
-                format!("Unable to partial resync with replica {name} for lack of backlog (Replica request was: {off})."),
-            );
+            // Valkey 9.1 says what it asked and what it has (`primaryTryPartialResynchronization`).
+            let text = match ctx.config.version.wording().lack_of_backlog {
+                LackOfBacklog::Offset => format!("Unable to partial resync with replica {name} for lack of backlog (Replica request was: {off})."),
+                LackOfBacklog::Range => format!("Unable to partial resync with replica {name} for lack of backlog (Replica request was {id}:{off}, and I can only reply with the range [{first}, {}]).", end - 1),
+            };
+            ctx.log(Level::Notice, text);
             if off > self.store.offset() {
                 ctx.log(
                     Level::Warning,
@@ -321,7 +323,7 @@ impl MasterSide {
             ctx.log(
                 Level::Notice,
                 format!(
-                    "Sending to replica {name} RDB end offset {offset} and client-id {client_id}"
+                    "Dual channel replication: Sending to replica {name} RDB end offset {offset} and client-id {client_id}"
                 ),
             );
             self.store.attach_at(conn, offset + 1);

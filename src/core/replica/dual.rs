@@ -12,6 +12,7 @@ use super::super::ctx::Ctx;
 use super::super::log::Level;
 use super::super::master::MasterSide;
 use super::super::payload::{push_merged, Payload};
+use super::super::version::Version;
 use super::super::{ConnId, Output};
 use super::transfer::{BulkEvent, BulkReader, FullResync, LoadClock};
 use super::{LinkState, ReplicaLink};
@@ -82,9 +83,9 @@ impl ReplicaLink {
 
     /// `+DUALCHANNELSYNC`: open the RDB channel. `inbuf`: bytes after the reply line.
     pub(super) fn begin_dual(&mut self, ctx: &mut Ctx, main: ConnId, inbuf: Vec<u8>) {
-        ctx.log(
+        ctx.log_r(
             Level::Notice,
-            "PSYNC is not possible, initialize RDB channel.",
+            "Dual channel replication: PSYNC is not possible, initialize RDB channel.",
         );
         let rdb_conn = ctx.alloc_outbound();
         self.state = LinkState::DualChannel(Box::new(Dual {
@@ -145,7 +146,7 @@ impl ReplicaLink {
     }
 
     fn dual_fail(&mut self, ctx: &mut Ctx, why: &str) {
-        ctx.log(Level::Warning, why.to_string());
+        ctx.log_r(Level::Warning, why.to_string());
         self.cancel_handshake(ctx, true, None);
     }
 
@@ -228,7 +229,6 @@ impl ReplicaLink {
                     d.rdb_step = RdbStep::Transfer;
                     d.main_step = MainStep::RecvSetIdReply;
                     let cid = cid.to_string();
-                    ctx.log(Level::Notice, format!("Received the end offset {off} of the RDB from the master, replid {id}, client-id {cid}"));
                     // The main channel tells the master which RDB connection is its twin,
                     // then PSYNCs at the end offset (see `dual_main_received`).
                     self.out.send_cmd(
@@ -248,7 +248,7 @@ impl ReplicaLink {
                 BulkEvent::Newline => {}
                 BulkEvent::Header { .. } => {
                     let to = super::transfer::load_target(ctx);
-                    ctx.log(Level::Notice, format!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to {to}"));
+                    ctx.log_r(Level::Notice, format!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to {to}"));
                 }
                 BulkEvent::Data(p) => ctx.emit(Output::RdbData { payload: p }),
                 BulkEvent::MasterError(e) => {
@@ -289,10 +289,12 @@ impl ReplicaLink {
             if limit != 0 && d.local_bytes >= limit && !d.stopped {
                 // Stop reading: the stream waits in the master's buffer instead.
                 d.stopped = true;
-                ctx.log(
-                    Level::Warning,
-                    "Replication buffer limit reached, stopping buffering.",
-                );
+                // `bufferReplData` @valkey 8.0.1; 9.1 says how much and what follows.
+                let text = match ctx.config.version {
+                    Version::Valkey81 => "Dual channel replication: Replication buffer limit reached, stopping buffering.".to_string(),
+                    _ => format!("Dual channel replication: Replication buffer limit reached ({limit} bytes), stopping buffering. Further accumulation will occur on primary side."),
+                };
+                ctx.log_r(Level::Notice, text);
                 ctx.emit(Output::SetReadable {
                     conn: main,
                     readable: false,
@@ -330,15 +332,15 @@ impl ReplicaLink {
                     }
                     let (id, off) = (d.replid.clone(), (d.endoff + 1).to_string());
                     d.main_step = MainStep::RecvPsyncReply;
-                    ctx.log(Level::Notice, format!("Trying a partial resynchronization using main channel (request {id}:{off})."));
+                    ctx.log_r(Level::Notice, format!("Dual channel replication: Trying a partial resynchronization using main channel (request {id}:{off})."));
                     self.out
                         .send_cmd(ctx, main, &[b"PSYNC", id.as_bytes(), off.as_bytes()]);
                 }
                 MainStep::RecvPsyncReply => {
                     if text.starts_with("+CONTINUE") {
-                        ctx.log(
+                        ctx.log_r(
                             Level::Notice,
-                            "Successful partial resynchronization with master.",
+                            "Dual channel replication: MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization, RDB load in background.",
                         );
                         d.main_step = MainStep::Buffering;
                     } else {
@@ -355,10 +357,6 @@ impl ReplicaLink {
     /// buffered locally, read the main channel again.
     pub(super) fn finish_dual(&mut self, ctx: &mut Ctx, master: &mut MasterSide, mut d: Dual) {
         self.out.forget(ctx, d.rdb_conn, true);
-        let n = d.local_bytes;
-        if n > 0 {
-            ctx.log(Level::Notice, format!("MASTER <-> REPLICA sync: Starting to stream replication buffer into the db ({n} bytes)."));
-        }
         for p in std::mem::take(&mut d.local) {
             self.stream_in(ctx, master, p);
         }
