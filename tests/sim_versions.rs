@@ -216,14 +216,68 @@ fn psync_refused(version: Version) -> Simulation {
 #[test]
 fn refused_psync_logs_as_each_version() {
     for v in Version::ALL {
-        if v.second_channel() == replscope::core::FullSync::RdbChannel {
-            continue; // 8.2's capture syncs again over its RDB channel: see the test below
-        }
         let sim = psync_refused(v);
         let what = format!("{v} psync-refused-backlog");
-        let real = fixture(v, "psync-refused-backlog", "master.log");
-        assert_in_order(&what, &real, "lost.", &sim_lines(&sim, "master"));
+        let mut real = fixture(v, "psync-refused-backlog", "master.log");
+        let from = match v {
+            // 8.2's capture cut the link while its first RDB child was still finishing (its
+            // `Background RDB transfer terminated` comes after the cut): start after that.
+            // And its second RDB (a few KB) reached the replica, which closed the RDB
+            // channel, before the master reaped the child: 8.2's child writes the EOF mark
+            // itself, ours is sent when the child is reaped (a known gap), so the end of
+            // that race is left out.
+            Version::Redis82 => {
+                real.truncate(
+                    real.iter()
+                        .position(|l| l.2.starts_with("Fork CoW"))
+                        .unwrap(),
+                );
+                "asks for synchronization"
+            }
+            _ => "lost.",
+        };
+        assert_in_order(&what, &real, from, &sim_lines(&sim, "master"));
     }
+}
+
+#[test]
+fn redis_8_2_syncs_over_its_rdb_channel_by_default() {
+    let v = Version::Redis82;
+    let sim = run(&first_sync(v, Some(true)));
+    let real = fixture(v, "full-sync-rdb-channel", "master.log");
+    let what = "redis-8.2 full-sync-rdb-channel";
+    assert_in_order(
+        what,
+        &real,
+        "asks for synchronization",
+        &sim_lines(&sim, "master"),
+    );
+    let real = fixture(v, "full-sync-rdb-channel", "replica.log");
+    assert_in_order(what, &real, "Connecting to", &sim_lines(&sim, "replica-1"));
+    // The point of it: the master no longer holds the writes of the whole sync for the
+    // replica; the replica does (checked: its INFO showed MBs of full-sync buffer).
+    let peak = sim.summary().replicas[0].peak_output_buffer_bytes;
+    let mut classic = first_sync(v, Some(true));
+    classic.set("repl-rdb-channel", "no").unwrap();
+    let classic_peak = run(&classic).summary().replicas[0].peak_output_buffer_bytes;
+    assert!(
+        peak * 10 < classic_peak,
+        "rdb channel peak {peak} vs classic {classic_peak}"
+    );
+}
+
+#[test]
+fn redis_8_2_replica_stops_buffering_at_its_limit() {
+    let v = Version::Redis82;
+    let mut s = first_sync(v, Some(true));
+    s.set("replica-full-sync-buffer-limit", "1mb").unwrap();
+    let sim = run(&s);
+    let real = fixture(v, "second-channel-buffer-limit", "replica.log");
+    let what = "redis-8.2 second-channel-buffer-limit";
+    assert_in_order(what, &real, "Connecting to", &sim_lines(&sim, "replica-1"));
+    // The rest waits on the master again.
+    let peak = sim.summary().replicas[0].peak_output_buffer_bytes;
+    assert!(peak > 1 << 20, "master-side peak {peak}");
 }
 
 #[test]

@@ -158,8 +158,14 @@ impl MasterSide {
             return;
         };
         if let Some(r) = c.replica.clone() {
-            // A dual-channel RDB connection that did its job leaves quietly.
-            if r.state != ReplicaState::RdbTransmitted || !c.rdb_only {
+            // A dual-channel RDB connection that did its job leaves quietly; 8.2 names it.
+            if c.main_ch_client_id.is_some() {
+                let name = self.replica_name(conn);
+                ctx.log(
+                    ctx.config.version.wording().link_lost_level,
+                    format!("Connection with replica (rdbchannel) {name} lost."),
+                );
+            } else if r.state != ReplicaState::RdbTransmitted || !c.rdb_only {
                 let name = self.replica_name(conn);
                 // WARNING on 6.2/7.0, NOTICE from 8.2 and on Valkey (checked, obuf-cutoff).
                 ctx.log(
@@ -284,7 +290,10 @@ impl MasterSide {
         self.clients
             .get(&conn)
             .and_then(|c| c.replica.as_ref())
-            .is_some_and(|r| r.state == ReplicaState::Online && !r.start_stream_on_ack)
+            .is_some_and(|r| {
+                (r.state == ReplicaState::Online && !r.start_stream_on_ack)
+                    || r.state == ReplicaState::SendBulkAndStream
+            })
     }
 
     // ------------------------------------------------------------------ names

@@ -30,6 +30,7 @@ impl MasterSide {
                     "eof" => c.capa_eof = true,
                     "psync2" => c.capa_psync2 = true,
                     "dual-channel" => c.capa_dual = true,
+                    "rdb-channel-repl" => c.capa_rdb_channel = true,
                     _ => {} // unknown capabilities are ignored: newer replicas may send more
                 },
                 "ack" => {
@@ -49,6 +50,7 @@ impl MasterSide {
                     }
                 }
                 "rdb-filter-only" => {}
+                "main-ch-client-id" => c.main_ch_client_id = val.parse::<u64>().ok(),
                 // Valkey's primaries take the replica's version (to pick the RDB format it
                 // can load); Redis answers `-ERR Unrecognized REPLCONF option: version`.
                 "version" if ctx.config.version.sends_replconf_version() => {}

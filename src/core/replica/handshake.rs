@@ -295,7 +295,14 @@ impl ReplicaLink {
         }
         if text.starts_with("+DUALCHANNELSYNC") {
             let inbuf = self.take_handshake_inbuf();
-            self.begin_dual(ctx, conn, inbuf);
+            self.begin_dual(ctx, conn, inbuf, None);
+            return;
+        }
+        if let Some(cid) = text.strip_prefix("+RDBCHANNELSYNC") {
+            // 8.2: the master's id for this connection, which the RDB channel names.
+            let cid = cid.trim().parse::<u64>().unwrap_or(0);
+            let inbuf = self.take_handshake_inbuf();
+            self.begin_dual(ctx, conn, inbuf, Some(cid));
             return;
         }
         // A master that is itself a replica without a link, or that is loading, can serve us

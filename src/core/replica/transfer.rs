@@ -10,7 +10,7 @@ use super::super::log::Level;
 use super::super::master::MasterSide;
 use super::super::payload::{push_merged, Payload};
 use super::super::status::MarkKind;
-use super::super::version::LoadFailedTail;
+use super::super::version::{FullSync, LoadFailedTail};
 use super::super::{ConnId, Output, RdbAux};
 use super::stream::MasterClient;
 use super::{LinkState, ReplicaLink};
@@ -666,7 +666,7 @@ impl ReplicaLink {
         master.set_offset(resync.offset.max(0));
         master.ensure_backlog();
         self.down_since_ms = None;
-        if matches!(previous, LinkState::DualChannel(_)) {
+        if matches!(&previous, LinkState::DualChannel(d) if d.kind() == FullSync::DualChannel) {
             // Logged as the buffered stream is applied, just below (same instant).
             ctx.log_r(
                 Level::Notice,
