@@ -281,6 +281,110 @@ fn redis_8_2_replica_stops_buffering_at_its_limit() {
 }
 
 #[test]
+fn valkey_dual_channel_logs_as_each_valkey() {
+    for v in [Version::Valkey81, Version::Valkey91] {
+        let mut s = first_sync(v, Some(true));
+        s.set("dual-channel-replication-enabled", "yes").unwrap();
+        let sim = run(&s);
+        let what = format!("{v} full-sync-dual-channel");
+        let real = fixture(v, "full-sync-dual-channel", "master.log");
+        assert_in_order(
+            &what,
+            &real,
+            "asks for synchronization",
+            &sim_lines(&sim, "master"),
+        );
+        let real = fixture(v, "full-sync-dual-channel", "replica.log");
+        assert_in_order(&what, &real, "Connecting to", &sim_lines(&sim, "replica-1"));
+
+        // The replica's own hard limit bounds its local buffer (1mb in the capture).
+        s.set("client-output-buffer-limit", "1mb 0 0").unwrap();
+        let sim = run(&s);
+        let what = format!("{v} second-channel-buffer-limit");
+        let real = fixture(v, "second-channel-buffer-limit", "replica.log");
+        assert_in_order(&what, &real, "Connecting to", &sim_lines(&sim, "replica-1"));
+    }
+}
+
+/// `omem=<n>` of a `Client ... scheduled to be closed ASAP` line, unmasked.
+fn cutoff_omem(lines: impl Iterator<Item = String>) -> Option<u64> {
+    lines
+        .filter(|l| l.contains("scheduled to be closed ASAP"))
+        .find_map(|l| {
+            let rest = &l[l.find(" omem=")? + 6..];
+            rest.split(' ').next()?.parse().ok()
+        })
+}
+
+#[test]
+fn output_buffer_cutoff_logs_and_sizes_as_each_version() {
+    // The capture: `client-output-buffer-limit replica 2mb 1mb 60`, a 1mb backlog, a synced
+    // replica whose link stops draining while ~1 MB batches are written. Here: a quiet first
+    // sync, then writes far faster than the replica's link.
+    for v in Version::ALL {
+        let mut s = first_sync(v, None);
+        for (k, val) in [
+            ("duration", "60s"),
+            ("dataset.size", "1mb"),
+            ("dataset.keys", "1k"),
+            ("repl-backlog-size", "1mb"),
+            ("client-output-buffer-limit", "2mb 1mb 60"),
+            ("links.1.bandwidth", "200kb"),
+        ] {
+            s.set(k, val).unwrap_or_else(|e| panic!("{k}: {e}"));
+        }
+        s.workload = Scenario::from_toml(
+            "[workload]\nrate = \"2k\"\nvalue-size = \"500b\"\n[[workload.phases]]\nat = \"0s\"\nfor = \"30s\"\nrate = \"0\"\n",
+        )
+        .unwrap()
+        .workload;
+        let sim = run(&s);
+        let what = format!("{v} obuf-cutoff");
+        let real = fixture(v, "obuf-cutoff", "master.log");
+        let sim_master: Vec<_> = sim_lines(&sim, "master")
+            .into_iter()
+            .map(|(r, l, t)| (r, l, mask_client_info(&t)))
+            .collect();
+        let real: Vec<_> = real
+            .into_iter()
+            .map(|(r, l, t)| (r, l, mask_client_info(&t)))
+            .collect();
+        // 8.2 and Valkey sync again over the same classic or second channel as their
+        // first sync: the order of the cut-off and the refused PSYNC is what is compared.
+        let upto = real
+            .iter()
+            .position(|l| l.2.starts_with("Unable to partial resync"))
+            .unwrap();
+        assert_in_order(&what, &real[..=upto], "scheduled to be closed", &sim_master);
+        // The buffer's size at the cut, within 15% of the real one.
+        let path = format!(
+            "{}/tests/fixtures/versions/{}/obuf-cutoff/master.log",
+            env!("CARGO_MANIFEST_DIR"),
+            v.name()
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let real_omem = cutoff_omem(text.lines().map(String::from)).unwrap();
+        let sim_omem = cutoff_omem(sim.log().iter().map(|l| l.line.clone()))
+            .unwrap_or_else(|| panic!("{what}: no omem in the simulated cut-off"));
+        let ratio = sim_omem as f64 / real_omem as f64;
+        eprintln!("{what}: omem {sim_omem}, real {real_omem} ({ratio:.3})");
+        assert!(
+            (0.85..=1.15).contains(&ratio),
+            "{what}: omem {sim_omem} vs real {real_omem}"
+        );
+    }
+}
+
+/// The client-info fields differ by version and by connection (`id= addr= ... cmd=`): the
+/// cut-off line is compared without them.
+fn mask_client_info(text: &str) -> String {
+    match (text.find("Client "), text.find(" scheduled to be closed")) {
+        (Some(a), Some(b)) if a < b => format!("{}Client INFO{}", &text[..a], &text[b..]),
+        _ => text.to_string(),
+    }
+}
+
+#[test]
 fn versions_differ_where_the_real_servers_do() {
     // Defaults (checked: */defaults/config-get.txt).
     let backlog = |v: Version| {

@@ -53,6 +53,9 @@ pub enum ReplicaState {
     /// Redis 8.2: the main connection of an RDB-channel sync, streamed to from the fork on
     /// while the RDB travels on the other connection (`SLAVE_STATE_SEND_BULK_AND_STREAM`).
     SendBulkAndStream,
+    /// Valkey: the main connection of a dual-channel sync, streamed to while the replica
+    /// loads; online at its first ACK after the load (`REPLICA_STATE_BG_RDB_LOAD`).
+    BgTransfer,
     /// A dual-channel RDB connection whose RDB was sent (`SLAVE_STATE_RDB_TRANSMITTED`):
     /// INFO does not list it.
     RdbTransmitted,
@@ -66,6 +69,7 @@ impl ReplicaState {
             ReplicaState::SendBulk => "send_bulk",
             ReplicaState::Online => "online",
             ReplicaState::SendBulkAndStream => "send_bulk_and_stream",
+            ReplicaState::BgTransfer => "bg_transfer",
             ReplicaState::RdbTransmitted => "",
         }
     }

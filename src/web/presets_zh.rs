@@ -164,6 +164,8 @@ pub fn param_help_zh(name: &str) -> Option<&'static str> {
         "repl-ping-replica-period" => "Redis repl-ping-replica-period：主节点在同步流中发送 PING 的间隔。",
         "dual-channel-replication-enabled" => "Valkey 8 双通道复制：RDB 走单独的连接，由从节点缓存同步流。",
         "save" => "Redis save 保存点（\"\" = 无）：没有保存点时，没有从节点等待的磁盘 BGSAVE 会被终止。",
+        "version" => "每个节点运行的 Redis 或 Valkey 版本：决定它的缓冲区、RDB 的第二条连接、默认配置和日志措辞。",
+        "replica-full-sync-buffer-limit" => "Redis 8.2 replica-full-sync-buffer-limit：RDB 通道同步期间从节点最多缓存多少同步流，超过后停止读取（0 = 从节点自己的 replica 硬限制）。",
         "replication-model" => "缓冲区模型：7 = Redis 7.0 共享复制缓冲区，6 = 6.x 环形积压缓冲区加每个从节点私有的缓冲区。",
         _ => return None,
     })

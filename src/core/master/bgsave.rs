@@ -245,7 +245,15 @@ impl MasterSide {
                     }
                     // The child reports its copy-on-write as it finishes writing, before it
                     // closes the pipe; the parent then reads EOF from the pipe.
-                    ctx.log_as(Level::Notice, 'C', child.pid, cow_text);
+                    ctx.log_as(Level::Notice, 'C', child.pid, cow_text.clone());
+                    // Valkey's dual-channel child reports its CoW twice (seen on 8.1.8 and
+                    // 9.1.2, `full-sync-dual-channel`; why is not read).
+                    let dual = alive.iter().any(|t| {
+                        self.clients[t].rdb_only && self.clients[t].main_ch_client_id.is_none()
+                    });
+                    if dual {
+                        ctx.log_as(Level::Notice, 'C', child.pid, cow_text.clone());
+                    }
                     // A second-channel child writes straight to the socket: no pipe to drain.
                     if !alive.iter().all(|t| self.clients[t].rdb_only) {
                         ctx.log(
@@ -323,6 +331,10 @@ impl MasterSide {
         }
         if self.clients.get(&conn).is_some_and(|c| c.rdb_only) {
             // A dual-channel RDB connection: its job is done.
+            ctx.log(
+                Level::Notice,
+                format!("Streamed RDB transfer with replica {name} succeeded (socket). Waiting for REPLCONF ACK from {} to enable streaming", ctx.config.version.wording().ack_peer),
+            );
             ctx.log(
                 Level::Notice,
                 format!(

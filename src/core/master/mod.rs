@@ -24,6 +24,7 @@ mod wait;
 use std::collections::BTreeMap;
 
 use super::ctx::Ctx;
+use super::log::Level;
 use super::payload::{push_merged, take_front, total_len, Payload};
 use super::status::{BacklogInfo, BgsaveInfo, MarkKind, ReplicaClientInfo, ReplicaState};
 use super::store::StreamStore;
@@ -165,7 +166,13 @@ impl MasterSide {
                     ctx.config.version.wording().link_lost_level,
                     format!("Connection with replica (rdbchannel) {name} lost."),
                 );
-            } else if r.state != ReplicaState::RdbTransmitted || !c.rdb_only {
+            } else if r.state == ReplicaState::RdbTransmitted && c.rdb_only {
+                let name = self.replica_name(conn);
+                ctx.log(
+                    Level::Notice,
+                    format!("Dual channel replication: Replica {name} rdb channel disconnected."),
+                );
+            } else {
                 let name = self.replica_name(conn);
                 // WARNING on 6.2/7.0, NOTICE from 8.2 and on Valkey (checked, obuf-cutoff).
                 ctx.log(
@@ -293,6 +300,7 @@ impl MasterSide {
             .is_some_and(|r| {
                 (r.state == ReplicaState::Online && !r.start_stream_on_ack)
                     || r.state == ReplicaState::SendBulkAndStream
+                    || r.state == ReplicaState::BgTransfer
             })
     }
 

@@ -71,8 +71,17 @@ impl MasterSide {
             return;
         };
         r.ack_off = r.ack_off.max(off);
+        let loaded = r.state == ReplicaState::BgTransfer;
         r.ack_time_s = ut;
         r.ack_time_ms = now;
+        if loaded {
+            // Valkey dual channel: the replica ACKs once it has loaded the RDB.
+            self.replica_put_online(ctx, conn, false);
+            return;
+        }
+        let Some(r) = self.clients.get_mut(&conn).and_then(|c| c.replica.as_mut()) else {
+            return;
+        };
         if r.start_stream_on_ack && r.state == ReplicaState::Online {
             // Diskless: the replica found the EOF mark; the accumulated stream may flow now.
             r.start_stream_on_ack = false;

@@ -299,7 +299,18 @@ impl MasterSide {
         let first = self.store.backlog_offset();
         let end = first + self.store.histlen() as i64;
         let psync2 = self.clients.get(&conn).is_some_and(|c| c.capa_psync2);
-        let side = ReplicaSide::new(ReplicaState::Online, off - 1, ctx.unixtime(), ctx.now());
+        // Valkey's dual-channel main connection streams at once but is only online once the
+        // replica has loaded its RDB and ACKs (checked: `bg_transfer` in its INFO).
+        let dual_main = self
+            .clients
+            .get(&conn)
+            .is_some_and(|c| c.rdb_client_id.is_some());
+        let state = if dual_main {
+            ReplicaState::BgTransfer
+        } else {
+            ReplicaState::Online
+        };
+        let side = ReplicaSide::new(state, off - 1, ctx.unixtime(), ctx.now());
         if let Some(c) = self.clients.get_mut(&conn) {
             c.replica = Some(side);
         }

@@ -66,6 +66,10 @@ pub(super) struct Dual {
     main_step: MainStep,
     main_inbuf: Vec<u8>,
     local: VecDeque<Payload>,
+    /// Valkey: RDB bytes that arrived before the main channel's PSYNC was accepted; the RDB
+    /// channel is read only from then on (checked: `receiving streamed RDB` follows
+    /// `Primary accepted a Partial Resynchronization` in `full-sync-dual-channel`).
+    held: VecDeque<Payload>,
     pub local_bytes: u64,
     /// The local buffer hit its limit: the main connection is not read.
     stopped: bool,
@@ -140,6 +144,7 @@ impl ReplicaLink {
             main_step,
             main_inbuf: inbuf,
             local: VecDeque::new(),
+            held: VecDeque::new(),
             local_bytes: 0,
             stopped: false,
             load: None,
@@ -191,6 +196,10 @@ impl ReplicaLink {
             return;
         };
         if d.rdb_step == RdbStep::Transfer {
+            if d.kind == FullSync::DualChannel && d.main_step != MainStep::Buffering {
+                push_merged(&mut d.held, p);
+                return;
+            }
             let mut ev = Vec::new();
             d.bulk.feed(p, &mut ev);
             self.dual_bulk_events(ctx, master, ev);
@@ -207,6 +216,12 @@ impl ReplicaLink {
             };
             if d.rdb_step == RdbStep::Transfer {
                 let rest = std::mem::take(&mut d.rdb_inbuf);
+                if d.kind == FullSync::DualChannel && d.main_step != MainStep::Buffering {
+                    if !rest.is_empty() {
+                        push_merged(&mut d.held, Payload::Bytes(rest));
+                    }
+                    return;
+                }
                 let mut ev = Vec::new();
                 if !rest.is_empty() {
                     d.bulk.feed(Payload::Bytes(rest), &mut ev);
@@ -306,10 +321,7 @@ impl ReplicaLink {
         for e in ev {
             match e {
                 BulkEvent::Newline => {}
-                BulkEvent::Header { .. } => {
-                    let to = super::transfer::load_target(ctx);
-                    ctx.log_r(Level::Notice, format!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to {to}"));
-                }
+                BulkEvent::Header { eof, size } => super::transfer::log_bulk_header(ctx, eof, size),
                 BulkEvent::Data(p) => ctx.emit(Output::RdbData { payload: p }),
                 BulkEvent::MasterError(e) => {
                     return self.dual_fail(ctx, &format!("MASTER aborted replication with an error: {e}"))
@@ -326,6 +338,7 @@ impl ReplicaLink {
                         let rc = d.rdb_conn;
                         self.out.forget(ctx, rc, true);
                     }
+                    super::transfer::log_download_done(ctx);
                     let clock = self.begin_load(ctx, master, size);
                     if let Some(d) = self.dual() {
                         d.load = Some(clock);
@@ -341,7 +354,12 @@ impl ReplicaLink {
     }
 
     /// The main channel during a dual-channel sync: the second PSYNC, then local buffering.
-    pub(super) fn dual_main_received(&mut self, ctx: &mut Ctx, p: Payload) {
+    pub(super) fn dual_main_received(
+        &mut self,
+        ctx: &mut Ctx,
+        master: &mut MasterSide,
+        p: Payload,
+    ) {
         let limit = ctx.config.local_sync_buffer_limit();
         let Some(d) = self.dual() else {
             return;
@@ -380,7 +398,7 @@ impl ReplicaLink {
             if d.main_step == MainStep::Buffering {
                 let rest = std::mem::take(&mut d.main_inbuf);
                 if !rest.is_empty() {
-                    self.dual_main_received(ctx, Payload::Bytes(rest));
+                    self.dual_main_received(ctx, master, Payload::Bytes(rest));
                 }
                 return;
             }
@@ -410,6 +428,14 @@ impl ReplicaLink {
                             "Dual channel replication: MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization, RDB load in background.",
                         );
                         d.main_step = MainStep::Buffering;
+                        // Now read the RDB channel.
+                        let held: Vec<Payload> = std::mem::take(&mut d.held).into();
+                        for p in held {
+                            self.dual_rdb_received(ctx, master, p);
+                        }
+                        if !matches!(self.state, LinkState::DualChannel(_)) {
+                            return;
+                        }
                     } else {
                         let why = format!("Unexpected reply to PSYNC on the main channel: {text}");
                         return self.dual_fail(ctx, &why);

@@ -277,7 +277,7 @@ impl ReplicaLink {
             }
             // Dual channel: the main channel is read into the local buffer even while the
             // RDB loads (that is the point of the design).
-            LinkState::DualChannel(_) => self.dual_main_received(ctx, p),
+            LinkState::DualChannel(_) => self.dual_main_received(ctx, master, p),
             // Nobody reads the socket while the RDB loads: what arrives waits.
             LinkState::Loading(l) => push_merged(&mut l.pending, p),
             LinkState::Receiving(_) => self.transfer_received(ctx, master, p),

@@ -317,23 +317,7 @@ impl ReplicaLink {
             match e {
                 BulkEvent::Newline => {}
                 BulkEvent::Header { eof, size } => {
-                    let to = load_target(ctx);
-                    // Valkey 9.1 downloads a disk RDB in a bio thread, which says so.
-                    let w = ctx.config.version.wording();
-                    if w.bio_thread && to == "disk" {
-                        ctx.log_r(
-                            Level::Notice,
-                            "Replica main thread creating Bio thread to save RDB to disk",
-                        );
-                    }
-                    let text = if eof {
-                        format!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to {to}")
-                    } else {
-                        format!(
-                            "MASTER <-> REPLICA sync: receiving {size} bytes from master to {to}"
-                        )
-                    };
-                    ctx.log_r(Level::Notice, w.transfer(to == "disk", text));
+                    log_bulk_header(ctx, eof, size);
                     if use_diskless_load(ctx) {
                         self.begin_parser_load(ctx, master);
                     }
@@ -519,17 +503,7 @@ impl ReplicaLink {
         let clock = match parsed {
             Some(p) => p.clock,
             None => {
-                if ctx.config.version.wording().bio_thread {
-                    // Valkey 9.1: the bio thread finished the download; the main thread
-                    // notices and loads (`replicaReceiveRDBFromPrimaryToDisk`, binary).
-                    for line in [
-                        "Replica bio thread: Done downloading RDB",
-                        "Replica main thread detected RDB download completion in Bio thread",
-                        "Loading the RDB and finalizing primary-replica sync...",
-                    ] {
-                        ctx.log_r(Level::Notice, line);
-                    }
-                }
+                log_download_done(ctx);
                 self.begin_load(ctx, master, size)
             }
         };
@@ -714,6 +688,39 @@ pub(in crate::core) fn use_diskless_load(ctx: &Ctx) -> bool {
         DisklessLoad::Disabled => false,
         DisklessLoad::OnEmptyDb => ctx.keys == 0,
         DisklessLoad::Swapdb => true,
+    }
+}
+
+/// The RDB's `$<len>` / `$EOF:` header arrived: where it goes. Valkey 9.1 downloads a disk
+/// RDB in a bio thread, which says so.
+pub(super) fn log_bulk_header(ctx: &mut Ctx, eof: bool, size: i64) {
+    let to = load_target(ctx);
+    let w = ctx.config.version.wording();
+    if w.bio_thread && to == "disk" {
+        ctx.log_r(
+            Level::Notice,
+            "Replica main thread creating Bio thread to save RDB to disk",
+        );
+    }
+    let text = if eof {
+        format!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to {to}")
+    } else {
+        format!("MASTER <-> REPLICA sync: receiving {size} bytes from master to {to}")
+    };
+    ctx.log_r(Level::Notice, w.transfer(to == "disk", text));
+}
+
+/// A disk RDB is in whole. Valkey 9.1: the bio thread finished the download; the main thread
+/// notices and loads (`replicaReceiveRDBFromPrimaryToDisk`, binary; checked).
+pub(super) fn log_download_done(ctx: &mut Ctx) {
+    if ctx.config.version.wording().bio_thread {
+        for line in [
+            "Replica bio thread: Done downloading RDB",
+            "Replica main thread detected RDB download completion in Bio thread",
+            "Loading the RDB and finalizing primary-replica sync...",
+        ] {
+            ctx.log_r(Level::Notice, line);
+        }
     }
 }
 
