@@ -306,6 +306,77 @@ fn valkey_dual_channel_logs_as_each_valkey() {
     }
 }
 
+/// The field names of an INFO section, in order, with `slaveN` lines as `slaveN` plus the
+/// names of their own fields.
+fn info_fields(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.trim_end().split_once(':'))
+        .map(|(k, v)| {
+            if k.starts_with("slave") && v.contains("ip=") {
+                let names: Vec<&str> = v.split(',').filter_map(|f| f.split('=').next()).collect();
+                format!("{k}:{}", names.join(","))
+            } else {
+                k.to_string()
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn info_replication_has_each_versions_fields() {
+    for v in Version::ALL {
+        let diskless_scenario = if v == Version::Redis82 {
+            "full-sync-rdb-channel"
+        } else {
+            "full-sync-diskless"
+        };
+        let s = first_sync(v, Some(true));
+        let mut sim = Simulation::new(&s, 1);
+        // Mid-load: the second channel's replica-side buffer is reported by name.
+        sim.run_until(12_000);
+        let replica = sim.info_replication(1);
+        let buffer_field = match v {
+            Version::Redis82 => Some("replica_full_sync_buffer_size:"),
+            Version::Valkey81 | Version::Valkey91 => Some("replicas_repl_buffer_size:"),
+            _ => None,
+        };
+        for f in [
+            "replica_full_sync_buffer_size:",
+            "replicas_repl_buffer_size:",
+        ] {
+            assert_eq!(
+                replica.contains(f),
+                buffer_field == Some(f),
+                "{v}: {f}\n{replica}"
+            );
+        }
+        if v == Version::Redis82 {
+            let size: u64 = replica
+                .lines()
+                .find_map(|l| l.strip_prefix("replica_full_sync_buffer_size:"))
+                .and_then(|n| n.trim().parse().ok())
+                .unwrap();
+            assert!(
+                size > 1 << 20,
+                "{v}: the replica buffers the stream: {size}"
+            );
+        }
+        // Settled: the master's fields, in the real server's order.
+        sim.run_until(s.duration);
+        let path = format!(
+            "{}/tests/fixtures/versions/{}/{diskless_scenario}/info-master-online-settled.txt",
+            env!("CARGO_MANIFEST_DIR"),
+            v.name()
+        );
+        let real = std::fs::read_to_string(path).unwrap();
+        assert_eq!(
+            info_fields(&sim.info_replication(0)),
+            info_fields(&real),
+            "{v} master INFO replication"
+        );
+    }
+}
+
 /// `omem=<n>` of a `Client ... scheduled to be closed ASAP` line, unmasked.
 fn cutoff_omem(lines: impl Iterator<Item = String>) -> Option<u64> {
     lines

@@ -468,7 +468,24 @@ impl MasterSide {
 
     /// `(ip, listening port, ack offset, ack time in unixtime seconds, state)` of each
     /// replica, for INFO and ROLE.
-    pub fn replica_rows(&self) -> Vec<(String, u16, i64, u64, ReplicaState)> {
+    /// Valkey's `replicas_waiting_psync`: dual-channel RDB connections whose main channel has
+    /// not PSYNCed yet (`addReplicaToPsyncWait` @valkey 8.0.1).
+    pub fn replicas_waiting_psync(&self) -> usize {
+        self.clients
+            .values()
+            .filter(|c| c.rdb_only && c.main_ch_client_id.is_none() && c.replica.is_some())
+            .filter(|rdb| {
+                !self
+                    .clients
+                    .values()
+                    .any(|m| m.rdb_client_id == Some(rdb.id))
+            })
+            .count()
+    }
+
+    /// `(ip, port, ack offset, ack time, state, type)`; the type is what Valkey appends to
+    /// `slaveN` (`replica`, or `rdb-channel` / `main-channel` during a dual-channel sync).
+    pub fn replica_rows(&self) -> Vec<(String, u16, i64, u64, ReplicaState, &'static str)> {
         self.replicas
             .iter()
             .filter_map(|conn| {
@@ -480,6 +497,13 @@ impl MasterSide {
                     r.ack_off,
                     r.ack_time_s,
                     r.state,
+                    if c.rdb_only {
+                        "rdb-channel"
+                    } else if c.rdb_client_id.is_some() && r.state == ReplicaState::BgTransfer {
+                        "main-channel"
+                    } else {
+                        "replica"
+                    },
                 ))
             })
             .collect()

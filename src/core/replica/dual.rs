@@ -369,6 +369,11 @@ impl ReplicaLink {
             let n = p.len();
             push_merged(&mut d.local, p);
             d.local_bytes += n;
+            let local = d.local_bytes;
+            self.local_buffer_peak = self.local_buffer_peak.max(local);
+            let Some(d) = self.dual() else {
+                return;
+            };
             if limit != 0 && d.local_bytes >= limit && !d.stopped {
                 // Stop reading: the stream waits in the master's buffer instead.
                 d.stopped = true;

@@ -108,6 +108,9 @@ pub(crate) struct ReplicaLink {
     cached: Option<CachedMaster>,
     /// `repl_down_since`; `None` = never had a link (or reset by a promotion).
     down_since_ms: Option<u64>,
+    /// The most a second-channel sync buffered locally (8.2's
+    /// `replica_full_sync_buffer_peak`, Valkey's `replicas_repl_buffer_peak`).
+    pub local_buffer_peak: u64,
 }
 
 impl ReplicaLink {
@@ -120,6 +123,7 @@ impl ReplicaLink {
             lastio_ms: 0,
             cached,
             down_since_ms: None,
+            local_buffer_peak: 0,
         }
     }
 
