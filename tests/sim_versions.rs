@@ -197,6 +197,12 @@ fn classic_diskless_full_sync_logs_as_each_version() {
 
 /// The capture: a synced pair, the link cut, 3 MB written into a 1mb backlog, the link back.
 fn psync_refused(version: Version) -> Simulation {
+    let mut sim = Simulation::new(&psync_refused_scenario(version), 1);
+    sim.run_until(60_000);
+    sim
+}
+
+fn psync_refused_scenario(version: Version) -> Scenario {
     let mut s = first_sync(version, None);
     for (k, v) in [
         ("duration", "60s"),
@@ -210,7 +216,49 @@ fn psync_refused(version: Version) -> Simulation {
     )
     .unwrap()
     .faults;
-    run(&s)
+    s
+}
+
+#[test]
+fn backlog_holds_what_each_version_keeps() {
+    // During the cut, after more than the backlog was written: 6.2's ring holds exactly
+    // `repl-backlog-size`; 7.0+ trim whole blocks only, so a little more (checked,
+    // `*/psync-refused-backlog/info-master-during-cut.txt`).
+    for v in Version::ALL {
+        let mut sim = Simulation::new(&psync_refused_scenario(v), 1);
+        sim.run_until(32_000);
+        let field = |text: &str, name: &str| -> u64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|n| n.trim().parse().ok())
+                .unwrap_or_else(|| panic!("{v}: no {name}"))
+        };
+        let histlen = field(&sim.info_replication(0), "repl_backlog_histlen:");
+        let path = format!(
+            "{}/tests/fixtures/versions/{}/psync-refused-backlog/info-master-during-cut.txt",
+            env!("CARGO_MANIFEST_DIR"),
+            v.name()
+        );
+        let real = field(
+            &std::fs::read_to_string(path).unwrap(),
+            "repl_backlog_histlen:",
+        );
+        eprintln!("{v}: repl_backlog_histlen {histlen}, real {real}");
+        match v {
+            Version::Redis62 => assert_eq!(histlen, real, "{v}: the ring is exactly full"),
+            _ => {
+                assert!(
+                    histlen > 1 << 20,
+                    "{v}: whole blocks keep a little more: {histlen}"
+                );
+                let ratio = histlen as f64 / real as f64;
+                assert!(
+                    (0.85..=1.15).contains(&ratio),
+                    "{v}: {histlen} vs real {real}"
+                );
+            }
+        }
+    }
 }
 
 #[test]
