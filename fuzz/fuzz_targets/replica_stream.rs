@@ -50,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
     ]))
     .expect("config");
     let log = Arc::new(Logger::new("/dev/null").expect("/dev/null"));
-    let mut e = Engine::new(cfg, log).expect("engine");
+    let mut e = Engine::new(cfg, log, replscope::server::commands::apply_from_master).expect("engine");
     e.init_core(6390, None).expect("core");
     seam::pump(&mut e);
     let client = e.add_client("127.0.0.1:40000".into(), "127.0.0.1:6390".into(), Default::default());

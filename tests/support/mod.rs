@@ -53,8 +53,7 @@ pub async fn start_ours(dir: &Path, args: &[&str]) -> RunningServer {
         "".into(),
     ];
     all.extend(args.iter().map(|s| s.to_string()));
-    let cfg: ServerConfig =
-        replscope::server::net::config_from_args(&all).expect("valid test config");
+    let cfg: ServerConfig = replscope::server::config_from_args(&all).expect("valid test config");
     start(cfg).await.expect("our server starts")
 }
 
