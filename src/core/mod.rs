@@ -188,10 +188,6 @@ pub enum Input {
     },
     /// The RDB load requested by `Output::LoadRdb` finished.
     LoadDone { ok: bool, error: String, keys: u64 },
-    /// Nothing but the passage of time: the same as [`Instance::handle_timeout`]. Kept only
-    /// while `src/server` still sends it; new code calls `handle_timeout`.
-    #[doc(hidden)]
-    Tick,
 }
 
 /// A log line.
