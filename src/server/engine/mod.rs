@@ -438,10 +438,15 @@ impl Engine {
             // A writable replica does not feed its own writes to sub-replicas.
             return false;
         }
-        let now = self.now_ms();
+        // Stamped with the core's own clock, so that no timer runs before them: they were
+        // applied to the keyspace before any timer due since, as Redis runs a command before
+        // the next `serverCron`. With the current time, a cron due meanwhile ran first and
+        // could fork (a diskless BGSAVE after its delay): the snapshot, taken when its output
+        // is carried out, held these writes, and the stream after its offset held them again.
+        let at = self.core.now();
         for (db, buf) in writes {
             self.core.handle(
-                now,
+                at,
                 Input::Propagate {
                     db,
                     payload: Payload::Bytes(buf),
