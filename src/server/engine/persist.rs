@@ -359,8 +359,12 @@ impl Engine {
                 });
             }
             Err(err) => {
+                // rdbLoad's own line first ("Can't handle RDB format version N", in Redis's
+                // words), then where it was and what became of our data.
+                self.warning(&err.what);
                 self.warning(&format!(
-                    "The RDB received from the master is unusable ({err}); the old dataset is kept"
+                    "The RDB received from the master is unusable (at byte {}); the old dataset is kept",
+                    err.offset
                 ));
                 self.core_input(Input::LoadDone {
                     ok: false,
