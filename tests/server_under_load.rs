@@ -75,15 +75,21 @@ async fn our_replica_syncs_under_writes(dir: &std::path::Path, master: u16, what
     let writer = SteadyWriter::start(master, 3);
     // Writes are flowing before the sync starts.
     wait_for(T, "the writer's first writes", move || {
-        cli(master, &["get", "counter"]).trim().parse::<u64>().unwrap_or(0) > 0
+        cli(master, &["get", "counter"])
+            .trim()
+            .parse::<u64>()
+            .unwrap_or(0)
+            > 0
     })
     .await;
     let ours = start_ours_replica_of(dir, master, &[]).await;
     let r = ours.port;
     let t0 = Instant::now();
-    wait_for(Duration::from_secs(120), "our replica online under writes", move || {
-        field(r, "replication", "master_link_status") == "up"
-    })
+    wait_for(
+        Duration::from_secs(120),
+        "our replica online under writes",
+        move || field(r, "replication", "master_link_status") == "up",
+    )
     .await;
     eprintln!("{what}: online after {:?}", t0.elapsed());
     // Still up (not cut off and resyncing) while the writes go on a little longer.
@@ -102,7 +108,8 @@ async fn our_replica_syncs_under_writes(dir: &std::path::Path, master: u16, what
     await_in_sync(master, r).await;
     let log = log_of(dir);
     assert_eq!(
-        log.matches("MASTER <-> REPLICA sync: Finished with success").count(),
+        log.matches("MASTER <-> REPLICA sync: Finished with success")
+            .count(),
         1,
         "{what}: one full sync, never cut off and repeated:\n{log}"
     );

@@ -691,7 +691,10 @@ mod tests {
                 Value::List(v) => assert_eq!(v.back().map(|x| &x[..]), Some(&b"e200"[..])),
                 other => panic!("{other:?}"),
             }
-            assert!(matches!(find(&es, "st").value, Value::Stream { .. }), "{name}");
+            assert!(
+                matches!(find(&es, "st").value, Value::Stream { .. }),
+                "{name}"
+            );
         }
     }
 
@@ -704,7 +707,8 @@ mod tests {
         ] {
             let e = parse_rdb(&fixture(name), 16, |_| Ok(())).unwrap_err();
             assert!(
-                e.what.starts_with(&format!("type {t} is a hash with field expiration")),
+                e.what
+                    .starts_with(&format!("type {t} is a hash with field expiration")),
                 "{name}: {e}"
             );
         }
