@@ -530,10 +530,6 @@ async fn lzf_bombs_from_a_rogue_master_keep_the_old_data() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "core bug: the shared replication buffer is trimmed only when a block is added or a \
-            reader moves (core::obuf), 64 blocks at a time; Redis 7.0 also trims in beforeSleep \
-            (incrementalTrimReplicationBacklog), so after the last replica leaves an idle or \
-            lightly written master keeps the whole lagging buffer. The fix is the core's."]
 async fn the_backlog_shrinks_after_the_only_replica_leaves() {
     if !have_real_redis("the_backlog_shrinks_after_the_only_replica_leaves") {
         return;

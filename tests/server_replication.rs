@@ -455,6 +455,47 @@ async fn corrupt_rdb_from_a_master_is_refused_and_the_old_data_kept() {
     ours.stop();
 }
 
+/// A master sending a format newer than we read (RDB 13: no server writes it yet): refused
+/// with Redis's own line, the old data kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn newer_rdb_version_from_a_master_is_refused_in_redis_words() {
+    if !have_real_redis("newer_rdb_version_from_a_master_is_refused_in_redis_words") {
+        return; // redis-cli drives it
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut rdb = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/master7015_all_types_disk.rdb"
+    ))
+    .unwrap();
+    rdb[..9].copy_from_slice(b"REDIS0013");
+    let fm = fake_master(rdb).await;
+    let ours = start_ours(dir.path(), &[]).await;
+    let p = ours.port;
+    cli(p, &["set", "precious", "data"]);
+    assert_eq!(
+        cli(p, &["replicaof", "127.0.0.1", &fm.to_string()]).trim(),
+        "OK"
+    );
+    let d = dir.path().to_path_buf();
+    wait_for(T, "load failure logged", move || {
+        log_of(&d).contains("Failed trying to load the MASTER synchronization DB")
+    })
+    .await;
+    let log = log_of(dir.path());
+    assert!(
+        log.lines()
+            .any(|l| l.ends_with(" # Can't handle RDB format version 13")),
+        "{log}"
+    );
+    wait_for(T, "REPLICAOF NO ONE accepted", move || {
+        cli(p, &["replicaof", "no", "one"]).trim() == "OK"
+    })
+    .await;
+    assert_eq!(cli(p, &["get", "precious"]).trim(), "data");
+    ours.stop();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bad_replication_commands_get_errors_and_the_server_survives() {
     if !have_real_redis("bad_replication_commands_get_errors_and_the_server_survives") {

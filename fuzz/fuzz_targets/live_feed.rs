@@ -36,7 +36,7 @@ fn world() -> &'static World {
                 .collect();
             let cfg = config_from_args(&args).expect("config");
             let log = Arc::new(Logger::new("/dev/null").expect("/dev/null"));
-            let mut e = Engine::new(cfg, log).expect("engine");
+            let mut e = Engine::new(cfg, log, replscope::server::commands::apply_from_master).expect("engine");
             e.init_core(6390, None).expect("core");
             seam::pump(&mut e);
             Shared::new(e).0

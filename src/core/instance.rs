@@ -170,7 +170,6 @@ impl Instance {
                     link.on_load_done(ctx, &mut self.master, ok, &error, keys);
                 }
             }
-            Input::Tick => {}
         }
         self.before_sleep();
     }
@@ -443,12 +442,6 @@ impl Instance {
     /// This node's link to its master ([`LinkStatus::None`] on a master).
     pub fn link_status(&self) -> LinkStatus {
         self.link.as_ref().map_or(LinkStatus::None, |l| l.status())
-    }
-    /// Link state as ROLE names it, for drivers still comparing strings.
-    #[doc(hidden)]
-    pub fn link_state(&self) -> &'static str {
-        // Kept until src/server compares `link_status()` with `LinkStatus::Connected`.
-        self.link_status().as_redis_str()
     }
     /// This node's side of its link, for views (`None` on a master).
     pub fn link_info(&self) -> Option<LinkInfo> {

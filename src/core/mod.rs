@@ -204,10 +204,6 @@ pub enum Input {
     RdbLoading { aux: RdbAux },
     /// The RDB load requested by `Output::LoadRdb` finished.
     LoadDone { ok: bool, error: String, keys: u64 },
-    /// Nothing but the passage of time: the same as [`Instance::handle_timeout`]. Kept only
-    /// while `src/server` still sends it; new code calls `handle_timeout`.
-    #[doc(hidden)]
-    Tick,
 }
 
 /// A log line.

@@ -265,6 +265,8 @@ fn read_value(c: &mut Cursor, t: u8) -> Result<Value, RdbError> {
             c.blob_elems("list ziplist", decode_ziplist)?.into(),
         )),
         11 => Ok(Value::Set(c.blob_elems("intset", decode_intset)?)),
+        // RDB 11 (Redis 7.2, Valkey 8): a small set of strings as one listpack.
+        20 => Ok(Value::Set(c.blob_elems("set listpack", decode_listpack)?)),
         12 | 17 => {
             let dec = if t == 12 {
                 decode_ziplist
@@ -335,6 +337,12 @@ fn read_value(c: &mut Cursor, t: u8) -> Result<Value, RdbError> {
             "type {t} is a module value; modules are not supported by this server"
         ))),
         9 => Err(bad("type 9 (zipmap, Redis <= 2.4) is not supported".into())),
+        // Hashes whose fields have their own TTLs (HEXPIRE): Redis 7.4+ (RDB 12: 22-25) and
+        // Valkey 9 (`VALKEY080`: 22). A hash here has no per-field TTL, and loading the
+        // fields without theirs would keep data that should expire: refuse the file.
+        22..=25 => Err(bad(format!(
+            "type {t} is a hash with field expiration (HEXPIRE, Redis 7.4+ / Valkey 9), which this server does not support"
+        ))),
         other => Err(bad(format!("Unknown RDB encoding type {other}"))),
     }
 }
@@ -385,6 +393,49 @@ fn skip_stream(c: &mut Cursor, t: u8) -> Result<(), RdbError> {
     Ok(())
 }
 
+/// The newest `REDIS00NN` format read here: Redis 7.4 and 8.x write 12 (their additions are
+/// hash field expiration types, refused by name below).
+const MAX_REDIS_VERSION: u32 = 12;
+/// Valkey 9 writes `VALKEY080`: the types of RDB 11 plus its own hash with field TTLs.
+const VALKEY_VERSION: u32 = 80;
+
+/// The format version of a file from its 9-byte magic (`rdbLoadRio`): `REDIS` + 4 digits, or
+/// Valkey 9's `VALKEY` + 3 digits. A newer one is refused with Redis's own words.
+fn rdb_version(magic: &[u8]) -> Result<u32, RdbError> {
+    let (digits, max) = if magic.starts_with(b"REDIS") {
+        (&magic[5..], MAX_REDIS_VERSION)
+    } else if magic.starts_with(b"VALKEY") {
+        (&magic[6..], VALKEY_VERSION)
+    } else {
+        return Err(RdbError {
+            offset: 0,
+            what: "Wrong signature trying to load DB from file".into(),
+        });
+    };
+    let version: u32 = std::str::from_utf8(digits)
+        .ok()
+        .filter(|d| d.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|d| d.parse().ok())
+        .ok_or_else(|| RdbError {
+            offset: 5,
+            what: "the RDB version is not a number".into(),
+        })?;
+    // Valkey calls 12..=79 the "foreign" range (Redis CE 7.4+) and refuses it under its own
+    // magic; Redis refuses any version above its own.
+    let known = if max == VALKEY_VERSION {
+        version == VALKEY_VERSION
+    } else {
+        (1..=max).contains(&version)
+    };
+    if !known {
+        return Err(RdbError {
+            offset: 5,
+            what: format!("Can't handle RDB format version {version}"),
+        });
+    }
+    Ok(version)
+}
+
 /// Parses a whole RDB, calling `on_entry` for each key. `databases` is the number of logical
 /// databases (a SELECTDB at or above it is an error, as it is fatal in Redis).
 /// `on_entry` may fail (for example to stop a load); its error text is wrapped with the offset.
@@ -395,25 +446,7 @@ pub fn parse_rdb(
 ) -> Result<RdbInfo, RdbError> {
     let mut c = Cursor { data, pos: 0 };
     let magic = c.bytes(9, "magic")?;
-    if &magic[..5] != b"REDIS" {
-        return Err(RdbError {
-            offset: 0,
-            what: "Wrong signature trying to load DB from file".into(),
-        });
-    }
-    let version: u32 = std::str::from_utf8(&magic[5..])
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| RdbError {
-            offset: 5,
-            what: "the RDB version is not a number".into(),
-        })?;
-    if !(1..=11).contains(&version) {
-        return Err(RdbError {
-            offset: 5,
-            what: format!("Can't handle RDB format version {version}"),
-        });
-    }
+    let version = rdb_version(magic)?;
     let mut info = RdbInfo {
         version,
         ..Default::default()
@@ -615,6 +648,72 @@ mod tests {
         load(&fixture("handmade_strings_with_aux_crc.rdb"));
     }
 
+    /// Files saved by Redis 8.2.3 (RDB 12), Valkey 8.1.8 (RDB 11) and Valkey 9.1.2
+    /// (`VALKEY080`) from the same commands: strings, small and large lists, sets (ints,
+    /// strings: a set listpack, type 20, since RDB 11; large), hashes, zsets, a stream, a
+    /// TTL, a second db.
+    #[test]
+    fn newer_formats_of_redis_and_valkey_load() {
+        for (name, version) in [
+            ("redis823_types.rdb", 12),
+            ("valkey818_types.rdb", 11),
+            ("valkey912_types.rdb", 80),
+        ] {
+            let (info, es) = load(&fixture(name));
+            assert_eq!(info.version, version, "{name}");
+            assert!(info.checksum_checked, "{name}");
+            assert_eq!(es.len(), 15, "{name}");
+            let set = |k: &str| match &find(&es, k).value {
+                Value::Set(v) => {
+                    let mut v = v.clone();
+                    v.sort();
+                    v
+                }
+                other => panic!("{name} {k}: {other:?}"),
+            };
+            let strs = |l: &[&str]| l.iter().map(|s| s.as_bytes().to_vec()).collect::<Vec<_>>();
+            assert_eq!(set("ss"), strs(&["a", "b", "c"]), "{name}");
+            assert_eq!(set("si"), strs(&["1", "2", "3"]), "{name}");
+            assert_eq!(set("sb").len(), 200, "{name}");
+            assert_eq!(find(&es, "n").value, Value::String(b"12345".to_vec()));
+            assert_eq!(find(&es, "big").value, Value::String(vec![b'a'; 3000]));
+            assert_eq!(find(&es, "e").expire_ms, Some(4102444800000), "{name}");
+            assert_eq!(find(&es, "d2").db, 2, "{name}");
+            assert_eq!(
+                find(&es, "z").value,
+                Value::ZSet(vec![(b"a".to_vec(), 1.0), (b"b".to_vec(), 2.5)])
+            );
+            match &find(&es, "hb").value {
+                Value::Hash(v) => assert_eq!(v.len(), 200, "{name}"),
+                other => panic!("{other:?}"),
+            }
+            match &find(&es, "lb").value {
+                Value::List(v) => assert_eq!(v.back().map(|x| &x[..]), Some(&b"e200"[..])),
+                other => panic!("{other:?}"),
+            }
+            assert!(
+                matches!(find(&es, "st").value, Value::Stream { .. }),
+                "{name}"
+            );
+        }
+    }
+
+    /// A hash with a field TTL (HEXPIRE) is refused by name, not loaded without its TTL.
+    #[test]
+    fn hashes_with_field_ttls_are_refused_by_name() {
+        for (name, t) in [
+            ("redis823_hash_field_ttl.rdb", 25),
+            ("valkey912_hash_field_ttl.rdb", 22),
+        ] {
+            let e = parse_rdb(&fixture(name), 16, |_| Ok(())).unwrap_err();
+            assert!(
+                e.what
+                    .starts_with(&format!("type {t} is a hash with field expiration")),
+                "{name}: {e}"
+            );
+        }
+    }
+
     #[test]
     fn corruption_is_an_error_never_a_panic() {
         let good = fixture("master7015_all_types_disk.rdb");
@@ -637,9 +736,19 @@ mod tests {
             b[i] = b[i].wrapping_add(0x5b);
             let _ = parse_rdb(&b, 16, |_| Ok(()));
         }
-        // Version above 11.
-        let e = parse_rdb(b"REDIS0012\xff", 16, |_| Ok(())).unwrap_err();
-        assert!(e.what.contains("Can't handle RDB format version 12"));
+        // Versions newer than those read here, in Redis's words.
+        for (magic, v) in [
+            (&b"REDIS0013"[..], 13),
+            (b"VALKEY081", 81),
+            (b"VALKEY012", 12),
+        ] {
+            let mut f = magic.to_vec();
+            f.push(0xff);
+            let e = parse_rdb(&f, 16, |_| Ok(())).unwrap_err();
+            assert_eq!(e.what, format!("Can't handle RDB format version {v}"));
+        }
+        let e = parse_rdb(b"REDIS00x2\xff", 16, |_| Ok(())).unwrap_err();
+        assert!(e.what.contains("not a number"), "{e}");
         // Module type.
         let e = parse_rdb(b"REDIS0010\x07\x01k", 16, |_| Ok(())).unwrap_err();
         assert!(e.what.contains("module"), "{e}");

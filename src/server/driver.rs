@@ -152,11 +152,17 @@ fn run_child(sh: &Shared, job: BgsaveJob) {
             if res.is_err() {
                 let _ = std::fs::remove_file(&tmp);
             }
+            let secs = t0.elapsed().as_secs() as i64;
+            // For replicas, the file is read here rather than under the engine's lock: a
+            // large RDB took the server's every connection a second to read and copy.
+            let file = match (&res, job.core_id) {
+                (Ok(()), Some(_)) => std::fs::read(&path).ok(),
+                _ => None,
+            };
             let cow = job.snap.cow.get();
             {
                 let mut e = sh.lock();
-                let secs = t0.elapsed().as_secs() as i64;
-                if e.disk_bgsave_done(job.core_id, job.pid, &res, secs, cow) {
+                if e.disk_bgsave_done(job.core_id, job.pid, &res, file, secs, cow) {
                     seam::pump(&mut e);
                 }
             }

@@ -87,7 +87,7 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, String> {
     }
     let (live_bind, live_port, pidfile) =
         (cfg.live_bind.clone(), cfg.live_port, cfg.pidfile.clone());
-    let mut engine = Engine::new(cfg, log)?;
+    let mut engine = Engine::new(cfg, log, commands::apply_from_master)?;
     engine.notice(&format!("Running mode=standalone, port={port}."));
     engine.warning("Server initialized");
     let restored = engine

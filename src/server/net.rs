@@ -17,9 +17,6 @@ use crate::core::{ConnId, Input, Payload};
 use crate::wire::request::RequestParser;
 use crate::wire::{Parsed, Reply, RequestLimits};
 
-/// The old path of [`crate::server::config_from_args`], still used by `tests/common`.
-pub use super::config::config_from_args;
-
 /// Accepts clients on `listener` until shutdown.
 pub fn spawn_listener(sh: &Shared, listener: TcpListener) {
     let sh = sh.clone();

@@ -83,19 +83,3 @@ impl ReplicaView {
         }
     }
 }
-
-/// The method forms `src/server` calls today; they go once it calls the constructors above.
-impl Instance {
-    #[doc(hidden)]
-    pub fn master_view(&self) -> MasterView {
-        MasterView::of(self)
-    }
-    #[doc(hidden)]
-    pub fn replica_view(&self) -> ReplicaView {
-        ReplicaView::of_link(self)
-    }
-    #[doc(hidden)]
-    pub fn fill_master_side(&self, conn: ConnId, v: &mut ReplicaView) {
-        v.fill_master_side(self, conn);
-    }
-}

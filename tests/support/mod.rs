@@ -53,8 +53,7 @@ pub async fn start_ours(dir: &Path, args: &[&str]) -> RunningServer {
         "".into(),
     ];
     all.extend(args.iter().map(|s| s.to_string()));
-    let cfg: ServerConfig =
-        replscope::server::net::config_from_args(&all).expect("valid test config");
+    let cfg: ServerConfig = replscope::server::config_from_args(&all).expect("valid test config");
     start(cfg).await.expect("our server starts")
 }
 
@@ -69,11 +68,16 @@ impl RealRedis {
     /// Starts a real redis-server on a free port. A port found free can be taken by a
     /// parallel test before redis binds it: then the process exits and we retry elsewhere.
     pub fn start(dir: &Path, extra: &[&str]) -> RealRedis {
+        RealRedis::start_bin(Path::new("redis-server"), dir, extra)
+    }
+
+    /// As [`RealRedis::start`], with the server binary `bin` (another version's).
+    pub fn start_bin(bin: &Path, dir: &Path, extra: &[&str]) -> RealRedis {
         std::fs::create_dir_all(dir).unwrap();
         let mut last_log = String::new();
         for _ in 0..5 {
             let port = free_port();
-            let child = Command::new("redis-server")
+            let child = Command::new(bin)
                 .args([
                     "--port",
                     &port.to_string(),
@@ -89,7 +93,7 @@ impl RealRedis {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .expect("spawn redis-server");
+                .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
             let mut r = RealRedis {
                 port,
                 dir: dir.to_path_buf(),

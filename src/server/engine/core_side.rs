@@ -1,10 +1,11 @@
 //! The engine's side of the replication core ([`crate::core::Instance`]): building it, what
-//! it says (role, link state, replicas, INFO replication, its config), and carrying out each
-//! of its outputs on the engine's state. Every use of the core's API by the server is here or
-//! in `engine/mod.rs` (inputs), so a change of that API lands in two files.
+//! it says (role, link state, replicas, INFO replication, its config), and the engine as the
+//! core's [`Driver`]: each output carried out on the engine's state. Every use of the core's
+//! API by the server is here or in `engine/mod.rs` (inputs), so a change of that API lands in
+//! two files.
 //!
-//! `Output::Apply` (a command from our master's stream) is not carried out here: it runs a
-//! command, which is the layer above's business (`seam::pump` routes it to `commands`).
+//! `Driver::apply` (a command from our master's stream) runs a command, which is the layer
+//! above's business: it calls the [`super::ApplyFn`] the engine was built with.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -14,13 +15,13 @@ use tokio::sync::Notify;
 
 use super::Engine;
 use crate::core::{
-    BgsaveTarget, Config as CoreConfig, ConnId, Input, Instance, InstanceParams, Output, Payload,
-    RestoredReplInfo,
+    BgsaveTarget, Config as CoreConfig, ConnId, Driver, Instance, InstanceParams, LinkStatus,
+    LogEntry, MarkEvent, Payload, RestoredReplInfo,
 };
 use crate::server::config::ServerConfig;
 use crate::server::log::level_rank;
 use crate::server::types::{Action, BgsaveJob, LinkHandle};
-use crate::view::{Frame, Mark, ReplicaView};
+use crate::view::{Frame, Mark, MasterView, ReplicaView};
 
 /// Builds the core from the server's configuration.
 pub(super) fn make_instance(
@@ -64,7 +65,9 @@ impl Engine {
     ) -> Result<(), String> {
         self.cfg.port = port;
         self.core = make_instance(&self.cfg, port, self.epoch_ms, restored)?;
-        self.core_input(Input::Tick);
+        // Start its timers (a restored replica asks to connect) and carry out what it asks.
+        self.core_timeout();
+        self.pump();
         Ok(())
     }
 
@@ -84,7 +87,7 @@ impl Engine {
     pub fn refuses_stale_reads(&self) -> bool {
         self.core.is_replica()
             && !self.core.config().replica_serve_stale_data
-            && self.core.link_state() != "connected"
+            && self.core.link_status() != LinkStatus::Connected
     }
 
     pub fn is_replica_client(&self, id: u64) -> bool {
@@ -210,100 +213,13 @@ impl Engine {
 
     // ---- carrying out the core's outputs ---------------------------------------------------
 
-    pub fn poll_core_output(&mut self) -> Option<Output> {
-        self.core.poll_output()
-    }
-
-    /// Carries out one output of the core on the engine's state (threads and sockets it needs
-    /// are queued as [`Action`]s). `Output::Apply` is the caller's (see the module comment).
-    pub fn carry_out(&mut self, out: Output) {
-        match out {
-            Output::DataReady { conn } => {
-                if let Some(c) = self.clients.get(&conn.0) {
-                    c.notify.notify_one();
-                } else if let Some(l) = self.links.get(&conn) {
-                    l.notify.notify_one();
-                }
-            }
-            Output::Close { conn } => {
-                if let Some(c) = self.clients.get_mut(&conn.0) {
-                    c.killed = true;
-                    c.notify.notify_one();
-                } else if let Some(l) = self.links.get_mut(&conn) {
-                    l.closed_by_core = true;
-                    l.notify.notify_one();
-                }
-            }
-            Output::Connect { conn, host, port } => {
-                self.links.insert(
-                    conn,
-                    LinkHandle {
-                        notify: Arc::new(Notify::new()),
-                        readable: true,
-                        closed_by_core: false,
-                        kill: false,
-                    },
-                );
-                self.actions.push(Action::Connect { conn, host, port });
-            }
-            Output::SetReadable { conn, readable } => {
-                if let Some(l) = self.links.get_mut(&conn) {
-                    l.readable = readable;
-                    l.notify.notify_one();
-                }
-            }
-            Output::StartBgsave {
-                id,
-                target,
-                child_pid,
-                offset,
-            } => self.start_core_child(id, target, child_pid, offset),
-            Output::KillBgsave { id } => {
-                if let Some(k) = self.children.remove(&id) {
-                    k.store(true, Ordering::Relaxed);
-                }
-                self.save.child = None;
-                self.save.child_started = None;
-                self.save.progress = None;
-            }
-            Output::RdbData { payload } => {
-                if let Payload::Bytes(b) = payload {
-                    self.rdb_recv.extend_from_slice(&b);
-                }
-            }
-            Output::LoadRdb { .. } => {
-                let data = std::mem::take(&mut self.rdb_recv);
-                self.loading = true;
-                self.actions.push(Action::Load(data));
-            }
-            Output::Apply { argv } => {
-                // Routed by seam::pump; reaching here is a driver bug, not bad input.
-                debug_assert!(false, "Output::Apply must be routed to the commands");
-                let _ = argv;
-            }
-            Output::Log(entry) => {
-                if level_rank(entry.level.mark()) >= self.log.level() {
-                    self.log.line(entry.t_ms, &entry.line);
-                }
-            }
-            Output::Mark(m) => {
-                let replica = m
-                    .conn
-                    .and_then(|c| self.core.replica_clients().iter().position(|r| r.conn == c));
-                self.marks.push_back(Mark {
-                    replica,
-                    kind: m.kind,
-                    t_ms: m.t_ms,
-                    cause: m.cause,
-                });
-                self.marks_total += 1;
-                while self.marks.len() > 200 {
-                    self.marks.pop_front();
-                }
-            }
+    /// Carries out every output the core has (the one rule of the driving loop): each goes
+    /// to its [`Driver`] method below. Callers feed the core, then pump.
+    pub fn pump(&mut self) {
+        while let Some(out) = self.core.poll_output() {
+            out.dispatch(self);
         }
     }
-
     /// The core forks a child: the snapshot is taken now, at the offset the core recorded, so
     /// the RDB plus the stream after `offset` is exactly the dataset (fork semantics).
     fn start_core_child(&mut self, id: u64, target: BgsaveTarget, child_pid: u32, offset: i64) {
@@ -337,7 +253,7 @@ impl Engine {
 
     /// A snapshot for the web app's pictures.
     pub fn view_frame(&self) -> Frame {
-        let mut master = self.core.master_view();
+        let mut master = MasterView::of(&self.core);
         master.cow_bytes = if self.save.child.is_some() {
             self.ks.cow.get()
         } else {
@@ -356,19 +272,114 @@ impl Engine {
                 offset: -1,
                 ..Default::default()
             };
-            self.core.fill_master_side(r.conn, &mut v);
+            v.fill_master_side(&self.core, r.conn);
             // A remote replica's applied offset is only known through its ACKs.
             v.offset = v.ack_offset;
             replicas.push(v);
         }
         if self.core.is_replica() {
             // This server is itself a replica: show its side of the link too.
-            replicas.push(self.core.replica_view());
+            replicas.push(ReplicaView::of_link(&self.core));
         }
         Frame {
             t_ms: self.now_ms(),
             master,
             replicas,
+        }
+    }
+}
+
+/// What the engine does with each of the core's outputs. Threads and sockets an output needs
+/// are queued as [`Action`]s for the driver layer, which starts them once the lock is
+/// released.
+impl Driver for Engine {
+    fn data_ready(&mut self, conn: ConnId) {
+        if let Some(c) = self.clients.get(&conn.0) {
+            c.notify.notify_one();
+        } else if let Some(l) = self.links.get(&conn) {
+            l.notify.notify_one();
+        }
+    }
+
+    fn close(&mut self, conn: ConnId) {
+        if let Some(c) = self.clients.get_mut(&conn.0) {
+            c.killed = true;
+            c.notify.notify_one();
+        } else if let Some(l) = self.links.get_mut(&conn) {
+            l.closed_by_core = true;
+            l.notify.notify_one();
+        }
+    }
+
+    fn connect(&mut self, conn: ConnId, host: String, port: u16) {
+        self.links.insert(
+            conn,
+            LinkHandle {
+                notify: Arc::new(Notify::new()),
+                readable: true,
+                closed_by_core: false,
+                kill: false,
+            },
+        );
+        self.actions.push(Action::Connect { conn, host, port });
+    }
+
+    fn set_readable(&mut self, conn: ConnId, readable: bool) {
+        if let Some(l) = self.links.get_mut(&conn) {
+            l.readable = readable;
+            l.notify.notify_one();
+        }
+    }
+
+    fn start_bgsave(&mut self, id: u64, target: BgsaveTarget, child_pid: u32, offset: i64) {
+        self.start_core_child(id, target, child_pid, offset);
+    }
+
+    fn kill_bgsave(&mut self, id: u64) {
+        if let Some(k) = self.children.remove(&id) {
+            k.store(true, Ordering::Relaxed);
+        }
+        self.save.child = None;
+        self.save.child_started = None;
+        self.save.progress = None;
+    }
+
+    fn rdb_data(&mut self, payload: Payload) {
+        if let Payload::Bytes(b) = payload {
+            self.rdb_recv.extend_from_slice(&b);
+        }
+    }
+
+    fn load_rdb(&mut self, _size: u64, _eof_marked: bool) {
+        let data = std::mem::take(&mut self.rdb_recv);
+        self.loading = true;
+        self.actions.push(Action::Load(data));
+    }
+
+    /// Runs through the command table, one layer up (see [`ApplyFn`]).
+    fn apply(&mut self, argv: Vec<Vec<u8>>) {
+        (self.apply_from_master)(self, &argv);
+    }
+
+    fn log(&mut self, entry: LogEntry) {
+        if level_rank(entry.level.mark()) >= self.log.level() {
+            self.log.line(entry.t_ms, &entry.line);
+        }
+    }
+
+    fn mark(&mut self, m: MarkEvent) {
+        let replica = m
+            .conn
+            .and_then(|c| self.core.replica_clients().iter().position(|r| r.conn == c));
+        self.marks.push_back(Mark {
+            replica,
+            kind: m.kind,
+            t_ms: m.t_ms,
+            cause: m.cause,
+        });
+        self.marks_total += 1;
+        while self.marks.len() > 200 {
+            self.marks.pop_front();
         }
     }
 }

@@ -29,8 +29,13 @@ use crate::core::{ConnId, Input, Instance, Payload};
 use crate::view::Mark;
 use crate::wire::Reply;
 
+/// Runs a command of our master's stream ([`crate::core::Driver::apply`]). The command table
+/// is a layer above the engine, so the engine is given this function when it is built.
+pub type ApplyFn = fn(&mut Engine, &[Vec<u8>]);
+
 pub struct Engine {
     cfg: ServerConfig,
+    apply_from_master: ApplyFn,
     ks: Keyspace,
     clients: BTreeMap<u64, Client>,
     next_client_id: u64,
@@ -77,13 +82,18 @@ pub struct Engine {
 impl Engine {
     /// A new engine. The replication core is built again by [`Engine::init_core`] once the
     /// port is bound and the RDB loaded (it needs both).
-    pub fn new(cfg: ServerConfig, log: Arc<Logger>) -> Result<Engine, String> {
+    pub fn new(
+        cfg: ServerConfig,
+        log: Arc<Logger>,
+        apply_from_master: ApplyFn,
+    ) -> Result<Engine, String> {
         let databases = cfg.databases as usize;
         let epoch_ms = now_epoch_ms();
         let core = core_side::make_instance(&cfg, cfg.port, epoch_ms, None)?;
         log.set_level(&cfg.loglevel);
         Ok(Engine {
             cfg,
+            apply_from_master,
             ks: Keyspace::new(databases),
             clients: BTreeMap::new(),
             next_client_id: 1,
@@ -428,10 +438,15 @@ impl Engine {
             // A writable replica does not feed its own writes to sub-replicas.
             return false;
         }
-        let now = self.now_ms();
+        // Stamped with the core's own clock, so that no timer runs before them: they were
+        // applied to the keyspace before any timer due since, as Redis runs a command before
+        // the next `serverCron`. With the current time, a cron due meanwhile ran first and
+        // could fork (a diskless BGSAVE after its delay): the snapshot, taken when its output
+        // is carried out, held these writes, and the stream after its offset held them again.
+        let at = self.core.now();
         for (db, buf) in writes {
             self.core.handle(
-                now,
+                at,
                 Input::Propagate {
                     db,
                     payload: Payload::Bytes(buf),

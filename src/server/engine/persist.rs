@@ -230,13 +230,15 @@ impl Engine {
         self.save.progress = None;
     }
 
-    /// A disk BGSAVE child ended (`ok`: the file is in place). Returns false when the core
-    /// had killed it (then nothing is left to do). The caller drains the core's outputs.
+    /// A disk BGSAVE child ended (`ok`: the file is in place; `file`: its bytes, read for a
+    /// replication BGSAVE). Returns false when the core had killed it (then nothing is left
+    /// to do). The caller drains the core's outputs.
     pub fn disk_bgsave_done(
         &mut self,
         job_core_id: Option<u64>,
         pid: u32,
         res: &io::Result<()>,
+        file: Option<Vec<u8>>,
         secs: i64,
         cow: u64,
     ) -> bool {
@@ -290,11 +292,7 @@ impl Engine {
         };
         // The core's: it logs, then sends the file to the waiting replicas.
         self.children.remove(&id);
-        let rdb = if res.is_ok() {
-            std::fs::read(self.rdb_path()).ok()
-        } else {
-            None
-        };
+        let rdb = file.filter(|_| res.is_ok());
         self.core_input(Input::BgsaveDone {
             id,
             ok: rdb.is_some(),
@@ -361,8 +359,12 @@ impl Engine {
                 });
             }
             Err(err) => {
+                // rdbLoad's own line first ("Can't handle RDB format version N", in Redis's
+                // words), then where it was and what became of our data.
+                self.warning(&err.what);
                 self.warning(&format!(
-                    "The RDB received from the master is unusable ({err}); the old dataset is kept"
+                    "The RDB received from the master is unusable (at byte {}); the old dataset is kept",
+                    err.offset
                 ));
                 self.core_input(Input::LoadDone {
                     ok: false,
