@@ -8,12 +8,14 @@ pub mod causes;
 pub mod format;
 pub mod i18n;
 pub mod labels;
+pub mod lessons;
 pub mod live;
 pub mod model;
 pub mod params;
 pub mod presets_zh;
 pub mod run;
 pub mod stage;
+pub mod tour;
 pub mod url;
 
 #[cfg(target_arch = "wasm32")]
