@@ -75,9 +75,15 @@ pub const KNOB_LABELS: [(&str, &str); 21] = [
     ("repl-backlog-ttl", "backlog kept without replicas"),
     ("client-output-buffer-limit.hard", "buffer hard limit"),
     ("client-output-buffer-limit.soft", "buffer soft limit"),
-    ("client-output-buffer-limit.soft-seconds", "time allowed over soft"),
+    (
+        "client-output-buffer-limit.soft-seconds",
+        "time allowed over soft",
+    ),
     ("repl-diskless-sync", "diskless sync"),
-    ("dual-channel-replication-enabled", "dual channel (Valkey 8)"),
+    (
+        "dual-channel-replication-enabled",
+        "dual channel (Valkey 8)",
+    ),
     ("replication-model", "buffer model (6.x or 7.0)"),
     ("workload.rate", "writes per second"),
     ("dataset.size", "dataset size"),
@@ -91,7 +97,7 @@ pub const KNOB_LABELS: [(&str, &str); 21] = [
     ("replica.load-speed", "replica load speed"),
     ("replica.restart-time", "replica restart time"),
     ("repl-diskless-sync-delay", "diskless sync delay"),
-    ("repl-timeout", "repl-timeout"),
+    ("repl-timeout", "replication timeout"),
 ];
 
 /// A knob's name in words, or its own name when it has none.

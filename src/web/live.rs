@@ -269,13 +269,19 @@ mod tests {
             socket_url("ws://127.0.0.1:6381/", Some("s3cret &=?")),
             "ws://127.0.0.1:6381/?token=s3cret%20%26%3D%3F"
         );
-        assert_eq!(socket_url("ws://h:1/?a=1", Some("x")), "ws://h:1/?a=1&token=x");
+        assert_eq!(
+            socket_url("ws://h:1/?a=1", Some("x")),
+            "ws://h:1/?a=1&token=x"
+        );
         assert_eq!(socket_url("ws://h:1/", Some("")), "ws://h:1/");
         assert_eq!(
             split_token("ws://h:1/?a=1&token=p%40ss&b=2"),
             ("ws://h:1/?a=1&b=2".to_string(), Some("p@ss".to_string()))
         );
-        assert_eq!(split_token("ws://h:1/?token=x"), ("ws://h:1/".to_string(), Some("x".into())));
+        assert_eq!(
+            split_token("ws://h:1/?token=x"),
+            ("ws://h:1/".to_string(), Some("x".into()))
+        );
         assert!(!has_token("ws://h:1/?tokens=x"));
     }
 

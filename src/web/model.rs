@@ -145,7 +145,9 @@ pub struct Model {
 }
 
 /// Keys that make a link about a run rather than the first lesson.
-const RUN_KEYS: [&str; 8] = ["preset=", "live=", "t=", "view=", "p.", "e=", "cmp=", "lesson="];
+const RUN_KEYS: [&str; 8] = [
+    "preset=", "live=", "t=", "view=", "p.", "e=", "cmp=", "lesson=",
+];
 
 impl Model {
     /// Builds the model from a URL query string, naming whatever in it was not valid. A link
@@ -592,7 +594,10 @@ impl Model {
     }
 }
 
-pub(super) fn build_scenario(preset: &str, params: &[(String, String)]) -> Result<Scenario, String> {
+pub(super) fn build_scenario(
+    preset: &str,
+    params: &[(String, String)],
+) -> Result<Scenario, String> {
     let mut s = Scenario::preset(preset).ok_or_else(|| format!("no preset named {preset}"))?;
     for (n, v) in params {
         s.set(n, v).map_err(|e| format!("{n}={v}: {e}"))?;

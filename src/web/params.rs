@@ -25,7 +25,10 @@ pub fn spec(name: &str, params: &[ParamSpec]) -> Option<ParamSpec> {
 pub fn value(s: &Scenario, name: &str) -> Option<String> {
     if let Some(rest) = name.strip_prefix("links.") {
         let (n, field) = rest.split_once('.')?;
-        let n = n.parse::<u64>().ok().filter(|n| (1..=s.replicas).contains(n))?;
+        let n = n
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=s.replicas).contains(n))?;
         let (bandwidth, latency) = s.link_of(n as usize - 1);
         return match field {
             "bandwidth" => Some(units::format_bytes(bandwidth)),
@@ -74,13 +77,16 @@ pub fn steps(p: &ParamSpec) -> Vec<f64> {
     match p.unit {
         // Redis sizes: 1, 2, 3, 4, 6, 8, 12 ... 768 of each binary unit, all whole numbers in it.
         "bytes" | "bytes/s" => push_series(
-            &[1., 2., 3., 4., 6., 8., 12., 16., 24., 32., 48., 64., 96., 128., 192., 256., 384., 512., 768.],
+            &[
+                1., 2., 3., 4., 6., 8., 12., 16., 24., 32., 48., 64., 96., 128., 192., 256., 384.,
+                512., 768.,
+            ],
             &mut (0..5).map(|k| 1024f64.powi(k)),
         ),
         "ms" | "ops/s" => push_series(&[1., 2., 5.], &mut (0..9).map(|k| 10f64.powi(k))),
         "s" => v.extend([
-            1., 2., 3., 5., 10., 15., 20., 30., 45., 60., 90., 120., 180., 300., 600., 900.,
-            1800., 3600., 7200., 14400., 43200., 86400., 172800., 604800., 2592000., 31536000.,
+            1., 2., 3., 5., 10., 15., 20., 30., 45., 60., 90., 120., 180., 300., 600., 900., 1800.,
+            3600., 7200., 14400., 43200., 86400., 172800., 604800., 2592000., 31536000.,
         ]),
         "ratio" => v.extend((0..=20).map(|k| k as f64 / 20.0)),
         _ if hi - lo <= 100.0 => v.extend((lo.max(0.0) as i64..=hi as i64).map(|k| k as f64)),
@@ -151,11 +157,16 @@ mod tests {
         }
         // From 1kb up, every value is written in a unit.
         let from_kb = st.iter().position(|v| *v >= 1024.0).unwrap();
-        assert!(texts[from_kb..].iter().all(|t| t.ends_with("kb") || t.ends_with("mb") || t.ends_with("gb")));
+        assert!(texts[from_kb..]
+            .iter()
+            .all(|t| t.ends_with("kb") || t.ends_with("mb") || t.ends_with("gb")));
         // 256mb sits where 256mb is, and its neighbours are 192mb and 384mb.
         let i = position(&st, (256u64 << 20) as f64);
         assert_eq!(texts[i], "256mb");
-        assert_eq!((texts[i - 1].as_str(), texts[i + 1].as_str()), ("192mb", "384mb"));
+        assert_eq!(
+            (texts[i - 1].as_str(), texts[i + 1].as_str()),
+            ("192mb", "384mb")
+        );
         // A value off the steps lands on the nearest one.
         assert_eq!(texts[position(&st, (300u64 << 20) as f64)], "256mb");
     }

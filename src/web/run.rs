@@ -66,7 +66,10 @@ impl Run {
         self.edits.push((now, edit));
         // Checkpoints at or after now were taken without this change. The one at now is
         // replaced by the state with it (a checkpoint includes the edits of its time).
-        let keep = self.checkpoints.partition_point(|c| c.now_ms() < now).max(1);
+        let keep = self
+            .checkpoints
+            .partition_point(|c| c.now_ms() < now)
+            .max(1);
         self.checkpoints.truncate(keep);
         if self.checkpoints[0].now_ms() == now {
             self.checkpoints[0] = self.sim.clone();
@@ -270,7 +273,9 @@ mod tests {
             .unwrap();
         run.seek(30_000);
         run.edit(Edit::Cut(1, 10_000)).unwrap();
-        assert!(run.edit(Edit::Set("repl-backlog-size".into(), "lots".into())).is_err());
+        assert!(run
+            .edit(Edit::Set("repl-backlog-size".into(), "lots".into()))
+            .is_err());
         run.seek(60_000);
         let first = run.sim.frame();
         // The same changes made by hand on a fresh simulation.
@@ -283,7 +288,10 @@ mod tests {
         assert_eq!(first, native.frame());
         // Back before both changes and forward again: the same run.
         run.seek(12_000);
-        assert_eq!(run.sim.scenario().get("repl-backlog-size").as_deref(), Some("1mb"));
+        assert_eq!(
+            run.sim.scenario().get("repl-backlog-size").as_deref(),
+            Some("1mb")
+        );
         run.seek(60_000);
         assert_eq!(run.sim.frame(), first);
         assert_eq!(run.edits().len(), 2);

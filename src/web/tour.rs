@@ -350,7 +350,11 @@ impl Model {
     /// Play pressed on a step that waits: a question plays without an answer ("show me"), a
     /// task is tried. Returns whether it was handled.
     pub(super) fn play_in_step(&mut self) -> bool {
-        let waiting = self.tour.as_ref().filter(|t| t.on && !t.off_script).map(|t| t.phase.clone());
+        let waiting = self
+            .tour
+            .as_ref()
+            .filter(|t| t.on && !t.off_script)
+            .map(|t| t.phase.clone());
         match waiting {
             Some(Phase::Asking) => self.navigate(Nav::Next),
             Some(Phase::Task | Phase::Tried(_)) => self.navigate(Nav::Try),

@@ -194,9 +194,9 @@ pub fn edit_text(t: u64, e: &Edit) -> String {
 
 /// Reads [`edit_text`] back, checking every part.
 pub fn parse_edit(text: &str, v: &dyn Validate) -> Result<(u64, Edit), String> {
-    let (t, rest) = text
-        .split_once('.')
-        .ok_or("a change looks like <ms>.p.<name>=<value>, <ms>.cut.<n>=<ms> or <ms>.restart.<n>")?;
+    let (t, rest) = text.split_once('.').ok_or(
+        "a change looks like <ms>.p.<name>=<value>, <ms>.cut.<n>=<ms> or <ms>.restart.<n>",
+    )?;
     let t = t
         .parse::<u64>()
         .ok()
@@ -448,7 +448,12 @@ pub fn lesson_query(st: &UrlState) -> String {
         return to_query(st);
     };
     let mut q = format!("lesson={}&step={}", encode(id), i + 1);
-    let _ = write!(q, "&speed={}&lang={}", format_speed(st.speed), st.lang.code());
+    let _ = write!(
+        q,
+        "&speed={}&lang={}",
+        format_speed(st.speed),
+        st.lang.code()
+    );
     if st.large {
         q.push_str("&big=1");
     }
@@ -645,7 +650,10 @@ mod tests {
         );
         assert_eq!(st.live, None);
         assert!(n[0].message.contains("password"));
-        assert!(!n[0].message.contains("secret"), "the notice does not echo it");
+        assert!(
+            !n[0].message.contains("secret"),
+            "the notice does not echo it"
+        );
     }
 
     #[test]

@@ -85,7 +85,9 @@ pub fn mark_name(kind: MarkKind) -> &'static str {
 fn event(text: &str) -> Result<Event, String> {
     if let Some((part, state)) = text.split_once('=') {
         if part.is_empty() || state.is_empty() {
-            return Err(format!("`{text}`: write a part and a state, like tank-1=over-soft"));
+            return Err(format!(
+                "`{text}`: write a part and a state, like tank-1=over-soft"
+            ));
         }
         return Ok(Event::State(part.to_string(), state.to_string()));
     }
@@ -181,8 +183,9 @@ impl Cond {
         match self {
             Cond::Happens(k) => seen(*k),
             Cond::Never(k) => !seen(*k),
-            Cond::Ends(part, state) => state_of(&Stage::from_frame(&run.sim.frame()), part)
-                .is_some_and(|s| s == *state),
+            Cond::Ends(part, state) => {
+                state_of(&Stage::from_frame(&run.sim.frame()), part).is_some_and(|s| s == *state)
+            }
         }
     }
 

@@ -47,14 +47,27 @@ fn every_step_is_well_formed() {
                 check_event(e, &at);
             }
         }
-        let states = states_of(step.point).unwrap_or_else(|| panic!("{at}: no part {}", step.point));
-        assert!(states.contains(&step.shows), "{at}: {} never shows {}", step.point, step.shows);
+        let states =
+            states_of(step.point).unwrap_or_else(|| panic!("{at}: no part {}", step.point));
+        assert!(
+            states.contains(&step.shows),
+            "{at}: {} never shows {}",
+            step.point,
+            step.shows
+        );
         if !step.inspect.is_empty() {
-            assert!(states_of(step.inspect).is_some(), "{at}: no part {}", step.inspect);
+            assert!(
+                states_of(step.inspect).is_some(),
+                "{at}: no part {}",
+                step.inspect
+            );
         }
         assert!(!step.knobs.is_empty(), "{at}: name the knobs that matter");
         for k in step.knobs {
-            assert!(!crate::web::labels::knob_label(k).is_empty(), "{at}: {k} has no words");
+            assert!(
+                !crate::web::labels::knob_label(k).is_empty(),
+                "{at}: {k} has no words"
+            );
             assert!(
                 knobs::spec(k, &params).is_some() && knobs::value(&scenario, k).is_some(),
                 "{at}: {k} is not a knob"
@@ -73,7 +86,10 @@ fn every_step_is_well_formed() {
         }
         for t in sentences(step) {
             for (lang, text) in [("en", t.en), ("zh", t.zh)] {
-                assert!(text.len() <= 420, "{at} ({lang}): too long for the caption: {text}");
+                assert!(
+                    text.len() <= 420,
+                    "{at} ({lang}): too long for the caption: {text}"
+                );
             }
             assert!(
                 t.zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
@@ -86,12 +102,17 @@ fn every_step_is_well_formed() {
         for p in g.presets {
             let s = Scenario::preset(p.name).unwrap();
             for k in p.knobs {
-                assert!(knobs::spec(k, &params).is_some() && knobs::value(&s, k).is_some(), "{}: {k}", p.name);
+                assert!(
+                    knobs::spec(k, &params).is_some() && knobs::value(&s, k).is_some(),
+                    "{}: {k}",
+                    p.name
+                );
             }
             let mut b = s.clone();
             for c in p.compare {
                 let (n, v) = change(c);
-                b.set(n, v).unwrap_or_else(|e| panic!("{}: compare {c}: {e}", p.name));
+                b.set(n, v)
+                    .unwrap_or_else(|e| panic!("{}: compare {c}: {e}", p.name));
             }
             assert_ne!(b, s, "{}: the comparison changes nothing", p.name);
         }
@@ -123,7 +144,10 @@ fn every_step_shows_what_it_says_on_the_simulator() {
             failures.push(format!("{at}: stops at {to} before it starts at {from}"));
         }
         if to - from > 6 * 60 * 1000 {
-            failures.push(format!("{at}: plays {} ms, too long for one step", to - from));
+            failures.push(format!(
+                "{at}: plays {} ms, too long for one step",
+                to - from
+            ));
         }
         let stage = Stage::from_frame(&run.sim.frame());
         let shown = state_of(&stage, step.point);
@@ -152,7 +176,11 @@ fn every_step_shows_what_it_says_on_the_simulator() {
             // Without a change the goal is not met (or the task would teach nothing)...
             let mut plain = Run::new(&step.scenario().unwrap(), 1);
             plain.seek(to);
-            let met = |r: &Run| task.goal.iter().all(|c| Cond::parse(c).unwrap().holds(r, from));
+            let met = |r: &Run| {
+                task.goal
+                    .iter()
+                    .all(|c| Cond::parse(c).unwrap().holds(r, from))
+            };
             if met(&plain) {
                 failures.push(format!("{at}: the goal is met without any change"));
             }

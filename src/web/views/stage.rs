@@ -7,7 +7,9 @@
 //! their spacing and speed follow the rate against the link's bandwidth, RDB bytes are long
 //! purple dashes and stream bytes round blue dots, so colour is not the only difference.
 
-use crate::web::format::{arc_path, bytes, count, coverage, polar, rate, ring_turns, secs, Coverage};
+use crate::web::format::{
+    arc_path, bytes, count, coverage, polar, rate, ring_turns, secs, Coverage,
+};
 use crate::web::i18n::tr;
 use crate::web::stage::{Level, RdbPath, ReplicaPart, ReplicaState, Stage};
 use crate::web::url::Lang;
@@ -155,7 +157,7 @@ pub fn stage_view(p: &StageProps) -> Html {
             replica(r, y, h, lang),
         ));
     }
-    let writes = writes_in(s, lang);
+    let writes = writes_in(s, lang, p.highlight.as_deref() == Some("writes"));
     html! {
         <svg class="stage" data-testid="stage" viewBox={format!("0 0 {W} {H}")} role="group"
              aria-label={tr(lang, "The system: master, fork child, disk, links and replicas")}
@@ -168,7 +170,7 @@ pub fn stage_view(p: &StageProps) -> Html {
 }
 
 /// Client writes arriving at the master, with their rate.
-fn writes_in(s: &Stage, lang: Lang) -> Html {
+fn writes_in(s: &Stage, lang: Lang, hl: bool) -> Html {
     let m = &s.master;
     let y = 70.0;
     let flowing = m.write_bytes_per_sec > 0 && !m.frozen;
@@ -181,7 +183,7 @@ fn writes_in(s: &Stage, lang: Lang) -> Html {
         )
     };
     html! {
-        <g class="writes" data-part="writes" data-state={if flowing {"flowing"} else {"waiting"}}>
+        <g class={classes!("writes", hl.then_some("hl"))} data-part="writes" data-state={if flowing {"flowing"} else {"waiting"}}>
             { tx(6.0, y - 14.0, "label", tr(lang, "client writes")) }
             <line x1="6" y1={n(y)} x2={n(MASTER_X - 6.0)} y2={n(y)} class={classes!("arrow", flowing.then_some("flow"), "f24")}/>
             <path d={format!("M {} {} l -10 -6 l 0 12 z", n(MASTER_X - 2.0), n(y))} class="arrowhead"/>
@@ -235,8 +237,14 @@ fn backlog_part(s: &Stage, lang: Lang) -> Html {
         let o = rp.offset.filter(|_| rp.state != ReplicaState::Promoted)?;
         let inside = coverage(o, Some(b.first_byte_offset), m.offset) == Coverage::Inside;
         let (x, y) = polar(cx, cy, r - 17.0, ring_turns(o.max(0) + 1, b.size));
-        let (glyph, class) = if inside { ("✓", "tick ok") } else { ("✗", "tick bad") };
-        Some(html! { <text x={n(x)} y={n(y + 5.0)} class={classes!("mid", class)}>{ glyph }</text> })
+        let (glyph, class) = if inside {
+            ("✓", "tick ok")
+        } else {
+            ("✗", "tick bad")
+        };
+        Some(
+            html! { <text x={n(x)} y={n(y + 5.0)} class={classes!("mid", class)}>{ glyph }</text> },
+        )
     });
     html! {
         <g class="mini-ring">
