@@ -168,7 +168,7 @@ fn card(m: &Model, stage: &Stage, cap: &Caption, d: &Dispatch) -> Html {
              data-phase={phase} data-arrived={arrived.to_string()} data-point={step.point}>
             <p class="step-text">
                 <strong data-testid="step-title">{ step.title.get(lang) }</strong>{ " " }
-                <span data-testid="lesson-text">{ fill(step.caption.get(lang), stage) }</span>
+                <span data-testid="lesson-text">{ fill(step.caption.get(lang), stage, m.main.sim.scenario()) }</span>
             </p>
             { body }
             { off }
@@ -199,7 +199,7 @@ fn question(m: &Model, step: &Step, stage: &Stage, d: &Dispatch) -> Html {
         html! {
             <button type="button" {class} data-choice={(i + 1).to_string()} disabled={t.phase != Phase::Asking}
                     onclick={d.reform(move |_| Action::Lesson(Nav::Answer(i)))} aria-keyshortcuts={(i + 1).to_string()}>
-                { format!("{mark}{} {}", i + 1, fill(c.get(lang), stage)) }
+                { format!("{mark}{} {}", i + 1, fill(c.get(lang), stage, m.main.sim.scenario())) }
             </button>
         }
     });
@@ -209,11 +209,11 @@ fn question(m: &Model, step: &Step, stage: &Stage, d: &Dispatch) -> Html {
             Some(_) => format!("{} {}.", tr(lang, "Not quite: the answer is"), q.answer + 1),
             None => format!("{} {}.", tr(lang, "The answer is"), q.answer + 1),
         };
-        html! { <p class="why" data-testid="why-answer" data-right={(q.answer + 1).to_string()}><strong>{ head }</strong>{ " " }{ fill(q.why.get(lang), stage) }</p> }
+        html! { <p class="why" data-testid="why-answer" data-right={(q.answer + 1).to_string()}><strong>{ head }</strong>{ " " }{ fill(q.why.get(lang), stage, m.main.sim.scenario()) }</p> }
     });
     html! {
         <div class="question" data-testid="question" data-given={given.map(|g| (g + 1).to_string()).unwrap_or_default()}>
-            <p class="ask"><strong>{ fill(q.ask.get(lang), stage) }</strong>
+            <p class="ask"><strong>{ fill(q.ask.get(lang), stage, m.main.sim.scenario()) }</strong>
                 if t.phase == Phase::Asking { <small>{ format!(" {}", tr(lang, "Choose, then watch:")) }</small> }
             </p>
             <div class="choices">{ for choices }</div>
@@ -239,7 +239,7 @@ fn task(m: &Model, step: &Step, stage: &Stage, d: &Dispatch) -> Html {
         .collect();
     let outcome = match &t.phase {
         Phase::Tried(Outcome::Done) => html! {
-            <p class="done" data-testid="task-outcome" data-outcome="done">{ format!("✓ {}", fill(task.done.get(lang), stage)) }</p>
+            <p class="done" data-testid="task-outcome" data-outcome="done">{ format!("✓ {}", fill(task.done.get(lang), stage, m.main.sim.scenario())) }</p>
         },
         Phase::Tried(Outcome::Failed { cond, at_ms, shown }) => {
             let why = match (cond, at_ms, shown) {

@@ -21,7 +21,7 @@ pub struct HandoutProps {
 }
 
 /// One step as the handout shows it: its stage where it stops, or why it could not be played.
-type Figure = Result<Stage, String>;
+type Figure = Result<(Stage, crate::sim::Scenario), String>;
 
 #[function_component(Handout)]
 pub fn handout(p: &HandoutProps) -> Html {
@@ -29,8 +29,12 @@ pub fn handout(p: &HandoutProps) -> Html {
     let figures: std::rc::Rc<Vec<Figure>> = use_memo((lesson.id, p.seed), |(_, seed)| {
         (0..lesson.steps.len())
             .map(|i| {
-                lessons::arrive(lesson, i, *seed)
-                    .map(|(run, _)| Stage::from_frame(&run.sim.frame()))
+                lessons::arrive(lesson, i, *seed).map(|(run, _)| {
+                    (
+                        Stage::from_frame(&run.sim.frame()),
+                        run.sim.scenario().clone(),
+                    )
+                })
             })
             .collect()
     });
@@ -43,14 +47,14 @@ pub fn handout(p: &HandoutProps) -> Html {
     let back = p.dispatch.reform(|_| Action::Lesson(Nav::Return));
     let steps = lesson.steps.iter().zip(figures.iter()).enumerate().map(|(i, (s, fig))| {
         let body = match fig {
-            Ok(stage) => {
-                let text = |l: Lang| fill(s.caption.get(l), stage);
+            Ok((stage, scenario)) => {
+                let text = |l: Lang| fill(s.caption.get(l), stage, scenario);
                 let q = s.question.as_ref().map(|q| {
                     let ans = |l: Lang| {
                         format!(
                             "{} → {}",
-                            fill(q.ask.get(l), stage),
-                            fill(q.choices[q.answer].get(l), stage)
+                            fill(q.ask.get(l), stage, scenario),
+                            fill(q.choices[q.answer].get(l), stage, scenario)
                         )
                     };
                     html! { <><p class="q" lang="en">{ ans(Lang::En) }</p><p class="q" lang="zh-CN">{ ans(Lang::Zh) }</p></> }

@@ -8,14 +8,18 @@
 //! seconds of writes it holds), `{repl-buffer}`, `{cow}`, `{fork}` (the fork child's progress),
 //! `{tank-N}`, `{soft-N}`, `{hard-N}`, `{soft-secs-N}`, `{offset-N}`, `{behind-N}`,
 //! `{local-N}` (what a dual-channel replica buffers itself), `{loaded-N}`, `{link-N}` (the
-//! link's bandwidth).
+//! link's bandwidth); from the sizing adviser's arithmetic for the scenario in force
+//! (`sim::advise`): `{sync-secs}` (fork to loaded), `{sync-bytes}` (what piles up in the buffer
+//! meanwhile), `{outage-bytes}` (what is written during the scenario's first link cut).
 //! An unknown name is left as it is (the tests look for any left over).
 
+use crate::sim::Scenario;
 use crate::web::format::{bytes, clock, count, rate, secs};
+use crate::web::sizing;
 use crate::web::stage::Stage;
 
-/// The value a placeholder stands for at this stage, if it names one.
-pub fn value(name: &str, s: &Stage) -> Option<String> {
+/// The value a placeholder stands for at this stage of a run of `scenario`, if it names one.
+pub fn value(name: &str, s: &Stage, scenario: &Scenario) -> Option<String> {
     let m = &s.master;
     let replica = |prefix: &str| {
         name.strip_prefix(prefix)
@@ -35,6 +39,12 @@ pub fn value(name: &str, s: &Stage) -> Option<String> {
             secs(size.saturating_mul(1000) / per_sec)
         }
         "repl-buffer" => bytes(m.repl_buffer),
+        "sync-secs" => secs((sizing::advice(scenario).full_sync_seconds * 1000.0) as u64),
+        "sync-bytes" => bytes(sizing::advice(scenario).buffer_peak_bytes),
+        "outage-bytes" => {
+            let per_sec = sizing::advice(scenario).stream_bytes_per_sec;
+            bytes((per_sec * sizing::outage_ms(scenario) as f64 / 1000.0) as u64)
+        }
         "cow" => bytes(s.fork.as_ref().map_or(0, |f| f.cow)),
         "fork" => format!(
             "{}%",
@@ -66,8 +76,8 @@ pub fn value(name: &str, s: &Stage) -> Option<String> {
     })
 }
 
-/// `text` with every known `{name}` replaced by its value at this stage.
-pub fn fill(text: &str, s: &Stage) -> String {
+/// `text` with every known `{name}` replaced by its value at this stage of a run of `scenario`.
+pub fn fill(text: &str, s: &Stage, scenario: &Scenario) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     let mut rest = text;
     while let Some(open) = rest.find('{') {
@@ -76,7 +86,7 @@ pub fn fill(text: &str, s: &Stage) -> String {
         match after.find('}') {
             Some(close) => {
                 let name = &after[..close];
-                match value(name, s) {
+                match value(name, s, scenario) {
                     Some(v) => out.push_str(&v),
                     None => {
                         out.push('{');
@@ -110,6 +120,7 @@ mod tests {
         let text = fill(
             "{tank-1} of {hard-1} (soft {soft-1} for {soft-secs-1}); backlog {backlog}; {nope} {",
             &st,
+            &s,
         );
         let tank = bytes(st.replicas[0].tank.bytes);
         assert_eq!(

@@ -159,7 +159,7 @@ fn every_step_shows_what_it_says_on_the_simulator() {
         }
         for t in sentences(step).into_iter().chain([step.title]) {
             for text in [t.en, t.zh] {
-                let filled = fill::fill(text, &stage);
+                let filled = fill::fill(text, &stage, run.sim.scenario());
                 if filled.contains('{') {
                     failures.push(format!("{at}: a placeholder is left: {filled}"));
                 }
