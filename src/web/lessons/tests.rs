@@ -79,9 +79,8 @@ fn every_step_is_well_formed() {
             .flat_map(|q| q.proof.iter())
             .chain(step.task.iter().flat_map(|t| t.goal.iter()));
         for c in conds {
-            match Cond::parse(c).unwrap_or_else(|e| panic!("{at}: {e}")) {
-                Cond::Ends(p, s) => check_event(&Event::State(p, s), &at),
-                _ => {}
+            if let Cond::Ends(p, s) = Cond::parse(c).unwrap_or_else(|e| panic!("{at}: {e}")) {
+                check_event(&Event::State(p, s), &at);
             }
         }
         for t in sentences(step) {
