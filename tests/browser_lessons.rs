@@ -298,6 +298,39 @@ async fn deep_links_open_at_their_step_and_bad_ones_are_named() {
     page.close().await;
 }
 
+/// A wrong prediction is marked wrong, the right choice is shown with why, and the run plays to
+/// the moment that proves it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_prediction_is_corrected_by_the_run() {
+    let (lesson, i, q) = LESSONS
+        .iter()
+        .flat_map(|l| l.steps.iter().enumerate().map(move |(i, s)| (l, i, s)))
+        .find_map(|(l, i, s)| s.question.as_ref().map(|q| (l, i, q)))
+        .expect("a lesson asks a question");
+    let wrong = (q.answer + 1) % q.choices.len();
+    let page = Page::open(&format!("lesson={}&step={}&speed={SPEED}", lesson.id, i + 1)).await;
+    wait_phase(&page, i, &["asking"], "a question waits").await;
+    let (run, from) = lessons::arrive(lesson, i, 1).unwrap();
+    assert_eq!(page.now_ms().await, from, "asked before the step plays");
+    page.key(&(wrong + 1).to_string()).await;
+    wait_phase(&page, i, &["revealed"], "answered").await;
+    assert_eq!(page.now_ms().await, run.now_ms(), "played to the step's stop");
+    assert_eq!(
+        page.attr(".choice.wrong", "data-choice").await,
+        (wrong + 1).to_string()
+    );
+    assert_eq!(
+        page.attr(".choice.right", "data-choice").await,
+        (q.answer + 1).to_string()
+    );
+    let why = page.text("[data-testid=why-answer]").await;
+    assert!(
+        why.starts_with(&format!("Not quite: the answer is {}.", q.answer + 1)),
+        "{why}"
+    );
+    page.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn prev_next_contents_and_free_play() {
     let l = &LESSONS[1];
