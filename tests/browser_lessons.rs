@@ -308,13 +308,22 @@ async fn a_wrong_prediction_is_corrected_by_the_run() {
         .find_map(|(l, i, s)| s.question.as_ref().map(|q| (l, i, q)))
         .expect("a lesson asks a question");
     let wrong = (q.answer + 1) % q.choices.len();
-    let page = Page::open(&format!("lesson={}&step={}&speed={SPEED}", lesson.id, i + 1)).await;
+    let page = Page::open(&format!(
+        "lesson={}&step={}&speed={SPEED}",
+        lesson.id,
+        i + 1
+    ))
+    .await;
     wait_phase(&page, i, &["asking"], "a question waits").await;
     let (run, from) = lessons::arrive(lesson, i, 1).unwrap();
     assert_eq!(page.now_ms().await, from, "asked before the step plays");
     page.key(&(wrong + 1).to_string()).await;
     wait_phase(&page, i, &["revealed"], "answered").await;
-    assert_eq!(page.now_ms().await, run.now_ms(), "played to the step's stop");
+    assert_eq!(
+        page.now_ms().await,
+        run.now_ms(),
+        "played to the step's stop"
+    );
     assert_eq!(
         page.attr(".choice.wrong", "data-choice").await,
         (wrong + 1).to_string()
@@ -520,6 +529,11 @@ async fn the_handout_holds_every_step_in_both_languages() {
         }
         // Printed, it fits on one page.
         page.screenshot(&format!("handout-{}", l.id)).await;
+        // And back to the lesson, at its first step.
+        page.click("[data-testid=handout-back]").await;
+        page.wait_for("[data-testid=lesson][data-step='1']").await;
+        let search = page.exec("return location.search").await;
+        assert!(!search.as_str().unwrap().contains("handout"), "{search}");
         page.close().await;
     }
 }

@@ -271,6 +271,17 @@ const TABLE: &[(&str, &str)] = &[
     ("time allowed over soft", "允许超过软限制的时间"),
     ("writes per second", "每秒写入数"),
     ("RDB writing speed", "RDB 写入速度"),
+    (
+        "in a lesson: next / previous step",
+        "课程中：下一步 / 上一步",
+    ),
+    ("in a lesson: answer the question", "课程中：回答问题"),
+    ("lessons and presets", "课程与预设场景"),
+    (
+        "presenter mode (b there blanks the stage)",
+        "演示模式（其中 b 键遮住舞台）",
+    ),
+    ("in a lesson: replay the step", "课程中：重放这一步"),
 ];
 
 /// The text for `en` in `lang`.

@@ -54,7 +54,12 @@ pub const ALL_SPANS: [SpanKind; 6] = [
 ];
 
 /// The keyboard sheet: (keys, what they do).
-pub const HELP_ROWS: [(&str, &str); 11] = [
+pub const HELP_ROWS: [(&str, &str); 16] = [
+    ("→  ←", "in a lesson: next / previous step"),
+    ("1 – 4", "in a lesson: answer the question"),
+    ("l", "lessons and presets"),
+    ("f", "presenter mode (b there blanks the stage)"),
+    ("r", "in a lesson: replay the step"),
     ("Space", "play / pause"),
     ("→  n", "step to the next event"),
     ("←  p", "step back to the previous event"),

@@ -198,6 +198,8 @@ impl Model {
 
     pub(super) fn navigate(&mut self, nav: Nav) {
         self.contents_open = false;
+        // Any move through the lesson leaves the handout for the lesson itself.
+        self.st.handout = false;
         let Some(tour) = self.tour.as_ref() else {
             if let Nav::Open(id, i) = nav {
                 if let Some(l) = lessons::lesson(&id) {
