@@ -405,3 +405,92 @@ pub fn task_outcome(step: &Step, run: &Run, from: u64, at_end: bool) -> Option<O
     }
     at_end.then_some(Outcome::Done)
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::web::model::Action;
+    use crate::web::url::ChangeMode;
+
+    /// Plays until the step stops (each tick is 250 ms × the link's speed).
+    fn play_out(m: &mut Model) {
+        for _ in 0..10_000 {
+            if !m.playing {
+                return;
+            }
+            m.apply(Action::Tick(250.0));
+        }
+        panic!("the step never stopped");
+    }
+
+    fn phase(m: &Model) -> Phase {
+        m.tour.as_ref().unwrap().phase.clone()
+    }
+
+    #[test]
+    fn a_task_says_when_a_wrong_change_fails_and_a_right_one_holds() {
+        let lesson = lessons::lesson("fixes").unwrap();
+        let step = &lesson.steps[0];
+        let task = step.task.as_ref().expect("the fixes start with a task");
+        let mut m = Model::from_query("lesson=fixes&step=1&speed=1000");
+        assert_eq!(phase(&m), Phase::Task);
+        let from = m.tour.as_ref().unwrap().from_ms;
+        assert_eq!(m.now_ms(), from, "a task waits at its start");
+        // A backlog a little larger is not enough: the run says what happened, and when.
+        m.apply(Action::SetParam("repl-backlog-size".into(), "2mb".into()));
+        assert_eq!(m.now_ms(), from, "a task's change is made at its start");
+        m.apply(Action::Lesson(Nav::Try));
+        play_out(&mut m);
+        let Phase::Tried(Outcome::Failed { at_ms, .. }) = phase(&m) else {
+            panic!("2mb is not enough: {:?}", phase(&m));
+        };
+        assert!(at_ms.is_some_and(|t| t > from), "{at_ms:?}");
+        // Undo, then the first known solution holds.
+        m.apply(Action::Lesson(Nav::Replay));
+        assert!(m.main.edits().is_empty(), "replay undoes the change");
+        let (n, v) = lessons::change(task.solutions[0][0]);
+        m.apply(Action::SetParam(n.into(), v.into()));
+        m.apply(Action::Lesson(Nav::Try));
+        play_out(&mut m);
+        assert_eq!(phase(&m), Phase::Tried(Outcome::Done));
+        assert!(
+            m.tour_on(),
+            "a task's change keeps the learner in the lesson"
+        );
+    }
+
+    #[test]
+    fn leaving_the_script_and_coming_back() {
+        let lesson = lessons::lesson("backlog").unwrap();
+        let mut m = Model::from_query("lesson=backlog&step=2&speed=1000");
+        let stop = m.now_ms();
+        assert_eq!(phase(&m), Phase::Arrived);
+        // Touching the run leaves the script; the card offers the way back.
+        m.apply(Action::Seek(1_000));
+        assert!(m.tour.as_ref().unwrap().off_script);
+        m.apply(Action::Lesson(Nav::Return));
+        assert!(!m.tour.as_ref().unwrap().off_script);
+        assert_eq!(m.now_ms(), stop, "back where the step stops");
+        // A knob on a plain step forks the run from now (the default), off the script.
+        assert_eq!(m.st.change_mode, ChangeMode::Fork);
+        m.apply(Action::SetParam("repl-backlog-size".into(), "64mb".into()));
+        assert_eq!(m.now_ms(), stop, "the clock is not reset");
+        assert!(m.tour.as_ref().unwrap().off_script);
+        // Free play: the link names the run, not the step; Next comes back.
+        m.apply(Action::Lesson(Nav::Leave));
+        assert!(!m.tour_on());
+        assert!(m.query().contains("preset="), "{}", m.query());
+        m.apply(Action::Lesson(Nav::Next));
+        assert!(m.tour_on());
+        assert!(
+            m.query().starts_with("lesson=backlog&step=2"),
+            "{}",
+            m.query()
+        );
+        // Prev is a real step back: the previous step where it stops, as played natively.
+        m.apply(Action::Lesson(Nav::Prev));
+        let (run, _) = lessons::arrive(lesson, 0, 1).unwrap();
+        assert_eq!(m.now_ms(), run.now_ms());
+        assert_eq!(m.main.sim.frame(), run.sim.frame());
+    }
+}
