@@ -480,6 +480,13 @@ async fn presenter_mode_walks_with_arrows_and_blanks_the_stage() {
     let page = Page::open(&format!("lesson={}&step=1&present=1&speed={SPEED}", l.id)).await;
     for (w, h) in [(1280, 720), (1920, 1080)] {
         page.resize(w, h).await;
+        let fits = page
+            .exec("return document.querySelector('[data-testid=deck]').getBoundingClientRect().bottom <= innerHeight && document.documentElement.scrollWidth <= innerWidth")
+            .await;
+        assert_eq!(
+            fits, true,
+            "{w}x{h}: the presenter's stage and text fit the screen"
+        );
         page.screenshot(&format!("present-{w}x{h}")).await;
     }
     let hidden = page
