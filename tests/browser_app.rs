@@ -214,8 +214,23 @@ async fn faults_and_parameters_change_the_run() {
         "error names the problem: {err}"
     );
     assert_eq!(page.now_ms().await, 60_000);
-    // A good value restarts the run from zero (the default change mode) and lands in the URL.
+    // A good value forks the run from now (the default change mode: the clock is not reset)
+    // and lands in the URL with its moment.
     page.set_control("[data-param-text='repl-backlog-size']", "64mb", "change")
+        .await;
+    until("the change is in the link", || async {
+        let search = page.exec("return location.search").await;
+        search
+            .as_str()
+            .unwrap()
+            .contains("e=60000.p.repl-backlog-size%3D64mb")
+    })
+    .await;
+    assert_eq!(page.now_ms().await, 60_000, "forking keeps the time");
+    // In "restart from zero" mode, a change restarts the run and is a starting value.
+    page.set_control("[data-testid=change-mode]", "restart", "change")
+        .await;
+    page.set_control("[data-param-text='repl-backlog-size']", "32mb", "change")
         .await;
     until("restart after the change", || async {
         page.now_ms().await == 0
@@ -226,7 +241,7 @@ async fn faults_and_parameters_change_the_run() {
         search
             .as_str()
             .unwrap()
-            .contains("p.repl-backlog-size=64mb"),
+            .contains("p.repl-backlog-size=32mb"),
         "{search}"
     );
     page.close().await;
@@ -407,10 +422,11 @@ async fn large_type_and_side_by_side_toggle() {
         .await
         .unwrap();
     assert_eq!(timelines.len(), 2, "two runs on one time axis");
-    assert!(page
-        .text("[data-testid=compare] h2")
-        .await
-        .contains("repl-diskless-sync"));
+    // disk-sync-loop's own comparison is diskless sync: B's stage says so.
+    assert_eq!(
+        page.text("[data-testid=label-b]").await,
+        "B · repl-diskless-sync yes"
+    );
     page.screenshot("side-by-side-large").await;
     page.close().await;
 }

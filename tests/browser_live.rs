@@ -112,3 +112,73 @@ async fn live_mode_draws_a_real_server_and_its_real_replica() {
     page.close().await;
     ours.stop();
 }
+
+/// A server with `requirepass`: the feed refuses the page until the Live tab's password field
+/// is filled, and the password reaches the socket only, never the page's link.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_live_tab_sends_the_password_to_the_socket_only() {
+    let page = Page::open("preset=psync-no-reconnection-diskless&tab=live").await;
+    let origin = page.base.trim_end_matches('/').to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let live = free_port();
+    // Characters a URL would misread, to see the token is encoded.
+    let password = "s3cr&t =?#";
+    let ours = start_ours(
+        &dir.path().join("master"),
+        &[
+            "--live-port",
+            &live.to_string(),
+            "--live-allow-origin",
+            &origin,
+            "--requirepass",
+            password,
+        ],
+    )
+    .await;
+    let url = format!("ws://127.0.0.1:{live}/");
+    let frames = || async {
+        page.exec("const s = document.querySelector('[data-testid=live]'); return s ? Number(s.dataset.frames) : -1")
+            .await
+            .as_i64()
+            .unwrap_or(-1)
+    };
+    // Without the password: refused, and the page says why it is not connected.
+    page.set_control("[data-testid=live-url]", &url, "change")
+        .await;
+    page.click("[data-testid=live-connect]").await;
+    page.wait_for("[data-testid=live]").await;
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < deadline {
+        assert!(
+            frames().await <= 0,
+            "the feed sent frames without the password"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    page.click("[data-testid=live-disconnect]").await;
+    // With it: frames arrive.
+    page.wait_for("[data-testid=live-connect]").await;
+    page.set_control("[data-testid=live-url]", &url, "change")
+        .await;
+    page.set_control("[data-testid=live-password]", password, "change")
+        .await;
+    page.click("[data-testid=live-connect]").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while frames().await < 1 {
+        assert!(Instant::now() < deadline, "no frames with the password");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The link names the feed, never the password.
+    let search = page
+        .exec("return decodeURIComponent(location.search)")
+        .await;
+    let search = search.as_str().unwrap();
+    assert!(search.contains(&format!("live={url}")), "{search}");
+    assert!(
+        !search.contains("token") && !search.contains("s3cr"),
+        "the password leaked into the link: {search}"
+    );
+    page.screenshot("live-password").await;
+    page.close().await;
+    ours.stop();
+}

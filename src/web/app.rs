@@ -12,11 +12,14 @@
 //! hidden.
 
 use super::caption::caption;
+use super::deck;
+use super::handout::Handout;
 use super::i18n::tr;
 use super::live_view;
 use super::model::{Action, Model, SPEEDS};
 use super::panels;
 use super::stage::Stage;
+use super::tour::Nav;
 use super::url::{Lang, Tab};
 use super::views::{
     buffers::BufferBars, chart::Chart, log::LogView, ring::BacklogRing, stage::StageView,
@@ -85,7 +88,8 @@ pub fn app() -> Html {
     }
 
     // The live feed's socket, reopened whenever its address changes and closed on drop.
-    let live_url = model.borrow().live.as_ref().map(|l| l.url.clone());
+    // The socket's address carries the password (`token=`); the page's link never does.
+    let live_url = model.borrow().live_socket_url();
     {
         let dispatch = dispatch.clone();
         use_effect_with(live_url, move |url| {
@@ -99,12 +103,15 @@ pub fn app() -> Html {
     // Keyboard shortcuts and pausing in hidden tabs, installed once.
     {
         let dispatch = dispatch.clone();
+        let model = model.clone();
         use_effect_with((), move |_| {
             let document = gloo_utils_document();
             let d1 = dispatch.clone();
+            let model = model.clone();
             let keys = EventListener::new(&document, "keydown", move |e| {
                 if let Some(e) = e.dyn_ref::<KeyboardEvent>() {
-                    if let Some(a) = shortcut(e) {
+                    let action = shortcut(e, &model.borrow());
+                    if let Some(a) = action {
                         e.prevent_default();
                         d1.emit(a);
                     }
@@ -124,37 +131,77 @@ pub fn app() -> Html {
 
     let m = model.borrow();
     let lang = m.st.lang;
+    if m.st.handout {
+        if let Some(t) = m.tour.as_ref() {
+            return html! { <Handout lesson={t.lesson} seed={m.st.seed} {lang} dispatch={dispatch.clone()}/> };
+        }
+    }
     let now = m.now_ms();
     let frame = m.main.sim.frame();
     let stage = Stage::from_frame(&frame);
     let cap = caption(&stage, m.main.sim.marks(), lang);
     let on_part = dispatch.reform(Action::Part);
+    // In a lesson the stage points at the step's part; in free play at what the caption says.
+    let highlight = match m.tour.as_ref().filter(|t| t.on) {
+        Some(t) => Some(t.current().point.to_string()),
+        None => cap.part.clone(),
+    };
+    let b = m.cmp.as_ref().map(|c| {
+        let s = Stage::from_frame(&c.sim.frame());
+        let bc = caption(&s, c.sim.marks(), lang);
+        (s, bc)
+    });
+    let present = m.st.present;
+    let stage_view = if m.blank {
+        html! { <div class="blank" data-testid="blank" aria-label={tr(lang, "The stage is blanked (b)")}/> }
+    } else {
+        html! { <StageView stage={stage.clone()} {lang} highlight={highlight} {on_part}/> }
+    };
 
     html! {
-        <main class={classes!("app", m.st.large.then_some("big"), m.playing.then_some("playing"))} id="app-ready"
+        <main class={classes!("app", (m.st.large || present).then_some("big"), present.then_some("present"), m.playing.then_some("playing"))} id="app-ready"
               lang={if lang == Lang::Zh {"zh-CN"} else {"en"}}
               data-playing={m.playing.to_string()} data-now={now.to_string()} data-speed={m.st.speed.to_string()}>
             <header class="top">
                 <h1>{ "ReplScope" }</h1>
-                { panels::preset_line(&m, &dispatch) }
+                if m.tour_on() {
+                    { deck::lesson_line(&m, &dispatch) }
+                } else {
+                    { deck::lessons_button(&m, &dispatch) }
+                    { panels::preset_line(&m, &dispatch) }
+                }
                 <span class="spacer"/>
                 { panels::language(&m, &dispatch) }
-                <button type="button" aria-pressed={m.st.large.to_string()} onclick={dispatch.reform(|_| Action::ToggleLarge)} data-testid="large" aria-keyshortcuts="b">{ tr(lang, "Large type") }</button>
-                <button type="button" aria-pressed={m.st.compare.to_string()} onclick={dispatch.reform(|_| Action::ToggleCompare)} data-testid="compare-toggle" aria-keyshortcuts="c">{ tr(lang, "Side by side") }</button>
+                // Following a lesson, "Present" is the large view: the header keeps room for
+                // the lesson's title.
+                if !present && !m.tour_on() {
+                    <button type="button" aria-pressed={m.st.large.to_string()} onclick={dispatch.reform(|_| Action::ToggleLarge)} data-testid="large">{ tr(lang, "Large type") }</button>
+                }
+                if !present {
+                    <button type="button" aria-pressed={m.st.compare.to_string()} onclick={dispatch.reform(|_| Action::ToggleCompare)} data-testid="compare-toggle" aria-keyshortcuts="c">{ tr(lang, "Side by side") }</button>
+                }
+                <button type="button" aria-pressed={present.to_string()} onclick={dispatch.reform(|_| Action::TogglePresent)} data-testid="present" aria-keyshortcuts="f" title={tr(lang, "Presenter mode: large type, arrows walk the lesson, b blanks the stage")}>{ tr(lang, "Present") }</button>
+                if m.tour.is_some() && !present {
+                    <a class="button" href={format!("?{}&handout=1", super::url::lesson_query(&m.st))} target="_blank" data-testid="handout-link">{ tr(lang, "Handout") }</a>
+                }
                 <button type="button" onclick={dispatch.reform(|_| Action::ToggleHelp)} aria-label={tr(lang, "Keyboard shortcuts")} data-testid="help-button" aria-keyshortcuts="?">{ "?" }</button>
             </header>
             { panels::notices(&m) }
             { controls(&m, &dispatch) }
             <section class="stage-wrap" data-testid="stage-wrap">
-                <StageView stage={stage.clone()} {lang} highlight={cap.part.clone()} {on_part}/>
+                { stage_view }
+                { deck::log_ticker(&m) }
                 { panels::inspector(&m, &stage, &dispatch) }
             </section>
-            <p class="caption" data-testid="caption" data-part={cap.part.clone().unwrap_or_default()} aria-live="polite">{ cap.text }</p>
-            { tabs(&m, &dispatch) }
-            <section class="tab-panel" role="tabpanel" data-testid="tab-panel" data-tab={m.st.tab.code()}>
-                { tab_panel(&m, &dispatch) }
-            </section>
+            { deck::deck(&m, &stage, &cap, b.as_ref(), &dispatch) }
+            if !present {
+                { tabs(&m, &dispatch) }
+                <section class="tab-panel" role="tabpanel" data-testid="tab-panel" data-tab={m.st.tab.code()}>
+                    { tab_panel(&m, &dispatch) }
+                </section>
+            }
             { panels::help(&m, &dispatch) }
+            { deck::contents(&m, &dispatch) }
         </main>
     }
 }
@@ -265,21 +312,18 @@ fn compare(m: &Model, d: &Dispatch) -> Html {
         .iter()
         .map(|r| r.name.clone())
         .collect();
-    let (n, v) = &m.st.compare_change;
-    let before = m.scenario.get(n).unwrap_or_default();
-    let label_a = format!(" — A: {n} {before}");
-    let label_b = format!(" — B: {n} {v}");
+    let (label_a, label_b) = deck::ab_labels(m);
     html! {
         <section class="compare" data-testid="compare">
-            <h2>{ tr(lang, "Side by side") }<small>{ format!(" {}: {n} = {before} → {v}", tr(lang, "Compared change")) }</small></h2>
-            <Timeline names={names.clone()} spans={m.main.sim.spans().to_vec()} marks={m.main.sim.marks().to_vec()}
-                      now_ms={now} end_ms={end} {lang} on_seek={seek.clone()} label={label_a}/>
-            <Timeline {names} spans={c.sim.spans().to_vec()} marks={c.sim.marks().to_vec()}
-                      now_ms={now} end_ms={end} {lang} on_seek={seek} label={label_b.clone()}/>
-            <figure class="compare-stage">
+            { deck::compare_chooser(m, d) }
+            <figure class="compare-stage" data-testid="stage-b" data-side="B">
+                <figcaption data-testid="label-b">{ label_b.clone() }</figcaption>
                 <StageView stage={Stage::from_frame(&c.sim.frame())} {lang}/>
-                <figcaption>{ format!("{}{label_b}", tr(lang, "The system")) }</figcaption>
             </figure>
+            <Timeline names={names.clone()} spans={m.main.sim.spans().to_vec()} marks={m.main.sim.marks().to_vec()}
+                      now_ms={now} end_ms={end} {lang} on_seek={seek.clone()} label={format!(" — {label_a}")}/>
+            <Timeline {names} spans={c.sim.spans().to_vec()} marks={c.sim.marks().to_vec()}
+                      now_ms={now} end_ms={end} {lang} on_seek={seek} label={format!(" — {label_b}")}/>
         </section>
     }
 }
@@ -329,7 +373,7 @@ fn controls(m: &Model, dispatch: &Dispatch) -> Html {
     }
 }
 
-fn shortcut(e: &KeyboardEvent) -> Option<Action> {
+fn shortcut(e: &KeyboardEvent, m: &Model) -> Option<Action> {
     // Typing in a field is not a shortcut.
     if let Some(t) = e
         .target()
@@ -348,7 +392,25 @@ fn shortcut(e: &KeyboardEvent) -> Option<Action> {
     if e.ctrl_key() || e.meta_key() || e.alt_key() {
         return None;
     }
-    Some(match e.key().as_str() {
+    let key = e.key();
+    // Following a lesson, the arrows walk its steps and digits answer its question; in the
+    // teacher's view `b` blanks the stage. `n` and `p` still step through events.
+    if m.tour_on() {
+        match key.as_str() {
+            "ArrowRight" | "PageDown" => return Some(Action::Lesson(Nav::Next)),
+            "ArrowLeft" | "PageUp" => return Some(Action::Lesson(Nav::Prev)),
+            "r" => return Some(Action::Lesson(Nav::Replay)),
+            "1" | "2" | "3" | "4" => {
+                let i = key.parse::<usize>().unwrap_or(1) - 1;
+                return Some(Action::Lesson(Nav::Answer(i)));
+            }
+            _ => {}
+        }
+    }
+    if m.st.present && key == "b" {
+        return Some(Action::ToggleBlank);
+    }
+    Some(match key.as_str() {
         " " | "k" => Action::TogglePlay,
         "ArrowRight" | "n" => Action::StepNext,
         "ArrowLeft" | "p" => Action::StepBack,
@@ -358,6 +420,8 @@ fn shortcut(e: &KeyboardEvent) -> Option<Action> {
         "?" => Action::ToggleHelp,
         "Escape" => Action::CloseInspector,
         "b" => Action::ToggleLarge,
+        "l" => Action::ToggleContents,
+        "f" => Action::TogglePresent,
         "c" => Action::ToggleCompare,
         "Home" | "0" => Action::Restart,
         _ => return None,

@@ -34,7 +34,7 @@ pub fn caption(stage: &Stage, marks: &[Mark], lang: Lang) -> Caption {
             stage
                 .replicas
                 .iter()
-                .find(|r| r.state != ReplicaState::Online)
+                .find(|r| !matches!(r.state, ReplicaState::Online | ReplicaState::Promoted))
         })
         .or(stage.replicas.first());
     let mut text = String::new();
@@ -156,6 +156,14 @@ fn state_sentence(r: &ReplicaPart, stage: &Stage, zh: bool) -> (String, String) 
     let replica = format!("replica-{n}");
     let tank = format!("tank-{n}");
     match r.state {
+        ReplicaState::Promoted => (
+            if zh {
+                format!("{who} 已被提升为新的主节点（REPLICAOF NO ONE）。")
+            } else {
+                format!("{who} was promoted (REPLICAOF NO ONE): it is the master now.")
+            },
+            "master".to_string(),
+        ),
         ReplicaState::Down => (
             if zh {
                 format!("{who} 没有运行（正在重启）。")
@@ -217,7 +225,13 @@ fn state_sentence(r: &ReplicaPart, stage: &Stage, zh: bool) -> (String, String) 
         ReplicaState::Receiving => {
             let got = bytes(r.received);
             let total = bytes(r.receive_total);
-            let speed = rate(r.link.rdb_rate);
+            // No rate while the last bytes are on the wire: say nothing rather than "0 B/s".
+            let (at, yi) = if r.link.rdb_rate > 0 {
+                let speed = rate(r.link.rdb_rate);
+                (format!(" at {speed}"), format!("以 {speed} "))
+            } else {
+                (String::new(), String::new())
+            };
             let into = match (r.rdb_to_disk, zh) {
                 (Some(true), false) => " into a temp file",
                 (Some(true), true) => "，写入临时文件",
@@ -235,16 +249,16 @@ fn state_sentence(r: &ReplicaPart, stage: &Stage, zh: bool) -> (String, String) 
                     bytes(r.local_buffer)
                 ),
                 (RdbPath::Fork, false) => format!(
-                    "Diskless: the fork child streams the RDB into {who}'s socket at {speed} ({got} of {total}){into}. Writes queue in its buffer: {buf}."
+                    "Diskless: the fork child streams the RDB into {who}'s socket{at} ({got} of {total}){into}. Writes queue in its buffer: {buf}."
                 ),
                 (RdbPath::Fork, true) => format!(
-                    "无盘同步：fork 子进程以 {speed} 把 RDB 直接写入 {who} 的套接字（{got} / {total}）{into}。写入在它的缓冲区中排队：{buf}。"
+                    "无盘同步：fork 子进程{yi}把 RDB 直接写入 {who} 的套接字（{got} / {total}）{into}。写入在它的缓冲区中排队：{buf}。"
                 ),
                 (_, false) => format!(
-                    "The master sends the RDB file from its disk to {who} at {speed} ({got} of {total}){into}. Its buffer keeps filling: {buf}."
+                    "The master sends the RDB file from its disk to {who}{at} ({got} of {total}){into}. Its buffer keeps filling: {buf}."
                 ),
                 (_, true) => format!(
-                    "主节点以 {speed} 把磁盘上的 RDB 文件发送给 {who}（{got} / {total}）{into}。它的缓冲区继续增长：{buf}。"
+                    "主节点{yi}把磁盘上的 RDB 文件发送给 {who}（{got} / {total}）{into}。它的缓冲区继续增长：{buf}。"
                 ),
             };
             let part = if r.link.rdb_path == RdbPath::Channel {

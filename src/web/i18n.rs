@@ -210,6 +210,78 @@ const TABLE: &[(&str, &str)] = &[
         "选中舞台上的部件并打开它",
     ),
     ("close", "关闭"),
+    // lessons, knobs, side by side, presenter mode, handout, live password
+    ("B changes", "B 的改动"),
+    ("Back to the lesson", "回到课程"),
+    ("Choose, then watch:", "先选择，再观看："),
+    ("Compare", "比较"),
+    ("Free play", "自由探索"),
+    ("Handout", "讲义"),
+    ("Leave the lesson and play freely", "离开课程，自由探索"),
+    ("Lessons", "课程"),
+    ("Next step", "下一步"),
+    ("No change yet: turn a knob.", "还没有改动：调一个旋钮。"),
+    ("Not quite: the answer is", "不完全对：答案是"),
+    ("Not yet:", "还没有："),
+    ("Parameter", "参数"),
+    ("Password (requirepass)", "密码（requirepass）"),
+    ("Present", "演示"),
+    (
+        "Presenter mode: large type, arrows walk the lesson, b blanks the stage",
+        "演示模式：大字体，方向键切换步骤，b 键遮住舞台",
+    ),
+    ("Presets: play freely", "预设场景：自由探索"),
+    ("Previous step", "上一步"),
+    ("Print", "打印"),
+    ("Right.", "答对了。"),
+    ("The answer is", "答案是"),
+    ("The preset's own comparison", "预设场景自带的比较"),
+    ("The stage is blanked (b)", "舞台已遮住（b）"),
+    ("Try it", "试一试"),
+    ("Undo", "撤销"),
+    ("Value", "值"),
+    ("What matters here", "这里要紧的参数"),
+    (
+        "You changed the run: you are exploring on your own.",
+        "你改动了运行：现在是自由探索。",
+    ),
+    ("Your change:", "你的改动："),
+    (
+        "backlog kept without replicas",
+        "无从节点时积压缓冲区保留时间",
+    ),
+    ("backlog size", "积压缓冲区大小"),
+    ("buffer hard limit", "缓冲区硬限制"),
+    ("buffer model (6.x or 7.0)", "缓冲区模型（6.x 或 7.0）"),
+    ("buffer soft limit", "缓冲区软限制"),
+    ("dataset size", "数据集大小"),
+    ("disk read speed", "磁盘读取速度"),
+    ("disk write speed", "磁盘写入速度"),
+    ("diskless sync", "无盘同步"),
+    ("diskless sync delay", "无盘同步延迟"),
+    ("dual channel (Valkey 8)", "双通道（Valkey 8）"),
+    ("link bandwidth", "链路带宽"),
+    ("link latency", "链路延迟"),
+    ("now the master", "现在是主节点"),
+    ("replication timeout", "复制超时"),
+    ("replica load speed", "从节点加载速度"),
+    ("replica restart time", "从节点重启时间"),
+    ("replica-1's link", "replica-1 的链路"),
+    ("replica-2's link", "replica-2 的链路"),
+    ("time allowed over soft", "允许超过软限制的时间"),
+    ("writes per second", "每秒写入数"),
+    ("RDB writing speed", "RDB 写入速度"),
+    (
+        "in a lesson: next / previous step",
+        "课程中：下一步 / 上一步",
+    ),
+    ("in a lesson: answer the question", "课程中：回答问题"),
+    ("lessons and presets", "课程与预设场景"),
+    (
+        "presenter mode (b there blanks the stage)",
+        "演示模式（其中 b 键遮住舞台）",
+    ),
+    ("in a lesson: replay the step", "课程中：重放这一步"),
 ];
 
 /// The text for `en` in `lang`.
@@ -243,6 +315,8 @@ mod tests {
     fn every_string_the_page_shows_is_in_the_table() {
         let sources = [
             include_str!("app.rs"),
+            include_str!("deck.rs"),
+            include_str!("handout.rs"),
             include_str!("panels.rs"),
             include_str!("live_view.rs"),
             include_str!("views/buffers.rs"),
@@ -263,7 +337,9 @@ mod tests {
             }
         }
         // Labels passed through a variable: tab names, span and mark names, help rows, states.
-        use super::super::labels::{mark_label, span_label, ALL_MARKS, ALL_SPANS, HELP_ROWS};
+        use super::super::labels::{
+            mark_label, span_label, ALL_MARKS, ALL_SPANS, HELP_ROWS, KNOB_LABELS,
+        };
         use super::super::stage::ReplicaState as R;
         let indirect = ALL_MARKS
             .iter()
@@ -271,6 +347,7 @@ mod tests {
             .chain(ALL_SPANS.iter().map(|k| span_label(*k).2))
             .chain(super::super::url::Tab::ALL.iter().map(|t| t.label()))
             .chain(HELP_ROWS.iter().map(|r| r.1))
+            .chain(KNOB_LABELS.iter().map(|r| r.1))
             .chain(
                 [
                     R::Down,
@@ -280,6 +357,7 @@ mod tests {
                     R::Receiving,
                     R::Loading,
                     R::Online,
+                    R::Promoted,
                 ]
                 .iter()
                 .map(|s| s.label()),

@@ -54,7 +54,12 @@ pub const ALL_SPANS: [SpanKind; 6] = [
 ];
 
 /// The keyboard sheet: (keys, what they do).
-pub const HELP_ROWS: [(&str, &str); 11] = [
+pub const HELP_ROWS: [(&str, &str); 16] = [
+    ("→  ←", "in a lesson: next / previous step"),
+    ("1 – 4", "in a lesson: answer the question"),
+    ("l", "lessons and presets"),
+    ("f", "presenter mode (b there blanks the stage)"),
+    ("r", "in a lesson: replay the step"),
     ("Space", "play / pause"),
     ("→  n", "step to the next event"),
     ("←  p", "step back to the previous event"),
@@ -67,3 +72,43 @@ pub const HELP_ROWS: [(&str, &str); 11] = [
     ("Esc", "close"),
     ("?", "this help"),
 ];
+
+/// The knobs' names in words (English; `i18n::tr` translates). The Redis name stays beside
+/// each (its tooltip and accessible name), as the learner will meet it in `redis.conf`.
+pub const KNOB_LABELS: [(&str, &str); 21] = [
+    ("repl-backlog-size", "backlog size"),
+    ("repl-backlog-ttl", "backlog kept without replicas"),
+    ("client-output-buffer-limit.hard", "buffer hard limit"),
+    ("client-output-buffer-limit.soft", "buffer soft limit"),
+    (
+        "client-output-buffer-limit.soft-seconds",
+        "time allowed over soft",
+    ),
+    ("repl-diskless-sync", "diskless sync"),
+    (
+        "dual-channel-replication-enabled",
+        "dual channel (Valkey 8)",
+    ),
+    ("replication-model", "buffer model (6.x or 7.0)"),
+    ("workload.rate", "writes per second"),
+    ("dataset.size", "dataset size"),
+    ("link.bandwidth", "link bandwidth"),
+    ("links.1.bandwidth", "replica-1's link"),
+    ("links.2.bandwidth", "replica-2's link"),
+    ("link.latency", "link latency"),
+    ("disk.write-speed", "disk write speed"),
+    ("disk.read-speed", "disk read speed"),
+    ("fork.rdb-speed", "RDB writing speed"),
+    ("replica.load-speed", "replica load speed"),
+    ("replica.restart-time", "replica restart time"),
+    ("repl-diskless-sync-delay", "diskless sync delay"),
+    ("repl-timeout", "replication timeout"),
+];
+
+/// A knob's name in words, or its own name when it has none.
+pub fn knob_label(name: &str) -> &'static str {
+    KNOB_LABELS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or("", |(_, l)| l)
+}

@@ -54,6 +54,48 @@ pub fn check_feed_url(url: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether a feed address carries a password (`token=` in its query).
+pub fn has_token(url: &str) -> bool {
+    split_token(url).1.is_some()
+}
+
+/// The address without its `token=` parameter, and the token if there was one (decoded):
+/// typed into the address field, a password is moved to where it belongs.
+pub fn split_token(url: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_string(), None);
+    };
+    let mut token = None;
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|kv| match kv.strip_prefix("token=") {
+            Some(t) => {
+                token = Some(super::url::decode(t));
+                false
+            }
+            None => !kv.is_empty(),
+        })
+        .collect();
+    let url = if rest.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    (url, token)
+}
+
+/// The address the socket opens: the feed's, plus `token=<password>` (URL-encoded) when the
+/// server asks for one (`requirepass`). Only the socket sees it; the page's link never does.
+pub fn socket_url(url: &str, token: Option<&str>) -> String {
+    match token.filter(|t| !t.is_empty()) {
+        None => url.to_string(),
+        Some(t) => {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{sep}token={}", super::url::encode(t))
+        }
+    }
+}
+
 /// What a timeline lane shows for a replica in one frame.
 pub fn span_kind(r: &ReplicaView, bgsave_running: bool) -> SpanKind {
     match (r.link_state.as_str(), r.master_side_state.as_str()) {
@@ -219,6 +261,28 @@ mod tests {
         assert!(e.contains("unreadable message"), "{e}");
         assert!(f.ingest(r#"{"type":"shutdown"}"#).is_err());
         assert_eq!(f, before, "a bad message changes nothing");
+    }
+
+    #[test]
+    fn the_password_goes_to_the_socket_only() {
+        assert_eq!(
+            socket_url("ws://127.0.0.1:6381/", Some("s3cret &=?")),
+            "ws://127.0.0.1:6381/?token=s3cret%20%26%3D%3F"
+        );
+        assert_eq!(
+            socket_url("ws://h:1/?a=1", Some("x")),
+            "ws://h:1/?a=1&token=x"
+        );
+        assert_eq!(socket_url("ws://h:1/", Some("")), "ws://h:1/");
+        assert_eq!(
+            split_token("ws://h:1/?a=1&token=p%40ss&b=2"),
+            ("ws://h:1/?a=1&b=2".to_string(), Some("p@ss".to_string()))
+        );
+        assert_eq!(
+            split_token("ws://h:1/?token=x"),
+            ("ws://h:1/".to_string(), Some("x".into()))
+        );
+        assert!(!has_token("ws://h:1/?tokens=x"));
     }
 
     #[test]

@@ -86,14 +86,25 @@ pub fn live_tab(m: &Model, d: &Dispatch) -> Html {
         .map(|l| l.url.clone())
         .unwrap_or_else(|| "ws://127.0.0.1:6381/".into());
     let input = NodeRef::default();
+    let password = NodeRef::default();
     let connect = {
         let input = input.clone();
+        let password = password.clone();
         d.reform(move |_: MouseEvent| {
-            let v = input
-                .cast::<web_sys::HtmlInputElement>()
-                .map(|i| i.value())
-                .unwrap_or_default();
-            Action::Live(Some(v))
+            let value = |r: &NodeRef| {
+                r.cast::<web_sys::HtmlInputElement>()
+                    .map(|i| i.value())
+                    .unwrap_or_default()
+            };
+            // The password travels as the socket's `token=` (URL-encoded by `socket_url`),
+            // kept in memory only: the page's link never carries it.
+            let url = value(&input);
+            let token = value(&password);
+            Action::Live(Some(if token.is_empty() {
+                url
+            } else {
+                super::live::socket_url(&url, Some(&token))
+            }))
         })
     };
     html! {
@@ -101,6 +112,11 @@ pub fn live_tab(m: &Model, d: &Dispatch) -> Html {
             <p class="live-form" data-testid="live-form">
                 <label>{ tr(lang, "Live feed of a replscope server") }{ " " }
                     <input type="text" ref={input} value={current} size="26" data-testid="live-url"/>
+                </label>
+                { " " }
+                <label>{ tr(lang, "Password (requirepass)") }{ " " }
+                    <input type="password" ref={password} size="12" autocomplete="off" data-testid="live-password"
+                           disabled={m.live.is_some()} placeholder={if m.live_token.is_some() { "••••" } else { "" }}/>
                 </label>
                 { " " }
                 if m.live.is_some() {

@@ -8,16 +8,23 @@ pub mod causes;
 pub mod format;
 pub mod i18n;
 pub mod labels;
+pub mod lessons;
 pub mod live;
 pub mod model;
 pub mod params;
 pub mod presets_zh;
 pub mod run;
+pub mod sizing;
 pub mod stage;
+pub mod tour;
 pub mod url;
 
 #[cfg(target_arch = "wasm32")]
 mod app;
+#[cfg(target_arch = "wasm32")]
+mod deck;
+#[cfg(target_arch = "wasm32")]
+mod handout;
 #[cfg(target_arch = "wasm32")]
 mod live_view;
 #[cfg(target_arch = "wasm32")]

@@ -1,13 +1,17 @@
 //! The app's state and every action a person can take, independent of the DOM, so the rules
-//! (what a parameter change does, what "step back" means) are unit-tested natively.
+//! (what a parameter change does, what "step back" means) are unit-tested natively. Following
+//! a lesson is in [`super::tour`].
 
-use super::live::{check_feed_url, LiveFeed};
-use super::run::{is_interesting, Run};
+use super::lessons::{self, GROUPS};
+use super::live::{check_feed_url, socket_url, split_token, LiveFeed};
+use super::run::{is_interesting, Edit, Run};
+use super::tour::{Nav, Tour};
 use super::url::{self, ChangeMode, Lang, Notice, Tab, UrlState, Validate};
 use crate::sim::{self, Scenario};
 use crate::view::MarkKind;
 
-pub const DEFAULT_PRESET: &str = "disk-sync-loop";
+/// The preset a link falls back to: the first of the gentlest group.
+pub const DEFAULT_PRESET: &str = "backlog-sized";
 /// How far "next event" looks ahead before giving up and staying put (virtual time).
 const STEP_LIMIT_MS: u64 = 600_000;
 /// Most wall-clock time one animation frame may spend running the simulator, so a click is
@@ -17,7 +21,7 @@ pub const SPEEDS: &[f64] = &[
     0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0,
 ];
 
-/// Checks URL values against the simulator's presets and parameters.
+/// Checks URL values against the simulator's presets and parameters, and the lessons.
 pub struct SimValidator;
 
 impl Validate for SimValidator {
@@ -25,8 +29,11 @@ impl Validate for SimValidator {
         Scenario::preset(name).is_some()
     }
     fn check_param(&self, name: &str, value: &str) -> Result<(), String> {
-        let mut s = Scenario::preset(DEFAULT_PRESET).unwrap_or_default();
+        let mut s = Scenario::preset("disk-sync-loop").unwrap_or_default();
         s.set(name, value).map_err(|e| e.to_string())
+    }
+    fn lesson_steps(&self, id: &str) -> Option<usize> {
+        lessons::lesson(id).map(|l| l.steps.len())
     }
 }
 
@@ -50,7 +57,8 @@ pub enum Action {
     SetLang(Lang),
     ToggleLarge,
     ToggleCompare,
-    SetCompareChange(String, String),
+    /// What B changes in side by side (`name`, `value`); empty: the preset's own comparison.
+    SetCompare(Vec<(String, String)>),
     SetChangeMode(ChangeMode),
     CutLink(usize, u64),
     RestartReplica(usize),
@@ -59,7 +67,8 @@ pub enum Action {
     ToggleHelp,
     /// The tab was hidden (true) or shown again.
     Hidden(bool),
-    /// Connect to a server's live feed (`ws://host:port/`), or disconnect with `None`.
+    /// Connect to a server's live feed (`ws://host:port/`, a `token=` in it is taken out and
+    /// kept as the password), or disconnect with `None`.
     Live(Option<String>),
     /// A message from the live feed.
     LiveMessage(String),
@@ -69,15 +78,47 @@ pub enum Action {
     /// A part of the stage was clicked (`master`, `replica-2`, `tank-1`, `link-1`, `fork`...).
     Part(String),
     CloseInspector,
+    /// Moving through a lesson.
+    Lesson(Nav),
+    /// The table of contents (lessons and presets).
+    ToggleContents,
+    /// The teacher's view.
+    TogglePresent,
+    /// Blanks the stage (teacher's view).
+    ToggleBlank,
+}
+
+impl Action {
+    /// Whether the action changes the run or its moment: on a lesson step that did not ask for
+    /// it, the learner leaves the script (and can come back).
+    fn leaves_script(&self) -> bool {
+        matches!(
+            self,
+            Action::Seek(_)
+                | Action::StepNext
+                | Action::StepBack
+                | Action::NextInteresting
+                | Action::Restart
+                | Action::SetSeed(_)
+                | Action::CutLink(..)
+                | Action::RestartReplica(_)
+                | Action::SelectMark(Some(_))
+        )
+    }
 }
 
 pub struct Model {
     pub st: UrlState,
+    /// The scenario the run started from (the preset and the `p.` changes); changes made
+    /// during the run are the run's edits (`main.sim.scenario()` has the values in force).
     pub scenario: Scenario,
     pub main: Run,
-    /// The side-by-side run: the same scenario with `st.compare_change` applied.
+    /// The side-by-side run B: the same scenario with [`Model::compare_changes`] applied, and
+    /// the same edits at the same times.
     pub cmp: Option<Run>,
     pub playing: bool,
+    /// Playing stops here (a lesson step's moment).
+    pub stop_at: Option<u64>,
     pub paused_by_hidden: bool,
     pub notices: Vec<Notice>,
     /// An error from the last parameter change, shown next to the parameters.
@@ -85,21 +126,41 @@ pub struct Model {
     pub info_node: usize,
     pub selected_mark: Option<usize>,
     pub help_open: bool,
+    pub contents_open: bool,
+    /// The stage is hidden (teacher's view, `b`).
+    pub blank: bool,
     /// Set when a step found nothing to stop at before this time; cleared by the next action.
     pub nothing_before: Option<u64>,
     /// What a real server's live feed has shown so far.
     pub live: Option<LiveFeed>,
+    /// The live feed's password: in memory only, never in the page's link.
+    pub live_token: Option<String>,
     /// The stage part whose details are open (its INFO, what a tank holds...).
     pub inspect: Option<String>,
+    /// The lesson being followed, or left for free play (`tour.on` false).
+    pub tour: Option<Tour>,
     /// Milliseconds from a monotonic clock (`performance.now()` in the page), to keep each
     /// frame's simulation within [`FRAME_BUDGET_MS`]; a constant clock means no budget.
     pub clock: fn() -> f64,
 }
 
+/// Keys that make a link about a run rather than the first lesson.
+const RUN_KEYS: [&str; 8] = [
+    "preset=", "live=", "t=", "view=", "p.", "e=", "cmp=", "lesson=",
+];
+
 impl Model {
-    /// Builds the model from a URL query string, naming whatever in it was not valid.
+    /// Builds the model from a URL query string, naming whatever in it was not valid. A link
+    /// that names no run (the bare address) opens the first lesson.
     pub fn from_query(query: &str) -> Model {
-        let (st, mut notices) = url::parse(query, DEFAULT_PRESET, &SimValidator);
+        let (mut st, mut notices) = url::parse(query, DEFAULT_PRESET, &SimValidator);
+        let names_a_run = query
+            .trim_start_matches('?')
+            .split('&')
+            .any(|kv| RUN_KEYS.iter().any(|k| kv.starts_with(k)));
+        if !names_a_run {
+            st.lesson = lessons::LESSONS.first().map(|l| (l.id.to_string(), 0));
+        }
         let scenario = match build_scenario(&st.preset, &st.params) {
             Ok(s) => s,
             Err(e) => {
@@ -107,6 +168,7 @@ impl Model {
                     key: "p.*".into(),
                     message: e,
                 });
+                st.params.clear();
                 Scenario::preset(DEFAULT_PRESET).unwrap_or_default()
             }
         };
@@ -116,15 +178,20 @@ impl Model {
             scenario,
             st,
             playing: false,
+            stop_at: None,
             paused_by_hidden: false,
             notices,
             param_error: None,
             info_node: 0,
             selected_mark: None,
             help_open: false,
+            contents_open: false,
+            blank: false,
             nothing_before: None,
             live: None,
+            live_token: None,
             inspect: None,
+            tour: None,
             clock: || 0.0,
         };
         m.live = m.st.live.as_deref().map(LiveFeed::new);
@@ -136,20 +203,57 @@ impl Model {
                 m.st.tab = Tab::Live;
             }
         }
+        if let Some((id, step)) = m.st.lesson.clone() {
+            if let Some(lesson) = lessons::lesson(&id) {
+                m.tour = Some(Tour::new(lesson));
+                m.open_step(lesson, step, false);
+                return m;
+            }
+        }
+        if m.st.handout {
+            m.notices.push(Notice {
+                key: "handout".into(),
+                message: "a handout needs a lesson (lesson=<id>); showing the app".into(),
+            });
+            m.st.handout = false;
+        }
+        // Changes the link says were made during the run, at their moments.
+        for (t, e) in std::mem::take(&mut m.st.edits) {
+            m.main.seek(t);
+            if let Err(err) = m.main.edit(e.clone()) {
+                m.notices.push(Notice {
+                    key: "e".into(),
+                    message: format!("{}: {err}", url::edit_text(t, &e)),
+                });
+            }
+        }
         m.rebuild_compare();
         let t = m.st.t_ms;
         m.seek(t);
         m
     }
 
+    /// The link that reopens this moment: the lesson step while following a lesson, else the
+    /// whole run (preset, changes, moment).
     pub fn query(&self) -> String {
+        if self.tour_on() {
+            return url::lesson_query(&self.st);
+        }
         let mut st = self.st.clone();
         st.t_ms = self.main.now_ms();
+        st.edits = self.main.edits().to_vec();
+        st.lesson = None;
+        st.handout = false;
         url::to_query(&st)
     }
 
     pub fn now_ms(&self) -> u64 {
         self.main.now_ms()
+    }
+
+    /// Following a lesson (not left for free play).
+    pub fn tour_on(&self) -> bool {
+        self.tour.as_ref().is_some_and(|t| t.on)
     }
 
     /// Right edge of the time axes and where playing stops: the scenario's duration, or now
@@ -158,34 +262,69 @@ impl Model {
         self.scenario.duration.max(self.now_ms()).max(1000)
     }
 
-    fn seek(&mut self, t: u64) {
+    pub(super) fn seek(&mut self, t: u64) {
         self.main.seek(t);
         if let Some(c) = self.cmp.as_mut() {
             c.seek(t);
         }
     }
 
-    fn rebuild_compare(&mut self) {
+    /// What B changes in side by side: the link's, or the preset's own comparison.
+    pub fn compare_changes(&self) -> Vec<(String, String)> {
+        if !self.st.compare_change.is_empty() {
+            return self.st.compare_change.clone();
+        }
+        lessons::guide(&self.st.preset)
+            .map(|g| {
+                g.compare
+                    .iter()
+                    .map(|c| {
+                        let (n, v) = lessons::change(c);
+                        (n.to_string(), v.to_string())
+                    })
+                    .collect()
+            })
+            .unwrap_or_else(|| vec![("repl-diskless-sync".into(), "yes".into())])
+    }
+
+    pub(super) fn rebuild_compare(&mut self) {
         self.cmp = None;
         if !self.st.compare {
             return;
         }
-        let (name, value) = self.st.compare_change.clone();
         let mut other = self.scenario.clone();
-        match other.set(&name, &value) {
-            Ok(()) => {
-                let mut run = Run::new(&other, self.st.seed);
-                run.seek(self.main.now_ms());
-                self.cmp = Some(run);
+        for (name, value) in self.compare_changes() {
+            if let Err(e) = other.set(&name, &value) {
+                self.param_error = Some(format!("B: {name}={value}: {e}"));
+                return;
             }
-            Err(e) => self.param_error = Some(format!("{name}={value}: {e}")),
         }
+        let mut run = Run::new(&other, self.st.seed);
+        // B goes through the same changes at the same moments as A.
+        for (t, e) in self.main.edits() {
+            run.seek(*t);
+            let _ = run.edit(e.clone());
+        }
+        run.seek(self.main.now_ms());
+        self.cmp = Some(run);
     }
 
-    fn restart_with(&mut self, scenario: Scenario) {
+    /// A change made now, in A and in B.
+    pub(super) fn edit(&mut self, e: Edit) -> Result<(), String> {
+        self.main.edit(e.clone())?;
+        let now = self.now_ms();
+        if let Some(c) = self.cmp.as_mut() {
+            c.seek(now);
+            let _ = c.edit(e);
+        }
+        Ok(())
+    }
+
+    pub(super) fn restart_with(&mut self, scenario: Scenario) {
         self.scenario = scenario;
         self.main = Run::new(&self.scenario, self.st.seed);
         self.selected_mark = None;
+        self.stop_at = None;
         self.rebuild_compare();
     }
 
@@ -196,26 +335,20 @@ impl Model {
         ) {
             self.nothing_before = None;
         }
+        if action.leaves_script() {
+            self.leave_script();
+        }
         match action {
-            Action::Tick(dt) => {
-                if self.playing {
-                    let step = (dt.clamp(0.0, 250.0) * self.st.speed).round() as u64;
-                    let end = self.scenario.duration.max(1000);
-                    let t = (self.now_ms() + step.max(1)).min(end);
-                    let clock = self.clock;
-                    let deadline = clock() + FRAME_BUDGET_MS;
-                    let mut late = || clock() > deadline;
-                    self.main.seek_until(t, &mut late);
-                    let now = self.now_ms();
-                    if let Some(c) = self.cmp.as_mut() {
-                        c.seek(now);
-                    }
-                    if now >= end {
-                        self.playing = false;
-                    }
-                }
-            }
+            Action::Tick(dt) => self.tick(dt),
             Action::TogglePlay => {
+                if !self.playing && self.stop_at.is_none() {
+                    // A question or a task waiting: Play means "show me" or "try it".
+                    if self.play_in_step() {
+                        return;
+                    }
+                    // Playing on past a lesson step's stop is playing freely.
+                    self.leave_script();
+                }
                 self.playing = !self.playing;
                 self.paused_by_hidden = false;
                 if self.playing && self.now_ms() >= self.scenario.duration {
@@ -270,8 +403,10 @@ impl Model {
             Action::Slower => self.st.speed = next_speed(self.st.speed, false),
             Action::SetPreset(name) => match Scenario::preset(&name) {
                 Some(s) => {
+                    self.leave_lesson();
                     self.st.preset = name;
                     self.st.params.clear();
+                    self.st.compare_change.clear();
                     self.param_error = None;
                     self.restart_with(s);
                 }
@@ -294,26 +429,18 @@ impl Model {
                 }
                 self.rebuild_compare();
             }
-            Action::SetCompareChange(name, value) => {
-                self.st.compare_change = (name, value);
+            Action::SetCompare(changes) => {
+                self.st.compare_change = changes;
                 self.param_error = None;
                 self.rebuild_compare();
             }
             Action::SetChangeMode(m) => self.st.change_mode = m,
             // The simulator numbers nodes (0 = master, 1 = replica-1); the page numbers replicas.
             Action::CutLink(i, ms) => {
-                self.main.sim.cut_link(i + 1, ms);
-                if let Some(c) = self.cmp.as_mut() {
-                    c.sim.cut_link(i + 1, ms);
-                }
-                self.refork_after_command();
+                let _ = self.edit(Edit::Cut(i + 1, ms));
             }
             Action::RestartReplica(i) => {
-                self.main.sim.restart_replica(i + 1);
-                if let Some(c) = self.cmp.as_mut() {
-                    c.sim.restart_replica(i + 1);
-                }
-                self.refork_after_command();
+                let _ = self.edit(Edit::Restart(i + 1));
             }
             Action::SelectNode(i) => self.info_node = i,
             Action::SelectMark(m) => {
@@ -330,18 +457,29 @@ impl Model {
                     self.paused_by_hidden = true;
                 }
             }
+            Action::Hidden(false) => {
+                if self.paused_by_hidden {
+                    self.playing = true;
+                    self.paused_by_hidden = false;
+                }
+            }
             Action::Live(None) => {
                 self.st.live = None;
                 self.live = None;
+                self.live_token = None;
             }
-            Action::Live(Some(url)) => match check_feed_url(&url) {
-                Ok(()) => {
-                    self.live = Some(LiveFeed::new(&url));
-                    self.st.live = Some(url);
-                    self.st.tab = Tab::Live;
+            Action::Live(Some(url)) => {
+                let (url, token) = split_token(url.trim());
+                match check_feed_url(&url) {
+                    Ok(()) => {
+                        self.live = Some(LiveFeed::new(&url));
+                        self.st.live = Some(url);
+                        self.live_token = token;
+                        self.st.tab = Tab::Live;
+                    }
+                    Err(e) => self.param_error = Some(e),
                 }
-                Err(e) => self.param_error = Some(e),
-            },
+            }
             Action::LiveMessage(text) => {
                 if let Some(l) = self.live.as_mut() {
                     if let Err(e) = l.ingest(&text) {
@@ -375,22 +513,44 @@ impl Model {
             Action::CloseInspector => {
                 self.inspect = None;
                 self.help_open = false;
+                self.contents_open = false;
             }
-            Action::Hidden(false) => {
-                if self.paused_by_hidden {
-                    self.playing = true;
-                    self.paused_by_hidden = false;
-                }
+            Action::Lesson(nav) => self.navigate(nav),
+            Action::ToggleContents => self.contents_open = !self.contents_open,
+            Action::TogglePresent => {
+                self.st.present = !self.st.present;
+                self.blank = false;
             }
+            Action::ToggleBlank => self.blank = !self.blank,
         }
     }
 
-    /// A fault injected at "now" changes the future: the old checkpoints ahead of now are no
-    /// longer valid, so the run continues from the current simulation.
-    fn refork_after_command(&mut self) {
-        self.main = Run::from_sim(self.main.sim.clone());
-        if let Some(c) = self.cmp.take() {
-            self.cmp = Some(Run::from_sim(c.sim));
+    /// The address the live feed's socket opens (with the password, if one was given).
+    pub fn live_socket_url(&self) -> Option<String> {
+        let l = self.live.as_ref()?;
+        Some(socket_url(&l.url, self.live_token.as_deref()))
+    }
+
+    fn tick(&mut self, dt: f64) {
+        if !self.playing {
+            return;
+        }
+        let step = (dt.clamp(0.0, 250.0) * self.st.speed).round() as u64;
+        let end = self.scenario.duration.max(1000);
+        let stop = self.stop_at.unwrap_or(end);
+        let t = (self.now_ms() + step.max(1)).min(stop.max(self.now_ms()));
+        let clock = self.clock;
+        let deadline = clock() + FRAME_BUDGET_MS;
+        let mut late = || clock() > deadline;
+        self.main.seek_until(t, &mut late);
+        let now = self.now_ms();
+        if let Some(c) = self.cmp.as_mut() {
+            c.seek(now);
+        }
+        if self.stop_at.is_some() {
+            self.step_progress();
+        } else if now >= end {
+            self.playing = false;
         }
     }
 
@@ -401,20 +561,20 @@ impl Model {
             return;
         }
         self.param_error = None;
-        self.st.params.retain(|(n, _)| *n != name);
-        self.st.params.push((name.clone(), value.clone()));
+        if self.task_change(&name, &value) {
+            return;
+        }
+        self.leave_script();
         match self.st.change_mode {
-            ChangeMode::Restart => self.restart_with(next),
+            ChangeMode::Restart => {
+                self.st.params.retain(|(n, _)| *n != name);
+                self.st.params.push((name, value));
+                self.restart_with(next);
+            }
+            // Keep the past; the new value applies from now on.
             ChangeMode::Fork => {
-                // Keep the past; the new value applies from now on.
-                let mut sim = self.main.sim.clone();
-                match sim.set_param(&name, &value) {
-                    Ok(()) => {
-                        self.scenario = next;
-                        self.main = Run::from_sim(sim);
-                        self.rebuild_compare();
-                    }
-                    Err(e) => self.param_error = Some(e.to_string()),
+                if let Err(e) = self.edit(Edit::Set(name, value)) {
+                    self.param_error = Some(e);
                 }
             }
         }
@@ -434,7 +594,10 @@ impl Model {
     }
 }
 
-fn build_scenario(preset: &str, params: &[(String, String)]) -> Result<Scenario, String> {
+pub(super) fn build_scenario(
+    preset: &str,
+    params: &[(String, String)],
+) -> Result<Scenario, String> {
     let mut s = Scenario::preset(preset).ok_or_else(|| format!("no preset named {preset}"))?;
     for (n, v) in params {
         s.set(n, v).map_err(|e| format!("{n}={v}: {e}"))?;
@@ -459,11 +622,19 @@ fn next_speed(now: f64, faster: bool) -> f64 {
     }
 }
 
-/// Every preset's name, title, expected outcome and explanation, in order: parsed once (the
-/// header shows them on every frame, and parsing all the presets takes milliseconds).
+/// Every preset's name, title, expected outcome and explanation, in the order of the guide's
+/// groups: parsed once (the header shows them on every frame, and parsing all the presets
+/// takes milliseconds).
 pub fn presets() -> &'static [sim::PresetInfo] {
     static INFOS: std::sync::OnceLock<Vec<sim::PresetInfo>> = std::sync::OnceLock::new();
-    INFOS.get_or_init(sim::presets)
+    INFOS.get_or_init(|| {
+        let all = sim::presets();
+        GROUPS
+            .iter()
+            .flat_map(|g| g.presets.iter())
+            .filter_map(|g| all.iter().find(|p| p.name == g.name).cloned())
+            .collect()
+    })
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -280,19 +280,21 @@ fn param(d: &Dispatch, p: ParamSpec, current: &str, lang: Lang) -> Html {
     } else {
         let numeric = params::numeric(&p, &current).unwrap_or(p.default);
         let spec = p.clone();
+        // Round values on a log scale where the range spans decades (`params::steps`).
+        let steps = params::steps(&p);
+        let pos = params::position(&steps, numeric);
+        let last = steps.len() - 1;
+        let st = steps.clone();
         let on_slide = d.reform(move |e: Event| {
-            let pos = change_value(&e).parse::<u32>().unwrap_or(0);
-            Action::SetParam(
-                name.to_string(),
-                params::text(&spec, params::from_slider(&spec, pos)),
-            )
+            let i = change_value(&e).parse::<usize>().unwrap_or(0).min(last);
+            Action::SetParam(name.to_string(), params::text(&spec, st[i]))
         });
         let on_text =
             d.reform(move |e: Event| Action::SetParam(name.to_string(), change_value(&e)));
         html! {
             <>
-                <input type="range" min="0" max="1000" value={params::to_slider(&p, numeric).to_string()} onchange={on_slide}
-                       aria-label={name} data-param={name}/>
+                <input type="range" min="0" max={last.to_string()} step="1" value={pos.to_string()} onchange={on_slide}
+                       aria-label={name} aria-valuetext={current.clone()} data-param={name}/>
                 <input type="text" id={id.clone()} value={current.clone()} onchange={on_text} data-param-text={name}/>
             </>
         }

@@ -5,6 +5,12 @@
 //! deterministic, so the replayed state equals the one first seen. Checkpoints are taken every
 //! `interval` of virtual time; when there are too many, every other one is dropped and the
 //! interval doubles, so memory stays bounded for long runs.
+//!
+//! Changes made by hand (a parameter changed "from now", a link cut, a replica restarted) are
+//! [`Edit`]s kept with their time and replayed whenever the run passes that time, so stepping
+//! back before a change and forward again gives the same run. The state at a time includes
+//! the edits made at that time; an edit drops the checkpoints and edits after it (it starts a
+//! new future).
 
 use crate::sim::{Scenario, Simulation};
 use crate::view::{Mark, MarkKind};
@@ -14,25 +20,70 @@ const MAX_CHECKPOINTS: usize = 96;
 /// Virtual time run between two looks at the clock when a seek has a deadline.
 const SLICE_MS: u64 = 1_000;
 
+/// A change made by hand at a moment of the run.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Edit {
+    /// A parameter takes this value from now on.
+    Set(String, String),
+    /// Replica `n` (1-based) loses its link for this many ms.
+    Cut(usize, u64),
+    /// Replica `n` (1-based) crashes and restarts.
+    Restart(usize),
+}
+
 #[derive(Clone)]
 pub struct Run {
     pub sim: Simulation,
     checkpoints: Vec<Simulation>,
     interval_ms: u64,
+    /// `(time, edit)` in the order they were made.
+    edits: Vec<(u64, Edit)>,
 }
 
 impl Run {
     pub fn new(scenario: &Scenario, seed: u64) -> Run {
-        Run::from_sim(Simulation::new(scenario, seed))
-    }
-
-    /// Continues from an existing simulation (after a parameter was forked from "now" or a
-    /// fault was injected): going back stops at this moment.
-    pub fn from_sim(sim: Simulation) -> Run {
+        let sim = Simulation::new(scenario, seed);
         Run {
             checkpoints: vec![sim.clone()],
             sim,
             interval_ms: FIRST_INTERVAL_MS,
+            edits: Vec::new(),
+        }
+    }
+
+    /// The changes made by hand, with their times.
+    pub fn edits(&self) -> &[(u64, Edit)] {
+        &self.edits
+    }
+
+    /// Makes `edit` now. A refused change (a bad value) changes nothing.
+    pub fn edit(&mut self, edit: Edit) -> Result<(), String> {
+        let now = self.sim.now_ms();
+        let mut next = self.sim.clone();
+        apply(&mut next, &edit)?;
+        self.sim = next;
+        self.edits.retain(|(t, _)| *t <= now);
+        self.edits.push((now, edit));
+        // Checkpoints at or after now were taken without this change. The one at now is
+        // replaced by the state with it (a checkpoint includes the edits of its time).
+        let keep = self
+            .checkpoints
+            .partition_point(|c| c.now_ms() < now)
+            .max(1);
+        self.checkpoints.truncate(keep);
+        if self.checkpoints[0].now_ms() == now {
+            self.checkpoints[0] = self.sim.clone();
+        } else {
+            self.checkpoints.push(self.sim.clone());
+        }
+        Ok(())
+    }
+
+    /// Applies the edits made at exactly `t` (the simulation stands at `t`).
+    fn replay_edits_at(&mut self, t: u64) {
+        for (_, e) in self.edits.iter().filter(|(at, _)| *at == t) {
+            // Each was applied once already when it was made: it cannot fail now.
+            let _ = apply(&mut self.sim, e);
         }
     }
 
@@ -54,12 +105,23 @@ impl Run {
             self.sim = self.checkpoints[i.saturating_sub(1)].clone();
         }
         while self.sim.now_ms() < t_ms {
+            let now = self.sim.now_ms();
             let last = self.checkpoints.last().map_or(0, |c| c.now_ms());
             let next_cp = last + self.interval_ms;
+            let next_edit = self
+                .edits
+                .iter()
+                .map(|(t, _)| *t)
+                .find(|t| *t > now)
+                .unwrap_or(u64::MAX);
             let step = t_ms
-                .min(self.sim.now_ms() + SLICE_MS)
-                .min(next_cp.max(self.sim.now_ms() + 1));
+                .min(now + SLICE_MS)
+                .min(next_cp.max(now + 1))
+                .min(next_edit);
             self.sim.run_until(step);
+            if step == next_edit {
+                self.replay_edits_at(step);
+            }
             if self.sim.now_ms() == next_cp {
                 self.push_checkpoint();
             }
@@ -157,6 +219,20 @@ impl Run {
     }
 }
 
+fn apply(sim: &mut Simulation, edit: &Edit) -> Result<(), String> {
+    match edit {
+        Edit::Set(name, value) => sim.set_param(name, value).map_err(|e| e.to_string()),
+        Edit::Cut(n, ms) => {
+            sim.cut_link(*n, *ms);
+            Ok(())
+        }
+        Edit::Restart(n) => {
+            sim.restart_replica(*n);
+            Ok(())
+        }
+    }
+}
+
 pub fn is_interesting(kind: MarkKind) -> bool {
     !matches!(kind, MarkKind::LinkRestored)
 }
@@ -186,6 +262,43 @@ mod tests {
         );
         run.seek(95_000);
         assert_eq!(run.sim.frame(), later, "seed 7: forward again differs");
+    }
+
+    #[test]
+    fn edits_replay_when_the_run_passes_them_again() {
+        let s = Scenario::preset("psync-no-reconnection-disk").unwrap();
+        let mut run = Run::new(&s, 1);
+        run.seek(25_000);
+        run.edit(Edit::Set("repl-backlog-size".into(), "8mb".into()))
+            .unwrap();
+        run.seek(30_000);
+        run.edit(Edit::Cut(1, 10_000)).unwrap();
+        assert!(run
+            .edit(Edit::Set("repl-backlog-size".into(), "lots".into()))
+            .is_err());
+        run.seek(60_000);
+        let first = run.sim.frame();
+        // The same changes made by hand on a fresh simulation.
+        let mut native = Simulation::new(&s, 1);
+        native.run_until(25_000);
+        native.set_param("repl-backlog-size", "8mb").unwrap();
+        native.run_until(30_000);
+        native.cut_link(1, 10_000);
+        native.run_until(60_000);
+        assert_eq!(first, native.frame());
+        // Back before both changes and forward again: the same run.
+        run.seek(12_000);
+        assert_eq!(
+            run.sim.scenario().get("repl-backlog-size").as_deref(),
+            Some("1mb")
+        );
+        run.seek(60_000);
+        assert_eq!(run.sim.frame(), first);
+        assert_eq!(run.edits().len(), 2);
+        // A change made back in time starts a new future: the later edits are gone.
+        run.seek(20_000);
+        run.edit(Edit::Restart(1)).unwrap();
+        assert_eq!(run.edits().len(), 1);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! A frame from a live server lacks what only the simulator knows (link rates, load progress):
 //! those parts then draw in their plain form rather than not at all.
 
+use super::format::{coverage, Coverage};
 use crate::view::{BacklogView, Frame, MasterView, RdbFileView, ReplicaView};
 
 /// What a replica is doing, as the stage labels it.
@@ -29,6 +30,8 @@ pub enum ReplicaState {
     Loading,
     /// Streaming: every write reaches it.
     Online,
+    /// Promoted (`REPLICAOF NO ONE`): it is the master now.
+    Promoted,
 }
 
 impl ReplicaState {
@@ -42,6 +45,7 @@ impl ReplicaState {
             ReplicaState::Receiving => "receiving",
             ReplicaState::Loading => "loading",
             ReplicaState::Online => "online",
+            ReplicaState::Promoted => "promoted",
         }
     }
 
@@ -55,6 +59,7 @@ impl ReplicaState {
             ReplicaState::Receiving => "receiving the RDB",
             ReplicaState::Loading => "loading the RDB",
             ReplicaState::Online => "online",
+            ReplicaState::Promoted => "now the master",
         }
     }
 }
@@ -273,6 +278,7 @@ impl Stage {
                 .to_string(),
             ),
         ];
+        v.push(("backlog".to_string(), self.backlog_state().to_string()));
         if let Some(f) = &self.fork {
             let s = match (f.forking, f.to_disk) {
                 (true, _) => "forking",
@@ -298,17 +304,75 @@ impl Stage {
         }
         v
     }
+
+    /// The backlog's `data-state`: "none" (no backlog), "empty" (no replica has an offset to
+    /// resume from), "inside" (every replica's offset is still in the window: a PSYNC now
+    /// would continue) or "outside" (some replica's is not: it would need a full sync).
+    pub fn backlog_state(&self) -> &'static str {
+        let Some(b) = self.master.backlog.as_ref().filter(|b| b.size > 0) else {
+            return "none";
+        };
+        let mut any = false;
+        for r in &self.replicas {
+            if let Some(o) = r.offset.filter(|_| r.state != ReplicaState::Promoted) {
+                any = true;
+                if coverage(o, Some(b.first_byte_offset), self.master.offset) != Coverage::Inside {
+                    return "outside";
+                }
+            }
+        }
+        if any {
+            "inside"
+        } else {
+            "empty"
+        }
+    }
+}
+
+/// The states a part can show, by part id (`tank-2` has a tank's), or `None` for no such part.
+pub fn states_of(part: &str) -> Option<&'static [&'static str]> {
+    let numbered = |prefix: &str| {
+        part.strip_prefix(prefix)
+            .and_then(|n| n.parse::<usize>().ok())
+            .is_some_and(|n| (1..=8).contains(&n))
+    };
+    Some(match part {
+        "writes" => &["flowing", "waiting"],
+        "master" => &["serving", "forking"],
+        "backlog" => &["none", "empty", "inside", "outside"],
+        "fork" => &["forking", "writing-disk", "writing-sockets"],
+        "disk" => &["writing", "sending", "stored", "idle"],
+        _ if numbered("tank-") => &["empty", "ok", "over-soft", "over-hard"],
+        _ if numbered("link-") => &["cut", "rdb", "stream", "idle"],
+        _ if numbered("replica-") => &[
+            "down",
+            "connecting",
+            "handshake",
+            "waiting-bgsave",
+            "receiving",
+            "loading",
+            "online",
+            "promoted",
+        ],
+        _ => return None,
+    })
 }
 
 fn replica_part(index: usize, r: &ReplicaView, m: &MasterView) -> ReplicaPart {
     let rdb_channel = !r.rdb_channel_state.is_empty();
     let rdb_moving = r.link.rdb_rate > 0 || r.link.rdb_in_flight > 0;
-    let state = replica_state(r, rdb_moving);
+    // After a failover the promoted replica is the frame's master.
+    let state = if !m.name.is_empty() && r.name == m.name {
+        ReplicaState::Promoted
+    } else {
+        replica_state(r, rdb_moving)
+    };
     let rdb_path = if !rdb_moving {
         RdbPath::None
     } else if rdb_channel {
         RdbPath::Channel
-    } else if r.master_side_state == "send_bulk" {
+    } else if r.master_side_state == "send_bulk" || m.sync_target == "disk" {
+        // A disk sync's file may still be on the wire after the master has sent its last byte.
         RdbPath::Disk
     } else {
         RdbPath::Fork

@@ -6,12 +6,16 @@
 //! markup (notices are rendered as text).
 //!
 //! Keys: `preset`, `seed`, `t` (ms of virtual time), `speed` (×), `lang` (`en`|`zh`), `big`
-//! (large type, `1`), `view` (`single`|`compare`), `cmp` (`name=value`, the compared change),
-//! `fork` (`restart`|`fork`), `live` (a `ws://` live feed of a `replscope server`), `tab` (the
-//! panel under the stage), and
-//! `p.<param>=<value>` for every changed scenario parameter.
+//! (large type, `1`), `view` (`single`|`compare`), `cmp` (`name=value`, one of the changes B
+//! makes in side by side; repeated), `fork` (`fork`|`restart`: what a parameter change does),
+//! `live` (a `ws://` live feed of a `replscope server`; never with a password in it), `tab` (the
+//! panel under the stage), `p.<param>=<value>` for every parameter changed from the start,
+//! `e=<ms>.<change>` for every change made during the run (`p.<param>=<value>`, `cut.<n>=<ms>`,
+//! `restart.<n>`; repeated), and for lessons `lesson` (its id), `step` (1-based), `present`
+//! (the teacher's view, `1`) and `handout` (the printable page, `1`).
 //! Pure code: compiled and unit-tested natively as well as in the browser.
 
+use super::run::Edit;
 use std::fmt::Write as _;
 
 pub const MIN_SPEED: f64 = 0.1;
@@ -105,7 +109,8 @@ impl Tab {
 pub enum ChangeMode {
     /// Start over from t = 0 with the new value.
     Restart,
-    /// Keep the past, apply the new value from the current moment on.
+    /// Keep the past, apply the new value from the current moment on (the default: the clock
+    /// is not reset).
     Fork,
 }
 
@@ -118,15 +123,24 @@ pub struct UrlState {
     pub lang: Lang,
     pub large: bool,
     pub compare: bool,
-    /// The parameter changed in the right-hand run of the side-by-side view.
-    pub compare_change: (String, String),
+    /// What B changes in the side-by-side view (`name`, `value`); empty: the preset's own
+    /// comparison.
+    pub compare_change: Vec<(String, String)>,
     pub change_mode: ChangeMode,
     /// Parameters changed from the preset, in the order they were set.
     pub params: Vec<(String, String)>,
-    /// The live feed to draw next to the simulation, if any.
+    /// Changes made during the run, with their times (replayed by the run).
+    pub edits: Vec<(u64, Edit)>,
+    /// The live feed to draw next to the simulation, if any (never with a password).
     pub live: Option<String>,
     /// The panel open under the stage.
     pub tab: Tab,
+    /// The lesson followed and its step (0-based), if any.
+    pub lesson: Option<(String, usize)>,
+    /// The teacher's view: large type, no parameters, arrows walk the lesson.
+    pub present: bool,
+    /// The printable one-page handout of the lesson.
+    pub handout: bool,
 }
 
 impl UrlState {
@@ -139,11 +153,15 @@ impl UrlState {
             lang: Lang::En,
             large: false,
             compare: false,
-            compare_change: ("repl-diskless-sync".into(), "yes".into()),
-            change_mode: ChangeMode::Restart,
+            compare_change: Vec::new(),
+            change_mode: ChangeMode::Fork,
             params: Vec::new(),
+            edits: Vec::new(),
             live: None,
             tab: Tab::Timeline,
+            lesson: None,
+            present: false,
+            handout: false,
         }
     }
 }
@@ -160,6 +178,54 @@ pub trait Validate {
     fn preset_exists(&self, name: &str) -> bool;
     /// Checks a parameter value; the error says what is allowed.
     fn check_param(&self, name: &str, value: &str) -> Result<(), String>;
+    /// How many steps the lesson has, if there is one by that id.
+    fn lesson_steps(&self, id: &str) -> Option<usize>;
+}
+
+/// A change made during the run as the URL writes it: `<ms>.p.<name>=<value>`,
+/// `<ms>.cut.<n>=<ms>` or `<ms>.restart.<n>`.
+pub fn edit_text(t: u64, e: &Edit) -> String {
+    match e {
+        Edit::Set(n, v) => format!("{t}.p.{n}={v}"),
+        Edit::Cut(n, ms) => format!("{t}.cut.{n}={ms}"),
+        Edit::Restart(n) => format!("{t}.restart.{n}"),
+    }
+}
+
+/// Reads [`edit_text`] back, checking every part.
+pub fn parse_edit(text: &str, v: &dyn Validate) -> Result<(u64, Edit), String> {
+    let (t, rest) = text.split_once('.').ok_or(
+        "a change looks like <ms>.p.<name>=<value>, <ms>.cut.<n>=<ms> or <ms>.restart.<n>",
+    )?;
+    let t = t
+        .parse::<u64>()
+        .ok()
+        .filter(|t| *t <= MAX_T_MS)
+        .ok_or_else(|| format!("its time must be 0..{MAX_T_MS} ms"))?;
+    let replica = |n: &str| {
+        n.parse::<usize>()
+            .ok()
+            .filter(|n| (1..=8).contains(n))
+            .ok_or_else(|| "the replica number must be 1..8".to_string())
+    };
+    let e = if let Some(p) = rest.strip_prefix("p.") {
+        let (n, val) = p.split_once('=').ok_or("write p.<name>=<value>")?;
+        v.check_param(n, val)?;
+        Edit::Set(n.to_string(), val.to_string())
+    } else if let Some(c) = rest.strip_prefix("cut.") {
+        let (n, ms) = c.split_once('=').ok_or("write cut.<n>=<ms>")?;
+        let ms = ms
+            .parse::<u64>()
+            .ok()
+            .filter(|ms| *ms <= MAX_T_MS)
+            .ok_or("the cut lasts 0..86400000 ms")?;
+        Edit::Cut(replica(n)?, ms)
+    } else if let Some(n) = rest.strip_prefix("restart.") {
+        Edit::Restart(replica(n)?)
+    } else {
+        return Err("the change must be p.<name>=<value>, cut.<n>=<ms> or restart.<n>".into());
+    };
+    Ok((t, e))
 }
 
 /// Parses a query string (with or without the leading `?`). Bad values become notices and
@@ -167,6 +233,7 @@ pub trait Validate {
 pub fn parse(query: &str, default_preset: &str, v: &dyn Validate) -> (UrlState, Vec<Notice>) {
     let mut st = UrlState::new(default_preset);
     let mut notices = Vec::new();
+    let mut step = None;
     let mut bad = |key: &str, message: String| {
         notices.push(Notice {
             key: key.to_string(),
@@ -252,6 +319,29 @@ pub fn parse(query: &str, default_preset: &str, v: &dyn Validate) -> (UrlState, 
                     format!("fork must be fork or restart, not “{}”", clip(&val)),
                 ),
             },
+            "present" | "handout" => match val.as_str() {
+                "1" | "" | "0" => {
+                    let on = val != "0";
+                    if k == "present" {
+                        st.present = on
+                    } else {
+                        st.handout = on
+                    }
+                }
+                _ => bad(&k, format!("{k} must be 0 or 1, not “{}”", clip(&val))),
+            },
+            "lesson" => match v.lesson_steps(&val) {
+                Some(_) => st.lesson = Some((val, st.lesson.as_ref().map_or(0, |l| l.1))),
+                None => bad(&k, format!("no lesson named “{}”", clip(&val))),
+            },
+            "step" => match val.parse::<usize>() {
+                Ok(n) if n >= 1 => step = Some(n),
+                _ => bad(&k, format!("step must be 1, 2, 3…, not “{}”", clip(&val))),
+            },
+            "e" => match parse_edit(&val, v) {
+                Ok(e) => st.edits.push(e),
+                Err(e) => bad(&k, format!("change {}: {e}", clip(&val))),
+            },
             "tab" => match Tab::ALL.iter().find(|t| t.code() == val) {
                 Some(t) => st.tab = *t,
                 None => bad(
@@ -260,12 +350,20 @@ pub fn parse(query: &str, default_preset: &str, v: &dyn Validate) -> (UrlState, 
                 ),
             },
             "live" => match super::live::check_feed_url(&val) {
+                // A password belongs in the Live tab's field, never in a link someone may share.
+                Ok(()) if super::live::has_token(&val) => bad(
+                    &k,
+                    "the live feed link carried a password (token=): it was not used; type it in the Live tab".into(),
+                ),
                 Ok(()) => st.live = Some(val),
                 Err(e) => bad(&k, format!("{e}, not “{}”", clip(&val))),
             },
             "cmp" => match val.split_once('=') {
                 Some((name, value)) => match v.check_param(name, value) {
-                    Ok(()) => st.compare_change = (name.to_string(), value.to_string()),
+                    Ok(()) => {
+                        st.compare_change.retain(|(n, _)| n != name);
+                        st.compare_change.push((name.to_string(), value.to_string()))
+                    }
                     Err(e) => bad(&k, format!("compared change {}: {e}", clip(&val))),
                 },
                 None => bad(
@@ -284,6 +382,22 @@ pub fn parse(query: &str, default_preset: &str, v: &dyn Validate) -> (UrlState, 
                 None => bad(&k, format!("unknown setting “{}” ignored", clip(&k))),
             },
         }
+    }
+    // The step is checked against its lesson, whichever came first in the link.
+    match (step, st.lesson.as_mut()) {
+        (Some(n), Some((id, i))) => match v.lesson_steps(id) {
+            Some(count) if n <= count => *i = n - 1,
+            Some(count) => notices.push(Notice {
+                key: "step".into(),
+                message: format!("lesson “{id}” has steps 1..{count}, not {n}; opening step 1"),
+            }),
+            None => {}
+        },
+        (Some(_), None) => notices.push(Notice {
+            key: "step".into(),
+            message: "a step needs a lesson (lesson=<id>); ignored".into(),
+        }),
+        _ => {}
     }
     (st, notices)
 }
@@ -304,11 +418,13 @@ pub fn to_query(st: &UrlState) -> String {
         q.push_str("&big=1");
     }
     if st.compare {
-        let (n, v) = &st.compare_change;
-        let _ = write!(q, "&view=compare&cmp={}", encode(&format!("{n}={v}")));
+        q.push_str("&view=compare");
+        for (n, v) in &st.compare_change {
+            let _ = write!(q, "&cmp={}", encode(&format!("{n}={v}")));
+        }
     }
-    if st.change_mode == ChangeMode::Fork {
-        q.push_str("&fork=fork");
+    if st.change_mode == ChangeMode::Restart {
+        q.push_str("&fork=restart");
     }
     if let Some(l) = &st.live {
         let _ = write!(q, "&live={}", encode(l));
@@ -318,6 +434,43 @@ pub fn to_query(st: &UrlState) -> String {
     }
     for (n, v) in &st.params {
         let _ = write!(q, "&p.{}={}", encode(n), encode(v));
+    }
+    for (t, e) in &st.edits {
+        let _ = write!(q, "&e={}", encode(&edit_text(*t, e)));
+    }
+    q
+}
+
+/// The query string of a lesson step: the lesson, the step and how the page looks, nothing of
+/// the run (the step defines it).
+pub fn lesson_query(st: &UrlState) -> String {
+    let Some((id, i)) = &st.lesson else {
+        return to_query(st);
+    };
+    let mut q = format!("lesson={}&step={}", encode(id), i + 1);
+    let _ = write!(
+        q,
+        "&speed={}&lang={}",
+        format_speed(st.speed),
+        st.lang.code()
+    );
+    if st.large {
+        q.push_str("&big=1");
+    }
+    if st.present {
+        q.push_str("&present=1");
+    }
+    if st.handout {
+        q.push_str("&handout=1");
+    }
+    if st.compare {
+        q.push_str("&view=compare");
+        for (n, v) in &st.compare_change {
+            let _ = write!(q, "&cmp={}", encode(&format!("{n}={v}")));
+        }
+    }
+    if st.tab != Tab::Timeline {
+        let _ = write!(q, "&tab={}", st.tab.code());
     }
     q
 }
@@ -394,6 +547,9 @@ mod tests {
                 _ => Err(format!("unknown parameter {name}")),
             }
         }
+        fn lesson_steps(&self, id: &str) -> Option<usize> {
+            (id == "backlog").then_some(7)
+        }
     }
 
     #[test]
@@ -406,8 +562,17 @@ mod tests {
         st.lang = Lang::Zh;
         st.large = true;
         st.compare = true;
-        st.change_mode = ChangeMode::Fork;
+        st.compare_change = vec![
+            ("repl-diskless-sync".into(), "yes".into()),
+            ("repl-backlog-size".into(), "2mb".into()),
+        ];
+        st.change_mode = ChangeMode::Restart;
         st.params = vec![("repl-backlog-size".into(), "10mb".into())];
+        st.edits = vec![
+            (5_000, Edit::Set("repl-backlog-size".into(), "4mb".into())),
+            (9_000, Edit::Cut(1, 10_000)),
+            (12_000, Edit::Restart(2)),
+        ];
         st.live = Some("ws://127.0.0.1:6381/".into());
         st.tab = Tab::Chart;
         let (back, notices) = parse(&to_query(&st), "disk-sync-loop", &Known);
@@ -438,6 +603,57 @@ mod tests {
         assert!(notices[6].message.contains("expected a size"));
         // The hostile key is echoed as text in the notice (rendered as text, never markup).
         assert!(notices[7].message.contains("<script>"));
+    }
+
+    #[test]
+    fn lesson_links_are_checked_whatever_their_order() {
+        let (st, n) = parse("step=3&lesson=backlog&present=1", "x", &Known);
+        assert!(n.is_empty(), "{n:?}");
+        assert_eq!(st.lesson, Some(("backlog".into(), 2)));
+        assert!(st.present);
+        assert!(lesson_query(&st).starts_with("lesson=backlog&step=3&"));
+        let (again, n) = parse(&lesson_query(&st), "x", &Known);
+        assert!(n.is_empty(), "{n:?}");
+        assert_eq!(again.lesson, st.lesson);
+        let (st, n) = parse("lesson=backlog&step=99", "x", &Known);
+        assert_eq!(st.lesson, Some(("backlog".into(), 0)));
+        assert!(n[0].message.contains("1..7"), "{n:?}");
+        let (st, n) = parse("lesson=%3Cb%3E&step=0", "x", &Known);
+        assert_eq!(st.lesson, None);
+        let keys: Vec<&str> = n.iter().map(|n| n.key.as_str()).collect();
+        assert_eq!(keys, ["lesson", "step"]);
+        let (_, n) = parse("step=2", "x", &Known);
+        assert!(n[0].message.contains("needs a lesson"));
+    }
+
+    #[test]
+    fn edits_in_the_link_are_checked() {
+        for bad in [
+            "x.p.repl-backlog-size=1mb",
+            "99999999999.restart.1",
+            "5.p.repl-backlog-size=huge",
+            "5.cut.9=100",
+            "5.cut.1",
+            "5.explode.1",
+        ] {
+            let (st, n) = parse(&format!("e={}", encode(bad)), "x", &Known);
+            assert!(st.edits.is_empty() && n.len() == 1, "{bad}: {n:?}");
+        }
+    }
+
+    #[test]
+    fn a_live_link_with_a_password_is_refused() {
+        let (st, n) = parse(
+            &format!("live={}", encode("ws://127.0.0.1:6381/?token=secret")),
+            "x",
+            &Known,
+        );
+        assert_eq!(st.live, None);
+        assert!(n[0].message.contains("password"));
+        assert!(
+            !n[0].message.contains("secret"),
+            "the notice does not echo it"
+        );
     }
 
     #[test]

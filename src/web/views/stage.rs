@@ -7,7 +7,9 @@
 //! their spacing and speed follow the rate against the link's bandwidth, RDB bytes are long
 //! purple dashes and stream bytes round blue dots, so colour is not the only difference.
 
-use crate::web::format::{arc_path, bytes, count, rate, ring_turns, secs};
+use crate::web::format::{
+    arc_path, bytes, count, coverage, polar, rate, ring_turns, secs, Coverage,
+};
 use crate::web::i18n::tr;
 use crate::web::stage::{Level, RdbPath, ReplicaPart, ReplicaState, Stage};
 use crate::web::url::Lang;
@@ -102,12 +104,15 @@ pub fn stage_view(p: &StageProps) -> Html {
         "serving"
     };
     let master_label = format!("{} — INFO", s.master.name);
-    let mut parts = vec![part(
-        "master".into(),
-        master_state.into(),
-        master_label,
-        master,
-    )];
+    let mut parts = vec![
+        part("master".into(), master_state.into(), master_label, master),
+        part(
+            "backlog".into(),
+            s.backlog_state().into(),
+            format!("{} (repl-backlog-size)", tr(lang, "backlog")),
+            backlog_part(s, lang),
+        ),
+    ];
     if let Some((state, body)) = fork_part(s, lang) {
         parts.push(part(
             "fork".into(),
@@ -152,7 +157,7 @@ pub fn stage_view(p: &StageProps) -> Html {
             replica(r, y, h, lang),
         ));
     }
-    let writes = writes_in(s, lang);
+    let writes = writes_in(s, lang, p.highlight.as_deref() == Some("writes"));
     html! {
         <svg class="stage" data-testid="stage" viewBox={format!("0 0 {W} {H}")} role="group"
              aria-label={tr(lang, "The system: master, fork child, disk, links and replicas")}
@@ -165,7 +170,7 @@ pub fn stage_view(p: &StageProps) -> Html {
 }
 
 /// Client writes arriving at the master, with their rate.
-fn writes_in(s: &Stage, lang: Lang) -> Html {
+fn writes_in(s: &Stage, lang: Lang, hl: bool) -> Html {
     let m = &s.master;
     let y = 70.0;
     let flowing = m.write_bytes_per_sec > 0 && !m.frozen;
@@ -178,7 +183,7 @@ fn writes_in(s: &Stage, lang: Lang) -> Html {
         )
     };
     html! {
-        <g class="writes" data-part="writes" data-state={if flowing {"flowing"} else {"waiting"}}>
+        <g class={classes!("writes", hl.then_some("hl"))} data-part="writes" data-state={if flowing {"flowing"} else {"waiting"}}>
             { tx(6.0, y - 14.0, "label", tr(lang, "client writes")) }
             <line x1="6" y1={n(y)} x2={n(MASTER_X - 6.0)} y2={n(y)} class={classes!("arrow", flowing.then_some("flow"), "f24")}/>
             <path d={format!("M {} {} l -10 -6 l 0 12 z", n(MASTER_X - 2.0), n(y))} class="arrowhead"/>
@@ -192,19 +197,6 @@ fn writes_in(s: &Stage, lang: Lang) -> Html {
 fn master_part(s: &Stage, lang: Lang) -> Html {
     let m = &s.master;
     let (x, y, h) = (MASTER_X, TOP, 230.0);
-    let ring = m.backlog.as_ref().filter(|b| b.size > 0).map(|b| {
-        let (cx, cy, r) = (x + 58.0, y + 150.0, 40.0);
-        let start = ring_turns(b.first_byte_offset, b.size);
-        let span = (b.histlen as f64 / b.size as f64).min(1.0);
-        html! {
-            <g class="mini-ring">
-                <circle cx={n(cx)} cy={n(cy)} r={n(r)} class="ring-track"/>
-                <path d={arc_path(cx, cy, r, start, span)} class="ring-window"/>
-                { tx(cx, cy + 5.0, "ring-center small", bytes(b.size)) }
-                { tx(cx, cy + r + 20.0, "small mid", tr(lang, "backlog")) }
-            </g>
-        }
-    });
     let state = if m.frozen {
         tr(lang, "frozen in fork()")
     } else {
@@ -219,11 +211,49 @@ fn master_part(s: &Stage, lang: Lang) -> Html {
                 { tx(x + 14.0, y + 56.0, "small", format!("{} {}", tr(lang, "dataset"), bytes(m.dataset))) }
             }
             <text x={n(x + 14.0)} y={n(y + 78.0)} class="small">{ format!("{} {}", tr(lang, "offset"), bytes(m.offset.max(0) as u64)) }<title>{ format!("master_repl_offset {}", m.offset) }</title></text>
-            { ring.unwrap_or_else(|| tx(x + 58.0, y + 155.0, "small mid", tr(lang, "no backlog"))) }
             { tx(x + 130.0, y + 138.0, "small", tr(lang, "replication buffer")) }
             { tx(x + 130.0, y + 162.0, "value", bytes(m.repl_buffer)) }
             { tx(x + 130.0, y + 184.0, "small muted", tr(lang, "shared by the tanks →")) }
         </>
+    }
+}
+
+/// The backlog as a small ring on the master: the window of history it keeps, and each
+/// replica's offset marked ✓ inside it (a PSYNC would continue) or ✗ outside (a full sync).
+fn backlog_part(s: &Stage, lang: Lang) -> Html {
+    let m = &s.master;
+    let (cx, cy, r) = (MASTER_X + 58.0, TOP + 150.0, 40.0);
+    let Some(b) = m.backlog.as_ref().filter(|b| b.size > 0) else {
+        return html! {
+            <>
+                { rc(cx - 50.0, cy - 50.0, 100.0, 100.0, 8.0, "hit") }
+                { tx(cx, cy + 5.0, "small mid", tr(lang, "no backlog")) }
+            </>
+        };
+    };
+    let start = ring_turns(b.first_byte_offset, b.size);
+    let span = (b.histlen as f64 / b.size as f64).min(1.0);
+    let markers = s.replicas.iter().filter_map(|rp| {
+        let o = rp.offset.filter(|_| rp.state != ReplicaState::Promoted)?;
+        let inside = coverage(o, Some(b.first_byte_offset), m.offset) == Coverage::Inside;
+        let (x, y) = polar(cx, cy, r - 17.0, ring_turns(o.max(0) + 1, b.size));
+        let (glyph, class) = if inside {
+            ("✓", "tick ok")
+        } else {
+            ("✗", "tick bad")
+        };
+        Some(
+            html! { <text x={n(x)} y={n(y + 5.0)} class={classes!("mid", class)}>{ glyph }</text> },
+        )
+    });
+    html! {
+        <g class="mini-ring">
+            <circle cx={n(cx)} cy={n(cy)} r={n(r)} class="ring-track"/>
+            <path d={arc_path(cx, cy, r, start, span)} class="ring-window"/>
+            { for markers }
+            { tx(cx, cy + 5.0, "ring-center small", bytes(b.size)) }
+            { tx(cx, cy + r + 20.0, "small mid", tr(lang, "backlog")) }
+        </g>
     }
 }
 
@@ -458,6 +488,7 @@ fn replica(r: &ReplicaPart, y: f64, h: f64, lang: Lang) -> Html {
         ReplicaState::Receiving => "⇣ ",
         ReplicaState::Connecting | ReplicaState::Handshake => "… ",
         ReplicaState::WaitingBgsave => "◷ ",
+        ReplicaState::Promoted => "★ ",
     };
     // One detail line: progress of the RDB in, of the load, or where the replica stands.
     let (progress, detail) = match r.state {
