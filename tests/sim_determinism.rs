@@ -81,6 +81,50 @@ fn fixture_matches_the_current_simulator() {
     );
 }
 
+/// How often each outcome happens over a seed range: written natively, recomputed in wasm32
+/// (`tests/sim_wasm.rs`), so the page's spread is the CLI's.
+fn spread_counts() -> serde_json::Value {
+    let s = Scenario::from_toml(include_str!(
+        "fixtures/scenarios/cut-near-backlog-boundary.toml"
+    ))
+    .unwrap();
+    let spread = sim::run_seeds(&s, 1..21, s.duration);
+    let outcomes: Vec<serde_json::Value> = spread
+        .outcomes
+        .iter()
+        .map(|o| {
+            serde_json::json!([
+                sim::spread::render_sequence(&o.outcome.replicas[0].sequence),
+                o.runs
+            ])
+        })
+        .collect();
+    serde_json::json!({
+        "scenario": s.name,
+        "seeds": [1, 21],
+        "until_ms": s.duration,
+        "outcomes": outcomes,
+    })
+}
+
+#[test]
+fn spread_fixture_matches_the_current_simulator() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/spread_counts.json"
+    );
+    let text = serde_json::to_string_pretty(&spread_counts()).unwrap() + "\n";
+    if std::env::var_os("REPLSCOPE_BLESS").is_some() {
+        std::fs::write(path, &text).unwrap();
+        return;
+    }
+    let stored = std::fs::read_to_string(path).unwrap_or_default();
+    assert_eq!(
+        stored, text,
+        "tests/fixtures/spread_counts.json is stale: if the change of behaviour is intended, run REPLSCOPE_BLESS=1 cargo test --test sim_determinism"
+    );
+}
+
 /// A checkpoint is a clone (what the web app keeps to step back): going back to one and
 /// running on replays the same history, and a what-if branch from it leaves it untouched.
 #[test]

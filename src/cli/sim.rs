@@ -21,9 +21,14 @@ pub struct SimArgs {
     /// List the presets, one line each, and exit.
     #[arg(long)]
     pub list: bool,
-    /// Seed of the run (same scenario + seed = same run, byte for byte).
+    /// Seed of the run (same scenario + seed = same run, byte for byte); with --seeds, the
+    /// first seed of the range.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Run N seeds (--seed, --seed + 1, ...) and report how often each outcome happens, with
+    /// the spread of the full syncs' durations, instead of one run's log.
+    #[arg(long, value_name = "N")]
+    pub seeds: Option<u64>,
     /// Override a scenario field or Redis config: --set repl-diskless-sync=yes (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
@@ -107,6 +112,9 @@ pub fn run_sim(a: SimArgs) -> i32 {
         },
         None => scenario.duration,
     };
+    if let Some(n) = a.seeds {
+        return run_spread(&a, &scenario, n, until);
+    }
     let mut simulation = Simulation::new(&scenario, a.seed);
     simulation.run_until(until);
     if a.hash {
@@ -143,6 +151,35 @@ pub fn run_sim(a: SimArgs) -> i32 {
             return 1;
         }
         eprintln!("check: all {} expectations hold", scenario.check.len());
+    }
+    0
+}
+
+/// `--seeds N`: the outcomes of N runs, counted.
+fn run_spread(a: &SimArgs, scenario: &Scenario, n: u64, until: u64) -> i32 {
+    if n == 0 {
+        eprintln!("error: --seeds takes a number of runs, at least 1");
+        return 2;
+    }
+    if a.hash || a.check {
+        eprintln!("error: --hash and --check take one run; drop --seeds");
+        return 2;
+    }
+    let Some(end) = a.seed.checked_add(n) else {
+        eprintln!("error: --seed + --seeds is past the largest seed");
+        return 2;
+    };
+    let seeds = a.seed..end;
+    let spread = sim::run_seeds(scenario, seeds.clone(), until);
+    if a.format == "json" {
+        let out = serde_json::json!({
+            "scenario": scenario.name,
+            "seeds": { "first": seeds.start, "count": n },
+            "spread": spread,
+        });
+        emit(&format!("{out}\n"));
+    } else {
+        emit(&spread.render(&scenario.name, &seeds));
     }
     0
 }

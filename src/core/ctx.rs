@@ -200,6 +200,10 @@ pub(crate) struct Ctx {
     pub rng: SplitMix64,
     pub stats: Stats,
     pub out: Outputs,
+    /// `dbTotalServerKeyCount()` as the driver last told us (its keyspace is its own): a
+    /// load reports its keys, `Instance::set_key_count` the rest. `repl-diskless-load
+    /// on-empty-db` parses from the socket only while it is 0.
+    pub keys: u64,
 }
 
 impl Ctx {

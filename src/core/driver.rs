@@ -33,9 +33,12 @@ pub trait Driver {
     /// death already).
     fn kill_bgsave(&mut self, id: u64);
     /// Replica: RDB body bytes from the master (framing and EOF mark removed): collect them.
+    /// With diskless load (`Instance::loads_from_socket`) the load runs as they arrive: report
+    /// `Input::RdbLoading` once the RDB's header is read.
     fn rdb_data(&mut self, payload: Payload);
-    /// Replica: the RDB of `size` bytes is complete: flush the dataset, load it, then report
-    /// `Input::LoadDone`.
+    /// Replica: the RDB of `size` bytes is complete: flush the dataset, load it (report
+    /// `Input::RdbLoading` with its aux fields when the loader has read its header), then
+    /// report `Input::LoadDone`.
     fn load_rdb(&mut self, size: u64, eof_marked: bool);
     /// Replica: execute a command of the master's stream (real bytes only: counted stream
     /// bytes need nothing). Every stream command comes through, `SELECT`, `PING` and

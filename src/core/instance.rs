@@ -58,12 +58,18 @@ impl Instance {
             rng,
             stats: Stats::default(),
             out: Outputs::new(),
+            keys: 0,
         };
         let master = MasterSide::new(&ctx);
         let mut timers = TimerTable::default();
-        let first = phase.first_cron_ms(p.start_ms);
-        timers.set(Timer::ClientsCron, Some(first));
-        timers.set(Timer::ReplicationCron, Some(first));
+        timers.set(
+            Timer::ClientsCron,
+            Some(phase.first_clients_cron_ms(p.start_ms)),
+        );
+        timers.set(
+            Timer::ReplicationCron,
+            Some(phase.first_replication_cron_ms(p.start_ms)),
+        );
         let mut inst = Instance {
             ctx,
             timers,
@@ -154,6 +160,11 @@ impl Instance {
                 rdb,
                 cow_bytes,
             } => self.master.on_bgsave_done(ctx, id, ok, rdb, cow_bytes),
+            Input::RdbLoading { aux } => {
+                if let Some(link) = self.link.as_mut() {
+                    link.on_rdb_header(ctx, &aux);
+                }
+            }
             Input::LoadDone { ok, error, keys } => {
                 if let Some(link) = self.link.as_mut() {
                     link.on_load_done(ctx, &mut self.master, ok, &error, keys);
@@ -222,7 +233,8 @@ impl Instance {
         self.master.master_cron(ctx, self.link.is_some());
     }
 
-    /// `beforeSleep`: answer satisfied WAITs, send the GETACK new waiters asked for.
+    /// `beforeSleep`: answer satisfied WAITs, send the GETACK new waiters asked for, trim the
+    /// replication backlog.
     fn before_sleep(&mut self) {
         self.master.process_waiters(&mut self.ctx);
         if self.master.take_getack_request() && self.link.is_none() {
@@ -230,6 +242,7 @@ impl Instance {
             self.master
                 .feed_from_master(&mut self.ctx, Payload::Bytes(getack));
         }
+        self.master.trim_backlog_before_sleep();
         self.sync_wait_timer();
     }
 
@@ -449,9 +462,25 @@ impl Instance {
     pub fn master_conn(&self) -> Option<ConnId> {
         self.link.as_ref().and_then(|l| l.main_conn())
     }
-    /// Whether a replica is loading an RDB right now.
+    /// Whether a replica is loading an RDB right now (with diskless load, while it receives
+    /// it: the parser reads the socket).
     pub fn is_loading(&self) -> bool {
         self.link.as_ref().is_some_and(|l| l.is_loading())
+    }
+    /// Whether this replica's RDB goes straight into its parser (`repl-diskless-load`
+    /// `swapdb`, or `on-empty-db` with no keys, decided at the transfer's header): the
+    /// transfer then moves at the load's pace and no load follows it.
+    pub fn loads_from_socket(&self) -> bool {
+        self.link.as_ref().is_some_and(|l| l.loads_from_socket())
+    }
+    /// A load runs whose RDB header the driver has not reported (`Input::RdbLoading`).
+    pub fn awaits_rdb_header(&self) -> bool {
+        self.link.as_ref().is_some_and(|l| l.awaits_rdb_header())
+    }
+    /// Tell the core how many keys the node's dataset holds (`dbTotalServerKeyCount`), when
+    /// it changes other than by a replica's load (which reports its own).
+    pub fn set_key_count(&mut self, keys: u64) {
+        self.ctx.keys = keys;
     }
     /// `(replid, reploff)` of the cached master, if this replica has one.
     pub fn cached_master(&self) -> Option<(String, i64)> {

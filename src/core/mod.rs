@@ -160,6 +160,17 @@ pub struct RestoredReplInfo {
     pub offset: i64,
 }
 
+/// The aux fields of an RDB that the loader logs (`redis-ver`, `ctime`, `used-mem`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RdbAux {
+    /// The version of the server that wrote it.
+    pub redis_ver: Option<String>,
+    /// When it was written (the fork child's `time(NULL)`), Unix seconds.
+    pub ctime_s: Option<u64>,
+    /// The writer's used memory then, bytes.
+    pub used_mem: Option<u64>,
+}
+
 /// Everything that can happen to an instance.
 #[derive(Clone, Debug)]
 pub enum Input {
@@ -186,6 +197,11 @@ pub enum Input {
         rdb: Payload,
         cow_bytes: u64,
     },
+    /// Replica: the loader read the RDB's aux fields (`rdbLoadRio` logs them as it reads
+    /// the header, at the start of the load: after `Output::LoadRdb`, or with diskless load
+    /// after the first `Output::RdbData`). A driver that sends none gets them logged at
+    /// `LoadDone`, aged from the start of the load.
+    RdbLoading { aux: RdbAux },
     /// The RDB load requested by `Output::LoadRdb` finished.
     LoadDone { ok: bool, error: String, keys: u64 },
     /// Nothing but the passage of time: the same as [`Instance::handle_timeout`]. Kept only

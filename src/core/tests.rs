@@ -919,6 +919,39 @@ fn lagging_replica_pins_backlog_past_its_size() {
     );
 }
 
+/// Issue 12 (and the server's "540 MB held with repl-backlog-size 1mb"): when the replica that
+/// pinned old blocks leaves, `beforeSleep` trims them away even if no write ever comes again.
+#[test]
+fn blocks_a_departed_replica_pinned_are_trimmed_without_new_writes() {
+    let (mut r, a) = stalled_online_replica(|c| {
+        c.repl_backlog_size = 1 << 20;
+        c.client_output_buffer_limit_replica = BufferLimit {
+            hard: 0,
+            soft: 0,
+            soft_seconds: 0,
+        };
+    });
+    for _ in 0..200 {
+        r.write(0, Payload::Phantom(100_000));
+    }
+    assert!(r.inst.backlog_histlen() > 19_000_000, "pinned");
+    let mem_pinned = r.inst.repl_buffer_mem();
+    r.input(Input::Closed {
+        conn: a,
+        error: "connection lost".into(),
+    });
+    let h = r.inst.backlog_histlen();
+    assert!(
+        ((1 << 20)..(1 << 20) + 100_000).contains(&h),
+        "trimmed back to the size with no write after the replica left: {h}"
+    );
+    assert!(r.inst.repl_buffer_mem() < mem_pinned / 10);
+    assert_eq!(
+        r.inst.backlog_first_byte_offset(),
+        r.inst.master_repl_offset() - h as i64 + 1
+    );
+}
+
 #[test]
 fn phantom_256mb_buffer_costs_nothing() {
     let (mut r, _a) = stalled_online_replica(|c| {
@@ -990,6 +1023,13 @@ fn diskless_delay_keepalives_then_eof_framing_and_stream_after_ack() {
     assert!(r.logged("Diskless rdb transfer, done reading from pipe, 1 replicas still up."));
     assert!(r.logs().iter().any(|l| l == "Streamed RDB transfer with replica 10.0.0.100:7002 succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming"));
     assert!(r.outs.iter().any(|o| matches!(o, Output::Log(l) if l.role == 'C' && l.text == "Fork CoW for RDB: current 3 MB, peak 3 MB, average 3 MB")));
+    // As the real master logs it: the child's CoW report, then the parent's EOF on the pipe.
+    let logs = r.logs();
+    let at = |needle: &str| logs.iter().position(|l| l.contains(needle)).expect(needle);
+    assert!(
+        at("Fork CoW for RDB") < at("done reading from pipe"),
+        "{logs:?}"
+    );
     assert_eq!(
         r.take(a),
         format!("<P:5000>{mark}"),
@@ -1947,6 +1987,214 @@ fn chained_replicas_share_one_offset_space() {
     assert_eq!(w.datasets[r2], w.datasets[m]);
 }
 
+// ---------------------------------------------------------------- repl-diskless-load
+
+/// The messages of Redis-format log lines, numbers masked (`keys loaded: <n>`), from the one
+/// containing `from` to the one containing `to`.
+fn load_sequence<'a>(lines: impl Iterator<Item = &'a str>, from: &str, to: &str) -> Vec<String> {
+    let mask = |m: &str| {
+        m.split(' ')
+            .map(|w| {
+                if w.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+                    "<n>"
+                } else {
+                    w
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let msgs: Vec<String> = lines
+        .filter_map(|l| l.splitn(7, ' ').nth(6).map(mask))
+        .collect();
+    let start = msgs.iter().position(|m| m.contains(from)).expect(from);
+    let end = msgs[start..].iter().position(|m| m.contains(to)).expect(to);
+    msgs[start..=start + end].to_vec()
+}
+
+/// A master and a replica (diskless master) whose replica loads with `mode`; the replica was
+/// a master first, as in the capture (REPLICAOF synthesises a cached master).
+fn diskless_load_world(mode: &str) -> (World, usize, usize) {
+    let (mut w, m, r) = master_replica(true);
+    let c = w.client(r);
+    assert_eq!(
+        w.command(r, c, &["CONFIG", "SET", "repl-diskless-load", mode]),
+        "+OK\r\n"
+    );
+    let mc = w.client(m);
+    w.command(m, mc, &["CONFIG", "SET", "repl-diskless-sync-delay", "0"]);
+    w.rdb_size = 100_000;
+    (w, m, r)
+}
+
+#[test]
+fn swapdb_loads_from_the_socket_and_swaps_as_the_real_replica_logs() {
+    let (mut w, m, r) = diskless_load_world("swapdb");
+    w.set(m, "k", b"v");
+    w.replicaof(r, m);
+    w.advance(3000);
+    assert_eq!(w.nodes[r].link_status(), LinkStatus::Connected);
+    let ours = load_sequence(
+        w.logs[r].iter().map(String::as_str),
+        "receiving streamed RDB",
+        "Finished with success",
+    );
+    let real = load_sequence(
+        include_str!("../../tests/fixtures/versions/redis-7.0/diskless-load-swapdb/replica.log")
+            .lines(),
+        "receiving streamed RDB",
+        "Finished with success",
+    );
+    assert_eq!(ours, real);
+    assert!(!w.logged(r, "Flushing old data"), "swapdb flushes nothing");
+}
+
+#[test]
+fn on_empty_db_parses_only_into_an_empty_dataset() {
+    let (mut w, m, r) = diskless_load_world("on-empty-db");
+    w.replicaof(r, m);
+    w.advance(3000);
+    let first = load_sequence(
+        w.logs[r].iter().map(String::as_str),
+        "receiving streamed RDB",
+        "Finished with success",
+    );
+    assert_eq!(
+        first,
+        [
+            "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to parser",
+            "Discarding previously cached master state.",
+            "MASTER <-> REPLICA sync: Flushing old data",
+            "MASTER <-> REPLICA sync: Loading DB in memory",
+            "Loading RDB produced by version <n>",
+            "RDB age <n> seconds",
+            "RDB memory usage when created <n> Mb",
+            "Done loading RDB, keys loaded: <n> keys expired: <n>",
+            "MASTER <-> REPLICA sync: Finished with success",
+        ]
+    );
+    // The load reported keys: the next full sync goes through the disk.
+    w.nodes[r].set_key_count(5);
+    let c = w.client(m);
+    w.command(m, c, &["CONFIG", "SET", "repl-backlog-size", "16384"]);
+    w.down.insert(r);
+    w.kill_links(r);
+    for i in 0..20 {
+        w.set(m, &format!("big{i}"), &[b'x'; 2000]);
+    }
+    w.down.remove(&r);
+    w.advance(3000);
+    assert_eq!(
+        w.count_logged(r, "with EOF to disk"),
+        1,
+        "{}",
+        w.dump_logs(r)
+    );
+}
+
+#[test]
+fn rdb_aux_lines_open_the_load_and_age_the_rdb_from_its_ctime() {
+    let (mut w, m, r) = master_replica(false);
+    w.load_ms = 5_000;
+    w.replicaof(r, m);
+    w.advance(1_000);
+    assert!(w.nodes[r].is_loading(), "{}", w.dump_logs(r));
+    assert!(w.nodes[r].awaits_rdb_header());
+    // The loader read the header: an RDB written 10.5 s ago (Redis compares whole seconds).
+    let now_s = (InstanceParams::new("x", 1, 1).epoch_ms + w.now) / 1000;
+    w.nodes[r].handle(
+        w.now,
+        Input::RdbLoading {
+            aux: RdbAux {
+                redis_ver: Some("7.0.15".into()),
+                ctime_s: Some(now_s - 10),
+                used_mem: Some(12_813_000),
+            },
+        },
+    );
+    w.settle();
+    assert!(!w.nodes[r].awaits_rdb_header());
+    let seq = load_sequence(
+        w.logs[r].iter().map(String::as_str),
+        "Loading DB in memory",
+        "RDB memory usage",
+    );
+    assert_eq!(
+        seq,
+        [
+            "MASTER <-> REPLICA sync: Loading DB in memory",
+            "Loading RDB produced by version <n>",
+            "RDB age <n> seconds",
+            "RDB memory usage when created <n> Mb",
+        ]
+    );
+    assert!(w.logged(r, "RDB age 10 seconds"));
+    assert!(w.logged(r, "RDB memory usage when created 12.22 Mb"));
+    assert!(!w.logged(r, "Done loading RDB"), "at the start of the load");
+    w.advance(6_000);
+    assert_eq!(w.count_logged(r, "Loading RDB produced by version"), 1);
+    assert!(w.logged(r, "MASTER <-> REPLICA sync: Finished with success"));
+}
+
+#[test]
+fn a_swapdb_load_cut_off_mid_transfer_discards_the_temporary_db() {
+    let mut r = Raw::new(|c| {
+        c.repl_diskless_load = DisklessLoad::Swapdb;
+        c.replicaof = Some(("10.0.0.1".into(), 6379));
+    });
+    r.tick_to(100);
+    let conn = r
+        .outs
+        .iter()
+        .find_map(|o| match o {
+            Output::Connect { conn, .. } => Some(*conn),
+            _ => None,
+        })
+        .expect("connects");
+    r.input(Input::Connected { conn });
+    let reply = |r: &mut Raw, s: &str| {
+        r.input(Input::Received {
+            conn,
+            payload: Payload::Bytes(s.as_bytes().to_vec()),
+        })
+    };
+    reply(&mut r, "+PONG\r\n");
+    reply(&mut r, "+OK\r\n");
+    reply(&mut r, "+OK\r\n");
+    let id = "a".repeat(40);
+    reply(
+        &mut r,
+        &format!("+FULLRESYNC {id} 100\r\n$EOF:{}\r\n", "m".repeat(40)),
+    );
+    r.input(Input::Received {
+        conn,
+        payload: Payload::Phantom(5000),
+    });
+    assert!(r.inst.loads_from_socket() && r.inst.is_loading());
+    r.input(Input::Closed {
+        conn,
+        error: "Connection reset by peer".into(),
+    });
+    let logs = r.logs();
+    let tail: Vec<&str> = logs
+        .iter()
+        .skip_while(|l| !l.contains("Loading DB in memory"))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            "MASTER <-> REPLICA sync: Loading DB in memory",
+            "Failed trying to load the MASTER synchronization DB from socket: Connection reset by peer",
+            "Reconnecting to MASTER 10.0.0.1:6379 after failure",
+            "MASTER <-> REPLICA sync started",
+            "MASTER <-> REPLICA sync: Discarding temporary DB in background",
+        ],
+        "{logs:?}"
+    );
+    assert!(!r.inst.is_loading());
+}
+
 #[test]
 fn min_replicas_to_write_counts_fresh_acks() {
     let (mut w, m, r) = master_replica(false);
@@ -2198,6 +2446,36 @@ fn stalled_diskless_transfer_times_out() {
         r.logs()
     );
     assert!(r.logged("Diskless rdb transfer, last replica dropped, killing fork child."));
+}
+
+/// Issue 12: a diskless transfer slower than `repl-timeout` that keeps moving is never cut
+/// (Redis restamps `repl_last_partial_write` on every partial write).
+#[test]
+fn slow_diskless_transfer_that_keeps_moving_is_not_timed_out() {
+    let mut r = Raw::new(|c| {
+        c.repl_diskless_sync_delay = 0;
+        c.repl_timeout = 5;
+    });
+    let a = r.replica_client(7002, true);
+    r.cmd(a, &["PSYNC", "?", "-1"]);
+    let (id, _, _) = r.bgsaves()[0].clone();
+    r.input(Input::BgsaveData {
+        id,
+        payload: Payload::Phantom(32 << 20),
+    });
+    // 2 MB/s for 16 s: a partial write every 100 ms, the queue never empty.
+    for step in 1..=160u64 {
+        r.now = step * 100;
+        let _ = r.inst.take_outgoing(r.now, a, 200_000);
+        r.tick_to(step * 100);
+    }
+    assert!(
+        !r.logged("Disconnecting timedout replica"),
+        "{:?}",
+        r.logs()
+    );
+    assert_eq!(r.inst.replica_clients().len(), 1);
+    assert!(r.inst.bgsave_backlog_bytes() > 0, "still sending");
 }
 
 #[cfg(not(target_arch = "wasm32"))]

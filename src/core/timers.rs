@@ -32,18 +32,32 @@ pub const CLIENTS_CRON_PERIOD_MS: u64 = 100;
 /// `replicationCron`'s period.
 pub const REPLICATION_CRON_PERIOD_MS: u64 = 1000;
 
-/// Where a node's cron grid sits: its first `serverCron` (which also runs `replicationCron`)
-/// comes `offset_ms` after the first 100 ms boundary of the run following its boot. Phase 0
-/// puts every node on the same grid.
+/// Where a node's cron grid sits. `serverCron` runs every 100 ms (`hz 10`) and calls
+/// `replicationCron` every 10th time (`run_with_period(1000)`), so a node's grid is fixed by
+/// when its process started: `offset_ms` (0..1000) is where in each second of the run its
+/// `replicationCron` falls, its `clientsCron` on the same 100 ms grid. Phase 0 puts every node
+/// on the run's own second boundaries; real nodes are out of step with each other and with
+/// everything else (a replica reconnects 0-1 s after a link returns, on its own cron).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CronPhase {
     pub offset_ms: u64,
 }
 
 impl CronPhase {
-    /// The first `serverCron` of a node that boots at `start_ms`.
-    pub fn first_cron_ms(self, start_ms: u64) -> u64 {
-        (start_ms / CLIENTS_CRON_PERIOD_MS + 1) * CLIENTS_CRON_PERIOD_MS + self.offset_ms
+    /// The first 100 ms boundary of the run after a boot at `start_ms`.
+    fn grid_start(start_ms: u64) -> u64 {
+        (start_ms / CLIENTS_CRON_PERIOD_MS + 1) * CLIENTS_CRON_PERIOD_MS
+    }
+
+    /// The first `clientsCron` (the first `serverCron`) of a node that boots at `start_ms`.
+    pub fn first_clients_cron_ms(self, start_ms: u64) -> u64 {
+        Self::grid_start(start_ms) + self.offset_ms % CLIENTS_CRON_PERIOD_MS
+    }
+
+    /// The first `replicationCron` of a node that boots at `start_ms` (a `serverCron` call
+    /// too: the same grid).
+    pub fn first_replication_cron_ms(self, start_ms: u64) -> u64 {
+        Self::grid_start(start_ms) + self.offset_ms % REPLICATION_CRON_PERIOD_MS
     }
 }
 
@@ -98,9 +112,15 @@ mod tests {
     }
 
     #[test]
-    fn phase_shifts_the_first_cron() {
-        assert_eq!(CronPhase::default().first_cron_ms(0), 100);
-        assert_eq!(CronPhase::default().first_cron_ms(5_234), 5_300);
-        assert_eq!(CronPhase { offset_ms: 730 }.first_cron_ms(0), 830);
+    fn phase_shifts_the_first_crons_on_one_grid() {
+        let p0 = CronPhase::default();
+        assert_eq!(p0.first_clients_cron_ms(0), 100);
+        assert_eq!(p0.first_replication_cron_ms(0), 100);
+        assert_eq!(p0.first_replication_cron_ms(5_234), 5_300);
+        let p = CronPhase { offset_ms: 730 };
+        assert_eq!(p.first_clients_cron_ms(0), 130);
+        assert_eq!(p.first_replication_cron_ms(0), 830);
+        // replicationCron lands on a clientsCron call (both are serverCron's).
+        assert_eq!((830 - 130) % CLIENTS_CRON_PERIOD_MS, 0);
     }
 }

@@ -12,6 +12,8 @@
 //!   `restart_replica`, `kill_master`), `set_param` from now on, `summary`, `trace_hash`.
 //!   `Clone`: a clone is a checkpoint to step back to.
 //! * [`advise`]: the sizing arithmetic behind `replscope advise` (pure; the web calls it too).
+//! * [`run_seeds`]: a scenario over a range of seeds, how often each outcome happens
+//!   ([`Spread`], mergeable, for `replscope sim --seeds N` and the page's workers).
 //!
 //! The replication itself (PSYNC decisions, buffers and their limits, states, log lines) is
 //! the core's; this module only decides when things happen and how fast bytes move. Inside,
@@ -29,6 +31,7 @@ pub mod rng;
 pub mod scenario;
 mod serde_units;
 mod simulation;
+pub mod spread;
 pub mod summary;
 pub mod units;
 
@@ -37,6 +40,7 @@ pub use presets::{presets, PresetInfo};
 pub use recorder::TraceEvent;
 pub use scenario::{params, ParamSpec, Scenario, ScenarioError};
 pub use simulation::Simulation;
+pub use spread::{run_seeds, Spread};
 pub use summary::Summary;
 
 /// Runs preset `preset` with `seed` until `until_ms` and returns its trace hash (the value the

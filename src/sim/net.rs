@@ -125,6 +125,19 @@ pub struct Window {
     pub start_us: u64,
 }
 
+/// Bytes sent back to back arrive as one read: adjacent counted chunks become one (the core
+/// hands one chunk per buffer block it takes from).
+fn merge_counted(payload: Vec<Payload>) -> Vec<Payload> {
+    let mut out: Vec<Payload> = Vec::with_capacity(payload.len());
+    for p in payload {
+        match (out.last_mut(), p) {
+            (Some(Payload::Phantom(a)), Payload::Phantom(b)) => *a += b,
+            (_, p) => out.push(p),
+        }
+    }
+    out
+}
+
 #[derive(Clone, Debug)]
 pub struct Net {
     conns: BTreeMap<u64, SimConn>,
@@ -371,7 +384,7 @@ impl Net {
         let ev = NetEv::Deliver {
             sc,
             to: 1 - from,
-            payload,
+            payload: merge_counted(payload),
         };
         self.agenda.schedule(clock, arrive, ev);
     }

@@ -1,11 +1,15 @@
 //! What a run produced: the Redis log, the trace (log lines and marks in order, hashed), the
 //! timeline's marks and spans, the chart's samples, and the figures the summary reports.
 //! Append-only, except that an open span gets its end.
+//!
+//! A recorder made with [`Recorder::counting`] keeps only what a summary and an outcome need
+//! (counts, peaks, each replica's steps): runs of many seeds (`sim/spread.rs`) skip the log,
+//! the trace, marks, spans and samples, which cost more than the replication itself.
 
 use std::collections::VecDeque;
 
 use super::rng::Fnv64;
-use super::summary::{MasterSummary, ReplicaSummary};
+use super::summary::{MasterSummary, ReplicaSummary, Step};
 use crate::core::MarkKind;
 use crate::view::{LogLine, Mark, Sample, Span, SpanKind};
 use serde::Serialize;
@@ -25,6 +29,8 @@ const IN_SYNC_WINDOW_MS: u64 = 2000;
 
 #[derive(Clone, Debug)]
 pub struct Recorder {
+    /// Keep the log, the trace, marks, spans and samples (false: counts only).
+    pictures: bool,
     log: Vec<LogLine>,
     trace: Vec<TraceEvent>,
     marks: Vec<Mark>,
@@ -37,11 +43,24 @@ pub struct Recorder {
     master_stats: MasterSummary,
     /// (time, master offset) for the last few seconds: the "in sync" slack.
     offset_history: VecDeque<(u64, i64)>,
+    /// Each replica's steps (0-based), in order.
+    steps: Vec<Vec<(u64, Step)>>,
 }
 
 impl Recorder {
+    /// Records everything.
     pub fn new(replicas: usize) -> Recorder {
+        Recorder::with_pictures(replicas, true)
+    }
+
+    /// Records counts, peaks and steps only (for runs of many seeds).
+    pub fn counting(replicas: usize) -> Recorder {
+        Recorder::with_pictures(replicas, false)
+    }
+
+    fn with_pictures(replicas: usize, pictures: bool) -> Recorder {
         Recorder {
+            pictures,
             log: Vec::new(),
             trace: Vec::new(),
             marks: Vec::new(),
@@ -57,7 +76,13 @@ impl Recorder {
                 ..Default::default()
             },
             offset_history: VecDeque::new(),
+            steps: vec![Vec::new(); replicas],
         }
+    }
+
+    /// Whether the log, the trace and the pictures are kept.
+    pub fn keeps_pictures(&self) -> bool {
+        self.pictures
     }
 
     // ------------------------------------------------------------------ the trace
@@ -82,6 +107,9 @@ impl Recorder {
 
     /// A Redis log line of `node`: traced at `trace_t_ms`, shown at `now`.
     pub fn log_line(&mut self, trace_t_ms: u64, now: u64, node: &str, line: String) {
+        if !self.pictures {
+            return;
+        }
         self.record(trace_t_ms, node, "log", line.clone());
         self.log.push(LogLine {
             t_ms: now,
@@ -100,6 +128,9 @@ impl Recorder {
         kind: MarkKind,
         cause: String,
     ) {
+        if !self.pictures {
+            return;
+        }
         self.record(now, node, "mark", format!("{kind:?}: {cause}"));
         self.marks.push(Mark {
             replica,
@@ -123,6 +154,7 @@ impl Recorder {
     /// `main_link`).
     pub fn count_core_mark(
         &mut self,
+        now: u64,
         replica: usize,
         kind: MarkKind,
         from_master: bool,
@@ -131,18 +163,47 @@ impl Recorder {
         let Some(st) = self.stats.get_mut(replica - 1) else {
             return;
         };
-        match kind {
-            MarkKind::FullSyncStart if from_master && main_link => st.full_syncs += 1,
-            MarkKind::PartialSyncAccepted if from_master => st.partial_syncs_accepted += 1,
-            MarkKind::PartialSyncRefused if from_master => st.partial_syncs_refused += 1,
+        let step = match kind {
+            MarkKind::FullSyncStart if from_master && main_link => {
+                st.full_syncs += 1;
+                Some(Step::Full)
+            }
+            MarkKind::PartialSyncAccepted if from_master => {
+                st.partial_syncs_accepted += 1;
+                Some(Step::Partial)
+            }
+            MarkKind::PartialSyncRefused if from_master => {
+                st.partial_syncs_refused += 1;
+                None
+            }
             MarkKind::OutputBufferCutOff if from_master => {
                 *st.disconnects
                     .entry("output_buffer_limit".into())
-                    .or_default() += 1
+                    .or_default() += 1;
+                Some(Step::ObufCut)
             }
-            MarkKind::Timeout => *st.disconnects.entry("timeout".into()).or_default() += 1,
-            _ => {}
+            MarkKind::Timeout => {
+                *st.disconnects.entry("timeout".into()).or_default() += 1;
+                Some(Step::Timeout)
+            }
+            MarkKind::FullSyncDone if !from_master => Some(Step::Loaded),
+            _ => None,
+        };
+        if let Some(step) = step {
+            self.steps[replica - 1].push((now, step));
         }
+    }
+
+    /// The master put `replica` (1-based) online.
+    pub fn note_online(&mut self, now: u64, replica: usize) {
+        if let Some(s) = self.steps.get_mut(replica.wrapping_sub(1)) {
+            s.push((now, Step::Online));
+        }
+    }
+
+    /// Each replica's steps so far (0-based), with their times.
+    pub fn steps(&self) -> &[Vec<(u64, Step)>] {
+        &self.steps
     }
 
     pub fn count_bgsave(&mut self) {
@@ -194,11 +255,16 @@ impl Recorder {
     // ------------------------------------------------------------------ pictures
 
     pub fn sample(&mut self, s: Sample) {
-        self.samples.push(s);
+        if self.pictures {
+            self.samples.push(s);
+        }
     }
 
     /// Each replica's lane is in `kinds[i]` now: open a new span where it changed.
     pub fn update_spans(&mut self, now: u64, kinds: &[SpanKind]) {
+        if !self.pictures {
+            return;
+        }
         for (i, kind) in kinds.iter().enumerate() {
             if let Some(open) = self.open_span[i] {
                 if self.spans[open].kind == *kind {

@@ -72,6 +72,81 @@ impl ReplicaSummary {
     }
 }
 
+/// One step of a replica's story, as its master logs it (the words `replscope compare` reads
+/// from real logs), plus the replica's own end of a load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Step {
+    /// A full sync starts (`+FULLRESYNC`: no cached master, or its PSYNC refused).
+    Full,
+    /// A PSYNC accepted (`+CONTINUE`).
+    Partial,
+    /// The master puts it online ("Synchronization with replica ... succeeded").
+    Online,
+    /// Cut off for `client-output-buffer-limit`.
+    ObufCut,
+    /// Dropped by either side after `repl-timeout`.
+    Timeout,
+    /// The replica finished loading the RDB (not part of the compared sequence: the master's
+    /// `Online` is; used to time full syncs).
+    Loaded,
+}
+
+impl Step {
+    pub fn label(self) -> &'static str {
+        match self {
+            Step::Full => "full",
+            Step::Partial => "partial",
+            Step::Online => "online",
+            Step::ObufCut => "obuf-cut",
+            Step::Timeout => "timeout",
+            Step::Loaded => "loaded",
+        }
+    }
+}
+
+/// What one replica went through in a run: the sequence of sync kinds and cut-offs (what
+/// `replscope compare` compares), and whether it ended in sync.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ReplicaOutcome {
+    pub name: String,
+    pub sequence: Vec<Step>,
+    pub in_sync_at_end: bool,
+}
+
+/// What a run amounts to for counting runs against each other: two runs with equal outcomes
+/// told the same story.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Outcome {
+    pub replicas: Vec<ReplicaOutcome>,
+}
+
+/// Each full sync in `steps` (time, step) and how it ended: `(n, Loaded, ms)` for the n-th
+/// (1-based) from the master's decision to the end of the replica's load, or `(n, ObufCut |
+/// Timeout, ms)` to the cut-off. A sync still running at the end, or abandoned otherwise, is
+/// left out.
+pub fn full_sync_durations(steps: &[(u64, Step)]) -> Vec<(usize, Step, u64)> {
+    let mut out = Vec::new();
+    let mut n = 0;
+    for (i, (t0, s)) in steps.iter().enumerate() {
+        if *s != Step::Full {
+            continue;
+        }
+        n += 1;
+        for (t, next) in &steps[i + 1..] {
+            match next {
+                Step::Loaded | Step::ObufCut | Step::Timeout => {
+                    out.push((n, *next, t - t0));
+                    break;
+                }
+                Step::Full | Step::Partial => break,
+                Step::Online => {}
+            }
+        }
+    }
+    out
+}
+
 /// Checks a summary against `[check]` entries (`"replica1.full_syncs" = ">= 3"`). Returns one
 /// message per failed or malformed entry; empty means every expectation held.
 pub fn check_summary(summary: &Summary, checks: &BTreeMap<String, String>) -> Vec<String> {

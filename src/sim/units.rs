@@ -172,6 +172,23 @@ impl fmt::Display for HumanBytes {
     }
 }
 
+/// A duration for people: `850 ms`, `16.4 s`, `8 min 05 s`.
+pub struct HumanMs(pub u64);
+
+impl fmt::Display for HumanMs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0;
+        if ms < 1000 {
+            write!(f, "{ms} ms")
+        } else if ms < 100_000 {
+            write!(f, "{:.1} s", ms as f64 / 1000.0)
+        } else {
+            let s = (ms + 500) / 1000;
+            write!(f, "{} min {:02} s", s / 60, s % 60)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +223,13 @@ mod tests {
         assert_eq!(parse_rate("2000/s").unwrap(), 2000.0);
         assert_eq!(parse_rate("1.5m").unwrap(), 1_500_000.0);
         assert!(parse_rate("fast").is_err());
+    }
+
+    #[test]
+    fn durations_for_people() {
+        assert_eq!(HumanMs(850).to_string(), "850 ms");
+        assert_eq!(HumanMs(16_420).to_string(), "16.4 s");
+        assert_eq!(HumanMs(485_000).to_string(), "8 min 05 s");
     }
 
     #[test]

@@ -226,6 +226,9 @@ impl MasterSide {
                         let mark = Payload::Bytes(child.mark.clone().into_bytes());
                         self.send_direct(ctx, *t, mark);
                     }
+                    // The child reports its copy-on-write as it finishes writing, before it
+                    // closes the pipe; the parent then reads EOF from the pipe.
+                    ctx.log_as(Level::Notice, 'C', child.pid, cow_text);
                     ctx.log(
                         Level::Warning,
                         format!(
@@ -233,7 +236,6 @@ impl MasterSide {
                             alive.len()
                         ),
                     );
-                    ctx.log_as(Level::Notice, 'C', child.pid, cow_text);
                     ctx.log(
                         Level::Notice,
                         "Background RDB transfer terminated with success",

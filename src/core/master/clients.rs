@@ -35,8 +35,9 @@ pub(crate) struct Client {
     pub rdb_channel: bool,
     /// Dual channel: the RDB-channel client id announced on the main channel.
     pub rdb_client_id: Option<u64>,
-    /// `repl_last_partial_write` (unixtime seconds): a write that did not take everything.
-    pub partial_write_since_s: Option<u64>,
+    /// `repl_last_partial_write` (unixtime seconds): the last write to a diskless target that
+    /// the socket took only part of; `None` once it took everything.
+    pub last_partial_write_s: Option<u64>,
     pub replica: Option<ReplicaSide>,
     pub authenticated: bool,
 }
@@ -59,7 +60,7 @@ impl Client {
             rdb_only: false,
             rdb_channel: false,
             rdb_client_id: None,
-            partial_write_since_s: None,
+            last_partial_write_s: None,
             replica: None,
             authenticated,
         }

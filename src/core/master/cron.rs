@@ -87,7 +87,7 @@ impl MasterSide {
             } else if r.state == ReplicaState::WaitBgsaveEnd
                 && socket_child
                 && cl
-                    .partial_write_since_s
+                    .last_partial_write_s
                     .is_some_and(|s| ut.saturating_sub(s) > timeout)
             {
                 ctx.log(

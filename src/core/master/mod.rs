@@ -242,11 +242,16 @@ impl MasterSide {
         let pending = self.outgoing_len(conn);
         let ut = ctx.unixtime();
         if let Some(c) = self.clients.get_mut(&conn) {
-            // `repl_last_partial_write`: a diskless transfer that stops moving times out.
+            // `repl_last_partial_write`: `rdbPipeReadHandler`/`rdbPipeWriteHandler` stamp it
+            // on every write the socket took only part of, and clear it once the socket took
+            // everything. `replicationCron` times out only a diskless transfer whose last
+            // partial write is older than `repl-timeout`: one that stalls, never one that is
+            // merely slow (a stamp taken once would cut every transfer longer than the
+            // timeout, forever).
             if pending > 0 && !out.is_empty() {
-                c.partial_write_since_s.get_or_insert(ut);
+                c.last_partial_write_s = Some(ut);
             } else if pending == 0 {
-                c.partial_write_since_s = None;
+                c.last_partial_write_s = None;
             }
             if c.close_after_flush && pending == 0 {
                 self.drop_client(ctx, conn, true);
@@ -359,6 +364,11 @@ impl MasterSide {
 
     pub fn free_backlog(&mut self) {
         self.store.free_backlog();
+    }
+
+    /// `beforeSleep`'s backlog trim (see `StreamStore::trim_before_sleep`).
+    pub fn trim_backlog_before_sleep(&mut self) {
+        self.store.trim_before_sleep();
     }
 
     /// A master restarted from an RDB with `repl-id`/`repl-offset`: its offsets are rebased

@@ -327,6 +327,13 @@ impl ReplicaLink {
                     l.main_closed = true;
                 }
             }
+            LinkState::Receiving(transfer::Receiving {
+                parser: Some(p), ..
+            }) => {
+                // The loader's read fails: the load, not the transfer, reports it.
+                let swapdb = p.swapdb;
+                self.parser_load_failed(ctx, &what, Some(conn), swapdb);
+            }
             LinkState::Receiving(_) | LinkState::DualChannel(_) => {
                 let header = matches!(&self.state, LinkState::Receiving(r) if r.rdb.header_seen());
                 if header {
@@ -410,6 +417,7 @@ impl ReplicaLink {
     pub fn is_loading(&self) -> bool {
         match &self.state {
             LinkState::Loading(_) => true,
+            LinkState::Receiving(r) => r.parser.is_some(),
             LinkState::DualChannel(d) => d.load.is_some(),
             _ => false,
         }
@@ -417,17 +425,23 @@ impl ReplicaLink {
 
     /// While loading, only the loading callback runs (`processEventsWhileBlocked`): a `\n`
     /// at most once per second keeps the master's `repl_ack_time` fresh, so a long load
-    /// does not time the replica out.
+    /// does not time the replica out. A load from the socket reads it with a timeout of
+    /// `repl-timeout` (`connRecvTimeout`): a transfer silent that long fails the load.
     pub fn loading_keepalive(&mut self, ctx: &mut Ctx) {
+        if let LinkState::Receiving(transfer::Receiving {
+            parser: Some(p), ..
+        }) = &self.state
+        {
+            if ctx.now().saturating_sub(self.lastio_ms) > ctx.config.repl_timeout * 1000 {
+                let swapdb = p.swapdb;
+                self.parser_load_failed(ctx, "Connection timed out", None, swapdb);
+                return;
+            }
+        }
         let ut = ctx.unixtime();
         let main = self.main_conn();
-        let clock = match &mut self.state {
-            LinkState::Loading(l) => &mut l.clock,
-            LinkState::DualChannel(d) => match d.load.as_mut() {
-                Some(l) => l,
-                None => return,
-            },
-            _ => return,
+        let Some(clock) = self.load_clock_mut() else {
+            return;
         };
         if ut > clock.last_newline_s {
             clock.last_newline_s = ut;

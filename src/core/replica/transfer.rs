@@ -10,7 +10,7 @@ use super::super::log::Level;
 use super::super::master::MasterSide;
 use super::super::payload::{push_merged, Payload};
 use super::super::status::MarkKind;
-use super::super::{ConnId, Output};
+use super::super::{ConnId, Output, RdbAux};
 use super::stream::MasterClient;
 use super::{LinkState, ReplicaLink};
 use crate::wire::take_line;
@@ -29,18 +29,49 @@ pub(super) struct Receiving {
     pub conn: ConnId,
     pub rdb: BulkReader,
     pub resync: FullResync,
+    /// `repl-diskless-load` chose the parser at the header (`useDisklessLoad`): the RDB loads
+    /// as it arrives, the event loop blocked in `rdbLoadRio` reading the socket.
+    pub parser: Option<ParserLoad>,
+}
+
+/// A load straight from the socket.
+#[derive(Clone, Debug)]
+pub(super) struct ParserLoad {
+    pub clock: LoadClock,
+    /// `swapdb`: into a temporary db, swapped in once whole (the old data stays until then);
+    /// `on-empty-db`: into the (empty) main db.
+    pub swapdb: bool,
 }
 
 /// The clock of an RDB load (classic or dual channel).
 #[derive(Clone, Debug)]
 pub(super) struct LoadClock {
-    /// Bytes of the RDB being loaded.
+    /// Bytes of the RDB being loaded (with diskless load: received so far).
     pub size: u64,
     pub started_ms: u64,
     /// The loading keepalive goes at most once a second.
     pub last_newline_s: u64,
     /// The main connection closed meanwhile: noticed when the load ends (nobody reads it).
     pub main_closed: bool,
+    /// The loader's aux lines are out (`Input::RdbLoading`).
+    pub aux_logged: bool,
+}
+
+impl LoadClock {
+    /// "Loading DB in memory": the load of `size` bytes starts now.
+    fn start(ctx: &mut Ctx, size: u64) -> LoadClock {
+        ctx.log(
+            Level::Notice,
+            "MASTER <-> REPLICA sync: Loading DB in memory",
+        );
+        LoadClock {
+            size,
+            started_ms: ctx.now(),
+            last_newline_s: ctx.unixtime(),
+            main_closed: false,
+            aux_logged: false,
+        }
+    }
 }
 
 /// `REPL_STATE_TRANSFER`, loading the RDB (classic sync): the main connection is not read.
@@ -50,6 +81,10 @@ pub(super) struct Loading {
     pub resync: FullResync,
     /// The transfer was EOF-marked (diskless): our first ACK starts the master's stream.
     pub eof: bool,
+    /// It was parsed from the socket as it arrived: only the end of the load remains.
+    pub from_socket: bool,
+    /// ... into a temporary db (`swapdb`): swap it in at the end.
+    pub swapdb: bool,
     /// (`master_sync_total_bytes`, `master_sync_read_bytes`) as the transfer ended.
     pub transfer: (i64, u64),
     /// Stream bytes that arrived after the RDB, applied once it is loaded.
@@ -260,6 +295,7 @@ impl ReplicaLink {
             conn,
             rdb: BulkReader::new(),
             resync,
+            parser: None,
         });
         if !rest.is_empty() {
             self.transfer_received(ctx, master, Payload::Bytes(rest));
@@ -289,8 +325,19 @@ impl ReplicaLink {
                             format!("MASTER <-> REPLICA sync: receiving {size} bytes from master to {to}"),
                         );
                     }
+                    if use_diskless_load(ctx) {
+                        self.begin_parser_load(ctx, master);
+                    }
                 }
-                BulkEvent::Data(p) => ctx.emit(Output::RdbData { payload: p }),
+                BulkEvent::Data(p) => {
+                    if let LinkState::Receiving(Receiving {
+                        parser: Some(pl), ..
+                    }) = &mut self.state
+                    {
+                        pl.clock.size += p.len();
+                    }
+                    ctx.emit(Output::RdbData { payload: p })
+                }
                 BulkEvent::MasterError(e) => {
                     ctx.log(
                         Level::Warning,
@@ -315,38 +362,121 @@ impl ReplicaLink {
         }
     }
 
-    /// What every load starts with (classic or dual channel): drop the cached master, the
-    /// sub-replicas and our backlog, then flush and load. The new RDB replaces our history:
-    /// a PSYNC with the cached master could only resume the old one, sub-replicas hold
-    /// offsets of the old one, and the backlog's bytes belong to it.
+    /// `replicationAttachToNewMaster`: drop the cached master, the sub-replicas and our
+    /// backlog. The new RDB replaces our history: a PSYNC with the cached master could only
+    /// resume the old one, sub-replicas hold offsets of the old one, and the backlog's bytes
+    /// belong to it.
+    fn attach_to_new_master(&mut self, ctx: &mut Ctx, master: &mut MasterSide) {
+        if self.cached.take().is_some() {
+            ctx.log(Level::Notice, "Discarding previously cached master state.");
+        }
+        master.disconnect_replicas(ctx);
+        master.free_backlog();
+    }
+
+    /// What a load into the main db starts with (from disk, classic or dual channel, or
+    /// `on-empty-db` from the socket): attach to the new master, flush, load.
     pub(super) fn begin_load(
         &mut self,
         ctx: &mut Ctx,
         master: &mut MasterSide,
         size: u64,
     ) -> LoadClock {
-        if self.cached.take().is_some() {
-            ctx.log(Level::Notice, "Discarding previously cached master state.");
-        }
-        master.disconnect_replicas(ctx);
-        master.free_backlog();
+        self.attach_to_new_master(ctx, master);
         ctx.log(Level::Notice, "MASTER <-> REPLICA sync: Flushing old data");
-        ctx.log(
-            Level::Notice,
-            "MASTER <-> REPLICA sync: Loading DB in memory",
-        );
-        LoadClock {
-            size,
-            started_ms: ctx.now(),
-            last_newline_s: ctx.unixtime(),
-            main_closed: false,
+        ctx.keys = 0;
+        LoadClock::start(ctx, size)
+    }
+
+    /// `readSyncBulkPayload` with `useDisklessLoad()`: the load starts with the transfer.
+    /// `swapdb` loads into a temporary db and keeps everything (old data, cached master,
+    /// sub-replicas, backlog) until the swap; `on-empty-db` flushes the main db first, as a
+    /// disk load does.
+    fn begin_parser_load(&mut self, ctx: &mut Ctx, master: &mut MasterSide) {
+        let swapdb = ctx.config.repl_diskless_load == DisklessLoad::Swapdb;
+        let clock = if swapdb {
+            LoadClock::start(ctx, 0)
+        } else {
+            self.begin_load(ctx, master, 0)
+        };
+        if let LinkState::Receiving(r) = &mut self.state {
+            r.parser = Some(ParserLoad { clock, swapdb });
         }
     }
 
-    /// The RDB arrived whole (classic sync): load it. The load blocks the event loop, so the
-    /// master link is not read meanwhile and the master keeps buffering for us.
+    /// The loader read the RDB's header: its aux fields, as `rdbLoadRio` logs them.
+    pub fn on_rdb_header(&mut self, ctx: &mut Ctx, aux: &RdbAux) {
+        let Some(clock) = self.load_clock_mut() else {
+            return;
+        };
+        if std::mem::replace(&mut clock.aux_logged, true) {
+            return;
+        }
+        log_rdb_aux(ctx, aux);
+    }
+
+    /// The clock of the load in progress (from disk, from the socket, or dual channel).
+    pub(super) fn load_clock_mut(&mut self) -> Option<&mut LoadClock> {
+        match &mut self.state {
+            LinkState::Loading(l) => Some(&mut l.clock),
+            LinkState::Receiving(Receiving {
+                parser: Some(p), ..
+            }) => Some(&mut p.clock),
+            LinkState::DualChannel(d) => d.load.as_mut(),
+            _ => None,
+        }
+    }
+
+    /// A load runs whose aux lines are not out yet (the driver's loader has not read the
+    /// RDB's header).
+    pub fn awaits_rdb_header(&self) -> bool {
+        let clock = match &self.state {
+            LinkState::Loading(l) => Some(&l.clock),
+            LinkState::Receiving(r) => r.parser.as_ref().map(|p| &p.clock),
+            LinkState::DualChannel(d) => d.load.as_ref(),
+            _ => None,
+        };
+        clock.is_some_and(|c| !c.aux_logged)
+    }
+
+    /// Whether the RDB goes (or went) straight into the parser.
+    pub fn loads_from_socket(&self) -> bool {
+        match &self.state {
+            LinkState::Receiving(r) => r.parser.is_some(),
+            LinkState::Loading(l) => l.from_socket,
+            _ => false,
+        }
+    }
+
+    /// A load from the socket failed (`readSyncBulkPayload`'s `loadingFailed`): try again at
+    /// once, dropping what was half loaded.
+    pub(super) fn parser_load_failed(
+        &mut self,
+        ctx: &mut Ctx,
+        error: &str,
+        closed: Option<ConnId>,
+        swapdb: bool,
+    ) {
+        ctx.log(
+            Level::Warning,
+            format!("Failed trying to load the MASTER synchronization DB from socket: {error}"),
+        );
+        self.cancel_handshake(ctx, true, closed);
+        if swapdb {
+            ctx.log(
+                Level::Notice,
+                "MASTER <-> REPLICA sync: Discarding temporary DB in background",
+            );
+        } else {
+            ctx.keys = 0;
+        }
+    }
+
+    /// The RDB arrived whole: load it (from disk), or finish loading it (from the socket).
+    /// The load blocks the event loop, so the master link is not read meanwhile and the
+    /// master keeps buffering for us.
     fn start_load(&mut self, ctx: &mut Ctx, master: &mut MasterSide, leftover: Vec<Payload>) {
-        let LinkState::Receiving(r) = &self.state else {
+        let LinkState::Receiving(r) = &mut self.state else {
             return;
         };
         let (conn, size, eof, transfer) = (
@@ -355,7 +485,12 @@ impl ReplicaLink {
             r.rdb.mark.is_some(),
             r.rdb.progress(),
         );
-        let clock = self.begin_load(ctx, master, size);
+        let parsed = r.parser.take();
+        let (from_socket, swapdb) = (parsed.is_some(), parsed.as_ref().is_some_and(|p| p.swapdb));
+        let clock = match parsed {
+            Some(p) => p.clock,
+            None => self.begin_load(ctx, master, size),
+        };
         let LinkState::Receiving(r) = std::mem::replace(&mut self.state, LinkState::Connect) else {
             return;
         };
@@ -367,6 +502,8 @@ impl ReplicaLink {
             conn,
             resync: r.resync,
             eof,
+            from_socket,
+            swapdb,
             transfer,
             pending,
             clock,
@@ -404,7 +541,25 @@ impl ReplicaLink {
                 readable: true,
             });
         }
+        let (resync, clock, eof, from_socket, swapdb) = match &self.state {
+            LinkState::Loading(l) => (
+                l.resync.clone(),
+                l.clock.clone(),
+                l.eof,
+                l.from_socket,
+                l.swapdb,
+            ),
+            LinkState::DualChannel(d) => match &d.load {
+                Some(clock) => (d.resync(), clock.clone(), true, false, false),
+                None => return,
+            },
+            _ => return,
+        };
         if !ok {
+            if from_socket {
+                self.parser_load_failed(ctx, error, None, swapdb);
+                return;
+            }
             ctx.log(
                 Level::Warning,
                 format!("Failed trying to load the MASTER synchronization DB from disk: {error}"),
@@ -412,26 +567,33 @@ impl ReplicaLink {
             self.cancel_handshake(ctx, true, None);
             return;
         }
-        let (resync, clock, eof) = match &self.state {
-            LinkState::Loading(l) => (l.resync.clone(), l.clock.clone(), l.eof),
-            LinkState::DualChannel(d) => match &d.load {
-                Some(clock) => (d.resync(), clock.clone(), true),
-                None => return,
-            },
-            _ => return,
-        };
-        ctx.log(Level::Notice, "Loading RDB produced by version 7.0.15");
-        let age = ctx.now().saturating_sub(clock.started_ms) / 1000;
-        ctx.log(Level::Notice, format!("RDB age {age} seconds"));
-        let mb = clock.size as f64 / (1024.0 * 1024.0);
-        ctx.log(
-            Level::Notice,
-            format!("RDB memory usage when created {mb:.2} Mb"),
-        );
+        if !clock.aux_logged {
+            // A driver that does not report the RDB's header: what the core knows.
+            let aux = RdbAux {
+                redis_ver: Some("7.0.15".into()),
+                ctime_s: Some(ctx.clock.unixtime_of(clock.started_ms)),
+                used_mem: Some(clock.size),
+            };
+            log_rdb_aux(ctx, &aux);
+        }
         ctx.log(
             Level::Notice,
             format!("Done loading RDB, keys loaded: {keys}, keys expired: 0."),
         );
+        ctx.keys = keys;
+        if swapdb {
+            // Only now does the new dataset replace ours: until the swap the old one (and
+            // our history with it) stayed valid.
+            self.attach_to_new_master(ctx, master);
+            ctx.log(
+                Level::Notice,
+                "MASTER <-> REPLICA sync: Swapping active DB with loaded DB",
+            );
+            ctx.log(
+                Level::Notice,
+                "MASTER <-> REPLICA sync: Discarding old DB in background",
+            );
+        }
         // `replicationCreateMasterClient`, and the master's history becomes ours: its id,
         // and the offset its RDB stops at.
         let Some(conn) = main else {
@@ -485,12 +647,43 @@ impl ReplicaLink {
     }
 }
 
-/// `useDisklessLoad`: `swapdb` parses straight from the socket. (`on-empty-db` depends on
-/// the key count, which only the driver knows; the core words it as a disk load.)
+/// `useDisklessLoad`: `swapdb` always parses straight from the socket, `on-empty-db` only
+/// while the dataset has no keys (there is nothing to lose if the transfer fails halfway).
+pub(super) fn use_diskless_load(ctx: &Ctx) -> bool {
+    match ctx.config.repl_diskless_load {
+        DisklessLoad::Disabled => false,
+        DisklessLoad::OnEmptyDb => ctx.keys == 0,
+        DisklessLoad::Swapdb => true,
+    }
+}
+
+/// Where the header's log line says the RDB goes.
 pub(super) fn load_target(ctx: &Ctx) -> &'static str {
-    if ctx.config.repl_diskless_load == DisklessLoad::Swapdb {
+    if use_diskless_load(ctx) {
         "parser"
     } else {
         "disk"
+    }
+}
+
+/// `rdbLoadRio`'s lines for the aux fields it reads at the start of a load, in the order
+/// `rdbSaveInfoAuxFields` writes them. The age is `time(NULL) - ctime` in whole seconds.
+fn log_rdb_aux(ctx: &mut Ctx, aux: &RdbAux) {
+    if let Some(v) = &aux.redis_ver {
+        ctx.log(
+            Level::Notice,
+            format!("Loading RDB produced by version {v}"),
+        );
+    }
+    if let Some(ct) = aux.ctime_s {
+        let age = ctx.unixtime().saturating_sub(ct);
+        ctx.log(Level::Notice, format!("RDB age {age} seconds"));
+    }
+    if let Some(m) = aux.used_mem {
+        let mb = m as f64 / (1024.0 * 1024.0);
+        ctx.log(
+            Level::Notice,
+            format!("RDB memory usage when created {mb:.2} Mb"),
+        );
     }
 }

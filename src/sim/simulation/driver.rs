@@ -1,7 +1,7 @@
 //! What each output of a node's core does in the simulated world (the core's [`Driver`]).
 
 use super::{Ev, Simulation};
-use crate::core::{BgsaveTarget, ConnId, Driver, LogEntry, MarkEvent, Payload};
+use crate::core::{BgsaveTarget, ConnId, Driver, Input, LogEntry, MarkEvent, Payload, RdbAux};
 use crate::sim::fork::ForkChild;
 use crate::sim::models::{duration_ms, fork_ms};
 
@@ -49,6 +49,9 @@ impl Driver for NodeDriver<'_> {
         sim.nodes[node].paused_until = ready;
         sim.schedule(ready, Ev::Resume { node });
         let disk = matches!(target, BgsaveTarget::Disk);
+        if !disk {
+            sim.rdb_ctime.socket_ms = ready;
+        }
         sim.fork = Some(ForkChild::new(node, id, disk, ready, size));
     }
 
@@ -59,16 +62,32 @@ impl Driver for NodeDriver<'_> {
     }
 
     fn rdb_data(&mut self, _payload: Payload) {
-        // The simulated RDB is only counted: the load's duration comes from its size.
+        // The simulated RDB is only counted: the load's duration comes from its size. With
+        // diskless load the parser reads the header from the first bytes.
+        let Some(inst) = self.sim.nodes[self.node].inst.as_ref() else {
+            return;
+        };
+        if inst.loads_from_socket() && inst.awaits_rdb_header() {
+            let eof = inst
+                .link_info()
+                .and_then(|l| l.transfer)
+                .is_some_and(|t| t.0 == 0);
+            self.sim.rdb_header_read(self.node, eof);
+        }
     }
 
-    fn load_rdb(&mut self, size: u64, _eof_marked: bool) {
+    fn load_rdb(&mut self, size: u64, eof_marked: bool) {
         let (sim, node) = (&mut *self.sim, self.node);
         // With diskless load the RDB was parsed while it arrived (the transfer ran at most
         // at load speed), so only the final step remains.
-        let ms = if sim.diskless_load(node) {
+        let from_socket = sim.nodes[node]
+            .inst
+            .as_ref()
+            .is_some_and(|i| i.loads_from_socket());
+        let ms = if from_socket {
             1
         } else {
+            sim.rdb_header_read(node, eof_marked);
             duration_ms(size, sim.scenario.replica.load_speed)
         };
         let (now, gen) = (sim.clock.now(), sim.nodes[node].generation);
@@ -82,10 +101,26 @@ impl Driver for NodeDriver<'_> {
 
     fn log(&mut self, entry: LogEntry) {
         let sim = &mut *self.sim;
-        let name = sim.nodes[self.node].name.clone();
         let now = sim.clock.now();
-        sim.rec
-            .log_line(entry.t_ms.max(now), now, &name, entry.line);
+        if self.node == sim.master {
+            // `replicaPutOnline` marks nothing but this line: the step `replscope compare`
+            // reads from real logs too.
+            if let Some(who) = entry
+                .text
+                .strip_prefix("Synchronization with replica ")
+                .and_then(|r| r.strip_suffix(" succeeded"))
+            {
+                let ip = who.split(':').next().unwrap_or("");
+                if let Some(k) = (0..sim.nodes.len()).find(|k| super::node_ip(*k) == ip) {
+                    sim.rec.note_online(now, k);
+                }
+            }
+        }
+        if sim.rec.keeps_pictures() {
+            let name = sim.nodes[self.node].name.clone();
+            sim.rec
+                .log_line(entry.t_ms.max(now), now, &name, entry.line);
+        }
     }
 
     fn mark(&mut self, m: MarkEvent) {
@@ -94,6 +129,24 @@ impl Driver for NodeDriver<'_> {
 }
 
 impl Simulation {
+    /// Replica `node`'s loader has read the header of the RDB it loads (from a socket
+    /// transfer if `eof`, else from the master's file): its aux fields, for the core to log.
+    fn rdb_header_read(&mut self, node: usize, eof: bool) {
+        let ctime_ms = if eof {
+            self.rdb_ctime.socket_ms
+        } else {
+            self.rdb_ctime.file_ms
+        };
+        let aux = RdbAux {
+            redis_ver: Some("7.0.15".into()),
+            ctime_s: Some((self.epoch_ms + ctime_ms) / 1000),
+            used_mem: Some(self.scenario.dataset.size),
+        };
+        let (now, gen) = (self.clock.now(), self.nodes[node].generation);
+        let input = Input::RdbLoading { aux };
+        self.schedule(now, Ev::Deferred { node, gen, input });
+    }
+
     /// A mark a node's core made: which replica it concerns, and what it counts for.
     fn core_mark(&mut self, node: usize, m: MarkEvent) {
         // A master's mark names the replica by connection (or, when it is gone, by address).
@@ -126,11 +179,15 @@ impl Simulation {
             }
             _ => true,
         };
+        let now = self.clock.now();
         if let Some(r) = replica.filter(|r| *r > 0 && *r < self.nodes.len()) {
-            self.rec.count_core_mark(r, m.kind, from_master, main_link);
+            self.rec
+                .count_core_mark(now, r, m.kind, from_master, main_link);
+        }
+        if !self.rec.keeps_pictures() {
+            return;
         }
         let name = self.nodes[node].name.clone();
-        let now = self.clock.now();
         let replica = replica.filter(|r| *r > 0).map(|r| r - 1);
         self.rec.mark(now, &name, replica, m.kind, m.cause);
     }

@@ -43,9 +43,9 @@ use super::net::{Net, NetEvent};
 use super::recorder::{Recorder, TraceEvent};
 use super::rng::SplitMix64;
 use super::scenario::Scenario;
-use super::summary::Summary;
+use super::summary::{Outcome, ReplicaOutcome, Step, Summary};
 use crate::core::{
-    Config, ConnId, Input, Instance, InstanceParams, LinkStatus, Payload, ReplicaState,
+    Config, ConnId, CronPhase, Input, Instance, InstanceParams, LinkStatus, Payload, ReplicaState,
     RequestSplitter, RestoredReplInfo,
 };
 use crate::view::{LogLine, Mark, MarkKind, Sample, Span};
@@ -54,7 +54,8 @@ use crate::view::{LogLine, Mark, MarkKind, Sample, Span};
 const PORT: u16 = 6379;
 /// How often a [`Sample`] is recorded (virtual ms).
 const SAMPLE_EVERY_MS: u64 = 250;
-/// Run-time 0 is this wall-clock instant in log lines: 21 Nov 2026 10:00:00 UTC.
+/// Run-time 0 is this wall-clock second in log lines: 21 Nov 2026 10:00:00 UTC (plus a seeded
+/// fraction of a second, see `Simulation::new`).
 const EPOCH_MS: u64 = 1_795_219_200_000 + 10 * 3_600_000;
 
 fn node_ip(node: usize) -> String {
@@ -117,6 +118,8 @@ pub struct Simulation {
     scenario: Scenario,
     seed: u64,
     rng: SplitMix64,
+    /// Wall-clock ms at run time 0 (every node shares the wall clock).
+    epoch_ms: u64,
     clock: SimClock,
     agenda: Agenda<Ev>,
     next_tick_ms: u64,
@@ -127,17 +130,45 @@ pub struct Simulation {
     fork: Option<ForkChild>,
     /// The fraction of a write the last tick's rate left over.
     write_carry: f64,
+    /// When the RDBs replicas load were written (the fork child's start, the `ctime` aux
+    /// field their loader ages them by).
+    rdb_ctime: RdbCtime,
     rec: Recorder,
+}
+
+/// The `ctime` of the master's latest RDB file and of its latest socket transfer.
+#[derive(Clone, Copy, Debug, Default)]
+struct RdbCtime {
+    file_ms: u64,
+    socket_ms: u64,
 }
 
 impl Simulation {
     /// Builds the nodes at time 0; replicas connect on their first cron.
     pub fn new(s: &Scenario, seed: u64) -> Simulation {
+        Simulation::with_recorder(s, seed, Recorder::new)
+    }
+
+    /// The same run, recording only what [`Simulation::summary`] and
+    /// [`Simulation::outcome`] need: no log, trace, marks, spans or samples (their getters
+    /// return nothing). For runs of many seeds (`sim::spread`); the run itself is identical.
+    pub fn counting(s: &Scenario, seed: u64) -> Simulation {
+        Simulation::with_recorder(s, seed, Recorder::counting)
+    }
+
+    fn with_recorder(s: &Scenario, seed: u64, recorder: fn(usize) -> Recorder) -> Simulation {
         let n = s.replicas.clamp(1, 8) as usize;
+        let mut rng = SplitMix64::new(seed ^ 0x5eed_5eed_5eed_5eed);
+        // Where the run starts within a wall-clock second: Redis's timers compare whole
+        // seconds of `server.unixtime` (`repl-timeout`, `repl-diskless-sync-delay`, the
+        // soft-limit timer), so which side of a second boundary an event falls on moves
+        // them by up to a second, as it does on real servers.
+        let epoch_ms = EPOCH_MS + rng.next_u64() % 1000;
         let mut sim = Simulation {
             scenario: s.clone(),
             seed,
-            rng: SplitMix64::new(seed ^ 0x5eed_5eed_5eed_5eed),
+            rng,
+            epoch_ms,
             clock: SimClock::default(),
             agenda: Agenda::default(),
             next_tick_ms: 0,
@@ -146,7 +177,8 @@ impl Simulation {
             net: Net::new(n + 1),
             fork: None,
             write_carry: 0.0,
-            rec: Recorder::new(n),
+            rdb_ctime: RdbCtime::default(),
+            rec: recorder(n),
         };
         for node in 0..=n {
             let name = if node == 0 {
@@ -170,7 +202,9 @@ impl Simulation {
             sim.schedule(f.at, Ev::Fault { index: i, at: f.at });
         }
         sim.schedule(0, Ev::Tick);
-        sim.schedule(0, Ev::Sample);
+        if sim.rec.keeps_pictures() {
+            sim.schedule(0, Ev::Sample);
+        }
         sim
     }
 
@@ -315,6 +349,31 @@ impl Simulation {
         }
     }
 
+    /// Each replica's sequence of sync kinds and cut-offs so far, and whether it is in sync.
+    pub fn outcome(&self) -> Outcome {
+        let summary = self.summary();
+        let replicas = summary
+            .replicas
+            .iter()
+            .zip(self.rec.steps())
+            .map(|(r, steps)| ReplicaOutcome {
+                name: r.name.clone(),
+                sequence: steps
+                    .iter()
+                    .map(|(_, s)| *s)
+                    .filter(|s| *s != Step::Loaded)
+                    .collect(),
+                in_sync_at_end: r.in_sync_at_end,
+            })
+            .collect();
+        Outcome { replicas }
+    }
+
+    /// Each replica's steps so far (0-based) with their times, `Loaded` included.
+    pub fn steps(&self) -> &[Vec<(u64, Step)>] {
+        self.rec.steps()
+    }
+
     /// The scenario's `[check]` expectations that do not hold (yet): empty = all hold.
     pub fn check(&self) -> Vec<String> {
         super::summary::check_summary(&self.summary(), &self.scenario.check)
@@ -336,17 +395,32 @@ impl Simulation {
         config.port = PORT;
         config.replicaof = replica_of.map(|m| (node_ip(m), PORT));
         let seed = self.rng.next_u64();
+        // Each process has its own cron grid, set by when it started: its replicationCron
+        // (connects, timeouts, the diskless delay) falls anywhere in the second, so a replica
+        // reconnects 0-1 s after a link returns (`connectWithMaster` from `replicationCron`).
+        let phase = CronPhase {
+            offset_ms: self.rng.next_u64() % 1000,
+        };
         let params = InstanceParams {
             name: self.nodes[node].name.clone(),
             ip: node_ip(node),
             pid: 1000 + 1000 * node as u32 + (self.nodes[node].generation as u32) * 100,
             seed,
-            epoch_ms: EPOCH_MS,
+            epoch_ms: self.epoch_ms,
             start_ms: self.clock.now(),
             config,
             restored: restored.map(|(replid, offset)| RestoredReplInfo { replid, offset }),
         };
-        self.nodes[node].inst = Some(Instance::new(params));
+        let mut inst = Instance::with_cron_phase(params, phase);
+        // What it holds at boot (`repl-diskless-load on-empty-db` asks): the first master its
+        // dataset, a replica what its RDB held (none after a crash).
+        let holds_data = replica_of.is_none() || self.nodes[node].has_data;
+        inst.set_key_count(if holds_data {
+            self.scenario.dataset.keys
+        } else {
+            0
+        });
+        self.nodes[node].inst = Some(inst);
         self.net.forget_node(node);
         self.nodes[node].load = None;
         self.drain(node);
@@ -511,7 +585,9 @@ impl Simulation {
             self.pump(sc, 0);
         }
         self.observe();
-        self.update_spans();
+        if self.rec.keeps_pictures() {
+            self.update_spans();
+        }
     }
 
     /// Writes this tick: `rate x dt` (with seeded jitter), as Phantom stream bytes.
@@ -576,6 +652,7 @@ impl Simulation {
         if c.disk {
             let speed = s.fork.rdb_speed.min(s.disk.write_speed);
             if c.write_disk(speed, dt) {
+                self.rdb_ctime.file_ms = c.ready_ms;
                 let input = done(&c, c.total());
                 self.input(node, input);
                 return;
@@ -676,7 +753,11 @@ impl Simulation {
             if receiving {
                 // The replica reads the RDB as fast as it can store it: into its temp file,
                 // or straight into memory with diskless load (parsing as it reads).
-                rate = rate.min(if self.diskless_load(rnode) {
+                let from_socket = self.nodes[rnode]
+                    .inst
+                    .as_ref()
+                    .is_some_and(|r| r.loads_from_socket());
+                rate = rate.min(if from_socket {
                     s.replica.load_speed
                 } else {
                     s.disk.write_speed
@@ -684,16 +765,6 @@ impl Simulation {
             }
         }
         rate.max(1)
-    }
-
-    /// Whether replica `node` loads from the socket (`repl-diskless-load`): always with
-    /// `swapdb`, only while empty with `on-empty-db`.
-    fn diskless_load(&self, node: usize) -> bool {
-        match self.scenario.redis.repl_diskless_load {
-            super::scenario::DisklessLoad::Disabled => false,
-            super::scenario::DisklessLoad::Swapdb => true,
-            super::scenario::DisklessLoad::OnEmptyDb => !self.nodes[node].has_data,
-        }
     }
 
     /// Bytes reached side `to` of `sc`. Towards a server they are cut into whole commands
