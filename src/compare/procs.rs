@@ -79,13 +79,17 @@ impl Drop for TempDir {
     }
 }
 
-/// A running server; killed (and reaped) on drop.
+/// A running server; killed (and reaped) on drop. It can be stopped and started again on
+/// the same port, directory and log file (a replica restart).
 pub struct ServerProc {
     child: Child,
     pub name: String,
     pub port: u16,
     pub log_path: PathBuf,
     pub dir: PathBuf,
+    /// The command line, to start it again.
+    exe: PathBuf,
+    args: Vec<String>,
 }
 
 impl ServerProc {
@@ -100,9 +104,9 @@ impl ServerProc {
         extra: &[(String, String)],
     ) -> Result<ServerProc, String> {
         let log_path = dir.join(format!("{name}.log"));
-        let mut cmd = Command::new(exe);
+        let mut argv: Vec<String> = Vec::new();
         if against == Against::Replscope {
-            cmd.arg("server");
+            argv.push("server".into());
         }
         let mut args: Vec<(String, String)> = vec![
             ("port".into(), port.to_string()),
@@ -116,30 +120,60 @@ impl ServerProc {
         ];
         args.extend(extra.iter().cloned());
         for (k, v) in &args {
-            cmd.arg(format!("--{k}"));
+            argv.push(format!("--{k}"));
             // An empty value (save "") is passed as an empty argument, as a shell would.
-            for part in split_value(v) {
-                cmd.arg(part);
-            }
+            argv.extend(split_value(v));
         }
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let child = cmd
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
-        if let Ok(mut l) = LIVE_PIDS.lock() {
-            l.push(child.id());
-        }
+        let child = spawn(exe, &argv)?;
         let mut p = ServerProc {
             child,
             name: name.to_string(),
             port,
             log_path,
             dir: dir.to_path_buf(),
+            exe: exe.to_path_buf(),
+            args: argv,
         };
         p.wait_ready(Duration::from_secs(20))?;
         Ok(p)
+    }
+
+    /// A crash: SIGKILL, nothing saved.
+    pub fn crash(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        forget_pid(self.child.id());
+    }
+
+    /// A clean stop: `SHUTDOWN SAVE` (our servers run with `save ""`, so a plain SHUTDOWN
+    /// would not save; a replica's RDB carries its replication ID and offset), then waits for
+    /// the process to exit (killed after `within`).
+    pub fn shutdown_save(&mut self, within: Duration) -> Result<(), String> {
+        let mut c = self.client()?;
+        // The reply, if any, is the connection closing.
+        let _ = c.cmd(&["SHUTDOWN", "SAVE"]);
+        let start = Instant::now();
+        loop {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                forget_pid(self.child.id());
+                return Ok(());
+            }
+            if start.elapsed() > within {
+                self.crash();
+                return Err(format!(
+                    "{} did not exit within {within:?} of SHUTDOWN SAVE",
+                    self.name
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Starts the stopped process again with the same command line (port, directory, log file
+    /// appended to). Does not wait: a replica loading its RDB at boot answers `-LOADING`.
+    pub fn start_again(&mut self) -> Result<(), String> {
+        self.child = spawn(&self.exe, &self.args)?;
+        Ok(())
     }
 
     fn wait_ready(&mut self, within: Duration) -> Result<(), String> {
@@ -179,6 +213,26 @@ impl ServerProc {
     }
 }
 
+fn spawn(exe: &Path, args: &[String]) -> Result<Child, String> {
+    let child = Command::new(exe)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+    if let Ok(mut l) = LIVE_PIDS.lock() {
+        l.push(child.id());
+    }
+    Ok(child)
+}
+
+fn forget_pid(pid: u32) {
+    if let Ok(mut l) = LIVE_PIDS.lock() {
+        l.retain(|p| *p != pid);
+    }
+}
+
 /// `client-output-buffer-limit` takes one argument with spaces: keep multiword values
 /// together except where redis-server wants separate words (`replicaof host port`).
 fn split_value(v: &str) -> Vec<String> {
@@ -190,12 +244,7 @@ fn split_value(v: &str) -> Vec<String> {
 
 impl Drop for ServerProc {
     fn drop(&mut self) {
-        let pid = self.child.id();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if let Ok(mut l) = LIVE_PIDS.lock() {
-            l.retain(|p| *p != pid);
-        }
+        self.crash();
     }
 }
 
