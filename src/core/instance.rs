@@ -14,7 +14,7 @@ use super::ctx::{Clock, Ctx, Node, Outputs, ReplHistory, Stats};
 use super::ids::SplitMix64;
 use super::log::Level;
 use super::master::MasterSide;
-use super::replica::{CachedMaster, ReplicaLink};
+use super::replica::{use_diskless_load, CachedMaster, ReplicaLink};
 use super::status::{
     BacklogInfo, BgsaveInfo, LinkInfo, LinkStatus, ReplicaClientInfo, ReplicaState,
 };
@@ -472,6 +472,11 @@ impl Instance {
     /// transfer then moves at the load's pace and no load follows it.
     pub fn loads_from_socket(&self) -> bool {
         self.link.as_ref().is_some_and(|l| l.loads_from_socket())
+    }
+    /// Where a full sync starting now would put the RDB (`useDisklessLoad` on the current
+    /// config and key count): straight into the parser (true) or a temp file on disk.
+    pub fn would_load_from_socket(&self) -> bool {
+        use_diskless_load(&self.ctx)
     }
     /// A load runs whose RDB header the driver has not reported (`Input::RdbLoading`).
     pub fn awaits_rdb_header(&self) -> bool {

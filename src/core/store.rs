@@ -707,8 +707,6 @@ impl StreamStore {
         }
     }
 
-    /// Runtime `repl-backlog-size` change. 7.0 keeps history and trims toward the new size;
-    /// 6.x (`resizeReplicationBacklog`) throws the old buffer away.
     /// `beforeSleep`'s `incrementalTrimReplicationBacklog(10 * REPL_BACKLOG_TRIM_BLOCKS_PER_CALL)`:
     /// after every turn of the event loop, not only when a block is added, so the backlog
     /// shrinks back to its size when writes stop and when a replica that pinned old blocks
@@ -720,6 +718,8 @@ impl StreamStore {
         }
     }
 
+    /// Runtime `repl-backlog-size` change. 7.0 keeps history and trims toward the new size;
+    /// 6.x (`resizeReplicationBacklog`) throws the old buffer away.
     pub fn resize(&mut self, size: u64) {
         self.backlog_size = size;
         let mro = self.offset;

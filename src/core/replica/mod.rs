@@ -39,6 +39,7 @@ use crate::wire::encode_command;
 use dual::Dual;
 use handshake::Handshake;
 use stream::MasterClient;
+pub(super) use transfer::use_diskless_load;
 use transfer::{Loading, Receiving};
 
 /// `server.cached_master`: what lets a replica ask for a partial resync after its link

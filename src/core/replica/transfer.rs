@@ -649,7 +649,7 @@ impl ReplicaLink {
 
 /// `useDisklessLoad`: `swapdb` always parses straight from the socket, `on-empty-db` only
 /// while the dataset has no keys (there is nothing to lose if the transfer fails halfway).
-pub(super) fn use_diskless_load(ctx: &Ctx) -> bool {
+pub(in crate::core) fn use_diskless_load(ctx: &Ctx) -> bool {
     match ctx.config.repl_diskless_load {
         DisklessLoad::Disabled => false,
         DisklessLoad::OnEmptyDb => ctx.keys == 0,

@@ -115,13 +115,14 @@ impl Simulation {
         v.link.latency_ms = latency_ms;
         v.link.cut_until_ms = self.net.cut_until(k);
         let inst = self.nodes[k].inst.as_ref();
-        if inst.is_some() {
-            v.rdb_to = if self.diskless_load(k) {
-                "socket"
+        if let Some(i) = inst {
+            // While a load runs, what its header decided; else what a sync starting now would do.
+            let socket = if i.is_loading() {
+                i.loads_from_socket()
             } else {
-                "disk"
-            }
-            .into();
+                i.would_load_from_socket()
+            };
+            v.rdb_to = if socket { "socket" } else { "disk" }.into();
         }
         let main = inst.and_then(|i| i.master_conn());
         let syncing = inst.is_some_and(|i| i.link_status() == LinkStatus::Sync);
