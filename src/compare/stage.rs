@@ -157,8 +157,9 @@ pub fn stage(
     ));
     drop(mc);
     let run = run_schedule(scenario, &mut st)?;
-    let (bgsaves, events) = read_logs(&st, scenario.replicas as usize);
+    let (bgsaves, events, bgsave_ms) = read_logs(&st, scenario.replicas as usize);
     let measured = measured_summary(scenario, &run, bgsaves, &events);
+    let staged = with_run_bgsave_speed(staged, &calibration, &bgsave_ms, &mut notes);
     Ok(Staged {
         scenario: staged,
         measured,
@@ -205,6 +206,31 @@ fn scenario_as_staged(scenario: &Scenario, cal: &Calibration, notes: &mut Vec<St
             cal.key_load_delay
         ));
     }
+    staged
+}
+
+/// The BGSAVE speed the run itself showed, for the simulator: the median of the run's
+/// BGSAVEs for sync that ended in success, from the master's "started by pid" to its
+/// "terminated with success" (what calibration times too). `rdb-key-save-delay` is a sleep
+/// per key whose cost follows the machine's load, so on a busy machine calibration and run
+/// can differ by 2x; the speed is an input of the scenario, not something the model predicts.
+fn with_run_bgsave_speed(
+    mut staged: Scenario,
+    cal: &Calibration,
+    bgsave_ms: &[u64],
+    notes: &mut Vec<String>,
+) -> Scenario {
+    if bgsave_ms.is_empty() {
+        return staged;
+    }
+    let mut ms = bgsave_ms.to_vec();
+    ms.sort_unstable();
+    let median = ms[(ms.len() - 1) / 2].max(1);
+    staged.fork.rdb_speed = (cal.rdb_bytes as f64 * 1000.0 / median as f64).max(1.0) as u64;
+    notes.push(format!(
+        "the simulator gets the run's own BGSAVE time: {median} ms (median of {:?}; calibration expected {:.0} ms)",
+        ms, cal.bgsave_expected_ms
+    ));
     staged
 }
 
@@ -495,7 +521,7 @@ fn final_offsets(
 
 /// The master's and each replica's log, timed from the replicas' start: the number of
 /// BGSAVEs for sync, and the sync events.
-fn read_logs(st: &Staging, n: usize) -> (u64, Vec<SyncEvent>) {
+fn read_logs(st: &Staging, n: usize) -> (u64, Vec<SyncEvent>, Vec<u64>) {
     let mut lines = Vec::new();
     let mut push_file = |path: &PathBuf, node: &str, master_from: Option<u64>| {
         let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -523,6 +549,30 @@ fn read_logs(st: &Staging, n: usize) -> (u64, Vec<SyncEvent>) {
         .iter()
         .filter(|(_, n, m)| n == "master" && m.starts_with("Starting BGSAVE for SYNC"))
         .count() as u64;
+    // Each BGSAVE's time: rdbSaveBackground's / rdbSaveToSlavesSockets' "started by pid" to
+    // backgroundSaveDoneHandler's "terminated with success".
+    let mut bgsave_ms = Vec::new();
+    let mut started: Option<u64> = None;
+    for (t, node, m) in &lines {
+        if node != "master" {
+            continue;
+        }
+        if m.starts_with("Background saving started by pid")
+            || m.starts_with("Background RDB transfer started by pid")
+        {
+            started = Some(*t);
+        } else if m.starts_with("Background saving terminated with success")
+            || m.starts_with("Background RDB transfer terminated with success")
+        {
+            if let Some(t0) = started.take() {
+                bgsave_ms.push(t - t0);
+            }
+        } else if m.starts_with("Background saving terminated")
+            || m.starts_with("Background RDB transfer terminated")
+        {
+            started = None;
+        }
+    }
     let mut client_ports = std::collections::BTreeMap::new();
     let all_proxies = st.proxies.iter().enumerate();
     for (i, p) in all_proxies.chain(st.retired_proxies.iter().map(|(i, p)| (*i, p))) {
@@ -546,7 +596,7 @@ fn read_logs(st: &Staging, n: usize) -> (u64, Vec<SyncEvent>) {
         client_ports,
         replicas: n,
     };
-    (bgsaves, parse_events(&lines, &naming))
+    (bgsaves, parse_events(&lines, &naming), bgsave_ms)
 }
 
 /// What happened, in the simulator's summary terms.
