@@ -417,7 +417,11 @@ impl Comparison {
             v.matching_seeds,
             v.seeds,
             worst,
-            if v.agrees() { "agrees" } else { "DIFFERS" }
+            match v.failures.as_slice() {
+                [] => "agrees".to_string(),
+                [one] => format!("DIFFERS: {one}"),
+                [first, rest @ ..] => format!("DIFFERS: {first} (and {} more)", rest.len()),
+            }
         )
     }
 

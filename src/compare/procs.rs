@@ -15,7 +15,11 @@ static LIVE_PIDS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 /// Temp directories alive now, removed by the Ctrl-C handler too.
 static LIVE_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
-/// Which server implementation is staged.
+/// Which server implementation is staged. Everything that differs between targets lives
+/// here: its binary ([`Against::binary`]), how it is started ([`Against::leading_args`]) and
+/// its config dialect ([`Against::config_name`]). Another version (issue 14: Redis 6.2 and
+/// 8.2, Valkey 8.1 and 9.1 under `.tools/servers/<version>/server`) is a variant with its
+/// row in each of these.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Against {
     /// `replscope server` (this crate's server, on the same core as the simulator).
@@ -36,6 +40,32 @@ impl Against {
         match self {
             Against::Replscope => "replscope",
             Against::Redis => "redis",
+        }
+    }
+
+    /// The server binary to run.
+    pub fn binary(self, exes: &super::Executables) -> &Path {
+        match self {
+            Against::Replscope => &exes.replscope,
+            Against::Redis => &exes.redis_server,
+        }
+    }
+
+    /// Arguments before the config (`replscope server ...`).
+    fn leading_args(self) -> &'static [&'static str] {
+        match self {
+            Against::Replscope => &["server"],
+            Against::Redis => &[],
+        }
+    }
+
+    /// The name this target gives a scenario's Redis 7.0 config, or `None` when it has no
+    /// such config (it is the simulator's only: its replication model, Valkey's dual channel;
+    /// `save` is set by [`ServerProc`] for every server).
+    pub fn config_name(self, name: &str) -> Option<&str> {
+        match name {
+            "dual-channel-replication-enabled" | "replication-model" | "save" => None,
+            n => Some(n),
         }
     }
 }
@@ -104,10 +134,11 @@ impl ServerProc {
         extra: &[(String, String)],
     ) -> Result<ServerProc, String> {
         let log_path = dir.join(format!("{name}.log"));
-        let mut argv: Vec<String> = Vec::new();
-        if against == Against::Replscope {
-            argv.push("server".into());
-        }
+        let mut argv: Vec<String> = against
+            .leading_args()
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
         let mut args: Vec<(String, String)> = vec![
             ("port".into(), port.to_string()),
             ("bind".into(), "127.0.0.1".into()),

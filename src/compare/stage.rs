@@ -125,12 +125,9 @@ pub fn stage(
     progress: &dyn Fn(&str),
 ) -> Result<Staged, String> {
     check_stageable(scenario)?;
-    let exe = match against {
-        Against::Replscope => &exes.replscope,
-        Against::Redis => &exes.redis_server,
-    };
+    let exe = against.binary(exes);
     let tmp = TempDir::new(against.as_str())?;
-    let common = server_settings(scenario);
+    let common = server_settings(scenario, against);
     let master_port = free_port()?;
     progress(&format!(
         "starting the master ({}) on port {master_port}",
@@ -170,18 +167,12 @@ pub fn stage(
     })
 }
 
-/// The scenario's Redis settings for every server, less those only the simulator knows
-/// (`save` is set by `ServerProc` for every server).
-fn server_settings(scenario: &Scenario) -> Vec<(String, String)> {
-    const SIM_ONLY: &[&str] = &[
-        "dual-channel-replication-enabled",
-        "replication-model",
-        "save",
-    ];
+/// The scenario's Redis settings for every server, in the target's dialect.
+fn server_settings(scenario: &Scenario, against: Against) -> Vec<(String, String)> {
     let mut common: Vec<(String, String)> = scenario
         .redis_pairs()
         .into_iter()
-        .filter(|(k, _)| !SIM_ONLY.contains(&k.as_str()))
+        .filter_map(|(k, v)| against.config_name(&k).map(|n| (n.to_string(), v)))
         .collect();
     // The RDB is then about as large as the dataset the scenario describes (DEBUG POPULATE
     // values compress to almost nothing otherwise).
@@ -781,6 +772,18 @@ fn calibrate(
             d3
         }
     };
+    // `key-load-delay` is the same sleep per key, so the load is set from the same curve:
+    // probe it where the load needs a sleep even if the save does not.
+    if cal.load_target_us >= 40.0 {
+        if !raw.iter().any(|p| p.0 == 1) {
+            raw.push((1, time_bgsave(c, 1)?));
+        }
+        let c1 = raw.iter().find(|p| p.0 == 1).map_or(0.0, |p| per_key(p.1));
+        if cal.load_target_us > c1 * 1.15 && raw.iter().all(|p| p.0 <= 1) {
+            let d = (1.0 + (cal.load_target_us - c1)).round() as u64;
+            raw.push((d, time_bgsave(c, d)?));
+        }
+    }
     // The whole dataset; its delay-0 BGSAVE gives the RDB size and the fixed cost.
     c.cmd(&["DEBUG", "POPULATE", &keys.to_string(), "key", &vs])
         .map_err(io("DEBUG POPULATE"))?;
