@@ -1,6 +1,7 @@
-//! Sync events read from Redis log lines: the same parser reads the simulator's log (which
-//! uses Redis 7.0.15's wording) and the real servers' log files, so the two sequences are
-//! comparable item by item.
+//! Sync events read from the real servers' log lines (Redis 7.0.15's wording, which `replscope
+//! server` and the simulator share). The simulator's side comes from the steps it records
+//! from the same words ([`crate::sim::summary::Step`]), so the two sequences are comparable
+//! item by item.
 
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -154,9 +154,9 @@ pub fn stage(
     ));
     drop(mc);
     let run = run_schedule(scenario, &mut st)?;
-    let (bgsaves, events, bgsave_ms) = read_logs(&st, scenario.replicas as usize);
+    let (bgsaves, events, times) = read_logs(&st, scenario.replicas as usize);
     let measured = measured_summary(scenario, &run, bgsaves, &events);
-    let staged = with_run_bgsave_speed(staged, &calibration, &bgsave_ms, &mut notes);
+    let staged = with_run_speeds(staged, &calibration, &times, &mut notes);
     Ok(Staged {
         scenario: staged,
         measured,
@@ -200,28 +200,51 @@ fn scenario_as_staged(scenario: &Scenario, cal: &Calibration, notes: &mut Vec<St
     staged
 }
 
-/// The BGSAVE speed the run itself showed, for the simulator: the median of the run's
-/// BGSAVEs for sync that ended in success, from the master's "started by pid" to its
-/// "terminated with success" (what calibration times too). `rdb-key-save-delay` is a sleep
-/// per key whose cost follows the machine's load, so on a busy machine calibration and run
-/// can differ by 2x; the speed is an input of the scenario, not something the model predicts.
-fn with_run_bgsave_speed(
+/// How long the run's BGSAVEs and loads took (ms), from the logs.
+#[derive(Default)]
+struct RunTimes {
+    /// Each BGSAVE for sync that ended in success: the master's "started by pid" to its
+    /// "terminated with success" (what calibration times too).
+    bgsaves: Vec<u64>,
+    /// Each replica load of a full sync: "Loading DB in memory" to "Finished with success".
+    loads: Vec<u64>,
+}
+
+/// The lower median.
+fn median(v: &[u64]) -> Option<u64> {
+    let mut v = v.to_vec();
+    v.sort_unstable();
+    v.get(v.len().checked_sub(1)? / 2).copied()
+}
+
+/// The BGSAVE and load speeds the run itself showed, for the simulator. `rdb-key-save-delay`
+/// and `key-load-delay` are sleeps per key whose cost follows the machine's load, so on a busy
+/// machine calibration and run differ by up to 2x; the speeds are inputs of the scenario, not
+/// something the model predicts. The load is taken from the run only where a delay set it
+/// (else the server loads at its own speed, which the scenario's load speed stands for).
+fn with_run_speeds(
     mut staged: Scenario,
     cal: &Calibration,
-    bgsave_ms: &[u64],
+    times: &RunTimes,
     notes: &mut Vec<String>,
 ) -> Scenario {
-    if bgsave_ms.is_empty() {
-        return staged;
+    let bytes = cal.rdb_bytes as f64;
+    if let Some(ms) = median(&times.bgsaves) {
+        staged.fork.rdb_speed = (bytes * 1000.0 / ms.max(1) as f64).max(1.0) as u64;
+        notes.push(format!(
+            "the simulator gets the run's own BGSAVE time: {ms} ms (median of {:?}; calibration expected {:.0} ms)",
+            times.bgsaves, cal.bgsave_expected_ms
+        ));
     }
-    let mut ms = bgsave_ms.to_vec();
-    ms.sort_unstable();
-    let median = ms[(ms.len() - 1) / 2].max(1);
-    staged.fork.rdb_speed = (cal.rdb_bytes as f64 * 1000.0 / median as f64).max(1.0) as u64;
-    notes.push(format!(
-        "the simulator gets the run's own BGSAVE time: {median} ms (median of {:?}; calibration expected {:.0} ms)",
-        ms, cal.bgsave_expected_ms
-    ));
+    if cal.key_load_delay > 0 {
+        if let Some(ms) = median(&times.loads) {
+            staged.replica.load_speed = (bytes * 1000.0 / ms.max(1) as f64).max(1.0) as u64;
+            notes.push(format!(
+                "the simulator gets the run's own load time: {ms} ms (median of {:?})",
+                times.loads
+            ));
+        }
+    }
     staged
 }
 
@@ -242,7 +265,17 @@ fn start_replicas(
     let mut proxies = Vec::new();
     for i in 0..n {
         let (bw, lat) = scenario.link_of(i);
-        proxies.push(Proxy::start(master_port, bw, lat)?);
+        let proxy = Proxy::start(master_port, bw, lat)?;
+        // A link cut from time 0 is cut before its replica starts: a replica connects on its
+        // first replicationCron, which runs as soon as the server is up.
+        if scenario
+            .faults
+            .iter()
+            .any(|f| f.action == FaultAction::CutLink && f.at == 0 && f.replica as usize == i + 1)
+        {
+            proxy.cut();
+        }
+        proxies.push(proxy);
     }
     let mut replica_cfg = common.to_vec();
     replica_cfg.push(("key-load-delay".into(), cal.key_load_delay.to_string()));
@@ -512,7 +545,7 @@ fn final_offsets(
 
 /// The master's and each replica's log, timed from the replicas' start: the number of
 /// BGSAVEs for sync, and the sync events.
-fn read_logs(st: &Staging, n: usize) -> (u64, Vec<SyncEvent>, Vec<u64>) {
+fn read_logs(st: &Staging, n: usize) -> (u64, Vec<SyncEvent>, RunTimes) {
     let mut lines = Vec::new();
     let mut push_file = |path: &PathBuf, node: &str, master_from: Option<u64>| {
         let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -542,10 +575,18 @@ fn read_logs(st: &Staging, n: usize) -> (u64, Vec<SyncEvent>, Vec<u64>) {
         .count() as u64;
     // Each BGSAVE's time: rdbSaveBackground's / rdbSaveToSlavesSockets' "started by pid" to
     // backgroundSaveDoneHandler's "terminated with success".
-    let mut bgsave_ms = Vec::new();
+    let mut times = RunTimes::default();
     let mut started: Option<u64> = None;
+    let mut loading: std::collections::BTreeMap<&str, u64> = Default::default();
     for (t, node, m) in &lines {
         if node != "master" {
+            if m.starts_with("MASTER <-> REPLICA sync: Loading DB in memory") {
+                loading.insert(node.as_str(), *t);
+            } else if m.starts_with("MASTER <-> REPLICA sync: Finished with success") {
+                if let Some(t0) = loading.remove(node.as_str()) {
+                    times.loads.push(t - t0);
+                }
+            }
             continue;
         }
         if m.starts_with("Background saving started by pid")
@@ -556,7 +597,7 @@ fn read_logs(st: &Staging, n: usize) -> (u64, Vec<SyncEvent>, Vec<u64>) {
             || m.starts_with("Background RDB transfer terminated with success")
         {
             if let Some(t0) = started.take() {
-                bgsave_ms.push(t - t0);
+                times.bgsaves.push(t - t0);
             }
         } else if m.starts_with("Background saving terminated")
             || m.starts_with("Background RDB transfer terminated")
@@ -587,7 +628,7 @@ fn read_logs(st: &Staging, n: usize) -> (u64, Vec<SyncEvent>, Vec<u64>) {
         client_ports,
         replicas: n,
     };
-    (bgsaves, parse_events(&lines, &naming), bgsave_ms)
+    (bgsaves, parse_events(&lines, &naming), times)
 }
 
 /// What happened, in the simulator's summary terms.
