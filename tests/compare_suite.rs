@@ -1,10 +1,13 @@
 //! A fast subset of the comparison suite (`scripts/verify.sh` runs all of it): a replica
-//! restart, a failover and issue 12's slow diskless transfer staged on real servers. Each
-//! must agree: the real sequence of syncs and cut-offs is one the simulator gives in at least
-//! 10% of its seeds, counts are equal, and durations, peaks and offsets are within 15% (or
-//! 250 ms / 64 KiB), and what the servers did passes the preset's own `[check]` table.
+//! restart, a failover and issue 12's slow diskless transfer staged on real redis-server.
+//! Each must tell the simulator's story: the real sequence of syncs and cut-offs is one the
+//! simulator gives in at least 10% of its seeds, every count (syncs, refusals, cut-offs,
+//! BGSAVEs) is equal, and what the servers did passes the preset's own `[check]` table. The
+//! figures (durations, peaks, offsets within 15%) are printed and judged by verify.sh and by
+//! `compare_scaled`'s long syncs: these short syncs (~1 s) move by more than 15% with the
+//! machine's load, and test.sh must not be flaky.
 //!
-//! Serialised with a lock (they measure time); about 2.5 minutes in all.
+//! Serialised with a lock (they measure time); about 2 minutes in all.
 
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -47,7 +50,7 @@ fn run(preset: &str, against: Against) -> Option<Comparison> {
     );
     let v = c.verdict();
     assert!(
-        v.agrees(),
+        v.story_agrees(),
         "{preset} against {}: {:?}",
         c.against,
         v.failures

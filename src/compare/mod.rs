@@ -69,13 +69,20 @@ pub struct Verdict {
     pub seeds: u64,
     /// The non-count row furthest from its prediction.
     pub worst: Option<Row>,
-    /// Why it fails; empty = it agrees.
+    /// Why it fails; empty = it agrees. The story (sequences, counts) first, then figures.
     pub failures: Vec<String>,
+    /// How many of `failures` are about the story rather than a figure.
+    pub story_failures: usize,
 }
 
 impl Verdict {
     pub fn agrees(&self) -> bool {
         self.failures.is_empty()
+    }
+
+    /// The sequences come out of enough seeds and every count is equal (figures aside).
+    pub fn story_agrees(&self) -> bool {
+        self.story_failures == 0
     }
 }
 
@@ -349,17 +356,18 @@ impl Comparison {
             ));
         }
         let rows = self.rows();
+        for r in rows
+            .iter()
+            .filter(|r| r.is_count && r.predicted != r.measured)
+        {
+            failures.push(format!(
+                "{}: {} predicted, {} measured",
+                r.what, r.predicted, r.measured
+            ));
+        }
+        let story_failures = failures.len();
         let mut worst: Option<Row> = None;
-        for r in &rows {
-            if r.is_count {
-                if r.predicted != r.measured {
-                    failures.push(format!(
-                        "{}: {} predicted, {} measured",
-                        r.what, r.predicted, r.measured
-                    ));
-                }
-                continue;
-            }
+        for r in rows.iter().filter(|r| !r.is_count) {
             let floor = if r.what.contains("duration") {
                 ABS_FLOOR_MS
             } else {
@@ -389,6 +397,7 @@ impl Comparison {
             seeds,
             worst,
             failures,
+            story_failures,
         }
     }
 
