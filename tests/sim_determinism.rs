@@ -99,8 +99,15 @@ fn spread_counts() -> serde_json::Value {
             ])
         })
         .collect();
+    // The scenario goes in as JSON: the wasm build reads no TOML.
+    let json = serde_json::to_string(&s).unwrap();
+    assert_eq!(
+        Scenario::from_json(&json).unwrap(),
+        s,
+        "the scenario round-trips"
+    );
     serde_json::json!({
-        "scenario": s.name,
+        "scenario": s,
         "seeds": [1, 21],
         "until_ms": s.duration,
         "outcomes": outcomes,

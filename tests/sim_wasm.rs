@@ -24,10 +24,8 @@ fn trace_hashes_match_the_native_run() {
 fn a_spread_over_seeds_matches_the_native_one() {
     let fixture: serde_json::Value =
         serde_json::from_str(include_str!("fixtures/spread_counts.json")).expect("fixture");
-    let s = replscope::sim::Scenario::from_toml(include_str!(
-        "fixtures/scenarios/cut-near-backlog-boundary.toml"
-    ))
-    .expect("scenario");
+    let s =
+        replscope::sim::Scenario::from_json(&fixture["scenario"].to_string()).expect("scenario");
     let seeds = fixture["seeds"].as_array().expect("seeds");
     let (a, b) = (seeds[0].as_u64().unwrap(), seeds[1].as_u64().unwrap());
     let spread = replscope::sim::run_seeds(&s, a..b, fixture["until_ms"].as_u64().unwrap());
