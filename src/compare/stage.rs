@@ -804,8 +804,23 @@ fn calibrate(
             let d2 = (1.0 + (cal.save_target_us - c1)).round() as u64;
             let t2 = time_bgsave(c, d2)?;
             raw.push((d2, t2));
-            let slope = ((t2 - t1) / pk / (d2 - 1).max(1) as f64).max(0.05);
-            let d3 = (1.0 + (cal.save_target_us - c1) / slope).round().max(1.0) as u64;
+            let mut slope = (t2 - t1) / pk / (d2 - 1).max(1) as f64;
+            let (mut from_d, mut from_c) = (1u64, c1);
+            if slope < 0.5 {
+                // Flat: below the timer slack every short sleep costs about the same, and
+                // noise can even make d2 look cheaper. A sleep of d µs costs at least d, so
+                // probe at the target itself and interpolate from there instead of
+                // extrapolating a flat slope to a huge delay.
+                let dt = cal.save_target_us.round().max(d2 as f64 + 1.0) as u64;
+                let tt = time_bgsave(c, dt)?;
+                raw.push((dt, tt));
+                slope = ((per_key(tt) - per_key(t2)) / (dt - d2) as f64).max(0.5);
+                (from_d, from_c) = (dt, per_key(tt));
+            }
+            let slope = slope.max(0.05);
+            let d3 = (from_d as f64 + (cal.save_target_us - from_c) / slope)
+                .round()
+                .max(1.0) as u64;
             if d3 != d2 {
                 let t3 = time_bgsave(c, d3)?;
                 raw.push((d3, t3));
