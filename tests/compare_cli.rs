@@ -28,11 +28,27 @@ fn unknown_server_kind_is_refused() {
 }
 
 #[test]
-fn simulator_only_faults_are_refused_before_anything_starts() {
-    let (code, err) = compare(&["--preset", "failover-psync", "--against", "replscope"]);
+fn faults_it_cannot_stage_are_refused_before_anything_starts() {
+    let dir = std::env::temp_dir().join(format!("replscope-compare-cli-k-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("kill-twice.toml");
+    let scenario = "replicas = 2\nduration = \"30s\"\n\n[[faults]]\nat = \"5s\"\naction = \"kill-master\"\nreplica = 1\nevery = \"10s\"\n";
+    std::fs::write(&f, scenario).unwrap();
+    let (code, err) = compare(&[f.to_str().unwrap(), "--against", "replscope"]);
+    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("cut-link faults only"), "{err}");
+    assert!(err.contains("kill-master happens once"), "{err}");
     assert!(!err.contains("starting the master"), "{err}");
+}
+
+#[test]
+fn list_names_the_suite() {
+    let r = run_replscope(&["compare", "--list"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let names: Vec<&str> = r.stdout.lines().collect();
+    assert!(names.len() >= 19, "{names:?}");
+    assert!(names.contains(&"compare-failover-psync"), "{names:?}");
+    assert!(names.contains(&"compare-restart-graceful"), "{names:?}");
 }
 
 #[test]

@@ -40,8 +40,10 @@ fn run(preset: &str, against: Against) -> Option<Comparison> {
         replscope: PathBuf::from(env!("CARGO_BIN_EXE_replscope")),
         redis_server: redis,
     };
-    let c = compare::compare(&scenario, against, &exes, &|m| eprintln!("[{preset}] {m}"))
-        .unwrap_or_else(|e| panic!("{preset} against {}: {e}", against.as_str()));
+    let c = compare::compare(&scenario, against, &exes, compare::DEFAULT_SEEDS, &|m| {
+        eprintln!("[{preset}] {m}")
+    })
+    .unwrap_or_else(|e| panic!("{preset} against {}: {e}", against.as_str()));
     println!("{}", c.render_text());
     Some(c)
 }

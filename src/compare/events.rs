@@ -1,6 +1,7 @@
-//! Sync events read from Redis log lines: the same parser reads the simulator's log (which
-//! uses Redis 7.0.15's wording) and the real servers' log files, so the two sequences are
-//! comparable item by item.
+//! Sync events read from the real servers' log lines (Redis 7.0.15's wording, which `replscope
+//! server` and the simulator share). The simulator's side comes from the steps it records
+//! from the same words ([`crate::sim::summary::Step`]), so the two sequences are comparable
+//! item by item.
 
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -73,8 +74,9 @@ pub fn parse_events(lines: &[(u64, String, String)], naming: &Naming) -> Vec<Syn
             .replica_addrs
             .iter()
             .find(|(a, _)| {
-                msg.contains(&format!("replica {a} "))
-                    || msg.ends_with(&format!("replica {a}"))
+                // "Replica <addr> asks for synchronization", "... with replica <addr> ...".
+                msg.contains(&format!("eplica {a} "))
+                    || msg.ends_with(&format!("eplica {a}"))
                     || msg.contains(&format!("from {a} "))
                     || msg.ends_with(&format!(": {a}"))
             })
@@ -248,6 +250,22 @@ mod tests {
         assert_eq!(m, "Replica 10.0.0.2:6379 asks for synchronization");
         assert_eq!(t, 1_795_255_200_112);
         assert!(parse_log_line("garbage").is_none());
+    }
+
+    #[test]
+    fn a_refused_psync_names_its_replica_by_the_request_before_it() {
+        let l = |t: u64, n: &str, m: &str| (t, n.to_string(), m.to_string());
+        let mut two = naming();
+        two.replica_addrs.insert("127.0.0.1:7002".into(), 1);
+        two.replicas = 2;
+        let lines = vec![
+            l(0, "master", "Replica 127.0.0.1:7002 asks for synchronization"),
+            l(0, "master", "Partial resynchronization not accepted: Requested offset for second ID was 9, but I can reply up to 5"),
+        ];
+        let ev = parse_events(&lines, &two);
+        assert_eq!(ev.len(), 1);
+        assert_eq!((ev[0].replica, ev[0].kind), (1, EventKind::FullSync));
+        assert!(ev[0].psync_refused);
     }
 
     #[test]

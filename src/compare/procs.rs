@@ -15,7 +15,11 @@ static LIVE_PIDS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 /// Temp directories alive now, removed by the Ctrl-C handler too.
 static LIVE_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
-/// Which server implementation is staged.
+/// Which server implementation is staged. Everything that differs between targets lives
+/// here: its binary ([`Against::binary`]), how it is started ([`Against::leading_args`]) and
+/// its config dialect ([`Against::config_name`]). Another version (issue 14: Redis 6.2 and
+/// 8.2, Valkey 8.1 and 9.1 under `.tools/servers/<version>/server`) is a variant with its
+/// row in each of these.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Against {
     /// `replscope server` (this crate's server, on the same core as the simulator).
@@ -36,6 +40,32 @@ impl Against {
         match self {
             Against::Replscope => "replscope",
             Against::Redis => "redis",
+        }
+    }
+
+    /// The server binary to run.
+    pub fn binary(self, exes: &super::Executables) -> &Path {
+        match self {
+            Against::Replscope => &exes.replscope,
+            Against::Redis => &exes.redis_server,
+        }
+    }
+
+    /// Arguments before the config (`replscope server ...`).
+    fn leading_args(self) -> &'static [&'static str] {
+        match self {
+            Against::Replscope => &["server"],
+            Against::Redis => &[],
+        }
+    }
+
+    /// The name this target gives a scenario's Redis 7.0 config, or `None` when it has no
+    /// such config (it is the simulator's only: its replication model, Valkey's dual channel;
+    /// `save` is set by [`ServerProc`] for every server).
+    pub fn config_name(self, name: &str) -> Option<&str> {
+        match name {
+            "dual-channel-replication-enabled" | "replication-model" | "save" => None,
+            n => Some(n),
         }
     }
 }
@@ -79,13 +109,17 @@ impl Drop for TempDir {
     }
 }
 
-/// A running server; killed (and reaped) on drop.
+/// A running server; killed (and reaped) on drop. It can be stopped and started again on
+/// the same port, directory and log file (a replica restart).
 pub struct ServerProc {
     child: Child,
     pub name: String,
     pub port: u16,
     pub log_path: PathBuf,
     pub dir: PathBuf,
+    /// The command line, to start it again.
+    exe: PathBuf,
+    args: Vec<String>,
 }
 
 impl ServerProc {
@@ -100,10 +134,11 @@ impl ServerProc {
         extra: &[(String, String)],
     ) -> Result<ServerProc, String> {
         let log_path = dir.join(format!("{name}.log"));
-        let mut cmd = Command::new(exe);
-        if against == Against::Replscope {
-            cmd.arg("server");
-        }
+        let mut argv: Vec<String> = against
+            .leading_args()
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
         let mut args: Vec<(String, String)> = vec![
             ("port".into(), port.to_string()),
             ("bind".into(), "127.0.0.1".into()),
@@ -116,30 +151,60 @@ impl ServerProc {
         ];
         args.extend(extra.iter().cloned());
         for (k, v) in &args {
-            cmd.arg(format!("--{k}"));
+            argv.push(format!("--{k}"));
             // An empty value (save "") is passed as an empty argument, as a shell would.
-            for part in split_value(v) {
-                cmd.arg(part);
-            }
+            argv.extend(split_value(v));
         }
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let child = cmd
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
-        if let Ok(mut l) = LIVE_PIDS.lock() {
-            l.push(child.id());
-        }
+        let child = spawn(exe, &argv)?;
         let mut p = ServerProc {
             child,
             name: name.to_string(),
             port,
             log_path,
             dir: dir.to_path_buf(),
+            exe: exe.to_path_buf(),
+            args: argv,
         };
         p.wait_ready(Duration::from_secs(20))?;
         Ok(p)
+    }
+
+    /// A crash: SIGKILL, nothing saved.
+    pub fn crash(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        forget_pid(self.child.id());
+    }
+
+    /// A clean stop: `SHUTDOWN SAVE` (our servers run with `save ""`, so a plain SHUTDOWN
+    /// would not save; a replica's RDB carries its replication ID and offset), then waits for
+    /// the process to exit (killed after `within`).
+    pub fn shutdown_save(&mut self, within: Duration) -> Result<(), String> {
+        let mut c = self.client()?;
+        // The reply, if any, is the connection closing.
+        let _ = c.cmd(&["SHUTDOWN", "SAVE"]);
+        let start = Instant::now();
+        loop {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                forget_pid(self.child.id());
+                return Ok(());
+            }
+            if start.elapsed() > within {
+                self.crash();
+                return Err(format!(
+                    "{} did not exit within {within:?} of SHUTDOWN SAVE",
+                    self.name
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Starts the stopped process again with the same command line (port, directory, log file
+    /// appended to). Does not wait: a replica loading its RDB at boot answers `-LOADING`.
+    pub fn start_again(&mut self) -> Result<(), String> {
+        self.child = spawn(&self.exe, &self.args)?;
+        Ok(())
     }
 
     fn wait_ready(&mut self, within: Duration) -> Result<(), String> {
@@ -179,6 +244,26 @@ impl ServerProc {
     }
 }
 
+fn spawn(exe: &Path, args: &[String]) -> Result<Child, String> {
+    let child = Command::new(exe)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+    if let Ok(mut l) = LIVE_PIDS.lock() {
+        l.push(child.id());
+    }
+    Ok(child)
+}
+
+fn forget_pid(pid: u32) {
+    if let Ok(mut l) = LIVE_PIDS.lock() {
+        l.retain(|p| *p != pid);
+    }
+}
+
 /// `client-output-buffer-limit` takes one argument with spaces: keep multiword values
 /// together except where redis-server wants separate words (`replicaof host port`).
 fn split_value(v: &str) -> Vec<String> {
@@ -190,12 +275,7 @@ fn split_value(v: &str) -> Vec<String> {
 
 impl Drop for ServerProc {
     fn drop(&mut self) {
-        let pid = self.child.id();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if let Ok(mut l) = LIVE_PIDS.lock() {
-            l.retain(|p| *p != pid);
-        }
+        self.crash();
     }
 }
 

@@ -10,8 +10,9 @@ use crate::sim::summary::{MasterSummary, ReplicaSummary, Summary};
 use crate::sim::Scenario;
 use crate::wire::encode_command;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -84,9 +85,17 @@ fn io<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> String + '_ {
 /// replicas. Dropping it stops them all, replicas first (fields drop in this order).
 struct Staging {
     replicas: Vec<ServerProc>,
+    /// Each replica's proxy to its master now.
     proxies: Vec<Proxy>,
+    /// Proxies to a master that died (kill-master): kept for the ports they name in logs.
+    retired_proxies: Vec<(usize, Proxy)>,
     master: ServerProc,
-    master_port: u16,
+    /// The port of the master now (a promoted replica's after kill-master); the write load
+    /// and the poller follow it.
+    master_port: Arc<AtomicU16>,
+    /// kill-master: (the promoted replica's index, ms of the promotion). From then on its log
+    /// is the master's.
+    promoted: Option<(usize, u64)>,
     replica_ports: Vec<u16>,
     /// When the replicas were started: the run's time 0.
     t0: Instant,
@@ -96,8 +105,9 @@ struct Staging {
 /// What the run loop saw.
 struct Run {
     end_ms: u64,
-    /// Link cuts staged per replica.
-    cut_counts: Vec<u64>,
+    /// Disconnects staged per replica, by the simulator's cause names (`link_cut`,
+    /// `replica_restart`, `master_killed`).
+    staged_disconnects: Vec<BTreeMap<&'static str, u64>>,
     peaks: Peaks,
     /// The master's offset at the end.
     master_offset: i64,
@@ -115,12 +125,9 @@ pub fn stage(
     progress: &dyn Fn(&str),
 ) -> Result<Staged, String> {
     check_stageable(scenario)?;
-    let exe = match against {
-        Against::Replscope => &exes.replscope,
-        Against::Redis => &exes.redis_server,
-    };
+    let exe = against.binary(exes);
     let tmp = TempDir::new(against.as_str())?;
-    let common = server_settings(scenario);
+    let common = server_settings(scenario, against);
     let master_port = free_port()?;
     progress(&format!(
         "starting the master ({}) on port {master_port}",
@@ -145,9 +152,11 @@ pub fn stage(
         scenario.duration / 1000,
         scenario.name
     ));
-    let run = run_schedule(scenario, &mut st, &mut mc)?;
-    let (bgsaves, events) = read_logs(&st, scenario.replicas as usize);
+    drop(mc);
+    let run = run_schedule(scenario, &mut st)?;
+    let (bgsaves, events, times) = read_logs(&st, scenario.replicas as usize);
     let measured = measured_summary(scenario, &run, bgsaves, &events);
+    let staged = with_run_speeds(staged, &calibration, &times, &mut notes);
     Ok(Staged {
         scenario: staged,
         measured,
@@ -158,18 +167,12 @@ pub fn stage(
     })
 }
 
-/// The scenario's Redis settings for every server, less those only the simulator knows
-/// (`save` is set by `ServerProc` for every server).
-fn server_settings(scenario: &Scenario) -> Vec<(String, String)> {
-    const SIM_ONLY: &[&str] = &[
-        "dual-channel-replication-enabled",
-        "replication-model",
-        "save",
-    ];
+/// The scenario's Redis settings for every server, in the target's dialect.
+fn server_settings(scenario: &Scenario, against: Against) -> Vec<(String, String)> {
     let mut common: Vec<(String, String)> = scenario
         .redis_pairs()
         .into_iter()
-        .filter(|(k, _)| !SIM_ONLY.contains(&k.as_str()))
+        .filter_map(|(k, v)| against.config_name(&k).map(|n| (n.to_string(), v)))
         .collect();
     // The RDB is then about as large as the dataset the scenario describes (DEBUG POPULATE
     // values compress to almost nothing otherwise).
@@ -197,6 +200,54 @@ fn scenario_as_staged(scenario: &Scenario, cal: &Calibration, notes: &mut Vec<St
     staged
 }
 
+/// How long the run's BGSAVEs and loads took (ms), from the logs.
+#[derive(Default)]
+struct RunTimes {
+    /// Each BGSAVE for sync that ended in success: the master's "started by pid" to its
+    /// "terminated with success" (what calibration times too).
+    bgsaves: Vec<u64>,
+    /// Each replica load of a full sync: "Loading DB in memory" to "Finished with success".
+    loads: Vec<u64>,
+}
+
+/// The lower median.
+fn median(v: &[u64]) -> Option<u64> {
+    let mut v = v.to_vec();
+    v.sort_unstable();
+    v.get(v.len().checked_sub(1)? / 2).copied()
+}
+
+/// The BGSAVE and load speeds the run itself showed, for the simulator. `rdb-key-save-delay`
+/// and `key-load-delay` are sleeps per key whose cost follows the machine's load, so on a busy
+/// machine calibration and run differ by up to 2x; the speeds are inputs of the scenario, not
+/// something the model predicts. The load is taken from the run only where a delay set it
+/// (else the server loads at its own speed, which the scenario's load speed stands for).
+fn with_run_speeds(
+    mut staged: Scenario,
+    cal: &Calibration,
+    times: &RunTimes,
+    notes: &mut Vec<String>,
+) -> Scenario {
+    let bytes = cal.rdb_bytes as f64;
+    if let Some(ms) = median(&times.bgsaves) {
+        staged.fork.rdb_speed = (bytes * 1000.0 / ms.max(1) as f64).max(1.0) as u64;
+        notes.push(format!(
+            "the simulator gets the run's own BGSAVE time: {ms} ms (median of {:?}; calibration expected {:.0} ms)",
+            times.bgsaves, cal.bgsave_expected_ms
+        ));
+    }
+    if cal.key_load_delay > 0 {
+        if let Some(ms) = median(&times.loads) {
+            staged.replica.load_speed = (bytes * 1000.0 / ms.max(1) as f64).max(1.0) as u64;
+            notes.push(format!(
+                "the simulator gets the run's own load time: {ms} ms (median of {:?})",
+                times.loads
+            ));
+        }
+    }
+    staged
+}
+
 /// A proxy on each replica's link (its bandwidth and latency), then the replicas, each a
 /// replica of the master through its proxy.
 #[allow(clippy::too_many_arguments)]
@@ -214,7 +265,17 @@ fn start_replicas(
     let mut proxies = Vec::new();
     for i in 0..n {
         let (bw, lat) = scenario.link_of(i);
-        proxies.push(Proxy::start(master_port, bw, lat)?);
+        let proxy = Proxy::start(master_port, bw, lat)?;
+        // A link cut from time 0 is cut before its replica starts: a replica connects on its
+        // first replicationCron, which runs as soon as the server is up.
+        if scenario
+            .faults
+            .iter()
+            .any(|f| f.action == FaultAction::CutLink && f.at == 0 && f.replica as usize == i + 1)
+        {
+            proxy.cut();
+        }
+        proxies.push(proxy);
     }
     let mut replica_cfg = common.to_vec();
     replica_cfg.push(("key-load-delay".into(), cal.key_load_delay.to_string()));
@@ -230,8 +291,10 @@ fn start_replicas(
     }
     Ok(Staging {
         master,
-        master_port,
+        master_port: Arc::new(AtomicU16::new(master_port)),
+        promoted: None,
         proxies,
+        retired_proxies: Vec::new(),
         replicas,
         replica_ports,
         t0,
@@ -239,32 +302,70 @@ fn start_replicas(
     })
 }
 
-/// The scenario's link cuts, each repetition its own: (at, replica index, for), in order.
-fn scheduled_cuts(scenario: &Scenario) -> Vec<(u64, usize, u64)> {
-    let mut cuts = Vec::new();
+/// One fault to stage, each repetition its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Planned {
+    at: u64,
+    /// 0-based replica (for kill-master: the one promoted).
+    replica: usize,
+    action: Action,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Action {
+    /// Cut the replica's link for this many ms.
+    Cut(u64),
+    /// Stop the replica (graceful: SHUTDOWN SAVE; else SIGKILL), start it again after
+    /// `replica.restart-time` on the same port and directory.
+    Restart { graceful: bool },
+    /// The replica's process starts again.
+    Start,
+    /// SIGKILL the master, `REPLICAOF NO ONE` on the replica, the others re-pointed to it.
+    KillMaster,
+}
+
+/// The scenario's faults, each repetition its own, in time order.
+fn scheduled_faults(scenario: &Scenario) -> Vec<Planned> {
+    let mut plan = Vec::new();
     for f in &scenario.faults {
+        let action = match f.action {
+            FaultAction::CutLink => Action::Cut(f.for_ms),
+            FaultAction::RestartReplica => Action::Restart {
+                graceful: f.graceful,
+            },
+            FaultAction::KillMaster => Action::KillMaster,
+        };
         let mut at = f.at;
         while at < scenario.duration {
-            cuts.push((at, f.replica as usize - 1, f.for_ms));
+            plan.push(Planned {
+                at,
+                replica: f.replica as usize - 1,
+                action,
+            });
             match f.every {
                 Some(e) if e > 0 => at += e,
                 _ => break,
             }
         }
     }
-    cuts.sort();
-    cuts
+    plan.sort();
+    plan
 }
 
 /// Runs the scenario's time: the write load and the poller on their threads, the link cuts
 /// on this one; then the final state, taken with the writes still on (as the simulator's
 /// summary is).
-fn run_schedule(scenario: &Scenario, st: &mut Staging, mc: &mut Client) -> Result<Run, String> {
+fn run_schedule(scenario: &Scenario, st: &mut Staging) -> Result<Run, String> {
     let n = st.replicas.len();
     let stop = Arc::new(AtomicBool::new(false));
     let writer = {
-        let (s, stop, port, t0) = (scenario.clone(), stop.clone(), st.master_port, st.t0);
-        std::thread::spawn(move || write_load(&s, port, t0, &stop))
+        let (s, stop, port, t0) = (
+            scenario.clone(),
+            stop.clone(),
+            st.master_port.clone(),
+            st.t0,
+        );
+        std::thread::spawn(move || write_load(&s, &port, t0, &stop))
     };
     let peaks = Arc::new(Mutex::new(Peaks {
         backlog: 0,
@@ -274,55 +375,97 @@ fn run_schedule(scenario: &Scenario, st: &mut Staging, mc: &mut Client) -> Resul
     let proxy_ports: Arc<Mutex<Vec<Vec<u16>>>> = Arc::new(Mutex::new(vec![Vec::new(); n]));
     let poller = {
         let (stop, peaks, pp) = (stop.clone(), peaks.clone(), proxy_ports.clone());
-        let (port, t0) = (st.master_port, st.t0);
-        std::thread::spawn(move || poll(port, t0, &stop, &peaks, &pp))
+        let (port, t0) = (st.master_port.clone(), st.t0);
+        std::thread::spawn(move || poll(&port, t0, &stop, &peaks, &pp))
     };
-    let result = cut_links_on_schedule(scenario, st, &proxy_ports, &stop);
-    let final_state = result.and_then(|cut_counts| {
+    let result = faults_on_schedule(scenario, st, &proxy_ports, &stop);
+    let final_state = result.and_then(|staged_disconnects| {
         let end_ms = st.t0.elapsed().as_millis() as u64;
-        let (master_offset, replica_states) = final_offsets(mc, &st.replicas)?;
-        Ok((cut_counts, end_ms, master_offset, replica_states))
+        let (master_offset, replica_states) =
+            final_offsets(st.master_port.load(Ordering::SeqCst), &st.replicas)?;
+        Ok((staged_disconnects, end_ms, master_offset, replica_states))
     });
     stop.store(true, Ordering::SeqCst);
     let _ = writer.join();
     let _ = poller.join();
-    let (cut_counts, end_ms, master_offset, replica_states) = final_state?;
+    let (staged_disconnects, end_ms, master_offset, replica_states) = final_state?;
     let peaks = std::mem::take(&mut *peaks.lock().map_err(|_| "poller poisoned".to_string())?);
     Ok(Run {
         end_ms,
-        cut_counts,
+        staged_disconnects,
         peaks,
         master_offset,
         replica_states,
     })
 }
 
-/// Cuts and restores the proxies as the scenario says, until its duration; a replica that
-/// dies stops the run. Returns the cuts staged per replica.
-fn cut_links_on_schedule(
+/// Stages the scenario's faults on time, until its duration; a server that dies unasked
+/// stops the run. Returns the disconnects staged per replica, by cause.
+fn faults_on_schedule(
     scenario: &Scenario,
     st: &mut Staging,
     proxy_ports: &Mutex<Vec<Vec<u16>>>,
     stop: &AtomicBool,
-) -> Result<Vec<u64>, String> {
-    let mut cuts = scheduled_cuts(scenario);
+) -> Result<Vec<BTreeMap<&'static str, u64>>, String> {
+    let mut plan = scheduled_faults(scenario);
     let mut restores: Vec<(u64, usize)> = Vec::new();
-    let mut cut_counts = vec![0u64; st.replicas.len()];
+    let mut staged = vec![BTreeMap::new(); st.replicas.len()];
+    // Replicas stopped by a restart fault (not checked for being alive).
+    let mut down = vec![false; st.replicas.len()];
     loop {
         let now = st.t0.elapsed().as_millis() as u64;
         if let Ok(mut pp) = proxy_ports.lock() {
             for (i, p) in st.proxies.iter().enumerate() {
                 pp[i] = p.upstream_ports();
             }
-        }
-        while let Some(&(at, i, dur)) = cuts.first() {
-            if at > now {
-                break;
+            for (i, p) in &st.retired_proxies {
+                pp[*i].extend(p.upstream_ports());
             }
-            cuts.remove(0);
-            st.proxies[i].cut();
-            cut_counts[i] += 1;
-            restores.push((at + dur, i));
+        }
+        while plan.first().is_some_and(|p| p.at <= now) {
+            let f = plan.remove(0);
+            let i = f.replica;
+            match f.action {
+                Action::Cut(dur) => {
+                    st.proxies[i].cut();
+                    *staged[i].entry("link_cut").or_default() += 1;
+                    restores.push((f.at + dur, i));
+                }
+                Action::Restart { graceful } => {
+                    down[i] = true;
+                    if graceful {
+                        st.replicas[i].shutdown_save(Duration::from_secs(60))?;
+                    } else {
+                        st.replicas[i].crash();
+                    }
+                    *staged[i].entry("replica_restart").or_default() += 1;
+                    // The simulator's down time counts from the fault; a graceful stop's
+                    // save is part of it (the simulator adds its own estimate of it).
+                    let back = if graceful {
+                        st.t0.elapsed().as_millis() as u64 + scenario.replica.restart_time
+                    } else {
+                        f.at + scenario.replica.restart_time
+                    };
+                    plan.push(Planned {
+                        at: back,
+                        replica: i,
+                        action: Action::Start,
+                    });
+                    plan.sort();
+                }
+                Action::Start => {
+                    st.replicas[i].start_again()?;
+                    down[i] = false;
+                }
+                Action::KillMaster => {
+                    promote(scenario, st, i, now)?;
+                    for (k, d) in staged.iter_mut().enumerate() {
+                        if k != i {
+                            *d.entry("master_killed").or_default() += 1;
+                        }
+                    }
+                }
+            }
         }
         restores.retain(|&(at, i)| {
             if at <= now {
@@ -333,10 +476,10 @@ fn cut_links_on_schedule(
             }
         });
         if now >= scenario.duration {
-            return Ok(cut_counts);
+            return Ok(staged);
         }
-        for r in st.replicas.iter_mut() {
-            if !r.alive() {
+        for (r, is_down) in st.replicas.iter_mut().zip(&down) {
+            if !is_down && !r.alive() {
                 stop.store(true, Ordering::SeqCst);
                 return Err(format!("{} died during the run", r.name));
             }
@@ -345,12 +488,43 @@ fn cut_links_on_schedule(
     }
 }
 
+/// kill-master: SIGKILL the master, `REPLICAOF NO ONE` on replica `promoted` (what a
+/// failover does), and every other replica re-pointed at it with `REPLICAOF` through a new
+/// proxy shaped as its own link.
+fn promote(scenario: &Scenario, st: &mut Staging, promoted: usize, now: u64) -> Result<(), String> {
+    st.master.crash();
+    let new_port = st.replicas[promoted].port;
+    st.replicas[promoted]
+        .client()?
+        .cmd(&["REPLICAOF", "NO", "ONE"])
+        .map_err(io("REPLICAOF NO ONE"))?;
+    st.master_port.store(new_port, Ordering::SeqCst);
+    st.promoted = Some((promoted, now));
+    for k in 0..st.replicas.len() {
+        if k == promoted {
+            continue;
+        }
+        let (bw, lat) = scenario.link_of(k);
+        let proxy = Proxy::start(new_port, bw, lat)?;
+        let port = proxy.port.to_string();
+        let old = std::mem::replace(&mut st.proxies[k], proxy);
+        st.retired_proxies.push((k, old));
+        st.replicas[k]
+            .client()?
+            .cmd(&["REPLICAOF", "127.0.0.1", &port])
+            .map_err(io("REPLICAOF"))?;
+    }
+    Ok(())
+}
+
 /// The master's offset, and each replica's applied offset and link status.
 fn final_offsets(
-    mc: &mut Client,
+    master_port: u16,
     replicas: &[ServerProc],
 ) -> Result<(i64, Vec<(i64, bool)>), String> {
-    let minfo = mc.info("replication").map_err(io("INFO on the master"))?;
+    let minfo = Client::connect(master_port, Duration::from_secs(10))
+        .and_then(|mut c| c.info("replication"))
+        .map_err(io("INFO on the master"))?;
     let master_offset: i64 = field(&minfo, "master_repl_offset")
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
@@ -371,29 +545,69 @@ fn final_offsets(
 
 /// The master's and each replica's log, timed from the replicas' start: the number of
 /// BGSAVEs for sync, and the sync events.
-fn read_logs(st: &Staging, n: usize) -> (u64, Vec<SyncEvent>) {
+fn read_logs(st: &Staging, n: usize) -> (u64, Vec<SyncEvent>, RunTimes) {
     let mut lines = Vec::new();
-    let mut push_file = |path: &PathBuf, node: &str| {
+    let mut push_file = |path: &PathBuf, node: &str, master_from: Option<u64>| {
         let text = std::fs::read_to_string(path).unwrap_or_default();
         for l in text.lines() {
             if let Some((t, msg)) = parse_log_line(l) {
                 if t + 50 >= st.t0_unix {
-                    lines.push((t.saturating_sub(st.t0_unix), node.to_string(), msg));
+                    let t = t.saturating_sub(st.t0_unix);
+                    let node = match master_from {
+                        Some(from) if t >= from => "master",
+                        _ => node,
+                    };
+                    lines.push((t, node.to_string(), msg));
                 }
             }
         }
     };
-    push_file(&st.master.log_path, "master");
-    for r in &st.replicas {
-        push_file(&r.log_path, &r.name);
+    push_file(&st.master.log_path, "master", None);
+    for (i, r) in st.replicas.iter().enumerate() {
+        // The promoted replica's lines are the master's from its promotion on.
+        let from = st.promoted.filter(|p| p.0 == i).map(|p| p.1);
+        push_file(&r.log_path, &r.name, from);
     }
     lines.sort_by_key(|l| l.0);
     let bgsaves = lines
         .iter()
         .filter(|(_, n, m)| n == "master" && m.starts_with("Starting BGSAVE for SYNC"))
         .count() as u64;
+    // Each BGSAVE's time: rdbSaveBackground's / rdbSaveToSlavesSockets' "started by pid" to
+    // backgroundSaveDoneHandler's "terminated with success".
+    let mut times = RunTimes::default();
+    let mut started: Option<u64> = None;
+    let mut loading: std::collections::BTreeMap<&str, u64> = Default::default();
+    for (t, node, m) in &lines {
+        if node != "master" {
+            if m.starts_with("MASTER <-> REPLICA sync: Loading DB in memory") {
+                loading.insert(node.as_str(), *t);
+            } else if m.starts_with("MASTER <-> REPLICA sync: Finished with success") {
+                if let Some(t0) = loading.remove(node.as_str()) {
+                    times.loads.push(t - t0);
+                }
+            }
+            continue;
+        }
+        if m.starts_with("Background saving started by pid")
+            || m.starts_with("Background RDB transfer started by pid")
+        {
+            started = Some(*t);
+        } else if m.starts_with("Background saving terminated with success")
+            || m.starts_with("Background RDB transfer terminated with success")
+        {
+            if let Some(t0) = started.take() {
+                times.bgsaves.push(t - t0);
+            }
+        } else if m.starts_with("Background saving terminated")
+            || m.starts_with("Background RDB transfer terminated")
+        {
+            started = None;
+        }
+    }
     let mut client_ports = std::collections::BTreeMap::new();
-    for (i, p) in st.proxies.iter().enumerate() {
+    let all_proxies = st.proxies.iter().enumerate();
+    for (i, p) in all_proxies.chain(st.retired_proxies.iter().map(|(i, p)| (*i, p))) {
         for port in p.upstream_ports() {
             client_ports.insert(port, i);
         }
@@ -414,7 +628,7 @@ fn read_logs(st: &Staging, n: usize) -> (u64, Vec<SyncEvent>) {
         client_ports,
         replicas: n,
     };
-    (bgsaves, parse_events(&lines, &naming))
+    (bgsaves, parse_events(&lines, &naming), times)
 }
 
 /// What happened, in the simulator's summary terms.
@@ -452,7 +666,9 @@ fn measured_summary(scenario: &Scenario, run: &Run, bgsaves: u64, events: &[Sync
                 K::Online | K::LoadDone => {}
             }
         }
-        *s.disconnects.entry("link_cut".into()).or_default() += run.cut_counts[i];
+        for (cause, n) in &run.staged_disconnects[i] {
+            *s.disconnects.entry(cause.to_string()).or_default() += n;
+        }
         s.peak_output_buffer_bytes = run.peaks.obuf[i];
         let (off, up) = run.replica_states[i];
         s.final_offset = off;
@@ -469,10 +685,10 @@ fn check_stageable(s: &Scenario) -> Result<(), String> {
         return Err("the scenario has no replica".into());
     }
     for f in &s.faults {
-        if f.action != FaultAction::CutLink {
+        if f.action == FaultAction::KillMaster && f.every.is_some() {
             return Err(format!(
-                "fault at {} ms: compare stages cut-link faults only ({:?} is simulator-only)",
-                f.at, f.action
+                "fault at {} ms: kill-master happens once (no `every`)",
+                f.at
             ));
         }
         if f.replica == 0 || f.replica > s.replicas {
@@ -588,8 +804,23 @@ fn calibrate(
             let d2 = (1.0 + (cal.save_target_us - c1)).round() as u64;
             let t2 = time_bgsave(c, d2)?;
             raw.push((d2, t2));
-            let slope = ((t2 - t1) / pk / (d2 - 1).max(1) as f64).max(0.05);
-            let d3 = (1.0 + (cal.save_target_us - c1) / slope).round().max(1.0) as u64;
+            let mut slope = (t2 - t1) / pk / (d2 - 1).max(1) as f64;
+            let (mut from_d, mut from_c) = (1u64, c1);
+            if slope < 0.5 {
+                // Flat: below the timer slack every short sleep costs about the same, and
+                // noise can even make d2 look cheaper. A sleep of d µs costs at least d, so
+                // probe at the target itself and interpolate from there instead of
+                // extrapolating a flat slope to a huge delay.
+                let dt = cal.save_target_us.round().max(d2 as f64 + 1.0) as u64;
+                let tt = time_bgsave(c, dt)?;
+                raw.push((dt, tt));
+                slope = ((per_key(tt) - per_key(t2)) / (dt - d2) as f64).max(0.5);
+                (from_d, from_c) = (dt, per_key(tt));
+            }
+            let slope = slope.max(0.05);
+            let d3 = (from_d as f64 + (cal.save_target_us - from_c) / slope)
+                .round()
+                .max(1.0) as u64;
             if d3 != d2 {
                 let t3 = time_bgsave(c, d3)?;
                 raw.push((d3, t3));
@@ -597,6 +828,18 @@ fn calibrate(
             d3
         }
     };
+    // `key-load-delay` is the same sleep per key, so the load is set from the same curve:
+    // probe it where the load needs a sleep even if the save does not.
+    if cal.load_target_us >= 40.0 {
+        if !raw.iter().any(|p| p.0 == 1) {
+            raw.push((1, time_bgsave(c, 1)?));
+        }
+        let c1 = raw.iter().find(|p| p.0 == 1).map_or(0.0, |p| per_key(p.1));
+        if cal.load_target_us > c1 * 1.15 && raw.iter().all(|p| p.0 <= 1) {
+            let d = (1.0 + (cal.load_target_us - c1)).round() as u64;
+            raw.push((d, time_bgsave(c, d)?));
+        }
+    }
     // The whole dataset; its delay-0 BGSAVE gives the RDB size and the fixed cost.
     c.cmd(&["DEBUG", "POPULATE", &keys.to_string(), "key", &vs])
         .map_err(io("DEBUG POPULATE"))?;
@@ -680,8 +923,9 @@ fn calibrate(
 /// The paced SET loop: every 10 ms, send the SETs due so far as one pipeline. Keys are
 /// `key_size` bytes, values `value_size` bytes, so each SET adds exactly the simulator's
 /// `bytes_per_write` to the replication stream; 1000 keys in rotation keep the dataset size.
-fn write_load(s: &Scenario, port: u16, t0: Instant, stop: &AtomicBool) {
-    let Ok(mut c) = Client::connect(port, Duration::from_secs(30)) else {
+fn write_load(s: &Scenario, port: &AtomicU16, t0: Instant, stop: &AtomicBool) {
+    let connect = || Client::connect(port.load(Ordering::SeqCst), Duration::from_secs(30));
+    let Ok(mut c) = connect() else {
         return;
     };
     let keys = workload_keys(s);
@@ -711,12 +955,19 @@ fn write_load(s: &Scenario, port: u16, t0: Instant, stop: &AtomicBool) {
                     value.as_slice(),
                 ]));
             }
-            if c.send_raw(&buf).is_err() {
-                return;
-            }
-            for _ in 0..n {
-                if c.read_reply().is_err() {
-                    return;
+            let ok = c.send_raw(&buf).is_ok() && (0..n).all(|_| c.read_reply().is_ok());
+            if !ok {
+                // The master died (kill-master): what it did not answer is lost, as for a
+                // real client; go on with the promoted replica once it is master.
+                loop {
+                    if stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                    if let Ok(n) = connect() {
+                        c = n;
+                        break;
+                    }
                 }
             }
             sent += n;
@@ -742,16 +993,25 @@ fn workload_keys(s: &Scenario) -> Vec<Vec<u8>> {
 /// Polls the master every 100 ms: backlog length, and each replica's output buffer (CLIENT
 /// LIST `omem` of its proxy connection).
 fn poll(
-    port: u16,
+    port: &AtomicU16,
     t0: Instant,
     stop: &AtomicBool,
     peaks: &Mutex<Peaks>,
     proxy_ports: &Mutex<Vec<Vec<u16>>>,
 ) {
-    let Ok(mut c) = Client::connect(port, Duration::from_secs(30)) else {
+    let mut polled = port.load(Ordering::SeqCst);
+    let Ok(mut c) = Client::connect(polled, Duration::from_secs(30)) else {
         return;
     };
     while !stop.load(Ordering::SeqCst) {
+        // After kill-master, poll the promoted replica.
+        if port.load(Ordering::SeqCst) != polled {
+            polled = port.load(Ordering::SeqCst);
+            match Client::connect(polled, Duration::from_secs(30)) {
+                Ok(n) => c = n,
+                Err(_) => return,
+            }
+        }
         let backlog = c
             .info("replication")
             .ok()
@@ -812,7 +1072,19 @@ mod tests {
 
     #[test]
     fn refuses_faults_it_cannot_stage() {
-        let s = crate::sim::Scenario::preset("failover-psync").unwrap();
-        assert!(check_stageable(&s).unwrap_err().contains("cut-link"));
+        let mut s = crate::sim::Scenario::preset("failover-psync").unwrap();
+        assert!(check_stageable(&s).is_ok());
+        s.faults[0].every = Some(10_000);
+        assert!(check_stageable(&s).unwrap_err().contains("kill-master"));
+    }
+
+    #[test]
+    fn plans_restarts_and_repeats_in_time_order() {
+        let s = crate::sim::Scenario::preset("replica-restart").unwrap();
+        let plan = scheduled_faults(&s);
+        assert_eq!(plan.len(), 2);
+        assert_eq!(plan[0].action, Action::Restart { graceful: false });
+        assert_eq!(plan[1].action, Action::Restart { graceful: true });
+        assert!(plan[0].at < plan[1].at);
     }
 }
