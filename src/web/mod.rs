@@ -13,6 +13,7 @@ pub mod model;
 pub mod params;
 pub mod presets_zh;
 pub mod run;
+pub mod spread_run;
 pub mod stage;
 pub mod url;
 
