@@ -44,6 +44,8 @@ pub enum Tab {
     Info,
     Why,
     Summary,
+    /// How often each outcome happens over many seeds.
+    Seeds,
     Parameters,
     About,
     Compare,
@@ -51,7 +53,7 @@ pub enum Tab {
 }
 
 impl Tab {
-    pub const ALL: [Tab; 11] = [
+    pub const ALL: [Tab; 12] = [
         Tab::Timeline,
         Tab::Buffers,
         Tab::Chart,
@@ -59,6 +61,7 @@ impl Tab {
         Tab::Info,
         Tab::Why,
         Tab::Summary,
+        Tab::Seeds,
         Tab::Parameters,
         Tab::About,
         Tab::Compare,
@@ -75,6 +78,7 @@ impl Tab {
             Tab::Info => "INFO",
             Tab::Why => "Why?",
             Tab::Summary => "Summary",
+            Tab::Seeds => "How often?",
             Tab::Parameters => "Parameters",
             Tab::About => "About this preset",
             Tab::Compare => "Side by side",
@@ -92,6 +96,7 @@ impl Tab {
             Tab::Info => "info",
             Tab::Why => "why",
             Tab::Summary => "summary",
+            Tab::Seeds => "seeds",
             Tab::Parameters => "parameters",
             Tab::About => "about",
             Tab::Compare => "compare",
