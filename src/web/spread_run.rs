@@ -45,7 +45,10 @@ impl SpreadJob {
 
     /// (runs done, runs asked for).
     pub fn progress(&self) -> (u64, u64) {
-        (self.next - self.seeds.start, self.seeds.end - self.seeds.start)
+        (
+            self.next - self.seeds.start,
+            self.seeds.end - self.seeds.start,
+        )
     }
 
     pub fn done(&self) -> bool {
@@ -206,7 +209,11 @@ mod tests {
         };
         use Step::*;
         assert_eq!(
-            sequence_words(&[Full, Online, Full, ObufCut, Full, ObufCut, Full], &word, "no sync"),
+            sequence_words(
+                &[Full, Online, Full, ObufCut, Full, ObufCut, Full],
+                &word,
+                "no sync"
+            ),
             "full sync, online, (full sync, cut off) ×2, full sync"
         );
         assert_eq!(
