@@ -58,6 +58,7 @@ const TABLE: &[(&str, &str)] = &[
     ("Show seed {seed}", "查看种子 {seed}"),
     ("{total} runs, seeds {a}–{b}, {dur} each, counted in {wall}.", "共 {total} 次运行，种子 {a}–{b}，每次 {dur}，统计用时 {wall}。"),
     ("{n} in {k} other outcomes", "其余 {k} 种结果：{n}"),
+    ("So far {total} runs, seeds {a}–{b}, {dur} each…", "目前已运行 {total} 次，种子 {a}–{b}，每次 {dur}……"),
     ("How long each full sync took", "每次全量同步用了多久"),
     ("Full sync", "全量同步"),
     ("Ended", "结束方式"),

@@ -147,7 +147,10 @@ pub fn spread_panel(p: &SpreadProps) -> Html {
             </div>
             <p class="spread-why">{ tr(lang, "Why runs differ: each server's 1-second cron starts at a different moment in each run (the seed sets it) and the writes jitter; near a limit, such as the backlog's size, that moment decides whether PSYNC is accepted.") }</p>
             if let Some(r) = &st.result {
-                { result(r, lang, &p.on_seed) }
+                { result(&r.spread, r.first_seed, Some(r.wall_ms), lang, &p.on_seed) }
+            } else if let Some(job) = st.job.as_ref().filter(|j| j.spread().runs > 0) {
+                // The counts so far, growing as the seeds run.
+                { result(job.spread(), job.seeds().start, None, lang, &p.on_seed) }
             } else if running.is_none() {
                 <p class="muted">{ tr(lang, "Press Run: the scenario on screen, with your changes, is run once per seed from the seed on screen on, and every outcome counted.") }</p>
             }
@@ -187,11 +190,17 @@ fn schedule(state: Rc<RefCell<State>>, force: UseForceUpdateHandle) {
     state.borrow_mut().timer = Some(timer);
 }
 
-fn result(r: &Finished, lang: Lang, on_seed: &Callback<u64>) -> Html {
-    let s = &r.spread;
+/// The counts of `s` (seeds `first_seed..`); `wall_ms` once all have run, `None` while running.
+fn result(
+    s: &Spread,
+    first_seed: u64,
+    wall_ms: Option<f64>,
+    lang: Lang,
+    on_seed: &Callback<u64>,
+) -> Html {
     let total = s.runs;
-    let this = outcome_of_first_seed(s, r.first_seed);
-    let last_seed = r.first_seed + total.saturating_sub(1);
+    let this = outcome_of_first_seed(s, first_seed);
+    let last_seed = first_seed + total.saturating_sub(1);
     let of_runs = |n: u64| {
         tr(lang, "{n} of {total} runs")
             .replace("{n}", &n.to_string())
@@ -223,7 +232,7 @@ fn result(r: &Finished, lang: Lang, on_seed: &Callback<u64>) -> Html {
             .iter()
             .map(|rep| crate::sim::spread::render_sequence(&rep.sequence))
             .collect();
-        let example = o.seeds.iter().copied().find(|x| *x != r.first_seed);
+        let example = o.seeds.iter().copied().find(|x| *x != first_seed);
         html! {
             <li class={classes!("spread-outcome", format!("o{i}"), is_this.then_some("this"))} data-testid="spread-outcome"
                 data-runs={o.runs.to_string()} data-sequence={codes.join("; ")}>
@@ -234,7 +243,7 @@ fn result(r: &Finished, lang: Lang, on_seed: &Callback<u64>) -> Html {
                 if is_this {
                     <span class="spread-this" data-testid="spread-this">
                         { format!("◀ {}", tr(lang, "the run on screen (seed {seed}) is one of these {n}")
-                            .replace("{seed}", &r.first_seed.to_string()).replace("{n}", &o.runs.to_string())) }
+                            .replace("{seed}", &first_seed.to_string()).replace("{n}", &o.runs.to_string())) }
                     </span>
                 } else if let Some(seed) = example {
                     <button type="button" class="spread-load" onclick={on_seed.reform(move |_| seed)}
@@ -269,14 +278,17 @@ fn result(r: &Finished, lang: Lang, on_seed: &Callback<u64>) -> Html {
         }
     });
     html! {
-        <div class="spread-result" data-testid="spread-result" data-runs={total.to_string()}>
+        <div class="spread-result" data-testid={if wall_ms.is_some() {"spread-result"} else {"spread-partial"}} data-runs={total.to_string()}>
             <p class="muted" data-testid="spread-summary">{
-                tr(lang, "{total} runs, seeds {a}–{b}, {dur} each, counted in {wall}.")
-                    .replace("{total}", &total.to_string())
-                    .replace("{a}", &r.first_seed.to_string())
-                    .replace("{b}", &last_seed.to_string())
-                    .replace("{dur}", &secs(s.until_ms))
-                    .replace("{wall}", &secs(r.wall_ms as u64))
+                match wall_ms {
+                    Some(wall) => tr(lang, "{total} runs, seeds {a}–{b}, {dur} each, counted in {wall}.")
+                        .replace("{wall}", &secs(wall as u64)),
+                    None => tr(lang, "So far {total} runs, seeds {a}–{b}, {dur} each…").to_string(),
+                }
+                .replace("{total}", &total.to_string())
+                .replace("{a}", &first_seed.to_string())
+                .replace("{b}", &last_seed.to_string())
+                .replace("{dur}", &secs(s.until_ms))
             }</p>
             <ol class="spread-outcomes">
                 { for rows }
