@@ -12,7 +12,7 @@ use std::ops::Range;
 use crate::sim::summary::Step;
 use crate::sim::{run_seeds, Scenario, Spread};
 
-/// Runs per spread the page offers; the first one after the default is what a click runs.
+/// Runs per spread the page offers; [`DEFAULT_RUNS`] is chosen until the person picks another.
 pub const RUN_COUNTS: [u64; 3] = [20, 100, 500];
 pub const DEFAULT_RUNS: u64 = 100;
 
