@@ -22,8 +22,8 @@ use super::stage::Stage;
 use super::tour::Nav;
 use super::url::{Lang, Tab};
 use super::views::{
-    buffers::BufferBars, chart::Chart, log::LogView, ring::BacklogRing, stage::StageView,
-    timeline::Timeline,
+    buffers::BufferBars, chart::Chart, log::LogView, ring::BacklogRing, spread::SpreadPanel,
+    stage::StageView, timeline::Timeline,
 };
 use crate::view::LogLine;
 use crate::web::format::{clock, decimate};
@@ -281,6 +281,9 @@ fn tab_panel(m: &Model, d: &Dispatch) -> Html {
         Tab::Info => panels::info(m, d),
         Tab::Why => panels::why(m, d),
         Tab::Summary => panels::summary(m),
+        Tab::Seeds => html! {
+            <SpreadPanel scenario={m.scenario.clone()} seed={m.st.seed} {lang} on_seed={d.reform(Action::SetSeed)}/>
+        },
         Tab::Parameters => html! {
             <>
                 <panels::ParamsPanel values={panels::param_values(&m.scenario)} {lang} mode={m.st.change_mode}

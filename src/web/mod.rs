@@ -15,6 +15,7 @@ pub mod params;
 pub mod presets_zh;
 pub mod run;
 pub mod sizing;
+pub mod spread_run;
 pub mod stage;
 pub mod tour;
 pub mod url;

@@ -48,6 +48,8 @@ pub enum Tab {
     Info,
     Why,
     Summary,
+    /// How often each outcome happens over many seeds.
+    Seeds,
     Parameters,
     About,
     Compare,
@@ -55,7 +57,7 @@ pub enum Tab {
 }
 
 impl Tab {
-    pub const ALL: [Tab; 11] = [
+    pub const ALL: [Tab; 12] = [
         Tab::Timeline,
         Tab::Buffers,
         Tab::Chart,
@@ -63,6 +65,7 @@ impl Tab {
         Tab::Info,
         Tab::Why,
         Tab::Summary,
+        Tab::Seeds,
         Tab::Parameters,
         Tab::About,
         Tab::Compare,
@@ -79,6 +82,7 @@ impl Tab {
             Tab::Info => "INFO",
             Tab::Why => "Why?",
             Tab::Summary => "Summary",
+            Tab::Seeds => "How often?",
             Tab::Parameters => "Parameters",
             Tab::About => "About this preset",
             Tab::Compare => "Side by side",
@@ -96,6 +100,7 @@ impl Tab {
             Tab::Info => "info",
             Tab::Why => "why",
             Tab::Summary => "summary",
+            Tab::Seeds => "seeds",
             Tab::Parameters => "parameters",
             Tab::About => "about",
             Tab::Compare => "compare",

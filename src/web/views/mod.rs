@@ -5,5 +5,6 @@ pub mod buffers;
 pub mod chart;
 pub mod log;
 pub mod ring;
+pub mod spread;
 pub mod stage;
 pub mod timeline;
