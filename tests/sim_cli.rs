@@ -19,6 +19,7 @@ fn list_shows_one_line_per_preset() {
         "diskless-fix",
         "buffer-fix",
         "dual-channel-fix",
+        "rdb-channel-fix",
         "backlog-too-small",
         "backlog-sized",
         "shared-buffer-growth",

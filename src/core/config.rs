@@ -55,6 +55,15 @@ pub struct Config {
     pub replication_model: BufferModel,
     /// Valkey 8: `dual-channel-replication-enabled`.
     pub dual_channel_replication_enabled: bool,
+    /// Ours: the server version this node plays (`version redis-8.2`). Setting it sets
+    /// `replication-model` and the configs whose default differs from 7.0's.
+    pub version: Version,
+    /// Redis 8.2: `repl-rdb-channel` (hidden, default `yes` there).
+    pub repl_rdb_channel: bool,
+    /// Redis 8.2: `replica-full-sync-buffer-limit` (0 = the replica-class hard limit).
+    pub replica_full_sync_buffer_limit: u64,
+    /// `replica-lazy-flush` (Valkey's default is `yes`): stored and reported.
+    pub replica_lazy_flush: bool,
 }
 
 impl Default for Config {
@@ -100,6 +109,10 @@ impl Default for Config {
             replicaof: None,
             replication_model: BufferModel::V7,
             dual_channel_replication_enabled: false,
+            version: Version::Redis70,
+            repl_rdb_channel: false,
+            replica_full_sync_buffer_limit: 0,
+            replica_lazy_flush: false,
         }
     }
 }
@@ -231,6 +244,10 @@ const NAMES: &[&str] = &[
     "replicaof",
     "replication-model",
     "dual-channel-replication-enabled",
+    "version",
+    "repl-rdb-channel",
+    "replica-full-sync-buffer-limit",
+    "replica-lazy-flush",
 ];
 
 fn canonical(name: &str) -> String {
@@ -375,6 +392,19 @@ impl Config {
             "dual-channel-replication-enabled" => {
                 self.dual_channel_replication_enabled = parse_bool(&n, v)?
             }
+            "version" => {
+                let version = Version::parse(v).map_err(|m| bad(&n, &m))?;
+                self.version = version;
+                self.replication_model = version.buffers();
+                for (name, value) in version.default_configs() {
+                    self.set_inner(name, value, false)?;
+                }
+            }
+            "repl-rdb-channel" => self.repl_rdb_channel = parse_bool(&n, v)?,
+            "replica-full-sync-buffer-limit" => {
+                self.replica_full_sync_buffer_limit = parse_mem_in(&n, v, 0, i64::MAX as u64)?
+            }
+            "replica-lazy-flush" => self.replica_lazy_flush = parse_bool(&n, v)?,
             _ => return Err(ConfigError::UnknownOption(name.to_string())),
         }
         Ok(())
@@ -477,6 +507,10 @@ impl Config {
             },
             "replication-model" => self.replication_model.as_config_str().to_string(),
             "dual-channel-replication-enabled" => yn(self.dual_channel_replication_enabled),
+            "version" => self.version.name().to_string(),
+            "repl-rdb-channel" => yn(self.repl_rdb_channel),
+            "replica-full-sync-buffer-limit" => self.replica_full_sync_buffer_limit.to_string(),
+            "replica-lazy-flush" => yn(self.replica_lazy_flush),
             _ => return None,
         })
     }
@@ -509,15 +543,28 @@ impl Config {
         l
     }
 
-    /// The version these settings make the node play.
-    pub fn version(&self) -> Version {
-        Version {
-            buffers: self.replication_model,
-            full_sync: if self.dual_channel_replication_enabled {
-                FullSync::DualChannel
-            } else {
-                FullSync::Classic
-            },
+    /// The second channel this node offers (replica) or accepts (master), if its version has
+    /// one and its config turns it on: Redis 8.2's `repl-rdb-channel` (default `yes`),
+    /// Valkey's `dual-channel-replication-enabled` (default `no`). A master uses it only when
+    /// it also syncs diskless (`replconfCommand` @valkey 8.0.1; checked on 8.2).
+    pub fn second_channel(&self) -> FullSync {
+        match self.version.second_channel() {
+            FullSync::RdbChannel if self.repl_rdb_channel => FullSync::RdbChannel,
+            FullSync::DualChannel if self.dual_channel_replication_enabled => FullSync::DualChannel,
+            _ => FullSync::Classic,
+        }
+    }
+
+    /// The most the replica buffers locally during a second-channel sync before it stops
+    /// reading the main connection: 8.2's `replica-full-sync-buffer-limit`, 0 meaning the
+    /// replica's own replica-class hard limit; Valkey always uses that hard limit
+    /// (`bufferReplData` @valkey 8.0.1). 0 = no limit.
+    pub fn local_sync_buffer_limit(&self) -> u64 {
+        match self.second_channel() {
+            FullSync::RdbChannel if self.replica_full_sync_buffer_limit != 0 => {
+                self.replica_full_sync_buffer_limit
+            }
+            _ => self.client_output_buffer_limit_replica.hard,
         }
     }
 

@@ -220,6 +220,14 @@ impl Ctx {
         self.log_as(level, role, pid, text);
     }
 
+    /// A replica-side line in this version's words: Valkey renamed its replicas' "master" to
+    /// "primary" wholesale (valkey 8.0, `replication.c`), so every such line changes alike
+    /// (checked row by row in `tests/fixtures/versions/log-catalogue.md`).
+    pub fn log_r(&mut self, level: Level, text: impl Into<String>) {
+        let text = self.config.version.wording().replica_words(text.into());
+        self.log(level, text);
+    }
+
     /// A line as another process writes it (the fork child: role `C`, its own pid).
     pub fn log_as(&mut self, level: Level, role: char, pid: u32, text: impl Into<String>) {
         let text = text.into();

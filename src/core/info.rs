@@ -5,6 +5,7 @@ use super::ctx::{Ctx, Stats};
 use super::master::MasterSide;
 use super::replica::ReplicaLink;
 use super::status::{LinkStatus, ReplicaState};
+use super::version::FullSync;
 use super::Role;
 use crate::wire::Reply;
 
@@ -27,7 +28,7 @@ pub(super) fn role(master: &MasterSide, link: Option<&ReplicaLink>) -> Role {
                 .replica_rows()
                 .into_iter()
                 .filter(|r| r.4 == ReplicaState::Online)
-                .map(|(ip, port, ack, _, _)| (ip, port, ack))
+                .map(|(ip, port, ack, _, _, _)| (ip, port, ack))
                 .collect(),
         },
     }
@@ -145,6 +146,20 @@ pub(super) fn info_replication(
             let (read, applied) = link.read_and_applied_offsets();
             line(format!("slave_read_repl_offset:{read}"));
             line(format!("slave_repl_offset:{applied}"));
+            // The replica-side buffer of a second-channel sync (checked, `*/full-sync-*/
+            // info-replica-*.txt`): 8.2 and Valkey name it differently.
+            let (size, peak) = (info.local_buffer_bytes, link.local_buffer_peak);
+            match cfg.version.second_channel() {
+                FullSync::RdbChannel => {
+                    line(format!("replica_full_sync_buffer_size:{size}"));
+                    line(format!("replica_full_sync_buffer_peak:{peak}"));
+                }
+                FullSync::DualChannel => {
+                    line(format!("replicas_repl_buffer_size:{size}"));
+                    line(format!("replicas_repl_buffer_peak:{peak}"));
+                }
+                FullSync::Classic => {}
+            }
             if let Some((total, readb)) = info.transfer {
                 line(format!("master_sync_total_bytes:{total}"));
                 line(format!("master_sync_read_bytes:{readb}"));
@@ -185,15 +200,28 @@ pub(super) fn info_replication(
     }
     // A finished dual-channel RDB connection is not listed.
     let listed = rows.iter().filter(|r| !r.4.as_redis_str().is_empty());
-    for (i, (ip, port, ack, ack_time, state)) in listed.enumerate() {
+    // Valkey appends the connection's type to each line.
+    let typed = cfg.version.second_channel() == FullSync::DualChannel;
+    for (i, (ip, port, ack, ack_time, state, kind)) in listed.enumerate() {
         let lag = if *state == ReplicaState::Online {
             ut.saturating_sub(*ack_time)
         } else {
             0
         };
+        let kind = if typed {
+            format!(",type={kind}")
+        } else {
+            String::new()
+        };
         line(format!(
-            "slave{i}:ip={ip},port={port},state={},offset={ack},lag={lag}",
+            "slave{i}:ip={ip},port={port},state={},offset={ack},lag={lag}{kind}",
             state.as_redis_str()
+        ));
+    }
+    if typed {
+        line(format!(
+            "replicas_waiting_psync:{}",
+            master.replicas_waiting_psync()
         ));
     }
     line("master_failover_state:no-failover".into());

@@ -21,7 +21,7 @@ pub(super) fn set_master(
             ctx.out.set_role(true);
             // `replicationCacheMasterUsingMyself`: our own history may be a prefix of the
             // new master's (it was our replica), so PSYNC with it.
-            ctx.log(Level::Notice, "Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.");
+            ctx.log_r(Level::Notice, "Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.");
             let cached = CachedMaster {
                 replid: ctx.hist.replid().to_string(),
                 reploff: master.offset(),
@@ -52,7 +52,7 @@ pub(super) fn unset_master(ctx: &mut Ctx, master: &mut MasterSide, link: &mut Op
         ctx.hist.second_replid_offset(),
         ctx.hist.replid()
     );
-    ctx.log(Level::Warning, t);
+    ctx.log_r(Level::Warning, t);
     master.disconnect_replicas(ctx);
     master.became_master(ctx);
     let cause = format!(

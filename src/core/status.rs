@@ -50,6 +50,12 @@ pub enum ReplicaState {
     SendBulk,
     /// Streaming (`SLAVE_STATE_ONLINE`).
     Online,
+    /// Redis 8.2: the main connection of an RDB-channel sync, streamed to from the fork on
+    /// while the RDB travels on the other connection (`SLAVE_STATE_SEND_BULK_AND_STREAM`).
+    SendBulkAndStream,
+    /// Valkey: the main connection of a dual-channel sync, streamed to while the replica
+    /// loads; online at its first ACK after the load (`REPLICA_STATE_BG_RDB_LOAD`).
+    BgTransfer,
     /// A dual-channel RDB connection whose RDB was sent (`SLAVE_STATE_RDB_TRANSMITTED`):
     /// INFO does not list it.
     RdbTransmitted,
@@ -62,6 +68,8 @@ impl ReplicaState {
             ReplicaState::WaitBgsaveStart | ReplicaState::WaitBgsaveEnd => "wait_bgsave",
             ReplicaState::SendBulk => "send_bulk",
             ReplicaState::Online => "online",
+            ReplicaState::SendBulkAndStream => "send_bulk_and_stream",
+            ReplicaState::BgTransfer => "bg_transfer",
             ReplicaState::RdbTransmitted => "",
         }
     }

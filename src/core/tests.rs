@@ -1640,9 +1640,11 @@ fn dual_channel_buffers_on_the_replica_while_loading() {
     let mut w = World::new();
     let mut pm = params("master", 7001, 1);
     pm.config.dual_channel_replication_enabled = true;
+    pm.config.version = crate::core::version::Version::Valkey81;
     pm.config.repl_diskless_sync_delay = 0;
     let mut pr = params("replica", 7002, 2);
     pr.config.dual_channel_replication_enabled = true;
+    pr.config.version = crate::core::version::Version::Valkey81;
     let m = w.add(pm);
     let r = w.add(pr);
     w.load_ms = 3000;
@@ -1664,8 +1666,8 @@ fn dual_channel_buffers_on_the_replica_while_loading() {
     let infos = w.nodes[m].replica_clients();
     let main = infos
         .iter()
-        .find(|i| i.state == ReplicaState::Online)
-        .expect("main channel online");
+        .find(|i| i.state == ReplicaState::BgTransfer)
+        .expect("main channel streaming while the replica loads (Valkey's bg_transfer)");
     assert_eq!(main.pending_bytes, 0, "the master's buffer stays empty");
     w.advance(3000);
     assert_eq!(
@@ -1678,7 +1680,7 @@ fn dual_channel_buffers_on_the_replica_while_loading() {
     assert_eq!(w.datasets[r], w.datasets[m]);
     assert!(w.logged(
         r,
-        "MASTER <-> REPLICA sync: Starting to stream replication buffer into the db"
+        "Dual channel replication: Successfully streamed replication data into memory"
     ));
 }
 
@@ -1687,9 +1689,11 @@ fn dual_channel_local_limit_stops_reading() {
     let mut w = World::new();
     let mut pm = params("master", 7001, 1);
     pm.config.dual_channel_replication_enabled = true;
+    pm.config.version = crate::core::version::Version::Valkey81;
     pm.config.repl_diskless_sync_delay = 0;
     let mut pr = params("replica", 7002, 2);
     pr.config.dual_channel_replication_enabled = true;
+    pr.config.version = crate::core::version::Version::Valkey81;
     pr.config.client_output_buffer_limit_replica = BufferLimit {
         hard: 100_000,
         soft: 0,

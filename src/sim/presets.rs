@@ -35,6 +35,7 @@ presets!(
     "diskless-fix",
     "buffer-fix",
     "dual-channel-fix",
+    "rdb-channel-fix",
     "backlog-too-small",
     "backlog-sized",
     "shared-buffer-growth",

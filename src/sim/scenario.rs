@@ -7,6 +7,7 @@
 
 use super::serde_units as su;
 use super::units;
+use crate::core::version::Version;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -22,6 +23,9 @@ pub struct Scenario {
     pub expect: String,
     /// What to watch and why (2-4 sentences).
     pub explanation: String,
+    /// The Redis or Valkey version every node plays (`redis-7.0` by default). Fields of
+    /// `[redis]` left out of a file take that version's defaults.
+    pub version: Version,
     /// Number of replicas, 1..=8.
     #[serde(with = "su::count")]
     pub replicas: u64,
@@ -44,6 +48,10 @@ pub struct Scenario {
     /// Faults on a schedule.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<Fault>,
+    /// Which version-dependent `[redis]` fields the file or a `set` gave (the others follow
+    /// `version`). Bookkeeping, not content: not written out, not compared.
+    #[serde(skip)]
+    pub given: GivenFields,
     /// Machine-checkable form of `expect`: summary path -> comparison, e.g.
     /// `"replica1.full_syncs" = ">= 3"`. Checked by the preset tests.
     pub check: std::collections::BTreeMap<String, String>,
@@ -193,8 +201,12 @@ pub struct RedisConfig {
     /// `save` points; `""` = no snapshots, which lets Redis kill a disk BGSAVE nobody waits for.
     pub save: String,
     /// Ours, not Redis's: `7` = 7.0 shared replication buffer, `6` = 6.x ring backlog plus a
-    /// private buffer per replica.
+    /// private buffer per replica. Follows `version` unless set.
     pub replication_model: u8,
+    /// Redis 8.2's `replica-full-sync-buffer-limit`: what a replica buffers during an RDB
+    /// channel sync before it stops reading (0 = its replica-class hard limit).
+    #[serde(with = "su::bytes")]
+    pub replica_full_sync_buffer_limit: u64,
     /// Any other config the core understands (`[redis.other]`, e.g. `requirepass`,
     /// `masterauth`, `repl-disable-tcp-nodelay`), validated by the core's own parser and given
     /// to every node.
@@ -333,6 +345,7 @@ impl Default for Scenario {
     fn default() -> Self {
         Scenario {
             name: "custom".into(),
+            version: Version::default(),
             title: String::new(),
             expect: String::new(),
             explanation: String::new(),
@@ -349,6 +362,7 @@ impl Default for Scenario {
             links: Vec::new(),
             faults: Vec::new(),
             check: Default::default(),
+            given: GivenFields::default(),
         }
     }
 }
@@ -451,6 +465,7 @@ impl Default for RedisConfig {
             dual_channel_replication_enabled: false,
             save: "3600 1 300 100 60 10000".into(),
             replication_model: 7,
+            replica_full_sync_buffer_limit: 0,
             other: Default::default(),
         }
     }
@@ -493,7 +508,10 @@ impl Scenario {
     /// Parses a scenario file. Errors name the line and the dotted field.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn from_toml(text: &str) -> Result<Scenario, ScenarioError> {
-        let s: Scenario = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+        let mut s: Scenario = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+        let table: toml::Table = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+        let redis = table.get("redis").and_then(|r| r.as_table());
+        s.take_version_defaults(|name| redis.is_some_and(|r| r.contains_key(name)));
         s.validate().map_err(|mut e| {
             if let Some(f) = &e.field {
                 e.line = find_field_line(text, f);
@@ -506,11 +524,14 @@ impl Scenario {
     /// Parses a scenario in JSON (the web build's presets, converted from their TOML files by
     /// build.rs so the page needs no TOML parser).
     pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
-        let s: Scenario = serde_json::from_str(text).map_err(|e| ScenarioError {
+        let json_error = |e: serde_json::Error| ScenarioError {
             line: Some(e.line()),
             field: None,
             message: e.to_string(),
-        })?;
+        };
+        let mut s: Scenario = serde_json::from_str(text).map_err(json_error)?;
+        let value: serde_json::Value = serde_json::from_str(text).map_err(json_error)?;
+        s.take_version_defaults(|name| value["redis"].get(name).is_some());
         s.validate()?;
         Ok(s)
     }
@@ -566,6 +587,9 @@ impl Scenario {
             })?;
         let before = self.clone();
         (spec.set)(self, value).map_err(|m| ScenarioError::field(spec.name, m))?;
+        if let Some(name) = VERSION_DEPENDENT.iter().find(|n| **n == spec.name) {
+            self.given.0.insert(name);
+        }
         if let Err(e) = self.validate() {
             *self = before;
             return Err(e);
@@ -870,10 +894,76 @@ fn find_field_line(text: &str, field: &str) -> Option<usize> {
     None
 }
 
-/// Core configs the simulator owns: the topology decides them.
-const RESERVED: &[&str] = &["port", "replicaof", "slaveof"];
+/// Core configs the simulator owns: the topology decides them, or `version` does.
+const RESERVED: &[&str] = &["port", "replicaof", "slaveof", "version"];
+
+/// The version-dependent `[redis]` fields a scenario was given explicitly.
+#[derive(Clone, Debug, Default)]
+pub struct GivenFields(std::collections::BTreeSet<&'static str>);
+
+impl PartialEq for GivenFields {
+    /// Two scenarios with the same values are the same, however they were written.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// The `[redis]` fields whose default depends on the version (their names in a file).
+const VERSION_DEPENDENT: &[&str] = &[
+    "repl-backlog-size",
+    "repl-diskless-sync",
+    "replication-model",
+];
+
+impl RedisConfig {
+    /// The defaults of `version`: 7.0's, with the core's per-version defaults
+    /// ([`Version::default_configs`]) on top, so the core stays their one source.
+    pub fn for_version(version: Version) -> RedisConfig {
+        let mut c = crate::core::Config::default();
+        // A name of our own list: cannot fail.
+        let _ = c.load_pair("version", version.name());
+        RedisConfig {
+            repl_backlog_size: c.repl_backlog_size,
+            repl_diskless_sync: c.repl_diskless_sync,
+            replication_model: c.replication_model.as_config_str().parse().unwrap_or(7),
+            ..RedisConfig::default()
+        }
+    }
+
+    fn copy_field(&mut self, from: &RedisConfig, name: &str) {
+        match name {
+            "repl-backlog-size" => self.repl_backlog_size = from.repl_backlog_size,
+            "repl-diskless-sync" => self.repl_diskless_sync = from.repl_diskless_sync,
+            _ => self.replication_model = from.replication_model,
+        }
+    }
+}
 
 impl Scenario {
+    /// After parsing: the version-dependent `[redis]` fields the text did not give
+    /// (`given(name)` false) take the version's defaults instead of 7.0's.
+    fn take_version_defaults(&mut self, given: impl Fn(&str) -> bool) {
+        let defaults = RedisConfig::for_version(self.version);
+        for name in VERSION_DEPENDENT {
+            if given(name) {
+                self.given.0.insert(name);
+            } else {
+                self.redis.copy_field(&defaults, name);
+            }
+        }
+    }
+
+    /// `set("version", ...)`: switch the version; every version-dependent field that neither
+    /// the file nor an earlier `set` gave takes the new version's default.
+    fn switch_version(&mut self, to: Version) {
+        let new = RedisConfig::for_version(to);
+        for name in VERSION_DEPENDENT {
+            if !self.given.0.contains(name) {
+                self.redis.copy_field(&new, name);
+            }
+        }
+        self.version = to;
+    }
     /// The scenario's Redis settings as `(config name, value)` pairs, as the core's parser
     /// (and, less the simulator-only ones, a real redis-server) takes them.
     pub fn redis_pairs(&self) -> Vec<(String, String)> {
@@ -917,6 +1007,13 @@ impl Scenario {
             ("replication-model".into(), r.replication_model.to_string()),
         ]
         .into_iter()
+        // Only 8.2 knows it (a real 7.0 would refuse it at startup).
+        .chain((self.version == Version::Redis82).then(|| {
+            (
+                "replica-full-sync-buffer-limit".to_string(),
+                r.replica_full_sync_buffer_limit.to_string(),
+            )
+        }))
         .chain(r.other.iter().map(|(k, v)| (k.clone(), v.clone())))
         .collect()
     }
@@ -1003,6 +1100,11 @@ macro_rules! p_bool {
 }
 
 static PARAMS: &[Param] = &[
+    Param { name: "version", unit: "enum", min: 0.0, max: 4.0, choices: &VERSION_NAMES,
+        help: "The Redis or Valkey version every node plays: its buffers, its second channel for the RDB, its defaults and its log lines.",
+        get: |s| s.version.name().into(),
+        numeric: |s| Version::ALL.iter().position(|v| *v == s.version).unwrap_or(1) as f64,
+        set: |s, v| { s.switch_version(Version::parse(v)?); Ok(()) } },
     p_count!("replicas", 1, 8, "Number of replicas of the one master.", replicas),
     p_ms!("duration", 1000, 86_400_000u64, "How long a run lasts when no --until is given.", duration),
     p_ms!("tick", 10, 1000, "Granularity of the bulk flows: one workload chunk and one link batch per tick.", tick),
@@ -1044,17 +1146,27 @@ static PARAMS: &[Param] = &[
         set: |s, v| { s.redis.repl_diskless_load = DisklessLoad::parse(v)?; Ok(()) } },
     p_secs!("repl-timeout", 1, 86_400, "Redis repl-timeout.", redis.repl_timeout),
     p_secs!("repl-ping-replica-period", 1, 3600, "Redis repl-ping-replica-period: master PINGs in the stream.", redis.repl_ping_replica_period),
-    p_bool!("dual-channel-replication-enabled", "Valkey 8 dual-channel replication: the RDB travels on its own connection and the replica buffers the stream.", redis.dual_channel_replication_enabled),
+    p_bool!("dual-channel-replication-enabled", "Valkey dual-channel replication: the RDB travels on its own connection and the replica buffers the stream (Valkey versions only; others ignore it).", redis.dual_channel_replication_enabled),
     Param { name: "save", unit: "text", min: 0.0, max: 0.0, choices: &[],
         help: "Redis save points (\"\" = none): with none, a disk BGSAVE no replica waits for is killed.",
         get: |s| s.redis.save.clone(),
         numeric: |_| 0.0,
         set: |s, v| { s.redis.save = v.trim().trim_matches('"').to_string(); Ok(()) } },
+    p_bytes!("replica-full-sync-buffer-limit", "bytes", 0, 1u64 << 40, "Redis 8.2 replica-full-sync-buffer-limit: what a replica buffers during an RDB-channel sync before it stops reading (0 = its replica hard limit).", redis.replica_full_sync_buffer_limit),
     Param { name: "replication-model", unit: "enum", min: 6.0, max: 7.0, choices: &["7", "6"],
         help: "Buffer model: 7 = Redis 7.0 shared replication buffer, 6 = 6.x ring backlog plus private replica buffers.",
         get: |s| s.redis.replication_model.to_string(),
         numeric: |s| s.redis.replication_model as f64,
         set: |s, v| { s.redis.replication_model = match v.trim() { "6" => 6, "7" => 7, _ => return Err(format!("`{v}` is not a replication model: use 7 or 6")) }; Ok(()) } },
+];
+
+/// `Version::ALL`'s names, for the `version` param's choices.
+const VERSION_NAMES: [&str; 5] = [
+    Version::ALL[0].name_const(),
+    Version::ALL[1].name_const(),
+    Version::ALL[2].name_const(),
+    Version::ALL[3].name_const(),
+    Version::ALL[4].name_const(),
 ];
 
 /// Every settable key.

@@ -53,6 +53,14 @@ pub fn explain(cause: &str, lang: Lang) -> String {
             format!("{h}; dual-channel sync")
         };
     }
+    if let Some(head) = cause.strip_suffix("; rdb-channel sync") {
+        let h = explain(head, lang);
+        return if zh {
+            format!("{h}；改用 RDB 通道同步")
+        } else {
+            format!("{h}; rdb-channel sync")
+        };
+    }
     let t = |en: String, cn: String| if zh { cn } else { en };
     if let Some(f) = fields(cause, "offset {} is outside the backlog [{}, {}]") {
         let (off, first, end) = (num(f[0]), num(f[1]), num(f[2]));

@@ -35,9 +35,14 @@ pub fn preset_zh(name: &str) -> Option<(String, String, String)> {
             "负载与 disk-sync-loop 相同，仍经由磁盘同步，但从节点限制被调到高于 fork 到加载结束之间积累的数据量（写入速率 × (BGSAVE + 传输 + 加载) ≈ 6 MB/s × 约 56 秒）。观察缓冲区越过原来的 256mb 线、达到峰值，然后在从节点重新读取后以「链路速度减去写入速率」的速度回落。代价是主节点内存：这个缓冲区是实实在在的内存，还要加上 fork 的写时复制。",
         ),
         "dual-channel-fix" => t(
-            "同样的负载使用独立的 RDB 通道（Valkey 8 双通道复制）",
+            "同样的负载使用独立的 RDB 通道（Valkey 8.1 双通道复制）",
             "使用双通道复制时，RDB 在单独的连接上传输，从节点自己缓存写入流，因此主节点为它保留的缓冲区很小，从节点顺利完成断链后的全量同步。",
             "负载与 disk-sync-loop 相同。RDB 通过第二条连接直接由 fork 子进程发送，主连接则从快照点开始传输写入流；从节点把这些写入保存在本地缓冲区，直到加载结束。观察主节点一侧的缓冲区几乎为零，而从节点的本地缓冲区在增长。链路是共享的，所以 RDB 只能使用写入流剩下的带宽。",
+        ),
+        "rdb-channel-fix" => t(
+            "同样的负载运行在 Redis 8.2 上，它默认开启 RDB 通道",
+            "在 Redis 8.2 上，无盘全量同步会为 RDB 打开第二条连接（repl-rdb-channel，默认开启），由从节点自己缓存写入流，上限为 replica-full-sync-buffer-limit（0 = 从节点自己的 256mb 硬限制），因此主节点为它保留的缓冲区很小，从节点顺利完成断链后的全量同步。",
+            "负载与 disk-sync-loop 相同，运行在 Redis 8.2 上并使用无盘同步（8.2 的默认值）。主节点用 +RDBCHANNELSYNC 回复被拒绝的 PSYNC；从节点打开一条 RDB 连接并发送 PSYNC ? -1，从 fork 开始主节点就在主连接上发送写入流（状态 send_bulk_and_stream），写入流进入从节点的全量同步缓冲区。观察主节点一侧的缓冲区几乎为零，而从节点的本地缓冲区在增长；RDB 一发送完，主节点就把从节点标记为在线。把版本切换到 redis-7.0，可以看到同样的负载会撞上 256mb 的限制。",
         ),
         "backlog-too-small" => t(
             "稳定写入期间链路断开 10 秒，repl-backlog-size 1mb",
@@ -164,6 +169,8 @@ pub fn param_help_zh(name: &str) -> Option<&'static str> {
         "repl-ping-replica-period" => "Redis repl-ping-replica-period：主节点在同步流中发送 PING 的间隔。",
         "dual-channel-replication-enabled" => "Valkey 8 双通道复制：RDB 走单独的连接，由从节点缓存同步流。",
         "save" => "Redis save 保存点（\"\" = 无）：没有保存点时，没有从节点等待的磁盘 BGSAVE 会被终止。",
+        "version" => "每个节点运行的 Redis 或 Valkey 版本：决定它的缓冲区、RDB 的第二条连接、默认配置和日志措辞。",
+        "replica-full-sync-buffer-limit" => "Redis 8.2 replica-full-sync-buffer-limit：RDB 通道同步期间从节点最多缓存多少同步流，超过后停止读取（0 = 从节点自己的 replica 硬限制）。",
         "replication-model" => "缓冲区模型：7 = Redis 7.0 共享复制缓冲区，6 = 6.x 环形积压缓冲区加每个从节点私有的缓冲区。",
         _ => return None,
     })

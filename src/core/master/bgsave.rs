@@ -6,6 +6,7 @@ use super::super::ctx::Ctx;
 use super::super::log::Level;
 use super::super::payload::Payload;
 use super::super::status::{BgsaveInfo, BgsaveTarget, ReplicaState};
+use super::super::version::FullSync;
 use super::super::{ConnId, Output};
 use super::clients::ReplicaSide;
 use super::MasterSide;
@@ -123,10 +124,21 @@ impl MasterSide {
         } else {
             BgsaveTarget::Disk
         };
+        // Which second channel the batch's replicas use: Valkey names the sync kind in this
+        // line (`startBgsaveForReplication`: ` using: normal sync|dual-channel`), 8.2 appends
+        // ` (rdb-channel)` to the target.
+        let w = ctx.config.version.wording();
+        let rdb_only = waiting.iter().any(|c| self.clients[c].rdb_only);
+        let suffix = match (w.sync_using, rdb_only) {
+            (true, false) => " using: normal sync",
+            (true, true) => " using: dual-channel",
+            (false, true) => " (rdb-channel)",
+            (false, false) => "",
+        };
         ctx.log(
             Level::Notice,
             format!(
-                "Starting BGSAVE for SYNC with target: {}",
+                "Starting BGSAVE for SYNC with target: {}{suffix}",
                 target.as_redis_str()
             ),
         );
@@ -146,9 +158,16 @@ impl MasterSide {
                     Payload::Bytes(format!("$EOF:{mark}\r\n").into_bytes()),
                 );
             }
+            // Where the child writes: 8.2 and Valkey name it (a dual/RDB-channel child writes
+            // straight to the replica's socket).
+            let dest = match (rdb_only, ctx.config.version.second_channel()) {
+                (true, FullSync::RdbChannel) => " to replica socket",
+                (true, _) => " to direct socket to replica",
+                (false, _) => w.socket_child,
+            };
             ctx.log(
                 Level::Notice,
-                format!("Background RDB transfer started by pid {pid}"),
+                format!("Background RDB transfer started by pid {pid}{dest}"),
             );
         } else {
             ctx.log(
@@ -198,10 +217,8 @@ impl MasterSide {
             return;
         };
         self.child = None;
-        let cow_text = ctx
-            .config
-            .replication_model
-            .cow_log_text(cow / (1024 * 1024));
+        let w = ctx.config.version.wording();
+        let cow_text = w.cow_text(cow / (1024 * 1024));
         let waiting_end = self.replicas_in(ReplicaState::WaitBgsaveEnd, Some(id));
         // `backgroundSaveDoneHandler`: the child's report and the parent's verdict.
         let waiting = match &child.socket_targets {
@@ -228,14 +245,25 @@ impl MasterSide {
                     }
                     // The child reports its copy-on-write as it finishes writing, before it
                     // closes the pipe; the parent then reads EOF from the pipe.
-                    ctx.log_as(Level::Notice, 'C', child.pid, cow_text);
-                    ctx.log(
-                        Level::Warning,
-                        format!(
-                            "Diskless rdb transfer, done reading from pipe, {} replicas still up.",
-                            alive.len()
-                        ),
-                    );
+                    ctx.log_as(Level::Notice, 'C', child.pid, cow_text.clone());
+                    // Valkey's dual-channel child reports its CoW twice (seen on 8.1.8 and
+                    // 9.1.2, `full-sync-dual-channel`; why is not read).
+                    let dual = alive.iter().any(|t| {
+                        self.clients[t].rdb_only && self.clients[t].main_ch_client_id.is_none()
+                    });
+                    if dual {
+                        ctx.log_as(Level::Notice, 'C', child.pid, cow_text.clone());
+                    }
+                    // A second-channel child writes straight to the socket: no pipe to drain.
+                    if !alive.iter().all(|t| self.clients[t].rdb_only) {
+                        ctx.log(
+                            w.pipe_drained_level,
+                            format!(
+                                "Diskless rdb transfer, done reading from pipe, {} replicas still up.",
+                                alive.len()
+                            ),
+                        );
+                    }
                     ctx.log(
                         Level::Notice,
                         "Background RDB transfer terminated with success",
@@ -274,8 +302,39 @@ impl MasterSide {
     /// A diskless RDB reached replica `conn` whole.
     fn diskless_transfer_done(&mut self, ctx: &mut Ctx, conn: ConnId) {
         let name = self.replica_name(conn);
+        if let Some(main_cid) = self.clients.get(&conn).and_then(|c| c.main_ch_client_id) {
+            // 8.2: the main connection goes online when the RDB is sent, before the replica
+            // has loaded it; the RDB connection is closed (checked, full-sync-rdb-channel).
+            let main = self
+                .clients
+                .iter()
+                .find(|(_, c)| c.id == main_cid && c.replica.is_some())
+                .map(|(k, _)| *k);
+            if let Some(main) = main {
+                self.replica_put_online(ctx, main, false);
+            }
+            ctx.log(
+                Level::Notice,
+                format!("Streamed RDB transfer with replica {name} succeeded (socket). Waiting for REPLCONF ACK from {} to enable streaming", ctx.config.version.wording().ack_peer),
+            );
+            ctx.log(
+                Level::Notice,
+                format!(
+                    "RDB transfer completed, rdb only replica ({name}) should be disconnected asap"
+                ),
+            );
+            // It goes once its output is written: the replica closes it on the EOF mark.
+            if let Some(r) = self.clients.get_mut(&conn).and_then(|c| c.replica.as_mut()) {
+                r.state = ReplicaState::RdbTransmitted;
+            }
+            return;
+        }
         if self.clients.get(&conn).is_some_and(|c| c.rdb_only) {
             // A dual-channel RDB connection: its job is done.
+            ctx.log(
+                Level::Notice,
+                format!("Streamed RDB transfer with replica {name} succeeded (socket). Waiting for REPLCONF ACK from {} to enable streaming", ctx.config.version.wording().ack_peer),
+            );
             ctx.log(
                 Level::Notice,
                 format!(
@@ -289,7 +348,7 @@ impl MasterSide {
         }
         ctx.log(
             Level::Notice,
-            format!("Streamed RDB transfer with replica {name} succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming"),
+            format!("Streamed RDB transfer with replica {name} succeeded (socket). Waiting for REPLCONF ACK from {} to enable streaming", ctx.config.version.wording().ack_peer),
         );
         // Online now, but the stream waits for the replica's first ACK: it finds the end of
         // an EOF-marked RDB by its trailing mark, which is much simpler when nothing is glued
@@ -342,15 +401,22 @@ impl MasterSide {
                 ctx.log(Level::Warning, "Background saving terminated by signal 10");
             }
             Some(_) => {
+                // Valkey logs the kill at NOTICE and names the child's pipe transfer.
+                let w = ctx.config.version.wording();
                 ctx.log(
-                    Level::Warning,
+                    w.pipe_drained_level,
                     "Diskless rdb transfer, last replica dropped, killing fork child.",
                 );
                 ctx.emit(Output::KillBgsave { id: child.id });
                 self.child = None;
+                let what = if w.sync_using {
+                    "RDB transfer"
+                } else {
+                    "transfer"
+                };
                 ctx.log(
                     Level::Warning,
-                    "Background transfer terminated by signal 10",
+                    format!("Background {what} terminated by signal 10"),
                 );
             }
         }

@@ -35,6 +35,10 @@ pub(crate) struct Client {
     pub rdb_channel: bool,
     /// Dual channel: the RDB-channel client id announced on the main channel.
     pub rdb_client_id: Option<u64>,
+    /// `REPLCONF capa rdb-channel-repl` (Redis 8.2).
+    pub capa_rdb_channel: bool,
+    /// 8.2's RDB connection: `REPLCONF main-ch-client-id <id>`, the main connection's id.
+    pub main_ch_client_id: Option<u64>,
     /// `repl_last_partial_write` (unixtime seconds): the last write to a diskless target that
     /// the socket took only part of; `None` once it took everything.
     pub last_partial_write_s: Option<u64>,
@@ -60,6 +64,8 @@ impl Client {
             rdb_only: false,
             rdb_channel: false,
             rdb_client_id: None,
+            capa_rdb_channel: false,
+            main_ch_client_id: None,
             last_partial_write_s: None,
             replica: None,
             authenticated,

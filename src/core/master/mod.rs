@@ -159,11 +159,24 @@ impl MasterSide {
             return;
         };
         if let Some(r) = c.replica.clone() {
-            // A dual-channel RDB connection that did its job leaves quietly.
-            if r.state != ReplicaState::RdbTransmitted || !c.rdb_only {
+            // A dual-channel RDB connection that did its job leaves quietly; 8.2 names it.
+            if c.main_ch_client_id.is_some() {
                 let name = self.replica_name(conn);
                 ctx.log(
-                    Level::Warning,
+                    ctx.config.version.wording().link_lost_level,
+                    format!("Connection with replica (rdbchannel) {name} lost."),
+                );
+            } else if r.state == ReplicaState::RdbTransmitted && c.rdb_only {
+                let name = self.replica_name(conn);
+                ctx.log(
+                    Level::Notice,
+                    format!("Dual channel replication: Replica {name} rdb channel disconnected."),
+                );
+            } else {
+                let name = self.replica_name(conn);
+                // WARNING on 6.2/7.0, NOTICE from 8.2 and on Valkey (checked, obuf-cutoff).
+                ctx.log(
+                    ctx.config.version.wording().link_lost_level,
                     format!("Connection with replica {name} lost."),
                 );
             }
@@ -284,7 +297,11 @@ impl MasterSide {
         self.clients
             .get(&conn)
             .and_then(|c| c.replica.as_ref())
-            .is_some_and(|r| r.state == ReplicaState::Online && !r.start_stream_on_ack)
+            .is_some_and(|r| {
+                (r.state == ReplicaState::Online && !r.start_stream_on_ack)
+                    || r.state == ReplicaState::SendBulkAndStream
+                    || r.state == ReplicaState::BgTransfer
+            })
     }
 
     // ------------------------------------------------------------------ names
@@ -451,7 +468,24 @@ impl MasterSide {
 
     /// `(ip, listening port, ack offset, ack time in unixtime seconds, state)` of each
     /// replica, for INFO and ROLE.
-    pub fn replica_rows(&self) -> Vec<(String, u16, i64, u64, ReplicaState)> {
+    /// Valkey's `replicas_waiting_psync`: dual-channel RDB connections whose main channel has
+    /// not PSYNCed yet (`addReplicaToPsyncWait` @valkey 8.0.1).
+    pub fn replicas_waiting_psync(&self) -> usize {
+        self.clients
+            .values()
+            .filter(|c| c.rdb_only && c.main_ch_client_id.is_none() && c.replica.is_some())
+            .filter(|rdb| {
+                !self
+                    .clients
+                    .values()
+                    .any(|m| m.rdb_client_id == Some(rdb.id))
+            })
+            .count()
+    }
+
+    /// `(ip, port, ack offset, ack time, state, type)`; the type is what Valkey appends to
+    /// `slaveN` (`replica`, or `rdb-channel` / `main-channel` during a dual-channel sync).
+    pub fn replica_rows(&self) -> Vec<(String, u16, i64, u64, ReplicaState, &'static str)> {
         self.replicas
             .iter()
             .filter_map(|conn| {
@@ -463,6 +497,13 @@ impl MasterSide {
                     r.ack_off,
                     r.ack_time_s,
                     r.state,
+                    if c.rdb_only {
+                        "rdb-channel"
+                    } else if c.rdb_client_id.is_some() && r.state == ReplicaState::BgTransfer {
+                        "main-channel"
+                    } else {
+                        "replica"
+                    },
                 ))
             })
             .collect()

@@ -30,6 +30,7 @@ impl MasterSide {
                     "eof" => c.capa_eof = true,
                     "psync2" => c.capa_psync2 = true,
                     "dual-channel" => c.capa_dual = true,
+                    "rdb-channel-repl" => c.capa_rdb_channel = true,
                     _ => {} // unknown capabilities are ignored: newer replicas may send more
                 },
                 "ack" => {
@@ -49,6 +50,10 @@ impl MasterSide {
                     }
                 }
                 "rdb-filter-only" => {}
+                "main-ch-client-id" => c.main_ch_client_id = val.parse::<u64>().ok(),
+                // Valkey's primaries take the replica's version (to pick the RDB format it
+                // can load); Redis answers `-ERR Unrecognized REPLCONF option: version`.
+                "version" if ctx.config.version.sends_replconf_version() => {}
                 _ => {
                     let msg = format!("ERR Unrecognized REPLCONF option: {}", pair[0]);
                     self.reply_error(ctx, conn, &msg);
@@ -66,8 +71,17 @@ impl MasterSide {
             return;
         };
         r.ack_off = r.ack_off.max(off);
+        let loaded = r.state == ReplicaState::BgTransfer;
         r.ack_time_s = ut;
         r.ack_time_ms = now;
+        if loaded {
+            // Valkey dual channel: the replica ACKs once it has loaded the RDB.
+            self.replica_put_online(ctx, conn, false);
+            return;
+        }
+        let Some(r) = self.clients.get_mut(&conn).and_then(|c| c.replica.as_mut()) else {
+            return;
+        };
         if r.start_stream_on_ack && r.state == ReplicaState::Online {
             // Diskless: the replica found the EOF mark; the accumulated stream may flow now.
             r.start_stream_on_ack = false;

@@ -6,7 +6,7 @@ use super::super::ctx::Ctx;
 use super::super::log::Level;
 use super::super::payload::Payload;
 use super::super::status::{LinkStatus, MarkKind, ReplicaState};
-use super::super::version::FullSync;
+use super::super::version::{FullSync, LackOfBacklog};
 use super::super::ConnId;
 use super::clients::ReplicaSide;
 use super::MasterSide;
@@ -90,10 +90,25 @@ impl MasterSide {
                     r.cause
                 }
             };
+            if self.wants_rdb_channel(ctx, conn) {
+                // 8.2: the RDB goes on a second connection the replica opens now; this one
+                // gets the stream from the fork on (`syncCommand` @8.2, checked).
+                self.create_backlog_if_none(ctx);
+                ctx.log(Level::Notice, format!("Replica {name} is capable of rdb channel synchronization, and partial sync isn't possible. Full sync will continue with dedicated rdb channel."));
+                let id = self.clients.get(&conn).map_or(0, |c| c.id);
+                self.reply(ctx, conn, Reply::Simple(format!("RDBCHANNELSYNC {id}")));
+                self.mark(
+                    ctx,
+                    MarkKind::FullSyncStart,
+                    conn,
+                    format!("{cause}; rdb-channel sync"),
+                );
+                return;
+            }
             if self.wants_dual_channel(ctx, conn) {
                 // The replica opens a second connection for the RDB; this one PSYNCs again at
                 // the RDB's end offset once the RDB channel knows it.
-                ctx.log(Level::Notice, format!("Replica {name} is capable of dual channel synchronization, and partial sync isn't possible. Full sync will continue with dedicated RDB channel."));
+                ctx.log(Level::Notice, format!("Dual channel replication: Replica {name} is capable of dual channel synchronization, and partial sync isn't possible. Full sync will continue with dedicated RDB channel."));
                 self.reply(ctx, conn, Reply::Simple("DUALCHANNELSYNC".into()));
                 self.mark(
                     ctx,
@@ -122,28 +137,49 @@ impl MasterSide {
             c.replica = Some(side);
         }
         self.replicas.push(conn);
-        self.mark(ctx, MarkKind::FullSyncStart, conn, cause);
-        if self.replicas.len() == 1 && !self.store.has_backlog() {
-            // The first replica creates the backlog with a fresh history: nobody can hold
-            // offsets of the old, unbuffered one (`createReplicationBacklog` +
-            // `changeReplicationId`).
-            ctx.hist.change_and_clear(&mut ctx.rng);
-            self.store.create_backlog();
-            let t = format!(
-                "Replication backlog created, my new replication IDs are '{}' and '{}'",
-                ctx.hist.replid(),
-                ctx.hist.replid2()
-            );
-            ctx.log(Level::Notice, t);
+        // 8.2's RDB connection: its main connection already marked the start.
+        if self
+            .clients
+            .get(&conn)
+            .is_none_or(|c| c.main_ch_client_id.is_none())
+        {
+            self.mark(ctx, MarkKind::FullSyncStart, conn, cause);
+        }
+        if self.replicas.len() == 1 {
+            self.create_backlog_if_none(ctx);
         }
         self.decide_rdb_for_new_replica(ctx, conn);
+    }
+
+    /// The first replica creates the backlog with a fresh history: nobody can hold offsets
+    /// of the old, unbuffered one (`createReplicationBacklog` + `changeReplicationId`).
+    fn create_backlog_if_none(&mut self, ctx: &mut Ctx) {
+        if self.store.has_backlog() {
+            return;
+        }
+        ctx.hist.change_and_clear(&mut ctx.rng);
+        self.store.create_backlog();
+        let t = format!(
+            "Replication backlog created, my new replication IDs are '{}' and '{}'",
+            ctx.hist.replid(),
+            ctx.hist.replid2()
+        );
+        ctx.log(Level::Notice, t);
+    }
+
+    /// Redis 8.2: a replica that offered `capa rdb-channel-repl` gets its RDB on a second
+    /// connection, if this master has the RDB channel on and syncs diskless.
+    fn wants_rdb_channel(&self, ctx: &Ctx, conn: ConnId) -> bool {
+        ctx.config.second_channel() == FullSync::RdbChannel
+            && ctx.config.repl_diskless_sync
+            && self.clients.get(&conn).is_some_and(|c| c.capa_rdb_channel)
     }
 
     /// Valkey 8: a dual-channel replica doing a diskless full sync gets its RDB on a second
     /// connection.
     fn wants_dual_channel(&self, ctx: &Ctx, conn: ConnId) -> bool {
-        match ctx.config.version().full_sync {
-            FullSync::Classic => false,
+        match ctx.config.second_channel() {
+            FullSync::Classic | FullSync::RdbChannel => false,
             FullSync::DualChannel => {
                 self.clients.get(&conn).is_some_and(|c| c.capa_dual)
                     && ctx.config.repl_diskless_sync
@@ -169,9 +205,15 @@ impl MasterSide {
         if !(is_this || (is_prev && off <= second_off)) {
             if id.starts_with('?') {
                 // `PSYNC ? -1`: the replica has no history and asks for a full sync itself.
+                // 8.2 marks its RDB connection's request.
+                let rdb_channel = self
+                    .clients
+                    .get(&conn)
+                    .is_some_and(|c| c.main_ch_client_id.is_some());
+                let tail = if rdb_channel { " (rdb-channel)" } else { "" };
                 ctx.log(
                     Level::Notice,
-                    format!("Full resync requested by replica {name}"),
+                    format!("Full resync requested by replica {name}{tail}"),
                 );
                 return Some(Refusal {
                     counts: false,
@@ -223,10 +265,12 @@ impl MasterSide {
         let first = self.store.backlog_offset();
         let end = first + self.store.histlen() as i64;
         if !self.store.has_backlog() || off < first || off > end {
-            ctx.log(
-                Level::Notice,
-                format!("Unable to partial resync with replica {name} for lack of backlog (Replica request was: {off})."),
-            );
+            // Valkey 9.1 says what it asked and what it has (`primaryTryPartialResynchronization`).
+            let text = match ctx.config.version.wording().lack_of_backlog {
+                LackOfBacklog::Offset => format!("Unable to partial resync with replica {name} for lack of backlog (Replica request was: {off})."),
+                LackOfBacklog::Range => format!("Unable to partial resync with replica {name} for lack of backlog (Replica request was {id}:{off}, and I can only reply with the range [{first}, {}]).", end - 1),
+            };
+            ctx.log(Level::Notice, text);
             if off > self.store.offset() {
                 ctx.log(
                     Level::Warning,
@@ -255,7 +299,18 @@ impl MasterSide {
         let first = self.store.backlog_offset();
         let end = first + self.store.histlen() as i64;
         let psync2 = self.clients.get(&conn).is_some_and(|c| c.capa_psync2);
-        let side = ReplicaSide::new(ReplicaState::Online, off - 1, ctx.unixtime(), ctx.now());
+        // Valkey's dual-channel main connection streams at once but is only online once the
+        // replica has loaded its RDB and ACKs (checked: `bg_transfer` in its INFO).
+        let dual_main = self
+            .clients
+            .get(&conn)
+            .is_some_and(|c| c.rdb_client_id.is_some());
+        let state = if dual_main {
+            ReplicaState::BgTransfer
+        } else {
+            ReplicaState::Online
+        };
+        let side = ReplicaSide::new(state, off - 1, ctx.unixtime(), ctx.now());
         if let Some(c) = self.clients.get_mut(&conn) {
             c.replica = Some(side);
         }
@@ -306,8 +361,14 @@ impl MasterSide {
             r.bgsave_id = Some(bgsave_id);
             pre_psync = r.pre_psync;
         }
-        let (rdb_channel, client_id) = (c.rdb_channel, c.id);
-        if rdb_channel {
+        let (rdb_channel, client_id, main_cid) = (c.rdb_channel, c.id, c.main_ch_client_id);
+        if let Some(main_cid) = main_cid {
+            // 8.2: `+FULLRESYNC` on the RDB connection, and from now on the main connection
+            // streams from the RDB's offset (`replicationSetupSlaveForFullResync` @8.2).
+            let line = format!("FULLRESYNC {} {}", ctx.hist.replid(), offset);
+            self.reply(ctx, conn, Reply::Simple(line));
+            self.start_main_channel_stream(ctx, main_cid, offset);
+        } else if rdb_channel {
             // Valkey dual channel: the end offset travels on the RDB channel, and the stream
             // after it is pinned until the main channel PSYNCs.
             let name = self.replica_name(conn);
@@ -321,7 +382,7 @@ impl MasterSide {
             ctx.log(
                 Level::Notice,
                 format!(
-                    "Sending to replica {name} RDB end offset {offset} and client-id {client_id}"
+                    "Dual channel replication: Sending to replica {name} RDB end offset {offset} and client-id {client_id}"
                 ),
             );
             self.store.attach_at(conn, offset + 1);
@@ -330,6 +391,37 @@ impl MasterSide {
             let line = format!("FULLRESYNC {} {}", ctx.hist.replid(), offset);
             self.reply(ctx, conn, Reply::Simple(line));
         }
+    }
+
+    /// 8.2: the main connection of an RDB-channel sync becomes a replica in
+    /// `send_bulk_and_stream`, fed from the byte after `offset`.
+    fn start_main_channel_stream(&mut self, ctx: &mut Ctx, main_cid: u64, offset: i64) {
+        let Some(main) = self
+            .clients
+            .iter()
+            .find(|(_, c)| c.id == main_cid && c.replica.is_none())
+            .map(|(k, _)| *k)
+        else {
+            return; // the main connection is gone: the RDB alone is of no use, but harmless
+        };
+        let name = self.replica_name(main);
+        ctx.log(
+            Level::Notice,
+            format!("Starting to deliver RDB and replication stream to replica: {name}"),
+        );
+        let mut side = ReplicaSide::new(
+            ReplicaState::SendBulkAndStream,
+            offset,
+            ctx.unixtime(),
+            ctx.now(),
+        );
+        side.psync_initial_offset = offset;
+        if let Some(c) = self.clients.get_mut(&main) {
+            c.replica = Some(side);
+        }
+        self.replicas.push(main);
+        self.store.attach_at(main, offset + 1);
+        ctx.data_ready(main);
     }
 
     /// The main connection of a dual-channel sync PSYNCed: the RDB channel's reader (which

@@ -1,10 +1,20 @@
-//! Valkey 8's dual-channel full sync, replica side. The master answers PSYNC with
+//! A full sync over a second connection, replica side: Valkey's dual channel and Redis 8.2's
+//! RDB channel share this state machine and differ where marked ([`FullSync`]).
+//!
+//! Valkey 8's dual-channel full sync. The master answers PSYNC with
 //! `+DUALCHANNELSYNC`; the replica opens a second connection that asks for the RDB alone
 //! (`REPLCONF rdb-only 1 rdb-channel 1`, then `SYNC`) and learns its end offset
 //! (`$ENDOFF:<offset> <replid> <dbid> <client-id>`); the main connection then PSYNCs at that
 //! offset and the replica buffers the stream itself while the RDB arrives and loads. The
 //! master's output buffer no longer holds the whole sync's writes: the replica's own
 //! buffer, bounded by the replica's `client-output-buffer-limit replica` hard limit, does.
+//!
+//! Redis 8.2's RDB channel (`rdbchannel.c`/`replication.c` @8.2, read through its binary and
+//! captures, `docs/versions.md` §2.4): the master answers `+RDBCHANNELSYNC <main-client-id>`;
+//! the RDB connection sends `REPLCONF capa eof rdb-only 1 rdb-channel 1 main-ch-client-id
+//! <id> listening-port <p>` and `PSYNC ? -1`, gets `+FULLRESYNC <replid> <offset>` and the RDB;
+//! from the fork on the master pushes the stream on the main connection, which the replica
+//! buffers up to `replica-full-sync-buffer-limit` (0 = its replica hard limit).
 
 use std::collections::VecDeque;
 
@@ -12,6 +22,7 @@ use super::super::ctx::Ctx;
 use super::super::log::Level;
 use super::super::master::MasterSide;
 use super::super::payload::{push_merged, Payload};
+use super::super::version::{FullSync, Version};
 use super::super::{ConnId, Output};
 use super::transfer::{BulkEvent, BulkReader, FullResync, LoadClock};
 use super::{LinkState, ReplicaLink};
@@ -41,6 +52,10 @@ enum MainStep {
 
 #[derive(Clone, Debug)]
 pub(super) struct Dual {
+    /// Valkey's dual channel or Redis 8.2's RDB channel.
+    kind: FullSync,
+    /// 8.2: the master's client id of our main connection (`+RDBCHANNELSYNC <id>`).
+    main_cid: Option<u64>,
     pub main: ConnId,
     pub rdb_conn: ConnId,
     rdb_step: RdbStep,
@@ -51,6 +66,10 @@ pub(super) struct Dual {
     main_step: MainStep,
     main_inbuf: Vec<u8>,
     local: VecDeque<Payload>,
+    /// Valkey: RDB bytes that arrived before the main channel's PSYNC was accepted; the RDB
+    /// channel is read only from then on (checked: `receiving streamed RDB` follows
+    /// `Primary accepted a Partial Resynchronization` in `full-sync-dual-channel`).
+    held: VecDeque<Payload>,
     pub local_bytes: u64,
     /// The local buffer hit its limit: the main connection is not read.
     stopped: bool,
@@ -59,6 +78,11 @@ pub(super) struct Dual {
 }
 
 impl Dual {
+    /// Valkey's dual channel or 8.2's RDB channel.
+    pub fn kind(&self) -> FullSync {
+        self.kind
+    }
+
     pub fn rdb_done(&self) -> bool {
         self.rdb_step == RdbStep::Done
     }
@@ -80,14 +104,36 @@ impl ReplicaLink {
         }
     }
 
-    /// `+DUALCHANNELSYNC`: open the RDB channel. `inbuf`: bytes after the reply line.
-    pub(super) fn begin_dual(&mut self, ctx: &mut Ctx, main: ConnId, inbuf: Vec<u8>) {
-        ctx.log(
-            Level::Notice,
-            "PSYNC is not possible, initialize RDB channel.",
-        );
+    /// `+DUALCHANNELSYNC` (Valkey) or `+RDBCHANNELSYNC <main-client-id>` (8.2): open the
+    /// RDB channel. `inbuf`: bytes after the reply line.
+    pub(super) fn begin_dual(
+        &mut self,
+        ctx: &mut Ctx,
+        main: ConnId,
+        inbuf: Vec<u8>,
+        main_cid: Option<u64>,
+    ) {
+        let (kind, text) = match main_cid {
+            Some(_) => (
+                FullSync::RdbChannel,
+                "PSYNC is not possible, initialize RDB channel.",
+            ),
+            None => (
+                FullSync::DualChannel,
+                "Dual channel replication: PSYNC is not possible, initialize RDB channel.",
+            ),
+        };
+        ctx.log_r(Level::Notice, text);
         let rdb_conn = ctx.alloc_outbound();
+        // 8.2: the master pushes the stream on the main connection from its fork on, with no
+        // second PSYNC: buffer whatever arrives there.
+        let main_step = match kind {
+            FullSync::RdbChannel => MainStep::Buffering,
+            _ => MainStep::WaitEndoff,
+        };
         self.state = LinkState::DualChannel(Box::new(Dual {
+            kind,
+            main_cid,
             main,
             rdb_conn,
             rdb_step: RdbStep::Connecting,
@@ -95,9 +141,10 @@ impl ReplicaLink {
             bulk: BulkReader::new(),
             endoff: -1,
             replid: String::new(),
-            main_step: MainStep::WaitEndoff,
+            main_step,
             main_inbuf: inbuf,
             local: VecDeque::new(),
+            held: VecDeque::new(),
             local_bytes: 0,
             stopped: false,
             load: None,
@@ -114,27 +161,20 @@ impl ReplicaLink {
         let Some(d) = self.dual() else {
             return;
         };
-        let rc = d.rdb_conn;
+        let (rc, main_cid) = (d.rdb_conn, d.main_cid.map(|c| c.to_string()));
         let pass = ctx.config.masterauth.clone();
         if let Some(pass) = &pass {
             self.out.send_cmd(ctx, rc, &[b"AUTH", pass.as_bytes()]);
         }
         let port = ctx.config.port.to_string();
-        self.out.send_cmd(
-            ctx,
-            rc,
-            &[
-                b"REPLCONF",
-                b"capa",
-                b"eof",
-                b"rdb-only",
-                b"1",
-                b"rdb-channel",
-                b"1",
-                b"listening-port",
-                port.as_bytes(),
-            ],
-        );
+        let mut cmd: Vec<&[u8]> = vec![b"REPLCONF", b"capa", b"eof", b"rdb-only", b"1"];
+        cmd.extend([&b"rdb-channel"[..], b"1"]);
+        // 8.2 names the main connection it belongs to.
+        if let Some(cid) = &main_cid {
+            cmd.extend([&b"main-ch-client-id"[..], cid.as_bytes()]);
+        }
+        cmd.extend([&b"listening-port"[..], port.as_bytes()]);
+        self.out.send_cmd(ctx, rc, &cmd);
         if let Some(d) = self.dual() {
             d.rdb_step = if pass.is_some() {
                 RdbStep::RecvAuth
@@ -145,7 +185,7 @@ impl ReplicaLink {
     }
 
     fn dual_fail(&mut self, ctx: &mut Ctx, why: &str) {
-        ctx.log(Level::Warning, why.to_string());
+        ctx.log_r(Level::Warning, why.to_string());
         self.cancel_handshake(ctx, true, None);
     }
 
@@ -156,6 +196,10 @@ impl ReplicaLink {
             return;
         };
         if d.rdb_step == RdbStep::Transfer {
+            if d.kind == FullSync::DualChannel && d.main_step != MainStep::Buffering {
+                push_merged(&mut d.held, p);
+                return;
+            }
             let mut ev = Vec::new();
             d.bulk.feed(p, &mut ev);
             self.dual_bulk_events(ctx, master, ev);
@@ -172,6 +216,12 @@ impl ReplicaLink {
             };
             if d.rdb_step == RdbStep::Transfer {
                 let rest = std::mem::take(&mut d.rdb_inbuf);
+                if d.kind == FullSync::DualChannel && d.main_step != MainStep::Buffering {
+                    if !rest.is_empty() {
+                        push_merged(&mut d.held, Payload::Bytes(rest));
+                    }
+                    return;
+                }
                 let mut ev = Vec::new();
                 if !rest.is_empty() {
                     d.bulk.feed(Payload::Bytes(rest), &mut ev);
@@ -201,10 +251,36 @@ impl ReplicaLink {
                         return;
                     }
                     d.rdb_step = RdbStep::RecvEndoff;
-                    self.out.send(ctx, rc, encode_command(&["SYNC"]));
+                    // Valkey asks with SYNC and learns the offset from `$ENDOFF`; 8.2 asks
+                    // `PSYNC ? -1` and learns it from `+FULLRESYNC`.
+                    let ask = match d.kind {
+                        FullSync::RdbChannel => encode_command(&["PSYNC", "?", "-1"]),
+                        _ => encode_command(&["SYNC"]),
+                    };
+                    self.out.send(ctx, rc, ask);
                 }
                 RdbStep::RecvEndoff => {
                     if text.is_empty() {
+                        continue;
+                    }
+                    if d.kind == FullSync::RdbChannel {
+                        let mut it = text
+                            .strip_prefix("+FULLRESYNC")
+                            .unwrap_or("")
+                            .split_whitespace();
+                        let (Some(id), Some(off)) =
+                            (it.next(), it.next().and_then(|o| o.parse::<i64>().ok()))
+                        else {
+                            let why = format!("Unexpected reply on the RDB channel: {text}");
+                            return self.dual_fail(ctx, &why);
+                        };
+                        d.endoff = off;
+                        d.replid = id.to_string();
+                        d.rdb_step = RdbStep::Transfer;
+                        ctx.log_r(
+                            Level::Notice,
+                            "Starting to receive RDB and replication stream in parallel.",
+                        );
                         continue;
                     }
                     let Some(rest) = text.strip_prefix("$ENDOFF:") else {
@@ -228,7 +304,6 @@ impl ReplicaLink {
                     d.rdb_step = RdbStep::Transfer;
                     d.main_step = MainStep::RecvSetIdReply;
                     let cid = cid.to_string();
-                    ctx.log(Level::Notice, format!("Received the end offset {off} of the RDB from the master, replid {id}, client-id {cid}"));
                     // The main channel tells the master which RDB connection is its twin,
                     // then PSYNCs at the end offset (see `dual_main_received`).
                     self.out.send_cmd(
@@ -246,10 +321,7 @@ impl ReplicaLink {
         for e in ev {
             match e {
                 BulkEvent::Newline => {}
-                BulkEvent::Header { .. } => {
-                    let to = super::transfer::load_target(ctx);
-                    ctx.log(Level::Notice, format!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to {to}"));
-                }
+                BulkEvent::Header { eof, size } => super::transfer::log_bulk_header(ctx, eof, size),
                 BulkEvent::Data(p) => ctx.emit(Output::RdbData { payload: p }),
                 BulkEvent::MasterError(e) => {
                     return self.dual_fail(ctx, &format!("MASTER aborted replication with an error: {e}"))
@@ -261,6 +333,12 @@ impl ReplicaLink {
                     };
                     let size = d.bulk.delivered();
                     d.rdb_step = RdbStep::Done;
+                    if d.kind == FullSync::RdbChannel {
+                        // 8.2 is done with the RDB connection once the RDB is in.
+                        let rc = d.rdb_conn;
+                        self.out.forget(ctx, rc, true);
+                    }
+                    super::transfer::log_download_done(ctx);
                     let clock = self.begin_load(ctx, master, size);
                     if let Some(d) = self.dual() {
                         d.load = Some(clock);
@@ -276,8 +354,13 @@ impl ReplicaLink {
     }
 
     /// The main channel during a dual-channel sync: the second PSYNC, then local buffering.
-    pub(super) fn dual_main_received(&mut self, ctx: &mut Ctx, p: Payload) {
-        let limit = ctx.config.client_output_buffer_limit_replica.hard;
+    pub(super) fn dual_main_received(
+        &mut self,
+        ctx: &mut Ctx,
+        master: &mut MasterSide,
+        p: Payload,
+    ) {
+        let limit = ctx.config.local_sync_buffer_limit();
         let Some(d) = self.dual() else {
             return;
         };
@@ -286,13 +369,22 @@ impl ReplicaLink {
             let n = p.len();
             push_merged(&mut d.local, p);
             d.local_bytes += n;
+            let local = d.local_bytes;
+            self.local_buffer_peak = self.local_buffer_peak.max(local);
+            let Some(d) = self.dual() else {
+                return;
+            };
             if limit != 0 && d.local_bytes >= limit && !d.stopped {
                 // Stop reading: the stream waits in the master's buffer instead.
                 d.stopped = true;
-                ctx.log(
-                    Level::Warning,
-                    "Replication buffer limit reached, stopping buffering.",
-                );
+                // `bufferReplData` @valkey 8.0.1; 9.1 says how much and what follows.
+                // 8.2 (note its trailing space) and 9.1 say how much and what follows.
+                let text = match (d.kind, ctx.config.version) {
+                    (FullSync::RdbChannel, _) => format!("Replication buffer limit has been reached ({limit} bytes), stopped buffering replication stream. Further accumulation may occur on master side. "),
+                    (_, Version::Valkey81) => "Dual channel replication: Replication buffer limit reached, stopping buffering.".to_string(),
+                    _ => format!("Dual channel replication: Replication buffer limit reached ({limit} bytes), stopping buffering. Further accumulation will occur on primary side."),
+                };
+                ctx.log_r(Level::Notice, text);
                 ctx.emit(Output::SetReadable {
                     conn: main,
                     readable: false,
@@ -311,7 +403,7 @@ impl ReplicaLink {
             if d.main_step == MainStep::Buffering {
                 let rest = std::mem::take(&mut d.main_inbuf);
                 if !rest.is_empty() {
-                    self.dual_main_received(ctx, Payload::Bytes(rest));
+                    self.dual_main_received(ctx, master, Payload::Bytes(rest));
                 }
                 return;
             }
@@ -330,17 +422,25 @@ impl ReplicaLink {
                     }
                     let (id, off) = (d.replid.clone(), (d.endoff + 1).to_string());
                     d.main_step = MainStep::RecvPsyncReply;
-                    ctx.log(Level::Notice, format!("Trying a partial resynchronization using main channel (request {id}:{off})."));
+                    ctx.log_r(Level::Notice, format!("Dual channel replication: Trying a partial resynchronization using main channel (request {id}:{off})."));
                     self.out
                         .send_cmd(ctx, main, &[b"PSYNC", id.as_bytes(), off.as_bytes()]);
                 }
                 MainStep::RecvPsyncReply => {
                     if text.starts_with("+CONTINUE") {
-                        ctx.log(
+                        ctx.log_r(
                             Level::Notice,
-                            "Successful partial resynchronization with master.",
+                            "Dual channel replication: MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization, RDB load in background.",
                         );
                         d.main_step = MainStep::Buffering;
+                        // Now read the RDB channel.
+                        let held: Vec<Payload> = std::mem::take(&mut d.held).into();
+                        for p in held {
+                            self.dual_rdb_received(ctx, master, p);
+                        }
+                        if !matches!(self.state, LinkState::DualChannel(_)) {
+                            return;
+                        }
                     } else {
                         let why = format!("Unexpected reply to PSYNC on the main channel: {text}");
                         return self.dual_fail(ctx, &why);
@@ -354,10 +454,12 @@ impl ReplicaLink {
     /// The RDB is loaded (the link is `Online` now): close the RDB channel, apply what was
     /// buffered locally, read the main channel again.
     pub(super) fn finish_dual(&mut self, ctx: &mut Ctx, master: &mut MasterSide, mut d: Dual) {
-        self.out.forget(ctx, d.rdb_conn, true);
-        let n = d.local_bytes;
-        if n > 0 {
-            ctx.log(Level::Notice, format!("MASTER <-> REPLICA sync: Starting to stream replication buffer into the db ({n} bytes)."));
+        if d.kind != FullSync::RdbChannel {
+            self.out.forget(ctx, d.rdb_conn, true); // 8.2 closed it when the RDB was in
+        }
+        let buffered = d.local_bytes;
+        if d.kind == FullSync::RdbChannel {
+            ctx.log_r(Level::Notice, format!("MASTER <-> REPLICA sync: Starting to stream replication buffer into the db ({buffered} bytes)."));
         }
         for p in std::mem::take(&mut d.local) {
             self.stream_in(ctx, master, p);
@@ -369,8 +471,14 @@ impl ReplicaLink {
             });
         }
         let rest = std::mem::take(&mut d.main_inbuf);
+        let total = buffered + rest.len() as u64;
         if !rest.is_empty() {
             self.stream_in(ctx, master, Payload::Bytes(rest));
+        }
+        if d.kind == FullSync::RdbChannel {
+            // Ours counts what was buffered plus what already waited on the socket; 8.2 keeps
+            // buffering until it has caught up, so its total can be larger.
+            ctx.log_r(Level::Notice, format!("MASTER <-> REPLICA sync: Successfully streamed replication buffer into the db ({total} bytes in total)"));
         }
     }
 }

@@ -29,6 +29,8 @@ enum Step {
     Port,
     Ip,
     Capa,
+    /// Valkey: `REPLCONF version <v>` (a Redis master answers `-ERR`, harmless).
+    Version,
     Psync,
 }
 
@@ -83,13 +85,17 @@ impl ReplicaLink {
                         || text.starts_with("-NOPERM")
                         || text.starts_with("-ERR operation not permitted")
                     {
-                        ctx.log(
+                        let w = ctx.config.version.wording();
+                        ctx.log_r(
                             Level::Notice,
-                            "Master replied to PING, replication can continue...",
+                            format!(
+                                "{} replied to PING, replication can continue...",
+                                w.master_title
+                            ),
                         );
                         self.send_handshake(ctx, conn);
                     } else {
-                        ctx.log(
+                        ctx.log_r(
                             Level::Warning,
                             format!("Error reply to PING from master: '{text}'"),
                         );
@@ -99,7 +105,8 @@ impl ReplicaLink {
                 }
                 Step::Auth => {
                     if text.starts_with('-') {
-                        ctx.log(Level::Warning, format!("Unable to AUTH to MASTER: {text}"));
+                        let m = ctx.config.version.wording().master_upper;
+                        ctx.log_r(Level::Warning, format!("Unable to AUTH to {m}: {text}"));
                         self.handshake_error(ctx);
                         return;
                     }
@@ -108,7 +115,7 @@ impl ReplicaLink {
                 // Older masters do not know every REPLCONF option: not an error.
                 Step::Port => {
                     if text.starts_with('-') {
-                        ctx.log(Level::Notice, format!("(Non critical) Master does not understand REPLCONF listening-port: {text}"));
+                        ctx.log_r(Level::Notice, format!("(Non critical) Master does not understand REPLCONF listening-port: {text}"));
                     }
                     let next = if ctx.config.replica_announce_ip.is_some() {
                         Step::Ip
@@ -119,17 +126,34 @@ impl ReplicaLink {
                 }
                 Step::Ip => {
                     if text.starts_with('-') {
-                        ctx.log(Level::Notice, format!("(Non critical) Master does not understand REPLCONF ip-address: {text}"));
+                        ctx.log_r(Level::Notice, format!("(Non critical) Master does not understand REPLCONF ip-address: {text}"));
                     }
                     self.set_step(Step::Capa);
                 }
                 Step::Capa => {
                     if text.starts_with('-') {
-                        ctx.log(
+                        ctx.log_r(
                             Level::Notice,
                             format!(
                                 "(Non critical) Master does not understand REPLCONF capa: {text}"
                             ),
+                        );
+                    }
+                    if ctx.config.version.sends_replconf_version() {
+                        // Valkey's `syncWithPrimary` tells its version, so a 9.x primary
+                        // can send it the newer RDB format.
+                        let v = ctx.config.version.release().as_bytes();
+                        self.out.send_cmd(ctx, conn, &[b"REPLCONF", b"version", v]);
+                        self.set_step(Step::Version);
+                    } else {
+                        self.send_psync(ctx, conn);
+                    }
+                }
+                Step::Version => {
+                    if text.starts_with('-') {
+                        ctx.log_r(
+                            Level::Notice,
+                            format!("(Non critical) Primary does not understand REPLCONF VERSION: {text}"),
                         );
                     }
                     self.send_psync(ctx, conn);
@@ -161,7 +185,7 @@ impl ReplicaLink {
         }
         .to_string();
         let announce_ip = cfg.replica_announce_ip.clone();
-        let full_sync = cfg.version().full_sync;
+        let full_sync = cfg.second_channel();
         match &auth {
             Some((Some(user), pass)) => {
                 self.out
@@ -179,27 +203,16 @@ impl ReplicaLink {
             self.out
                 .send_cmd(ctx, conn, &[b"REPLCONF", b"ip-address", ip.as_bytes()]);
         }
-        // EOF: we can take a diskless RDB; PSYNC2: we understand `+CONTINUE <replid>`.
+        // EOF: we can take a diskless RDB; PSYNC2: we understand `+CONTINUE <replid>`; a
+        // second channel for the RDB if enabled (`syncWithMaster`: `capa rdb-channel-repl` on
+        // 8.2, `capa dual-channel` on Valkey).
+        let mut capa: Vec<&[u8]> = vec![b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"];
         match full_sync {
-            FullSync::Classic => self.out.send_cmd(
-                ctx,
-                conn,
-                &[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"],
-            ),
-            FullSync::DualChannel => self.out.send_cmd(
-                ctx,
-                conn,
-                &[
-                    b"REPLCONF",
-                    b"capa",
-                    b"eof",
-                    b"capa",
-                    b"psync2",
-                    b"capa",
-                    b"dual-channel",
-                ],
-            ),
+            FullSync::Classic => {}
+            FullSync::DualChannel => capa.extend([&b"capa"[..], b"dual-channel"]),
+            FullSync::RdbChannel => capa.extend([&b"capa"[..], b"rdb-channel-repl"]),
         }
+        self.out.send_cmd(ctx, conn, &capa);
         self.set_step(if auth.is_some() {
             Step::Auth
         } else {
@@ -214,7 +227,7 @@ impl ReplicaLink {
         let (id, off) = match &self.cached {
             Some(c) => {
                 let off = c.reploff + 1;
-                ctx.log(
+                ctx.log_r(
                     Level::Notice,
                     format!(
                         "Trying a partial resynchronization (request {}:{}).",
@@ -224,7 +237,7 @@ impl ReplicaLink {
                 (c.replid.clone(), off)
             }
             None => {
-                ctx.log(
+                ctx.log_r(
                     Level::Notice,
                     "Partial resynchronization not possible (no cached master)",
                 );
@@ -253,7 +266,7 @@ impl ReplicaLink {
             let off = it.next().and_then(|o| o.parse::<i64>().ok());
             let resync = match off {
                 Some(off) if id.len() == 40 => {
-                    ctx.log(
+                    ctx.log_r(
                         Level::Notice,
                         format!("Full resync from master: {id}:{off}"),
                     );
@@ -263,7 +276,7 @@ impl ReplicaLink {
                     }
                 }
                 _ => {
-                    ctx.log(
+                    ctx.log_r(
                         Level::Warning,
                         "Master replied with wrong +FULLRESYNC syntax.",
                     );
@@ -282,13 +295,20 @@ impl ReplicaLink {
         }
         if text.starts_with("+DUALCHANNELSYNC") {
             let inbuf = self.take_handshake_inbuf();
-            self.begin_dual(ctx, conn, inbuf);
+            self.begin_dual(ctx, conn, inbuf, None);
+            return;
+        }
+        if let Some(cid) = text.strip_prefix("+RDBCHANNELSYNC") {
+            // 8.2: the master's id for this connection, which the RDB channel names.
+            let cid = cid.trim().parse::<u64>().unwrap_or(0);
+            let inbuf = self.take_handshake_inbuf();
+            self.begin_dual(ctx, conn, inbuf, Some(cid));
             return;
         }
         // A master that is itself a replica without a link, or that is loading, can serve us
         // later: keep the cached master and try again on the next cron.
         if text.starts_with("-NOMASTERLINK") || text.starts_with("-LOADING") {
-            ctx.log(
+            ctx.log_r(
                 Level::Notice,
                 format!("Master is currently unable to PSYNC but should be in the future: {text}"),
             );
@@ -296,18 +316,18 @@ impl ReplicaLink {
             return;
         }
         if text.starts_with("-ERR") {
-            ctx.log(
+            ctx.log_r(
                 Level::Notice,
                 format!("Master does not support PSYNC or is in error state (reply: {text})"),
             );
         } else {
-            ctx.log(
+            ctx.log_r(
                 Level::Warning,
                 format!("Unexpected reply to PSYNC from master: {text}"),
             );
         }
         // A master without PSYNC: the old SYNC, with no id or offset to continue from later.
-        ctx.log(Level::Notice, "Retrying with SYNC...");
+        ctx.log_r(Level::Notice, "Retrying with SYNC...");
         self.out.send(ctx, conn, b"SYNC\r\n".to_vec());
         let resync = FullResync {
             replid: String::new(),
@@ -326,7 +346,7 @@ impl ReplicaLink {
         conn: ConnId,
         newid: &str,
     ) {
-        ctx.log(
+        ctx.log_r(
             Level::Notice,
             "Successful partial resynchronization with master.",
         );
@@ -339,7 +359,7 @@ impl ReplicaLink {
             ctx.hist
                 .follow_new_id(cached.replid.clone(), newid.to_string(), master.offset());
             replid = newid.to_string();
-            ctx.log(
+            ctx.log_r(
                 Level::Warning,
                 format!("Master replication ID changed to {newid}"),
             );
@@ -354,7 +374,7 @@ impl ReplicaLink {
             false,
         ));
         self.down_since_ms = None;
-        ctx.log(
+        ctx.log_r(
             Level::Notice,
             "MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.",
         );

@@ -108,6 +108,9 @@ pub(crate) struct ReplicaLink {
     cached: Option<CachedMaster>,
     /// `repl_down_since`; `None` = never had a link (or reset by a promotion).
     down_since_ms: Option<u64>,
+    /// The most a second-channel sync buffered locally (8.2's
+    /// `replica_full_sync_buffer_peak`, Valkey's `replicas_repl_buffer_peak`).
+    pub local_buffer_peak: u64,
 }
 
 impl ReplicaLink {
@@ -120,6 +123,7 @@ impl ReplicaLink {
             lastio_ms: 0,
             cached,
             down_since_ms: None,
+            local_buffer_peak: 0,
         }
     }
 
@@ -175,13 +179,13 @@ impl ReplicaLink {
         self.lastio_ms = ctx.now();
         let (host, port) = self.master.clone();
         ctx.emit(Output::Connect { conn, host, port });
-        ctx.log(Level::Notice, "MASTER <-> REPLICA sync started");
+        ctx.log_r(Level::Notice, "MASTER <-> REPLICA sync started");
     }
 
     /// Connect now (`REPLICAOF` does not wait for the cron).
     pub fn connect_now(&mut self, ctx: &mut Ctx) {
         let (h, p) = self.master.clone();
-        ctx.log(Level::Notice, format!("Connecting to MASTER {h}:{p}"));
+        ctx.log_r(Level::Notice, format!("Connecting to MASTER {h}:{p}"));
         self.connect_with_master(ctx);
     }
 
@@ -212,7 +216,7 @@ impl ReplicaLink {
         self.abort(ctx, already_closed);
         if reconnect {
             let (h, p) = self.master.clone();
-            ctx.log(
+            ctx.log_r(
                 Level::Notice,
                 format!("Reconnecting to MASTER {h}:{p} after failure"),
             );
@@ -234,7 +238,7 @@ impl ReplicaLink {
         if !matches!(self.state, LinkState::Connecting { conn: c } if c == conn) {
             return;
         }
-        ctx.log(
+        ctx.log_r(
             Level::Notice,
             "Non blocking connect for SYNC fired the event.",
         );
@@ -247,7 +251,7 @@ impl ReplicaLink {
         if !self.owns(conn) {
             return;
         }
-        ctx.log(
+        ctx.log_r(
             Level::Warning,
             format!("Error condition on socket for SYNC: {error}"),
         );
@@ -277,7 +281,7 @@ impl ReplicaLink {
             }
             // Dual channel: the main channel is read into the local buffer even while the
             // RDB loads (that is the point of the design).
-            LinkState::DualChannel(_) => self.dual_main_received(ctx, p),
+            LinkState::DualChannel(_) => self.dual_main_received(ctx, master, p),
             // Nobody reads the socket while the RDB loads: what arrives waits.
             LinkState::Loading(l) => push_merged(&mut l.pending, p),
             LinkState::Receiving(_) => self.transfer_received(ctx, master, p),
@@ -287,7 +291,7 @@ impl ReplicaLink {
                     self.process_handshake(ctx, master);
                 }
                 Payload::Phantom(_) => {
-                    ctx.log(
+                    ctx.log_r(
                         Level::Warning,
                         "Bad protocol from MASTER during the handshake",
                     );
@@ -310,7 +314,7 @@ impl ReplicaLink {
                 if d.rdb_done() {
                     return; // its job was done
                 }
-                ctx.log(
+                ctx.log_r(
                     Level::Warning,
                     format!("I/O error trying to sync with MASTER: {what}"),
                 );
@@ -338,7 +342,7 @@ impl ReplicaLink {
             LinkState::Receiving(_) | LinkState::DualChannel(_) => {
                 let header = matches!(&self.state, LinkState::Receiving(r) if r.rdb.header_seen());
                 if header {
-                    ctx.log(
+                    ctx.log_r(
                         Level::Warning,
                         format!("I/O error trying to sync with MASTER: {what}"),
                     );
@@ -349,7 +353,7 @@ impl ReplicaLink {
                         || error.eq_ignore_ascii_case("connection lost")
                         || error.eq_ignore_ascii_case("eof");
                     let errno_text = if clean { "Success".to_string() } else { what };
-                    ctx.log(
+                    ctx.log_r(
                         Level::Warning,
                         format!("I/O error reading bulk count from MASTER: {errno_text}"),
                     );
@@ -357,7 +361,7 @@ impl ReplicaLink {
                 self.cancel_handshake(ctx, true, Some(conn));
             }
             LinkState::Connecting { .. } => {
-                ctx.log(
+                ctx.log_r(
                     Level::Warning,
                     format!("Error condition on socket for SYNC: {error}"),
                 );
@@ -365,12 +369,12 @@ impl ReplicaLink {
             }
             LinkState::Handshake(h) => {
                 if h.waits_for_psync_reply() {
-                    ctx.log(
+                    ctx.log_r(
                         Level::Warning,
                         "Master did not reply to PSYNC, will try later",
                     );
                 } else {
-                    ctx.log(
+                    ctx.log_r(
                         Level::Warning,
                         "Master did not respond to command during SYNC handshake",
                     );
@@ -387,7 +391,10 @@ impl ReplicaLink {
     /// the next one may continue (`replicationSetMaster` on a replica).
     pub fn retarget(&mut self, ctx: &mut Ctx, host: &str, port: u16) {
         if let Some(mc) = self.take_master_client() {
-            ctx.log(Level::Warning, "Connection with master lost.");
+            ctx.log_r(
+                ctx.config.version.wording().link_lost_level,
+                "Connection with master lost.",
+            );
             self.out.forget(ctx, mc.conn, true);
             self.cache(ctx, mc);
             self.down_since_ms = Some(ctx.now());
@@ -400,13 +407,16 @@ impl ReplicaLink {
     /// cached and at once discarded, as Redis does (a master has no cached master).
     pub fn close_for_promotion(&mut self, ctx: &mut Ctx) {
         if let Some(mc) = self.take_master_client() {
-            ctx.log(Level::Warning, "Connection with master lost.");
+            ctx.log_r(
+                ctx.config.version.wording().link_lost_level,
+                "Connection with master lost.",
+            );
             let conn = mc.conn;
             self.cache(ctx, mc);
             self.out.forget(ctx, conn, true);
         }
         if self.cached.take().is_some() {
-            ctx.log(Level::Notice, "Discarding previously cached master state.");
+            ctx.log_r(Level::Notice, "Discarding previously cached master state.");
         }
         self.cancel_handshake(ctx, false, None);
     }
@@ -466,7 +476,7 @@ impl ReplicaLink {
             LinkState::Connecting { .. } | LinkState::Handshake(_)
         ) && silent
         {
-            ctx.log(Level::Warning, "Timeout connecting to the MASTER...");
+            ctx.log_r(Level::Warning, "Timeout connecting to the MASTER...");
             ctx.mark(
                 MarkKind::Timeout,
                 None,
@@ -480,7 +490,7 @@ impl ReplicaLink {
             LinkState::Receiving(_) | LinkState::Loading(_) | LinkState::DualChannel(_)
         ) && silent
         {
-            ctx.log(Level::Warning, "Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.");
+            ctx.log_r(Level::Warning, "Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.");
             ctx.mark(
                 MarkKind::Timeout,
                 None,
@@ -491,7 +501,7 @@ impl ReplicaLink {
         }
         if let LinkState::Online(mc) = &self.state {
             if ut.saturating_sub(ctx.clock.unixtime_of(mc.last_interaction_ms)) > to {
-                ctx.log(
+                ctx.log_r(
                     Level::Warning,
                     "MASTER timeout: no data nor PING received...",
                 );

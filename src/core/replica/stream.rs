@@ -85,7 +85,7 @@ impl ReplicaLink {
                 Err(e) => {
                     let text = e.reply_text();
                     let what = text.strip_prefix("Protocol error: ").unwrap_or(&text);
-                    ctx.log(
+                    ctx.log_r(
                         Level::Warning,
                         format!("Protocol error ({what}) from client: master. Closing the link."),
                     );
@@ -191,7 +191,7 @@ impl ReplicaLink {
 
     /// `replicationCacheMaster`: keep what a PSYNC needs to continue.
     pub(super) fn cache(&mut self, ctx: &mut Ctx, mc: MasterClient) {
-        ctx.log(Level::Notice, "Caching the disconnected master state.");
+        ctx.log_r(Level::Notice, "Caching the disconnected master state.");
         self.cached = Some(CachedMaster {
             replid: mc.replid,
             reploff: mc.reploff,
@@ -201,7 +201,10 @@ impl ReplicaLink {
     /// The established link died: cache the master (unless the stream was corrupt) and
     /// reconnect at once.
     pub(super) fn master_link_lost(&mut self, ctx: &mut Ctx, protocol_error: bool) {
-        ctx.log(Level::Warning, "Connection with master lost.");
+        ctx.log_r(
+            ctx.config.version.wording().link_lost_level,
+            "Connection with master lost.",
+        );
         if let Some(mc) = self.take_master_client() {
             self.out.forget(ctx, mc.conn, true);
             if !protocol_error {
@@ -211,7 +214,7 @@ impl ReplicaLink {
         self.down_since_ms = Some(ctx.now());
         ctx.mark(MarkKind::LinkCut, None, None, "connection with master lost");
         let (h, p) = self.master.clone();
-        ctx.log(Level::Notice, format!("Reconnecting to MASTER {h}:{p}"));
+        ctx.log_r(Level::Notice, format!("Reconnecting to MASTER {h}:{p}"));
         self.connect_with_master(ctx);
     }
 }

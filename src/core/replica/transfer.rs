@@ -10,6 +10,7 @@ use super::super::log::Level;
 use super::super::master::MasterSide;
 use super::super::payload::{push_merged, Payload};
 use super::super::status::MarkKind;
+use super::super::version::{FullSync, LoadFailedTail};
 use super::super::{ConnId, Output, RdbAux};
 use super::stream::MasterClient;
 use super::{LinkState, ReplicaLink};
@@ -60,7 +61,7 @@ pub(super) struct LoadClock {
 impl LoadClock {
     /// "Loading DB in memory": the load of `size` bytes starts now.
     fn start(ctx: &mut Ctx, size: u64) -> LoadClock {
-        ctx.log(
+        ctx.log_r(
             Level::Notice,
             "MASTER <-> REPLICA sync: Loading DB in memory",
         );
@@ -316,15 +317,7 @@ impl ReplicaLink {
             match e {
                 BulkEvent::Newline => {}
                 BulkEvent::Header { eof, size } => {
-                    let to = load_target(ctx);
-                    if eof {
-                        ctx.log(Level::Notice, format!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to {to}"));
-                    } else {
-                        ctx.log(
-                            Level::Notice,
-                            format!("MASTER <-> REPLICA sync: receiving {size} bytes from master to {to}"),
-                        );
-                    }
+                    log_bulk_header(ctx, eof, size);
                     if use_diskless_load(ctx) {
                         self.begin_parser_load(ctx, master);
                     }
@@ -339,7 +332,7 @@ impl ReplicaLink {
                     ctx.emit(Output::RdbData { payload: p })
                 }
                 BulkEvent::MasterError(e) => {
-                    ctx.log(
+                    ctx.log_r(
                         Level::Warning,
                         format!("MASTER aborted replication with an error: {e}"),
                     );
@@ -347,7 +340,7 @@ impl ReplicaLink {
                     return;
                 }
                 BulkEvent::BadProtocol(x) => {
-                    ctx.log(
+                    ctx.log_r(
                         Level::Warning,
                         format!("Bad protocol from MASTER, the first byte is not '$' (we received '{x}'), are you sure the host and port are right?"),
                     );
@@ -368,7 +361,7 @@ impl ReplicaLink {
     /// belong to it.
     fn attach_to_new_master(&mut self, ctx: &mut Ctx, master: &mut MasterSide) {
         if self.cached.take().is_some() {
-            ctx.log(Level::Notice, "Discarding previously cached master state.");
+            ctx.log_r(Level::Notice, "Discarding previously cached master state.");
         }
         master.disconnect_replicas(ctx);
         master.free_backlog();
@@ -383,9 +376,29 @@ impl ReplicaLink {
         size: u64,
     ) -> LoadClock {
         self.attach_to_new_master(ctx, master);
-        ctx.log(Level::Notice, "MASTER <-> REPLICA sync: Flushing old data");
+        // Valkey 9.1 checks the RDB's header before it flushes (`readSyncBulkPayload`); 8.2
+        // announces the load first and flushes inside it (checked, `*/full-sync-disk`).
+        let w = ctx.config.version.wording();
+        let flush = match w.bio_thread {
+            true => "RDB signature and version check passed. Flushing old data",
+            false => "MASTER <-> REPLICA sync: Flushing old data",
+        };
+        let clock = if w.flush_inside_load {
+            let clock = LoadClock::start(ctx, size);
+            if w.bio_thread {
+                ctx.log_r(
+                    Level::Notice,
+                    "Cleaning slot migration log in anticipation of a load operation.",
+                );
+            }
+            ctx.log_r(Level::Notice, flush);
+            clock
+        } else {
+            ctx.log_r(Level::Notice, flush);
+            LoadClock::start(ctx, size)
+        };
         ctx.keys = 0;
-        LoadClock::start(ctx, size)
+        clock
     }
 
     /// `readSyncBulkPayload` with `useDisklessLoad()`: the load starts with the transfer.
@@ -457,13 +470,13 @@ impl ReplicaLink {
         closed: Option<ConnId>,
         swapdb: bool,
     ) {
-        ctx.log(
+        ctx.log_r(
             Level::Warning,
             format!("Failed trying to load the MASTER synchronization DB from socket: {error}"),
         );
         self.cancel_handshake(ctx, true, closed);
         if swapdb {
-            ctx.log(
+            ctx.log_r(
                 Level::Notice,
                 "MASTER <-> REPLICA sync: Discarding temporary DB in background",
             );
@@ -489,7 +502,10 @@ impl ReplicaLink {
         let (from_socket, swapdb) = (parsed.is_some(), parsed.as_ref().is_some_and(|p| p.swapdb));
         let clock = match parsed {
             Some(p) => p.clock,
-            None => self.begin_load(ctx, master, size),
+            None => {
+                log_download_done(ctx);
+                self.begin_load(ctx, master, size)
+            }
         };
         let LinkState::Receiving(r) = std::mem::replace(&mut self.state, LinkState::Connect) else {
             return;
@@ -560,9 +576,15 @@ impl ReplicaLink {
                 self.parser_load_failed(ctx, error, None, swapdb);
                 return;
             }
-            ctx.log(
+            // 7.0+ add errno (`: Invalid argument`), 6.2 nothing, Valkey `, check server logs.`.
+            let tail = match ctx.config.version.wording().load_failed_tail {
+                LoadFailedTail::Errno => format!(": {error}"),
+                LoadFailedTail::Nothing => String::new(),
+                LoadFailedTail::CheckLogs => ", check server logs.".to_string(),
+            };
+            ctx.log_r(
                 Level::Warning,
-                format!("Failed trying to load the MASTER synchronization DB from disk: {error}"),
+                format!("Failed trying to load the MASTER synchronization DB from disk{tail}"),
             );
             self.cancel_handshake(ctx, true, None);
             return;
@@ -570,26 +592,31 @@ impl ReplicaLink {
         if !clock.aux_logged {
             // A driver that does not report the RDB's header: what the core knows.
             let aux = RdbAux {
-                redis_ver: Some("7.0.15".into()),
+                redis_ver: Some(ctx.config.version.release().into()),
                 ctime_s: Some(ctx.clock.unixtime_of(clock.started_ms)),
                 used_mem: Some(clock.size),
             };
             log_rdb_aux(ctx, &aux);
         }
-        ctx.log(
-            Level::Notice,
-            format!("Done loading RDB, keys loaded: {keys}, keys expired: 0."),
+        // `#` on 6.2; Valkey 9.1 adds its expired hash fields (`rdbLoad`).
+        let w = ctx.config.version.wording();
+        ctx.log_r(
+            w.done_loading_level,
+            format!(
+                "Done loading RDB, keys loaded: {keys}, keys expired: 0{}.",
+                w.done_loading_tail
+            ),
         );
         ctx.keys = keys;
         if swapdb {
             // Only now does the new dataset replace ours: until the swap the old one (and
             // our history with it) stayed valid.
             self.attach_to_new_master(ctx, master);
-            ctx.log(
+            ctx.log_r(
                 Level::Notice,
                 "MASTER <-> REPLICA sync: Swapping active DB with loaded DB",
             );
-            ctx.log(
+            ctx.log_r(
                 Level::Notice,
                 "MASTER <-> REPLICA sync: Discarding old DB in background",
             );
@@ -613,7 +640,14 @@ impl ReplicaLink {
         master.set_offset(resync.offset.max(0));
         master.ensure_backlog();
         self.down_since_ms = None;
-        ctx.log(
+        if matches!(&previous, LinkState::DualChannel(d) if d.kind() == FullSync::DualChannel) {
+            // Logged as the buffered stream is applied, just below (same instant).
+            ctx.log_r(
+                Level::Notice,
+                "Dual channel replication: Successfully streamed replication data into memory",
+            );
+        }
+        ctx.log_r(
             Level::Notice,
             "MASTER <-> REPLICA sync: Finished with success",
         );
@@ -657,6 +691,39 @@ pub(in crate::core) fn use_diskless_load(ctx: &Ctx) -> bool {
     }
 }
 
+/// The RDB's `$<len>` / `$EOF:` header arrived: where it goes. Valkey 9.1 downloads a disk
+/// RDB in a bio thread, which says so.
+pub(super) fn log_bulk_header(ctx: &mut Ctx, eof: bool, size: i64) {
+    let to = load_target(ctx);
+    let w = ctx.config.version.wording();
+    if w.bio_thread && to == "disk" {
+        ctx.log_r(
+            Level::Notice,
+            "Replica main thread creating Bio thread to save RDB to disk",
+        );
+    }
+    let text = if eof {
+        format!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to {to}")
+    } else {
+        format!("MASTER <-> REPLICA sync: receiving {size} bytes from master to {to}")
+    };
+    ctx.log_r(Level::Notice, w.transfer(to == "disk", text));
+}
+
+/// A disk RDB is in whole. Valkey 9.1: the bio thread finished the download; the main thread
+/// notices and loads (`replicaReceiveRDBFromPrimaryToDisk`, binary; checked).
+pub(super) fn log_download_done(ctx: &mut Ctx) {
+    if ctx.config.version.wording().bio_thread {
+        for line in [
+            "Replica bio thread: Done downloading RDB",
+            "Replica main thread detected RDB download completion in Bio thread",
+            "Loading the RDB and finalizing primary-replica sync...",
+        ] {
+            ctx.log_r(Level::Notice, line);
+        }
+    }
+}
+
 /// Where the header's log line says the RDB goes.
 pub(super) fn load_target(ctx: &Ctx) -> &'static str {
     if use_diskless_load(ctx) {
@@ -670,18 +737,19 @@ pub(super) fn load_target(ctx: &Ctx) -> &'static str {
 /// `rdbSaveInfoAuxFields` writes them. The age is `time(NULL) - ctime` in whole seconds.
 fn log_rdb_aux(ctx: &mut Ctx, aux: &RdbAux) {
     if let Some(v) = &aux.redis_ver {
-        ctx.log(
+        let vendor = ctx.config.version.wording().loader_vendor;
+        ctx.log_r(
             Level::Notice,
-            format!("Loading RDB produced by version {v}"),
+            format!("Loading RDB produced by {vendor}version {v}"),
         );
     }
     if let Some(ct) = aux.ctime_s {
         let age = ctx.unixtime().saturating_sub(ct);
-        ctx.log(Level::Notice, format!("RDB age {age} seconds"));
+        ctx.log_r(Level::Notice, format!("RDB age {age} seconds"));
     }
     if let Some(m) = aux.used_mem {
         let mb = m as f64 / (1024.0 * 1024.0);
-        ctx.log(
+        ctx.log_r(
             Level::Notice,
             format!("RDB memory usage when created {mb:.2} Mb"),
         );

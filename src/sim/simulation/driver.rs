@@ -138,7 +138,7 @@ impl Simulation {
             self.rdb_ctime.file_ms
         };
         let aux = RdbAux {
-            redis_ver: Some("7.0.15".into()),
+            redis_ver: Some(self.scenario.version.release().into()),
             ctime_s: Some((self.epoch_ms + ctime_ms) / 1000),
             used_mem: Some(self.scenario.dataset.size),
         };

@@ -147,7 +147,7 @@ impl Simulation {
     /// node through the core's `CONFIG SET` rules; model fields apply from the next tick.
     pub fn set_param(&mut self, key: &str, value: &str) -> Result<(), ScenarioError> {
         let norm = key.trim().strip_prefix("redis.").unwrap_or(key.trim());
-        if matches!(norm, "replicas" | "dataset.keys") {
+        if matches!(norm, "replicas" | "dataset.keys" | "version") {
             return Err(ScenarioError {
                 line: None,
                 field: Some(norm.to_string()),

@@ -387,6 +387,8 @@ impl Simulation {
 
     fn boot(&mut self, node: usize, replica_of: Option<usize>, restored: Option<(String, i64)>) {
         let mut config = Config::default();
+        // The version first: it sets the defaults the scenario's own values then override.
+        let _ = config.load_pair("version", self.scenario.version.name());
         for (name, v) in self.scenario.redis_pairs() {
             // Values come from our own validated scenario; the core's parser agreeing with it
             // is covered by tests, so a rejection here would be a bug, not bad input.
