@@ -18,6 +18,7 @@ pub mod sizing;
 pub mod stage;
 pub mod tour;
 pub mod url;
+pub mod versions;
 
 #[cfg(target_arch = "wasm32")]
 mod app;
@@ -29,6 +30,8 @@ mod handout;
 mod live_view;
 #[cfg(target_arch = "wasm32")]
 mod panels;
+#[cfg(target_arch = "wasm32")]
+mod version_view;
 #[cfg(target_arch = "wasm32")]
 pub mod views;
 #[cfg(target_arch = "wasm32")]
