@@ -153,6 +153,7 @@ const TABLE: &[(&str, &str)] = &[
     ),
     ("RDB channel", "RDB 通道"),
     ("dual channel", "双通道"),
+    ("replica's own buffer limit (Redis 8.2)", "从节点自身缓冲上限（Redis 8.2）"),
     ("Version", "版本"),
     ("B runs on", "B 运行于"),
     ("Redis 8.2 opens its RDB channel only for a diskless sync: compare with repl-diskless-sync=yes too", "Redis 8.2 只在无盘同步时打开 RDB 通道：再加上 repl-diskless-sync=yes 来比较"),
