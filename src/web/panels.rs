@@ -15,7 +15,7 @@ use crate::web::format::{bytes, clock};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
-fn select_value(e: &Event) -> String {
+pub(super) fn select_value(e: &Event) -> String {
     e.target()
         .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
         .map(|s| s.value())

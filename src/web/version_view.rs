@@ -4,17 +4,10 @@
 use super::app::Dispatch;
 use super::i18n::tr;
 use super::model::{Action, Model};
+use super::panels::select_value;
 use super::versions;
 use crate::core::version::Version;
-use wasm_bindgen::JsCast;
 use yew::prelude::*;
-
-fn select_value(e: &Event) -> String {
-    e.target()
-        .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
-        .map(|s| s.value())
-        .unwrap_or_default()
-}
 
 fn options(selected: Version) -> Html {
     Version::ALL
