@@ -103,6 +103,7 @@ async fn a_bad_version_is_named_and_the_page_still_works() {
     assert_eq!(page.text("[data-testid=stage-version]").await, "Redis 7.0");
     let want = native("disk-sync-loop", &[], 100_000).parts();
     assert_eq!(page_parts(&page, ".stage-wrap svg.stage").await, want);
+    page.resize(1280, 720).await;
     page.screenshot("versions-bad-version-1280x720").await;
     page.close().await;
 }
