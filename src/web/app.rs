@@ -155,7 +155,7 @@ pub fn app() -> Html {
     let stage_view = if m.blank {
         html! { <div class="blank" data-testid="blank" aria-label={tr(lang, "The stage is blanked (b)")}/> }
     } else {
-        html! { <StageView stage={stage.clone()} {lang} highlight={highlight} {on_part}/> }
+        html! { <StageView stage={stage.clone()} {lang} highlight={highlight} {on_part} version={Some(m.scenario.version)}/> }
     };
 
     html! {
@@ -169,6 +169,7 @@ pub fn app() -> Html {
                 } else {
                     { deck::lessons_button(&m, &dispatch) }
                     { panels::preset_line(&m, &dispatch) }
+                    { super::version_view::selector(&m, &dispatch) }
                 }
                 <span class="spacer"/>
                 { panels::language(&m, &dispatch) }
@@ -321,7 +322,7 @@ fn compare(m: &Model, d: &Dispatch) -> Html {
             { deck::compare_chooser(m, d) }
             <figure class="compare-stage" data-testid="stage-b" data-side="B">
                 <figcaption data-testid="label-b">{ label_b.clone() }</figcaption>
-                <StageView stage={Stage::from_frame(&c.sim.frame())} {lang}/>
+                <StageView stage={Stage::from_frame(&c.sim.frame())} {lang} version={Some(c.sim.scenario().version)}/>
             </figure>
             <Timeline names={names.clone()} spans={m.main.sim.spans().to_vec()} marks={m.main.sim.marks().to_vec()}
                       now_ms={now} end_ms={end} {lang} on_seek={seek.clone()} label={format!(" — {label_a}")}/>

@@ -241,11 +241,11 @@ fn state_sentence(r: &ReplicaPart, stage: &Stage, zh: bool) -> (String, String) 
             };
             let text = match (r.link.rdb_path, zh) {
                 (RdbPath::Channel, false) => format!(
-                    "Dual channel: the RDB travels on its own connection ({got} of {total}){into}, while the master streams new writes at once and {who} buffers them itself: {}.",
+                    "A second connection carries the RDB ({got} of {total}){into}, while the master streams new writes at once and {who} buffers them itself: {}.",
                     bytes(r.local_buffer)
                 ),
                 (RdbPath::Channel, true) => format!(
-                    "双通道：RDB 走单独的连接（{got} / {total}）{into}；主节点立即发送新的写入，由 {who} 自己缓存：{}。",
+                    "RDB 走第二条连接（{got} / {total}）{into}；主节点立即发送新的写入，由 {who} 自己缓存：{}。",
                     bytes(r.local_buffer)
                 ),
                 (RdbPath::Fork, false) => format!(

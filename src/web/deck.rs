@@ -14,6 +14,7 @@ use super::sizing;
 use super::stage::Stage;
 use super::tour::{Nav, Outcome, Phase};
 use super::url::Lang;
+use super::versions;
 use crate::sim::{self, ParamSpec};
 use crate::web::format::clock;
 use crate::web::lessons::script::Cond;
@@ -118,9 +119,12 @@ pub fn ab_labels(m: &Model) -> (String, String) {
     let now = m.main.sim.scenario();
     let a: Vec<String> = changes
         .iter()
-        .map(|(n, _)| format!("{n} {}", params::value(now, n).unwrap_or_default()))
+        .map(|(n, _)| versions::change_label(n, &params::value(now, n).unwrap_or_default()))
         .collect();
-    let b: Vec<String> = changes.iter().map(|(n, v)| format!("{n} {v}")).collect();
+    let b: Vec<String> = changes
+        .iter()
+        .map(|(n, v)| versions::change_label(n, v))
+        .collect();
     (
         format!("A · {}", a.join(", ")),
         format!("B · {}", b.join(", ")),
@@ -473,6 +477,8 @@ pub fn compare_chooser(m: &Model, d: &Dispatch) -> Html {
             <input type="text" ref={value} value={first.1.clone()} size="8" data-testid="compare-value" aria-label={tr(lang, "Value")}/>
             { " " }
             <button type="button" onclick={apply} data-testid="compare-apply">{ tr(lang, "Compare") }</button>
+            { " " }
+            { super::version_view::compare_chooser(m, d) }
             if let Some(own) = own.filter(|_| !m.st.compare_change.is_empty()) {
                 { " " }
                 <button type="button" class="link" onclick={d.reform(|_| Action::SetCompare(Vec::new()))} data-testid="compare-own">

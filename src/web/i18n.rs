@@ -184,6 +184,11 @@ const TABLE: &[(&str, &str)] = &[
         "按“并排对比”，可以与只改一处的同一场景对比。",
     ),
     ("RDB channel", "RDB 通道"),
+    ("dual channel", "双通道"),
+    ("replica's own buffer limit (Redis 8.2)", "从节点自身缓冲上限（Redis 8.2）"),
+    ("Version", "版本"),
+    ("B runs on", "B 运行于"),
+    ("Redis 8.2 opens its RDB channel only for a diskless sync: compare with repl-diskless-sync=yes too", "Redis 8.2 只在无盘同步时打开 RDB 通道：再加上 repl-diskless-sync=yes 来比较"),
     ("The system", "系统"),
     (
         "The system: master, fork child, disk, links and replicas",
@@ -358,6 +363,7 @@ mod tests {
             include_str!("views/spread.rs"),
             include_str!("views/stage.rs"),
             include_str!("views/timeline.rs"),
+            include_str!("version_view.rs"),
         ];
         let mut missing = Vec::new();
         for src in sources {
@@ -381,6 +387,11 @@ mod tests {
             .chain(super::super::url::Tab::ALL.iter().map(|t| t.label()))
             .chain(HELP_ROWS.iter().map(|r| r.1))
             .chain(KNOB_LABELS.iter().map(|r| r.1))
+            .chain(
+                crate::core::version::Version::ALL
+                    .iter()
+                    .map(|v| super::super::versions::channel_name(*v)),
+            )
             .chain(
                 [
                     R::Down,

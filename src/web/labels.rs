@@ -75,7 +75,7 @@ pub const HELP_ROWS: [(&str, &str); 16] = [
 
 /// The knobs' names in words (English; `i18n::tr` translates). The Redis name stays beside
 /// each (its tooltip and accessible name), as the learner will meet it in `redis.conf`.
-pub const KNOB_LABELS: [(&str, &str); 21] = [
+pub const KNOB_LABELS: [(&str, &str); 22] = [
     ("repl-backlog-size", "backlog size"),
     ("repl-backlog-ttl", "backlog kept without replicas"),
     ("client-output-buffer-limit.hard", "buffer hard limit"),
@@ -90,6 +90,10 @@ pub const KNOB_LABELS: [(&str, &str); 21] = [
         "dual channel (Valkey 8)",
     ),
     ("replication-model", "buffer model (6.x or 7.0)"),
+    (
+        "replica-full-sync-buffer-limit",
+        "replica's own buffer limit (Redis 8.2)",
+    ),
     ("workload.rate", "writes per second"),
     ("dataset.size", "dataset size"),
     ("link.bandwidth", "link bandwidth"),

@@ -19,6 +19,7 @@ pub mod spread_run;
 pub mod stage;
 pub mod tour;
 pub mod url;
+pub mod versions;
 
 #[cfg(target_arch = "wasm32")]
 mod app;
@@ -30,6 +31,8 @@ mod handout;
 mod live_view;
 #[cfg(target_arch = "wasm32")]
 mod panels;
+#[cfg(target_arch = "wasm32")]
+mod version_view;
 #[cfg(target_arch = "wasm32")]
 pub mod views;
 #[cfg(target_arch = "wasm32")]

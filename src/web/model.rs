@@ -54,6 +54,9 @@ pub enum Action {
     SetPreset(String),
     SetSeed(u64),
     SetParam(String, String),
+    /// Run the scenario again from the start on another version (`redis-8.2`), with that
+    /// version's defaults for every setting the preset does not give.
+    SetVersion(String),
     SetLang(Lang),
     ToggleLarge,
     ToggleCompare,
@@ -418,6 +421,12 @@ impl Model {
                 self.restart_with(s);
             }
             Action::SetParam(name, value) => self.set_param(name, value),
+            Action::SetVersion(name) => {
+                // A version is a different server: its run starts over, whatever the fork mode.
+                let mode = std::mem::replace(&mut self.st.change_mode, ChangeMode::Restart);
+                self.set_param("version".into(), name);
+                self.st.change_mode = mode;
+            }
             Action::SetLang(l) => self.st.lang = l,
             Action::ToggleLarge => self.st.large = !self.st.large,
             Action::ToggleCompare => {

@@ -15,7 +15,7 @@ use crate::web::format::{bytes, clock};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
-fn select_value(e: &Event) -> String {
+pub(super) fn select_value(e: &Event) -> String {
     e.target()
         .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
         .map(|s| s.value())
@@ -378,8 +378,8 @@ pub fn inspector(m: &Model, stage: &Stage, d: &Dispatch) -> Html {
     } else if let Some(r) = replica("tank-") {
         let t = &r.tank;
         let why = match (r.state, r.local_buffer > 0, zh) {
-            (_, true, false) => "Dual channel: the master streams writes to the replica at once, and the replica buffers them itself until its load is done, so this buffer stays small.",
-            (_, true, true) => "双通道：主节点立即把写入发给从节点，由从节点自己缓存到加载结束，所以这个缓冲区很小。",
+            (_, true, false) => "Second channel (Redis 8.2 RDB channel, Valkey dual channel): the master streams writes to the replica at once, and the replica buffers them itself until its load is done, so this buffer stays small.",
+            (_, true, true) => "第二条连接（Redis 8.2 的 RDB 通道、Valkey 的双通道）：主节点立即把写入发给从节点，由从节点自己缓存到加载结束，所以这个缓冲区很小。",
             (ReplicaState::WaitingBgsave, _, false) => "It holds every write since the fork: the replica will need them after the RDB, which does not exist yet.",
             (ReplicaState::WaitingBgsave, _, true) => "它保存 fork 以来的每个写入：从节点在 RDB 之后需要它们，而 RDB 还没生成。",
             (ReplicaState::Receiving, _, false) => "It holds every write since the fork, until the whole RDB has been sent: the stream can only follow the file.",

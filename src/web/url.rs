@@ -11,7 +11,8 @@
 //! `live` (a `ws://` live feed of a `replscope server`; never with a password in it), `tab` (the
 //! panel under the stage), `p.<param>=<value>` for every parameter changed from the start,
 //! `e=<ms>.<change>` for every change made during the run (`p.<param>=<value>`, `cut.<n>=<ms>`,
-//! `restart.<n>`; repeated), and for lessons `lesson` (its id), `step` (1-based), `present`
+//! `restart.<n>`; repeated), `version` (`redis-8.2`: the version every node plays, kept with the
+//! parameters), and for lessons `lesson` (its id), `step` (1-based), `present`
 //! (the teacher's view, `1`) and `handout` (the printable page, `1`).
 //! Pure code: compiled and unit-tested natively as well as in the browser.
 
@@ -363,6 +364,15 @@ pub fn parse(query: &str, default_preset: &str, v: &dyn Validate) -> (UrlState, 
                 Ok(()) => st.live = Some(val),
                 Err(e) => bad(&k, format!("{e}, not “{}”", clip(&val))),
             },
+            // The version every node plays: a parameter, with a key of its own because it is the
+            // first thing a reader of the link wants to know.
+            "version" => match crate::core::version::Version::parse(&val) {
+                Ok(ver) => {
+                    st.params.retain(|(n, _)| n != "version");
+                    st.params.push(("version".into(), ver.name().into()));
+                }
+                Err(e) => bad(&k, format!("{e}; using the preset's version")),
+            },
             "cmp" => match val.split_once('=') {
                 Some((name, value)) => match v.check_param(name, value) {
                     Ok(()) => {
@@ -438,7 +448,11 @@ pub fn to_query(st: &UrlState) -> String {
         let _ = write!(q, "&tab={}", st.tab.code());
     }
     for (n, v) in &st.params {
-        let _ = write!(q, "&p.{}={}", encode(n), encode(v));
+        if n == "version" {
+            let _ = write!(q, "&version={}", encode(v));
+        } else {
+            let _ = write!(q, "&p.{}={}", encode(n), encode(v));
+        }
     }
     for (t, e) in &st.edits {
         let _ = write!(q, "&e={}", encode(&edit_text(*t, e)));
@@ -554,6 +568,39 @@ mod tests {
         }
         fn lesson_steps(&self, id: &str) -> Option<usize> {
             (id == "backlog").then_some(7)
+        }
+    }
+
+    #[test]
+    fn version_is_checked_and_written_as_its_own_key() {
+        let (st, notices) = parse(
+            "preset=disk-sync-loop&version=Redis-8.2",
+            "diskless-fix",
+            &Known,
+        );
+        assert!(notices.is_empty(), "{notices:?}");
+        assert_eq!(
+            st.params,
+            vec![("version".to_string(), "redis-8.2".to_string())]
+        );
+        assert!(
+            to_query(&st).contains("&version=redis-8.2"),
+            "{}",
+            to_query(&st)
+        );
+        assert_eq!(parse(&to_query(&st), "diskless-fix", &Known).0, st);
+
+        let (st, notices) = parse("version=redis-9&seed=3", "diskless-fix", &Known);
+        assert_eq!(st.seed, 3, "the rest of the link still counts");
+        assert!(st.params.is_empty());
+        assert_eq!(notices.len(), 1);
+        assert_eq!(notices[0].key, "version");
+        for want in ["redis-9", "redis-7.0", "redis-8.2", "valkey-9.1"] {
+            assert!(
+                notices[0].message.contains(want),
+                "{want}: {}",
+                notices[0].message
+            );
         }
     }
 

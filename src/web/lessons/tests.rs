@@ -224,3 +224,25 @@ fn a_question_has_one_answer_the_other_choices_contradict() {
         }
     }
 }
+
+/// The step on newer versions says the replica holds the writes and the master's buffer stays
+/// small: both hold on the native run, with the replica's share far larger.
+#[test]
+fn the_newer_versions_step_shows_the_replica_paying() {
+    let (l, i, _) = all_steps()
+        .find(|(_, _, s)| s.title.en == "Newer versions: the replica pays")
+        .expect("the step");
+    let (run, _) = arrive(l, i, 1).unwrap();
+    assert_eq!(
+        run.sim.scenario().version,
+        crate::core::version::Version::Redis82
+    );
+    let r = &Stage::from_frame(&run.sim.frame()).replicas[0];
+    assert!(
+        r.local_buffer > 32 << 20 && r.tank.bytes < 1 << 20,
+        "replica holds {} B, master's buffer {} B",
+        r.local_buffer,
+        r.tank.bytes
+    );
+    assert!(r.local_buffer < r.tank.hard, "under the replica's limit");
+}

@@ -7,12 +7,14 @@
 //! their spacing and speed follow the rate against the link's bandwidth, RDB bytes are long
 //! purple dashes and stream bytes round blue dots, so colour is not the only difference.
 
+use crate::core::version::Version;
 use crate::web::format::{
     arc_path, bytes, count, coverage, polar, rate, ring_turns, secs, Coverage,
 };
 use crate::web::i18n::tr;
 use crate::web::stage::{Level, RdbPath, ReplicaPart, ReplicaState, Stage};
 use crate::web::url::Lang;
+use crate::web::versions;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -25,6 +27,10 @@ pub struct StageProps {
     /// Called with a part's id when it is clicked or activated from the keyboard.
     #[prop_or_default]
     pub on_part: Callback<String>,
+    /// The version the run plays, shown on the master and naming its second channel (a live
+    /// feed's is not known).
+    #[prop_or_default]
+    pub version: Option<Version>,
 }
 
 /// The drawing's coordinate system.
@@ -97,7 +103,8 @@ pub fn stage_view(p: &StageProps) -> Html {
         }
     };
 
-    let master = master_part(s, lang);
+    let master = master_part(s, p.version, lang);
+    let channel = p.version.map_or("RDB channel", versions::channel_name);
     let master_state = if s.master.frozen {
         "forking"
     } else {
@@ -148,7 +155,7 @@ pub fn stage_view(p: &StageProps) -> Html {
                 r.name,
                 tr(lang, "click to cut it for 10 s")
             ),
-            link(r, y, h < 70.0, s.t_ms, lang),
+            link(r, y, h < 70.0, s.t_ms, channel, lang),
         ));
         parts.push(part(
             format!("replica-{k}"),
@@ -194,7 +201,7 @@ fn writes_in(s: &Stage, lang: Lang, hl: bool) -> Html {
     }
 }
 
-fn master_part(s: &Stage, lang: Lang) -> Html {
+fn master_part(s: &Stage, version: Option<Version>, lang: Lang) -> Html {
     let m = &s.master;
     let (x, y, h) = (MASTER_X, TOP, 230.0);
     let state = if m.frozen {
@@ -206,6 +213,9 @@ fn master_part(s: &Stage, lang: Lang) -> Html {
         <>
             { rc(x, y, MASTER_W, h, 10.0, "node master") }
             { tx(x + 14.0, y + 30.0, "title", m.name.clone()) }
+            if let Some(v) = version {
+                <text x={n(x + MASTER_W - 14.0)} y={n(y + 56.0)} class="small end" data-testid="stage-version" data-version={v.name()}>{ v.display_name() }</text>
+            }
             <text x={n(x + MASTER_W - 14.0)} y={n(y + 30.0)} class={classes!("small", "end", m.frozen.then_some("warn"))}>{ state }</text>
             if m.dataset > 0 {
                 { tx(x + 14.0, y + 56.0, "small", format!("{} {}", tr(lang, "dataset"), bytes(m.dataset))) }
@@ -424,7 +434,14 @@ fn flow_style(rate: u64, bandwidth: u64) -> (&'static str, String) {
     )
 }
 
-fn link(r: &ReplicaPart, y: f64, compact: bool, now: u64, lang: Lang) -> Html {
+fn link(
+    r: &ReplicaPart,
+    y: f64,
+    compact: bool,
+    now: u64,
+    channel: &'static str,
+    lang: Lang,
+) -> Html {
     let l = &r.link;
     let mid = (LINK_X0 + LINK_X1) / 2.0;
     let base = ln(LINK_X0, y, LINK_X1, y, "wire");
@@ -462,7 +479,7 @@ fn link(r: &ReplicaPart, y: f64, compact: bool, now: u64, lang: Lang) -> Html {
             { base }
             if l.rdb_channel {
                 { ln(LINK_X0, rdb_y, LINK_X1, rdb_y, "wire channel") }
-                { tx(LINK_X1, rdb_y - 5.0, "tiny end", tr(lang, "RDB channel")) }
+                <text x={n(LINK_X1)} y={n(rdb_y - 5.0)} class="tiny end" data-testid="channel-name">{ tr(lang, channel) }</text>
             }
             { rdb }
             { stream }
