@@ -165,24 +165,30 @@ async fn real_replica_of_ours(version: &str) {
             continue;
         }
         // Drop the link from our side: the replica comes back with PSYNC and continues.
-        assert_eq!(cli(m, &["client", "kill", "type", "replica"]).trim(), "1");
-        fill(m, "gap");
-        wait_for(T, "partial resync", move || {
-            field(m, "stats", "sync_partial_ok") == "1"
-        })
-        .await;
-        await_in_sync(m, r).await;
-        assert!(
-            dataset(r) == dataset(m),
-            "{test}, after the partial resync: data differs"
-        );
-        assert_eq!(
-            field(m, "stats", "sync_full"),
-            "1",
-            "{test}: no second full sync"
-        );
+        kill_link_and_expect_psync(&test, m, r).await;
         ours.stop();
     }
+}
+
+/// Kills master `m`'s link to replica `r`, writes on, and expects the replica back with a
+/// partial resync: in sync, same data, still one full sync.
+async fn kill_link_and_expect_psync(test: &str, m: u16, r: u16) {
+    assert_eq!(cli(m, &["client", "kill", "type", "replica"]).trim(), "1");
+    fill(m, "gap");
+    wait_for(T, "partial resync", move || {
+        field(m, "stats", "sync_partial_ok") == "1"
+    })
+    .await;
+    await_in_sync(m, r).await;
+    assert!(
+        dataset(r) == dataset(m),
+        "{test}, after the partial resync: data differs"
+    );
+    assert_eq!(
+        field(m, "stats", "sync_full"),
+        "1",
+        "{test}: no second full sync"
+    );
 }
 
 /// Ours syncs from a real master of `version`, disk then diskless, then resumes with a
@@ -226,22 +232,7 @@ async fn ours_replica_of_real(version: &str) {
             ours.stop();
             continue;
         }
-        assert_eq!(cli(m, &["client", "kill", "type", "replica"]).trim(), "1");
-        fill(m, "gap");
-        wait_for(T, "partial resync", move || {
-            field(m, "stats", "sync_partial_ok") == "1"
-        })
-        .await;
-        await_in_sync(m, r).await;
-        assert!(
-            dataset(r) == dataset(m),
-            "{test}, after the partial resync: data differs"
-        );
-        assert_eq!(
-            field(m, "stats", "sync_full"),
-            "1",
-            "{test}: no second full sync"
-        );
+        kill_link_and_expect_psync(&test, m, r).await;
         let log = log_of(&dir.path().join("ours"));
         assert!(
             log.contains("Successful partial resynchronization with master."),
