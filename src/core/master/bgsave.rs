@@ -302,17 +302,23 @@ impl MasterSide {
     /// A diskless RDB reached replica `conn` whole.
     fn diskless_transfer_done(&mut self, ctx: &mut Ctx, conn: ConnId) {
         let name = self.replica_name(conn);
-        if let Some(main_cid) = self.clients.get(&conn).and_then(|c| c.main_ch_client_id) {
-            // 8.2: the main connection goes online when the RDB is sent, before the replica
-            // has loaded it; the RDB connection is closed (checked, full-sync-rdb-channel).
-            let main = self
-                .clients
-                .iter()
-                .find(|(_, c)| c.id == main_cid && c.replica.is_some())
-                .map(|(k, _)| *k);
-            if let Some(main) = main {
-                self.replica_put_online(ctx, main, false);
+        let main_cid = self.clients.get(&conn).and_then(|c| c.main_ch_client_id);
+        let rdb_only = self.clients.get(&conn).is_some_and(|c| c.rdb_only);
+        if main_cid.is_some() || rdb_only {
+            if let Some(main_cid) = main_cid {
+                // 8.2: the main connection goes online when the RDB is sent, before the
+                // replica has loaded it; the RDB connection is closed (checked,
+                // full-sync-rdb-channel).
+                let main = self
+                    .clients
+                    .iter()
+                    .find(|(_, c)| c.id == main_cid && c.replica.is_some())
+                    .map(|(k, _)| *k);
+                if let Some(main) = main {
+                    self.replica_put_online(ctx, main, false);
+                }
             }
+            // An RDB-only connection (8.2's RDB channel, Valkey's dual channel): its job is done.
             ctx.log(
                 Level::Notice,
                 format!("Streamed RDB transfer with replica {name} succeeded (socket). Waiting for REPLCONF ACK from {} to enable streaming", ctx.config.version.wording().ack_peer),
@@ -324,23 +330,6 @@ impl MasterSide {
                 ),
             );
             // It goes once its output is written: the replica closes it on the EOF mark.
-            if let Some(r) = self.clients.get_mut(&conn).and_then(|c| c.replica.as_mut()) {
-                r.state = ReplicaState::RdbTransmitted;
-            }
-            return;
-        }
-        if self.clients.get(&conn).is_some_and(|c| c.rdb_only) {
-            // A dual-channel RDB connection: its job is done.
-            ctx.log(
-                Level::Notice,
-                format!("Streamed RDB transfer with replica {name} succeeded (socket). Waiting for REPLCONF ACK from {} to enable streaming", ctx.config.version.wording().ack_peer),
-            );
-            ctx.log(
-                Level::Notice,
-                format!(
-                    "RDB transfer completed, rdb only replica ({name}) should be disconnected asap"
-                ),
-            );
             if let Some(r) = self.clients.get_mut(&conn).and_then(|c| c.replica.as_mut()) {
                 r.state = ReplicaState::RdbTransmitted;
             }
