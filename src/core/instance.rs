@@ -18,9 +18,7 @@ use super::replica::{use_diskless_load, CachedMaster, ReplicaLink};
 use super::status::{
     BacklogInfo, BgsaveInfo, LinkInfo, LinkStatus, ReplicaClientInfo, ReplicaState,
 };
-use super::timers::{
-    CronPhase, Timer, TimerTable, CLIENTS_CRON_PERIOD_MS, REPLICATION_CRON_PERIOD_MS,
-};
+use super::timers::{CronPhase, Timer, TimerTable};
 use super::{commands, info, roles};
 use super::{ConnId, Input, InstanceParams, Output, Payload, RestoredReplInfo, Role};
 use crate::wire::encode_command;
@@ -30,6 +28,8 @@ use crate::wire::encode_command;
 pub struct Instance {
     ctx: Ctx,
     timers: TimerTable,
+    /// Where its crons fall after the first (see [`CronPhase`]).
+    cron_phase: CronPhase,
     master: MasterSide,
     link: Option<ReplicaLink>,
 }
@@ -62,17 +62,13 @@ impl Instance {
         };
         let master = MasterSide::new(&ctx);
         let mut timers = TimerTable::default();
-        timers.set(
-            Timer::ClientsCron,
-            Some(phase.first_clients_cron_ms(p.start_ms)),
-        );
-        timers.set(
-            Timer::ReplicationCron,
-            Some(phase.first_replication_cron_ms(p.start_ms)),
-        );
+        let first = phase.first_cron_ms(p.start_ms);
+        timers.set(Timer::ClientsCron, Some(first));
+        timers.set(Timer::ReplicationCron, Some(first));
         let mut inst = Instance {
             ctx,
             timers,
+            cron_phase: phase,
             master,
             link: None,
         };
@@ -201,15 +197,13 @@ impl Instance {
             match timer {
                 Timer::ClientsCron => {
                     self.master.clients_cron(&mut self.ctx);
-                    self.timers
-                        .set(Timer::ClientsCron, Some(at + CLIENTS_CRON_PERIOD_MS));
+                    let next = self.cron_phase.next_clients_cron_ms(at);
+                    self.timers.set(Timer::ClientsCron, Some(next));
                 }
                 Timer::ReplicationCron => {
                     self.replication_cron();
-                    self.timers.set(
-                        Timer::ReplicationCron,
-                        Some(at + REPLICATION_CRON_PERIOD_MS),
-                    );
+                    let next = self.cron_phase.next_replication_cron_ms(at);
+                    self.timers.set(Timer::ReplicationCron, Some(next));
                 }
                 Timer::WaitTimeout => self.master.expire_waiters(&mut self.ctx),
             }
@@ -459,6 +453,11 @@ impl Instance {
     /// it: the parser reads the socket).
     pub fn is_loading(&self) -> bool {
         self.link.as_ref().is_some_and(|l| l.is_loading())
+    }
+    /// `(replid, offset)` saved in the RDB this replica is loading now (see
+    /// [`ReplicaLink::loading_rdb_repl_info`]).
+    pub fn loading_rdb_repl_info(&self) -> Option<(String, i64)> {
+        self.link.as_ref().and_then(|l| l.loading_rdb_repl_info())
     }
     /// Whether this replica's RDB goes straight into its parser (`repl-diskless-load`
     /// `swapdb`, or `on-empty-db` with no keys, decided at the transfer's header): the

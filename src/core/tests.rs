@@ -977,20 +977,22 @@ fn phantom_256mb_buffer_costs_nothing() {
 #[test]
 fn diskless_delay_keepalives_then_eof_framing_and_stream_after_ack() {
     let mut r = Raw::new(|c| c.repl_diskless_sync_delay = 5);
-    r.tick_to(50);
+    // After the boot's first cron (at 1 ms), before the second (at 1 s).
+    r.tick_to(950);
     let a = r.replica_client(7002, true);
     r.cmd(a, &["PSYNC", "?", "-1"]);
     assert!(r.logged("Delay next BGSAVE for diskless SYNC"));
     let mut early = String::new();
-    for t in 0..=4 {
+    for t in 1..=4 {
         r.tick_to(t * 1000 + 150);
         early.push_str(&r.take(a));
     }
     assert_eq!(
-        early, "\n\n\n\n\n",
+        early, "\n\n\n\n",
         "one keepalive per replicationCron while waiting"
     );
     assert!(r.bgsaves().is_empty());
+    // Idle 5 s by `server.unixtime`, whole seconds, at the cron at 5 s.
     r.tick_to(5150);
     let bg = r.bgsaves();
     assert_eq!(bg.len(), 1, "forks once idle >= repl-diskless-sync-delay");
@@ -1062,7 +1064,8 @@ fn disk_framing_keepalives_and_stream_glued_after_file() {
     );
     r.tick_to(1000);
     r.tick_to(2000);
-    assert_eq!(r.take(a), "\n\n", "keepalives while a disk child runs");
+    // The boot's first cron (1 ms), then those at 1 s and 2 s.
+    assert_eq!(r.take(a), "\n\n\n", "keepalives while a disk child runs");
     let bg = r.bgsaves()[0].0;
     r.input(Input::BgsaveDone {
         id: bg,

@@ -229,6 +229,18 @@ pub fn explain(cause: &str, lang: Lang) -> String {
     }
     if let Some(f) = fields(
         cause,
+        "replica process crashed and restarted (fault): the RDB of its last sync, repl-id {} and repl-offset {}, loaded at boot",
+    ) {
+        return t(
+            cause.to_string(),
+            format!(
+                "从节点进程崩溃后重启（故障注入）：启动时加载上次同步留下的 RDB，repl-id {}，repl-offset {}",
+                f[0], f[1]
+            ),
+        );
+    }
+    if let Some(f) = fields(
+        cause,
         "REPLICAOF NO ONE: history {} stays valid up to offset {}",
     ) {
         return t(
@@ -258,6 +270,10 @@ pub fn explain(cause: &str, lang: Lang) -> String {
         (
             "graceful restart (fault): no replication info to save",
             "正常重启（故障注入）：没有可保存的复制信息",
+        ),
+        (
+            "replica process crashed and restarted (fault): RDB without replication info loaded at boot",
+            "从节点进程崩溃后重启（故障注入）：启动时加载了不带复制信息的 RDB",
         ),
         (
             "replica process crashed and restarted (fault): no cached master",

@@ -201,6 +201,9 @@ impl Run {
             if self.sim.next_event_ms() == Some(t) {
                 // The simulator did not move past t; avoid spinning.
                 self.seek(t + 1);
+                if done(&self.sim) {
+                    return true;
+                }
             }
         }
         self.seek(limit.max(self.sim.now_ms()));

@@ -434,6 +434,19 @@ impl ReplicaLink {
         }
     }
 
+    /// The replication ID and offset the RDB being loaded carries (its `repl-id` and
+    /// `repl-offset` aux fields: the master's at the fork, which `+FULLRESYNC` or `$ENDOFF`
+    /// announced). A replica that loads from a temp file renames it to its `dbfilename`
+    /// first (`readSyncBulkPayload`), so that file is what it loads again after a crash.
+    pub fn loading_rdb_repl_info(&self) -> Option<(String, i64)> {
+        let r = match &self.state {
+            LinkState::Loading(l) => l.resync.clone(),
+            LinkState::DualChannel(d) if d.load.is_some() => d.resync(),
+            _ => return None,
+        };
+        Some((r.replid, r.offset))
+    }
+
     /// While loading, only the loading callback runs (`processEventsWhileBlocked`): a `\n`
     /// at most once per second keeps the master's `repl_ack_time` fresh, so a long load
     /// does not time the replica out. A load from the socket reads it with a timeout of

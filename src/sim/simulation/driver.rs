@@ -1,6 +1,6 @@
 //! What each output of a node's core does in the simulated world (the core's [`Driver`]).
 
-use super::{Ev, Simulation};
+use super::{Ev, RdbFile, Simulation};
 use crate::core::{BgsaveTarget, ConnId, Driver, Input, LogEntry, MarkEvent, Payload, RdbAux};
 use crate::sim::fork::ForkChild;
 use crate::sim::models::{duration_ms, fork_ms};
@@ -87,6 +87,12 @@ impl Driver for NodeDriver<'_> {
         let ms = if from_socket {
             1
         } else {
+            // `readSyncBulkPayload` renames the temp file to `dbfilename` before it loads it.
+            let repl = sim.nodes[node]
+                .inst
+                .as_ref()
+                .and_then(|i| i.loading_rdb_repl_info());
+            sim.nodes[node].disk_rdb = Some(RdbFile { repl });
             sim.rdb_header_read(node, eof_marked);
             duration_ms(size, sim.scenario.replica.load_speed)
         };

@@ -2,7 +2,7 @@
 //! happens to the world when a link is cut, a replica restarts, the master dies, or a
 //! setting changes mid-run.
 
-use super::{Ev, Simulation, PORT};
+use super::{Ev, RdbFile, Simulation, PORT};
 use crate::sim::models::duration_ms;
 use crate::sim::scenario::{FaultAction, ScenarioError};
 use crate::view::MarkKind;
@@ -50,8 +50,8 @@ impl Simulation {
         self.net.schedule_restore(&mut self.clock, replica, until);
     }
 
-    /// Restarts replica `replica` (1-based): the process dies now and boots again after
-    /// `replica.restart-time`, with no cached master.
+    /// Restarts replica `replica` (1-based): the process dies now (SIGKILL, nothing saved)
+    /// and boots again after `replica.restart-time`, loading whatever RDB file its disk holds.
     pub fn restart_replica(&mut self, replica: usize) {
         self.restart(replica, false);
     }
@@ -70,33 +70,48 @@ impl Simulation {
         let Some(inst) = self.nodes[replica].inst.as_ref() else {
             return;
         };
-        // rdbPopulateSaveInfo: the master link's replid/offset, else the cached master's.
-        let restored = if !graceful {
-            None
-        } else if inst.reploff() >= 0 {
-            Some((inst.replid().to_string(), inst.reploff()))
-        } else {
-            inst.cached_master()
-        };
         let s = &self.scenario;
         let mut down = s.replica.restart_time;
-        let cause = if graceful {
-            down += duration_ms(s.dataset.size, s.disk.write_speed)
-                + duration_ms(s.dataset.size, s.replica.load_speed);
-            match &restored {
-                Some((id, off)) => format!(
-                    "graceful restart (fault): RDB saved with repl-id {id} and repl-offset {off}, loaded at boot"
-                ),
-                None => "graceful restart (fault): no replication info to save".to_string(),
+        if graceful {
+            // rdbPopulateSaveInfo: the master link's replid/offset, else the cached master's.
+            let repl = if inst.reploff() >= 0 {
+                Some((inst.replid().to_string(), inst.reploff()))
+            } else {
+                inst.cached_master()
+            };
+            self.nodes[replica].disk_rdb = Some(RdbFile { repl });
+            down += duration_ms(s.dataset.size, s.disk.write_speed);
+        }
+        // At boot `loadDataFromDisk` loads the RDB file, if there is one, before the replica
+        // connects; its repl-id and repl-offset become a cached master
+        // (`replicationCacheMasterUsingMyself`) so the replica can PSYNC. After a crash that
+        // file is the one the last full sync through a temp file left (`repl-diskless-load
+        // disabled` renames it to `dbfilename`): the replica asks to continue from where
+        // that sync began, and the master's backlog decides.
+        let file = self.nodes[replica].disk_rdb.clone();
+        if file.is_some() {
+            down += duration_ms(s.dataset.size, s.replica.load_speed);
+        }
+        let restored = file.as_ref().and_then(|f| f.repl.clone());
+        let cause = match (graceful, &restored, file.is_some()) {
+            (true, Some((id, off)), _) => format!(
+                "graceful restart (fault): RDB saved with repl-id {id} and repl-offset {off}, loaded at boot"
+            ),
+            (true, None, _) => "graceful restart (fault): no replication info to save".to_string(),
+            (false, Some((id, off)), _) => format!(
+                "replica process crashed and restarted (fault): the RDB of its last sync, repl-id {id} and repl-offset {off}, loaded at boot"
+            ),
+            (false, None, true) => {
+                "replica process crashed and restarted (fault): RDB without replication info loaded at boot".to_string()
             }
-        } else {
-            "replica process crashed and restarted (fault): no cached master".to_string()
+            (false, None, false) => {
+                "replica process crashed and restarted (fault): no cached master".to_string()
+            }
         };
         self.rec.count_disconnect(replica, "replica_restart");
         self.add_mark(Some(replica), MarkKind::ReplicaRestart, cause);
         self.kill_node(replica);
-        // A crashed replica comes back empty; a clean one reloads its RDB at boot.
-        self.nodes[replica].has_data = graceful && restored.is_some();
+        self.nodes[replica].has_data = file.is_some();
         let at = self.clock.now() + down;
         self.schedule(
             at,

@@ -75,10 +75,22 @@ struct Node {
     /// It holds a dataset (has loaded an RDB): `repl-diskless-load on-empty-db` then goes
     /// through the disk.
     has_data: bool,
+    /// The RDB file on its disk (`dbfilename`), if any, with the `(repl-id, repl-offset)` it
+    /// carries: the last full sync loaded through a temp file, or a clean shutdown's save.
+    /// A process that boots loads it (`loadDataFromDisk`) and, as a replica, turns it into a
+    /// cached master (`replicationCacheMasterUsingMyself`), crash or not.
+    disk_rdb: Option<RdbFile>,
     /// The process is inside `fork()` until then: it handles nothing (inputs wait).
     paused_until: u64,
     /// Bytes its server connections received that are not yet whole commands.
     requests: BTreeMap<ConnId, RequestSplitter>,
+}
+
+/// An RDB file on a node's disk: the `repl-id` and `repl-offset` aux fields it carries (none
+/// when the node that saved it had no replication info).
+#[derive(Clone, Debug)]
+struct RdbFile {
+    repl: Option<(String, i64)>,
 }
 
 /// The world's own timed events (the network keeps its own, see [`Net`]).
@@ -192,6 +204,7 @@ impl Simulation {
                 load: None,
                 generation: 0,
                 has_data: false,
+                disk_rdb: None,
                 paused_until: 0,
                 requests: BTreeMap::new(),
             });
