@@ -244,6 +244,55 @@ async fn progress_moves_and_cancel_stops_the_runs() {
     page.close().await;
 }
 
+/// CPU time (clock ticks) of every thread below `root` (chromedriver: Chromium and its
+/// renderers, whose threads include the page's main thread and its web workers), by
+/// (process, thread) id, with the thread's name. Linux only.
+fn thread_ticks(root: u32) -> std::collections::BTreeMap<(u32, u32), (String, u64)> {
+    let stat = |path: &std::path::Path| std::fs::read_to_string(path).unwrap_or_default();
+    // "pid (comm) state ppid ... utime stime": fields after the comm's closing parenthesis.
+    let fields = |text: &str| -> Option<(String, Vec<u64>)> {
+        let (head, tail) = text.rsplit_once(')')?;
+        let comm = head.split_once('(')?.1.to_string();
+        let nums = tail
+            .split_whitespace()
+            .skip(1)
+            .map(|f| f.parse().unwrap_or(0))
+            .collect();
+        Some((comm, nums))
+    };
+    let mut parent = std::collections::BTreeMap::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() {
+            if let Some((_, f)) = fields(&stat(&e.path().join("stat"))) {
+                parent.insert(pid, f[0] as u32);
+            }
+        }
+    }
+    let below = |mut pid: u32| {
+        while pid > 1 {
+            if pid == root {
+                return true;
+            }
+            pid = *parent.get(&pid).unwrap_or(&0);
+        }
+        false
+    };
+    let mut out = std::collections::BTreeMap::new();
+    for &pid in parent.keys().filter(|p| below(**p)) {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            continue;
+        };
+        for t in tasks.flatten() {
+            let tid: u32 = t.file_name().to_string_lossy().parse().unwrap_or(0);
+            if let Some((comm, f)) = fields(&stat(&t.path().join("stat"))) {
+                // utime and stime: fields 14 and 15 of stat, 11 and 12 after the state.
+                out.insert((pid, tid), (comm, f[10] + f[11]));
+            }
+        }
+    }
+    out
+}
+
 /// The README's figures: 100 seeds of each 10-minute preset, in the web workers and on the page
 /// (the built folder without the workers' script), alternating, each preset twice.
 #[tokio::test(flavor = "multi_thread")]
@@ -265,22 +314,38 @@ async fn bench_100_seeds_of_the_10_minute_presets_in_workers_and_on_the_page() {
                     &format!("preset={preset}&p.duration=10m&tab=seeds"),
                 )
                 .await;
+                // Let the workers load the wasm, as they do while a person reads the tab.
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                let before = thread_ticks(page.driver_pid());
                 run_to_the_end(&page, 100).await;
+                let after = thread_ticks(page.driver_pid());
                 let wall: f64 = page
                     .attr("[data-testid=spread]", "data-wall-ms")
                     .await
                     .parse()
                     .unwrap();
-                walls.push((ran(&page).await.0, wall));
+                // CPU time per thread during the run, in ms (ticks of 10 ms), busiest first.
+                let mut busy: Vec<(u64, String)> = after
+                    .iter()
+                    .map(|(k, (comm, t))| {
+                        (10 * (t - before.get(k).map_or(0, |b| b.1)), comm.clone())
+                    })
+                    .filter(|(ms, _)| *ms >= 100)
+                    .collect();
+                busy.sort_by(|a, b| b.cmp(a));
+                walls.push((ran(&page).await.0, wall, busy));
                 page.close().await;
             }
             println!(
-                "SPREAD PAGE BENCH round {round}: {preset}, 100 seeds x 10 virtual min: {} {:.0} ms, {} {:.0} ms, ratio {:.2}",
+                "SPREAD PAGE BENCH round {round} (load {}): {preset}, 100 seeds x 10 virtual min: {} {:.0} ms, {} {:.0} ms, ratio {:.2}; CPU ms per thread: {:?} / {:?}",
+                std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split(' ').next().unwrap_or(""),
                 walls[0].0,
                 walls[0].1,
                 walls[1].0,
                 walls[1].1,
-                walls[0].1 / walls[1].1
+                walls[0].1 / walls[1].1,
+                walls[0].2,
+                walls[1].2
             );
         }
     }

@@ -54,8 +54,10 @@ pub struct SpreadWorkers {
 }
 
 impl SpreadWorkers {
-    /// Starts `n` workers; `on_answer(i, answer)` is called with each answer of worker `i`.
-    /// An error here (no `Worker` in this browser, a page opened from `file://`) means none run.
+    /// Starts `n` workers, each loading the wasm at once so a run need not wait for it;
+    /// `on_answer(i, answer)` is called with each answer of worker `i`, and with any failure
+    /// (also while idle). An error here (no `Worker` in this browser, a page opened from
+    /// `file://`) means none run.
     pub fn start(n: usize, on_answer: Rc<dyn Fn(usize, Answer)>) -> Result<SpreadWorkers, String> {
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Module);
@@ -81,6 +83,7 @@ impl SpreadWorkers {
             pool.workers.push(worker);
             pool._on_message.push(on_message);
             pool._on_error.push(on_error);
+            pool.post(i, None)?;
         }
         Ok(pool)
     }
@@ -93,18 +96,25 @@ impl SpreadWorkers {
     /// Asks worker `i` for the seeds `seeds` of the scenario `recipe` (`spread_run::recipe`);
     /// its answer comes through `on_answer`.
     pub fn ask(&self, i: usize, recipe: &str, seeds: Range<u64>) -> Result<(), String> {
+        self.post(i, Some((recipe, seeds)))
+    }
+
+    /// Sends worker `i` a chunk to run, or with `None` (its first message) the wasm to load.
+    fn post(&self, i: usize, chunk: Option<(&str, Range<u64>)>) -> Result<(), String> {
         let message = js_sys::Object::new();
         let set = |key: &str, value: &JsValue| {
             js_sys::Reflect::set(&message, &JsValue::from_str(key), value).map(|_| ())
         };
-        GLUE_URL
-            .with(|url| set("glue", url))
-            .and_then(|_| set("module", &wasm_bindgen::module()))
-            .and_then(|_| set("recipe", &JsValue::from_str(recipe)))
-            .and_then(|_| set("first", &JsValue::from(seeds.start)))
-            .and_then(|_| set("count", &JsValue::from(seeds.end - seeds.start)))
-            .and_then(|_| self.workers[i].post_message(&message))
-            .map_err(|e| format!("cannot ask web worker {i}: {e:?}"))
+        match chunk {
+            Some((recipe, seeds)) => set("recipe", &JsValue::from_str(recipe))
+                .and_then(|_| set("first", &JsValue::from(seeds.start)))
+                .and_then(|_| set("count", &JsValue::from(seeds.end - seeds.start))),
+            None => GLUE_URL
+                .with(|url| set("glue", url))
+                .and_then(|_| set("module", &wasm_bindgen::module())),
+        }
+        .and_then(|_| self.workers[i].post_message(&message))
+        .map_err(|e| format!("cannot reach web worker {i}: {e:?}"))
     }
 }
 

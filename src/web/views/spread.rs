@@ -29,6 +29,9 @@ use crate::web::url::Lang;
 
 /// Wall time one slice may run seeds before letting the page draw and take clicks.
 const SLICE_MS: f64 = 30.0;
+/// The workers' answers are drawn at most this often (and the last at once): drawing each of
+/// them took a tenth of the CPU time the workers had.
+const DRAW_MS: f64 = 100.0;
 /// Outcomes drawn as bars; the rest are summed in one line.
 const SHOWN: usize = 6;
 /// Shapes telling the outcomes apart without colour.
@@ -54,13 +57,16 @@ struct State {
     ran: Ran,
     /// The page's next slice, when the job runs on the page.
     timer: Option<Timeout>,
-    /// The workers, kept between runs until Cancel or the tab is left.
+    /// The workers, kept between runs until Cancel, a change of scenario during a run, or
+    /// leaving the tab.
     workers: Option<SpreadWorkers>,
     /// Workers failed once: this panel runs its seeds on the page from then on.
     no_workers: bool,
     /// The job's scenario as the workers are sent it (`spread_run::recipe`).
     recipe: String,
     started_ms: f64,
+    /// When an answer was last drawn.
+    drawn_ms: f64,
     result: Option<Finished>,
 }
 
@@ -81,11 +87,13 @@ struct Finished {
 }
 
 impl State {
-    /// Ends the job and terminates the workers.
+    /// Ends the job. Workers still running its chunks are terminated (an answer must never
+    /// reach a later job); idle ones are kept for the next.
     fn cancel(&mut self) {
-        self.job = None;
+        if self.job.take().is_some() {
+            self.workers = None;
+        }
         self.timer = None;
-        self.workers = None;
     }
 
     /// Keeps the finished job's counts.
@@ -116,6 +124,7 @@ impl State {
 /// before (or fail to start now), else on the page.
 fn run(state: &Rc<RefCell<State>>, force: &UseForceUpdateHandle, job: SpreadJob) {
     let mut st = state.borrow_mut();
+    st.cancel();
     let sent = recipe(job.scenario());
     st.job = Some(job);
     st.result = None;
@@ -124,16 +133,7 @@ fn run(state: &Rc<RefCell<State>>, force: &UseForceUpdateHandle, job: SpreadJob)
         return on_page(&mut st, state, force, Ran::NotSent);
     };
     st.recipe = sent;
-    if !st.no_workers && st.workers.is_none() {
-        let on_answer = {
-            let (state, force) = (state.clone(), force.clone());
-            Rc::new(move |i, answer| on_answer(&state, &force, i, answer))
-        };
-        match SpreadWorkers::start(spread_workers::wanted(), on_answer) {
-            Ok(w) => st.workers = Some(w),
-            Err(e) => return fall_back(&mut st, state, force, &e),
-        }
-    }
+    start_workers(&mut st, state, force);
     let Some(n) = st.workers.as_ref().map(SpreadWorkers::count) else {
         return on_page(&mut st, state, force, Ran::NoWorkers);
     };
@@ -145,40 +145,61 @@ fn run(state: &Rc<RefCell<State>>, force: &UseForceUpdateHandle, job: SpreadJob)
     }
 }
 
+/// Starts the workers, unless they run already or failed before (the panel starts them when
+/// it opens, so that a run does not wait for them to load the wasm).
+fn start_workers(st: &mut State, state: &Rc<RefCell<State>>, force: &UseForceUpdateHandle) {
+    if st.no_workers || st.workers.is_some() {
+        return;
+    }
+    let on_answer = {
+        let (state, force) = (state.clone(), force.clone());
+        Rc::new(move |i, answer| on_answer(&state, &force, i, answer))
+    };
+    match SpreadWorkers::start(spread_workers::wanted(), on_answer) {
+        Ok(w) => st.workers = Some(w),
+        Err(e) => fall_back(st, state, force, &e),
+    }
+}
+
 /// Worker `i` answered: count its chunk and give it the next, or finish.
 fn on_answer(state: &Rc<RefCell<State>>, force: &UseForceUpdateHandle, i: usize, answer: Answer) {
     let mut st = state.borrow_mut();
-    let Some(job) = st.job.as_mut() else {
-        return;
-    };
-    let next = answer.map(|part| {
-        job.add(part);
-        job.done()
-    });
-    let next = match next {
-        Ok(true) => {
-            st.finish();
-            Ok(())
+    let next = match (answer, st.job.as_mut()) {
+        (Err(e), _) => Err(e),
+        (Ok(part), Some(job)) => {
+            job.add(part);
+            if job.done() {
+                st.finish();
+                Ok(())
+            } else {
+                st.feed(i)
+            }
         }
-        Ok(false) => st.feed(i),
-        Err(e) => Err(e),
+        // The answer of a job cancelled meanwhile.
+        (Ok(_), None) => Ok(()),
     };
     if let Err(e) = next {
         fall_back(&mut st, state, force, &e);
     }
-    drop(st);
-    force.force_update();
+    let now = now_ms();
+    if st.job.is_none() || st.timer.is_some() || now - st.drawn_ms >= DRAW_MS {
+        st.drawn_ms = now;
+        drop(st);
+        force.force_update();
+    }
 }
 
-/// Workers cannot be used here: say why in the console, stop them, and run the job again from
-/// its start on the page (what the workers counted is dropped: each seed counts once), as every
-/// later job of this panel.
+/// Workers cannot be used here: say why in the console, stop them, and run the job (if one
+/// runs) again from its start on the page (what the workers counted is dropped: each seed counts
+/// once), as every later job of this panel.
 fn fall_back(st: &mut State, state: &Rc<RefCell<State>>, force: &UseForceUpdateHandle, why: &str) {
     web_sys::console::warn_1(&format!("How often?: running the seeds on the page: {why}").into());
     st.no_workers = true;
     st.workers = None;
-    st.job = st.job.as_ref().map(SpreadJob::restarted);
-    on_page(st, state, force, Ran::NoWorkers);
+    if let Some(job) = st.job.as_ref().map(SpreadJob::restarted) {
+        st.job = Some(job);
+        on_page(st, state, force, Ran::NoWorkers);
+    }
 }
 
 /// Runs the job on the page, a slice per timer tick.
@@ -194,9 +215,17 @@ pub fn spread_panel(p: &SpreadProps) -> Html {
     let state = use_mut_ref(State::default);
     let force = use_force_update();
     {
-        // Leaving the tab stops the job (its timer holds the state alive otherwise).
-        let state = state.clone();
-        use_effect_with((), move |_| move || state.borrow_mut().cancel());
+        // Opening the tab starts the workers; leaving it stops the job and the workers (their
+        // callbacks and the timer hold the state alive otherwise).
+        let (state, force) = (state.clone(), force.clone());
+        use_effect_with((), move |_| {
+            start_workers(&mut state.borrow_mut(), &state, &force);
+            move || {
+                let mut st = state.borrow_mut();
+                st.cancel();
+                st.workers = None;
+            }
+        });
     }
     // Counts of another scenario or seed would mislead: drop them.
     let key = (p.scenario.clone(), p.seed);
