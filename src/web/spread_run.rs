@@ -74,7 +74,7 @@ impl SpreadJob {
     pub fn step(&mut self, spent: &mut dyn FnMut() -> bool) -> bool {
         while let Some(seeds) = self.hand_out(1) {
             let part = run_seeds(&self.scenario, seeds, self.spread.until_ms);
-            self.spread.merge(part);
+            self.add(part);
             if spent() {
                 break;
             }
@@ -97,7 +97,9 @@ impl SpreadJob {
         &self.scenario
     }
 
-    /// Counts a chunk's runs, run elsewhere (a worker's answer to its request).
+    /// Counts a chunk's runs (run by `step` or a worker). Not inlined: one copy of
+    /// `Spread::merge` in the page's wasm, not one per caller.
+    #[inline(never)]
     pub fn add(&mut self, part: Spread) {
         self.spread.merge(part);
     }
@@ -240,12 +242,15 @@ pub fn decode(text: &str) -> Result<Spread, String> {
     };
     for _ in 0..r.num()? {
         let runs = r.num()?;
-        let seeds = (0..r.num()?).map(|_| r.num()).collect::<Result<_, _>>()?;
+        let seeds = r.nums()?;
         let mut replicas = Vec::new();
         for _ in 0..r.num()? {
             let name = r.text()?;
             let in_sync_at_end = r.num()? == 1;
-            let sequence = (0..r.num()?).map(|_| r.step()).collect::<Result<_, _>>()?;
+            let mut sequence = Vec::new();
+            for _ in 0..r.num()? {
+                sequence.push(r.step()?);
+            }
             replicas.push(ReplicaOutcome {
                 name,
                 sequence,
@@ -270,7 +275,7 @@ pub fn decode(text: &str) -> Result<Spread, String> {
             replica: r.text()?,
             full_sync: r.num()? as usize,
             ended: r.step()?,
-            ms: (0..r.num()?).map(|_| r.num()).collect::<Result<_, _>>()?,
+            ms: r.nums()?,
         });
     }
     if !r.at_end() {
@@ -308,6 +313,15 @@ impl Reader<'_> {
 
     fn num(&mut self) -> Result<u64, String> {
         self.digits(' ')
+    }
+
+    /// A count, then that many numbers.
+    fn nums(&mut self) -> Result<Vec<u64>, String> {
+        let mut out = Vec::new();
+        for _ in 0..self.num()? {
+            out.push(self.num()?);
+        }
+        Ok(out)
     }
 
     fn text(&mut self) -> Result<String, String> {

@@ -1,12 +1,14 @@
 //! The "How often?" seeds run in web workers, beside the page (wasm32 only).
 //!
-//! No second download: each worker (`static/spread-worker.js`) loads this same wasm. The page
-//! sends it the URL of the wasm-bindgen glue (the glue's own `import.meta.url`: trunk hashes
-//! the file's name) and the page's compiled `WebAssembly.Module`, so the worker neither fetches
-//! nor compiles the wasm again; the wasm's start function sees no `window` there and mounts
-//! nothing. The worker then answers each chunk of seeds with the chunk's `Spread` through
-//! [`spread_seeds`]. A worker that cannot start or answer is reported as an error; the panel
-//! then runs the seeds on the page instead.
+//! No second download: each worker (`static/spread-worker.js`) loads this same wasm. Its first
+//! message, `{glue, module}`, sent as the worker starts, carries the URL of the wasm-bindgen
+//! glue (the glue's own `import.meta.url`: trunk hashes the file's name) and the page's compiled
+//! `WebAssembly.Module`, so the worker neither fetches nor compiles the wasm again; the wasm's
+//! start function sees no `window` there and mounts nothing. Each later message,
+//! `{recipe, first, count}` (the scenario as `spread_run::recipe` writes it; seeds as BigInts),
+//! is answered with `{spread}`, the chunk's counts as `spread_run::encode` writes them, through
+//! [`spread_seeds`]; any failure with `{error}`. A worker that cannot start or answer is
+//! reported as an error; the panel then runs the seeds on the page instead.
 
 use std::ops::Range;
 use std::rc::Rc;
@@ -56,8 +58,8 @@ pub struct SpreadWorkers {
 impl SpreadWorkers {
     /// Starts `n` workers, each loading the wasm at once so a run need not wait for it;
     /// `on_answer(i, answer)` is called with each answer of worker `i`, and with any failure
-    /// (also while idle). An error here (no `Worker` in this browser, a page opened from
-    /// `file://`) means none run.
+    /// (also while idle). An error here (no `Worker` in this browser, or one it refuses to
+    /// start) means none run.
     pub fn start(n: usize, on_answer: Rc<dyn Fn(usize, Answer)>) -> Result<SpreadWorkers, String> {
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Module);
