@@ -154,6 +154,25 @@ async fn without_workers_the_page_counts_the_same_itself() {
     page.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_the_workers_are_not_sent_runs_on_the_page() {
+    // A per-link override is no parameter of `sim::params()`: the scenario is not sent.
+    let mut s = scenario();
+    s.set("links.1.bandwidth", "100mb").expect("override");
+    let want = run_seeds(&s, 1..21, s.duration);
+    let page = Page::open(&format!("{QUERY}&p.links.1.bandwidth=100mb")).await;
+    run_to_the_end(&page, 20).await;
+    assert_eq!(
+        ran(&page).await,
+        (
+            "page".to_string(),
+            "Counted on the page (a change the web workers are not sent).".to_string()
+        )
+    );
+    assert_counts(&page, &want).await;
+    page.close().await;
+}
+
 /// The rows and events on the page are `want`'s (20 runs from seed 1).
 async fn assert_counts(page: &Page, want: &replscope::sim::Spread) {
     let got = page
