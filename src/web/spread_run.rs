@@ -4,12 +4,11 @@
 //! so far. The page hands out chunks of seeds ([`SpreadJob::hand_out`]) to web workers, each
 //! answering with the `Spread` of its chunk ([`run_chunk`], the wasm's `spread_seeds` export),
 //! and adds the answers as they come ([`SpreadJob::add`]); an idle worker gets the next chunk,
-//! so a slow one holds back at most one chunk. Where workers cannot
-//! start, [`SpreadJob::step`] runs whole seeds on the page until a time budget is spent (at
-//! least one seed, so it always progresses), one slice per timer tick. Either way the counts
-//! equal `sim::run_seeds` over the same range (`Spread::merge` is order-independent), the
-//! progress is the runs counted, and dropping the job cancels it. Pure: no DOM, unit-tested
-//! natively.
+//! so a slow one holds back at most one chunk. Where workers cannot start, [`SpreadJob::step`]
+//! runs whole seeds on the page until a time budget is spent (at least one seed, so it always
+//! progresses), one slice per timer tick. Either way the counts equal `sim::run_seeds` over the
+//! same range (`Spread::merge` is order-independent), the progress is the runs counted, and
+//! dropping the job cancels it. Pure: no DOM, unit-tested natively.
 
 use std::ops::Range;
 
@@ -116,7 +115,7 @@ impl SpreadJob {
 
 /// Seeds per chunk handed to a worker: about 16 chunks per worker, so the workers finish
 /// within a chunk of each other (one seed of a 10-minute preset is ~10–40 ms) while the page
-/// gets few enough answers that merging and drawing them costs the workers nothing.
+/// gets few enough answers that merging and drawing them costs the workers little.
 pub fn chunk_size(runs: u64, workers: usize) -> u64 {
     (runs / (workers.max(1) as u64 * 16)).max(1)
 }
@@ -125,8 +124,9 @@ pub fn chunk_size(runs: u64, workers: usize) -> u64 {
 /// `sim::params()`, in that order, the version first) whose value differs from what the preset
 /// with the earlier changes gives, as name and value; texts as [`encode`] writes them. `None`
 /// when that does not rebuild the scenario exactly (a change no parameter names, such as a
-/// per-link override): such a scenario runs on the page. Much smaller in the page's download
-/// than serde's JSON for a `Scenario` (see the README's page size).
+/// per-link override): such a scenario runs on the page. Written by hand, like [`encode`]:
+/// serde's JSON for `Scenario` and `Spread` made the page ~7 KB (gzipped) larger than these
+/// two do (see the README's page size).
 pub fn recipe(s: &Scenario) -> Option<String> {
     let mut rebuilt = Scenario::preset(&s.name)?;
     let mut out = String::new();
@@ -184,9 +184,8 @@ const STEPS: [Step; 6] = [
 ];
 
 /// A `Spread` as compact text for the trip from a worker to the page: numbers in decimal
-/// ended by a space, texts as `<bytes>:<text>`. Written by hand rather than with serde's
-/// derives, which cost the page's download about ten times as much (see the README's page
-/// size). [`decode`] reads it back.
+/// ended by a space, texts as `<bytes>:<text>` (see [`recipe`] for why not serde's JSON).
+/// [`decode`] reads it back.
 pub fn encode(s: &Spread) -> String {
     let mut out = String::new();
     let num = |out: &mut String, n: u64| {

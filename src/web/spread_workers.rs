@@ -38,8 +38,8 @@ extern "C" {
 /// The worker script, next to the page (relative: the static build works under any path).
 const SCRIPT: &str = "spread-worker.js";
 
-/// How many workers to use: one per core, at least 1 and at most 2 (two meet the ≤ 2 s aimed
-/// for with 100 seeds of a 10-minute preset, and each worker holds its own wasm memory).
+/// How many workers to use: one per core, at least 1 and at most 2 (what the ≤ 2 s for 100
+/// seeds of a 10-minute preset asks for; each worker holds its own wasm memory).
 pub fn wanted() -> usize {
     let cores = web_sys::window().map_or(1.0, |w| w.navigator().hardware_concurrency());
     (cores as usize).clamp(1, 2)
