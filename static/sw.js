@@ -1,9 +1,9 @@
 // ReplScope's service worker: once the page has been visited, it reloads with no network.
 //
 // Network first, so a teacher's new upload is seen at once whenever the host is reachable;
-// the cache only when the network fails. Installing stores the page and every file it names
-// (the hashed .js, .wasm and .css trunk writes). All paths are relative to where the page is
-// hosted, so the folder works on any static host, under any path.
+// the cache only when the network fails. Installing stores the page, every file it names (the
+// hashed .js, .wasm and .css trunk writes) and the spread worker's script. All paths are
+// relative to where the page is hosted, so the folder works on any static host, under any path.
 const CACHE = 'replscope';
 const scope = () => self.registration.scope;
 
@@ -12,8 +12,9 @@ self.addEventListener('install', (event) => {
     const index = await fetch(scope(), { cache: 'no-cache' });
     if (!index.ok) throw new Error(`cannot fetch the page: ${index.status}`);
     const html = await index.clone().text();
-    const files = [...new Set([...html.matchAll(/["']((?:\.\/)?[\w\-./]+\.(?:js|wasm|css|svg))["']/g)]
-      .map((m) => new URL(m[1], scope()).href))];
+    // The "How often?" worker is started from the wasm, not named in the page.
+    const named = [...html.matchAll(/["']((?:\.\/)?[\w\-./]+\.(?:js|wasm|css|svg))["']/g)].map((m) => m[1]);
+    const files = [...new Set([...named, 'spread-worker.js'].map((f) => new URL(f, scope()).href))];
     const cache = await caches.open(CACHE);
     await cache.put(scope(), index);
     await cache.addAll(files);

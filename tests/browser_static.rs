@@ -1,6 +1,7 @@
 //! The built folder on a plain static host: served under a sub-path (relative URLs), visited
-//! once, then reloaded with the host stopped (the service worker in `static/sw.js`). Needs
-//! `trunk build --release` (or `scripts/build-static.sh`), which writes `dist/`.
+//! once, then reloaded with the host stopped (the service worker in `static/sw.js`), where the
+//! "How often?" seeds still run in web workers. Needs `trunk build --release` (or
+//! `scripts/build-static.sh`), which writes `dist/`.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod support;
@@ -51,6 +52,10 @@ async fn the_built_folder_works_under_a_sub_path_and_reloads_offline() {
         );
     }
     assert!(stored.iter().all(|p| p.starts_with("/course/replscope/")));
+    assert!(
+        stored.contains(&"/course/replscope/spread-worker.js".to_string()),
+        "the cache holds no spread worker: {stored:?}"
+    );
 
     // The host goes away; the page still reloads, at another moment of another preset.
     host.stop();
@@ -69,5 +74,20 @@ async fn the_built_folder_works_under_a_sub_path_and_reloads_offline() {
         "sending"
     );
     page.screenshot("offline-reload").await;
+
+    // Offline, the spread's workers start from the cache and count.
+    page.open_tab("seeds").await;
+    page.click(".spread-count [data-runs='20']").await;
+    page.click("[data-testid=spread-run]").await;
+    until("20 runs counted offline", || async {
+        page.attr("[data-testid=spread]", "data-state").await == "done"
+    })
+    .await;
+    let at = page.attr("[data-testid=spread]", "data-ran").await;
+    assert!(at.starts_with("workers-"), "offline, the seeds ran: {at}");
+    assert_eq!(
+        page.attr("[data-testid=spread-result]", "data-runs").await,
+        "20"
+    );
     page.close().await;
 }

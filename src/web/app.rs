@@ -498,6 +498,11 @@ fn replace_url(query: &str) {
 /// Entry point of the web build.
 pub fn start() {
     console_error_panic_hook::set_once();
+    // The same wasm runs in the "How often?" workers (`spread_workers.rs`), which have no
+    // window to mount the app in: there it only answers `spread_seeds`.
+    if web_sys::window().is_none() {
+        return;
+    }
     yew::Renderer::<App>::new().render();
 }
 

@@ -32,6 +32,8 @@ mod live_view;
 #[cfg(target_arch = "wasm32")]
 mod panels;
 #[cfg(target_arch = "wasm32")]
+pub mod spread_workers;
+#[cfg(target_arch = "wasm32")]
 mod version_view;
 #[cfg(target_arch = "wasm32")]
 pub mod views;

@@ -345,6 +345,11 @@ impl Page {
         .await;
     }
 
+    /// The process id of this page's chromedriver (Chromium and its renderers are below it).
+    pub fn driver_pid(&self) -> u32 {
+        self._driver.0.id()
+    }
+
     pub async fn close(self) {
         let _ = self.client.close().await;
     }
