@@ -1,8 +1,16 @@
-//! Sync events read from the real servers' log lines (Redis 7.0.15's wording, which `replscope
-//! server` and the simulator share). The simulator's side comes from the steps it records
-//! from the same words ([`crate::sim::summary::Step`]), so the two sequences are comparable
-//! item by item.
+//! Sync events read from the real servers' log lines, in the wording of the version staged
+//! ([`Wording`], the simulator's own source of those words). The simulator's side comes from
+//! the steps it records from the same words ([`crate::sim::summary::Step`]), so the two
+//! sequences are comparable item by item.
+//!
+//! The master's lines these read are worded alike in Redis 6.2, 7.0, 8.2 and Valkey 8.1, 9.1
+//! (`tests/fixtures/versions/log-catalogue.md`); the replica's name the master `PRIMARY` on
+//! Valkey. A full sync over a second connection reads as one sync, as the simulator counts it
+//! (only the main link's decision): Redis 8.2's RDB channel asks for its own full resync,
+//! logged `... (rdb-channel)`, which is left out; Valkey's dual channel logs none for its RDB
+//! channel, and its main channel's PSYNC at the RDB's end offset is the `partial` that follows.
 
+use crate::core::version::Wording;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -62,9 +70,14 @@ pub struct Naming {
     pub replicas: usize,
 }
 
-/// Reads events from `(t_ms, node, message)` lines in time order. `node` is "master" or a
-/// replica's node name.
-pub fn parse_events(lines: &[(u64, String, String)], naming: &Naming) -> Vec<SyncEvent> {
+/// Reads events from `(t_ms, node, message)` lines in time order, worded as `wording` says.
+/// `node` is "master" or a replica's node name.
+pub fn parse_events(
+    lines: &[(u64, String, String)],
+    naming: &Naming,
+    wording: &Wording,
+) -> Vec<SyncEvent> {
+    let loaded = wording.sync(": Finished with success");
     let mut out = Vec::new();
     let mut asking: Option<usize> = None;
     // An output-buffer close whose replica is named by the next "Connection with replica".
@@ -93,7 +106,7 @@ pub fn parse_events(lines: &[(u64, String, String)], naming: &Naming) -> Vec<Syn
             })
         };
         if node != "master" {
-            if msg.contains("MASTER <-> REPLICA sync: Finished with success") {
+            if msg.contains(&loaded) {
                 if let Some(r) = naming.replica_nodes.get(node) {
                     push(&mut out, *r, EventKind::LoadDone, false);
                 }
@@ -102,7 +115,9 @@ pub fn parse_events(lines: &[(u64, String, String)], naming: &Naming) -> Vec<Syn
         }
         if msg.contains("asks for synchronization") {
             asking = by_addr(msg).or(single);
-        } else if msg.contains("Full resync requested by replica") {
+        } else if msg.contains("Full resync requested by replica")
+            && !msg.ends_with("(rdb-channel)")
+        {
             if let Some(r) = by_addr(msg).or(asking) {
                 push(&mut out, r, EventKind::FullSync, false);
             }
@@ -232,6 +247,10 @@ fn days_from_civil(y: i64, m: u64, d: u64) -> Option<u64> {
 mod tests {
     use super::*;
 
+    fn redis() -> Wording {
+        crate::core::version::Version::Redis70.wording()
+    }
+
     fn naming() -> Naming {
         Naming {
             replica_addrs: [("127.0.0.1:7001".to_string(), 0)].into_iter().collect(),
@@ -262,7 +281,7 @@ mod tests {
             l(0, "master", "Replica 127.0.0.1:7002 asks for synchronization"),
             l(0, "master", "Partial resynchronization not accepted: Requested offset for second ID was 9, but I can reply up to 5"),
         ];
-        let ev = parse_events(&lines, &two);
+        let ev = parse_events(&lines, &two, &redis());
         assert_eq!(ev.len(), 1);
         assert_eq!((ev[0].replica, ev[0].kind), (1, EventKind::FullSync));
         assert!(ev[0].psync_refused);
@@ -281,7 +300,7 @@ mod tests {
             l(30, "master", "Client id=7 addr=127.0.0.1:40001 laddr=127.0.0.1:7000 fd=9 name= flags=S scheduled to be closed ASAP for overcoming of output buffer limits."),
             l(40, "master", "Partial resynchronization request from 127.0.0.1:7001 accepted. Sending 5 bytes of backlog starting from offset 1."),
         ];
-        let ev = parse_events(&lines, &naming());
+        let ev = parse_events(&lines, &naming(), &redis());
         assert_eq!(
             sequence(&ev, 0),
             vec!["full", "online", "full", "obuf-cut", "partial"]
