@@ -185,8 +185,11 @@ pub fn full_sync_durations(events: &[SyncEvent], replica: usize) -> Vec<(&'stati
         if e.kind != EventKind::FullSync {
             continue;
         }
-        for f in &mine[i + 1..] {
+        for (k, f) in mine[i + 1..].iter().enumerate() {
             match f.kind {
+                // Valkey's dual channel: the main channel's PSYNC at the RDB's end offset is
+                // part of this full sync, not a new one.
+                EventKind::PartialSync if k == 0 => {}
                 EventKind::LoadDone => {
                     out.push(("ok", f.t_ms - e.t_ms));
                     break;
@@ -307,5 +310,41 @@ mod tests {
         );
         assert!(ev[3].psync_refused);
         assert_eq!(full_sync_durations(&ev, 0), vec![("ok", 8), ("cut", 10)]);
+    }
+
+    #[test]
+    fn a_second_channel_sync_reads_as_the_simulator_counts_it() {
+        use crate::core::version::Version;
+        let l = |t: u64, n: &str, m: &str| (t, n.to_string(), m.to_string());
+        // Redis 8.2's RDB channel: its own "(rdb-channel)" full resync is the same sync.
+        let rdb_channel = vec![
+            l(0, "master", "Replica 127.0.0.1:7001 asks for synchronization"),
+            l(0, "master", "Full resync requested by replica 127.0.0.1:7001"),
+            l(0, "master", "Replica 127.0.0.1:7001 is capable of rdb channel synchronization, and partial sync isn't possible. Full sync will continue with dedicated rdb channel."),
+            l(2, "master", "Replica 127.0.0.1:7001 asks for synchronization"),
+            l(2, "master", "Full resync requested by replica 127.0.0.1:7001 (rdb-channel)"),
+            l(50, "master", "Synchronization with replica 127.0.0.1:7001 succeeded"),
+            l(60, "replica-1", "MASTER <-> REPLICA sync: Finished with success"),
+        ];
+        let ev = parse_events(&rdb_channel, &naming(), &Version::Redis82.wording());
+        assert_eq!(sequence(&ev, 0), vec!["full", "online"]);
+        assert_eq!(full_sync_durations(&ev, 0), vec![("ok", 60)]);
+        // Valkey's dual channel: the main channel's PSYNC is accepted; the replica's lines
+        // say PRIMARY.
+        let dual = vec![
+            l(0, "master", "Replica 127.0.0.1:7001 asks for synchronization"),
+            l(0, "master", "Full resync requested by replica 127.0.0.1:7001"),
+            l(2, "master", "Replica 127.0.0.1:7001 asks for synchronization"),
+            l(3, "master", "Replica 127.0.0.1:7001 asks for synchronization"),
+            l(3, "master", "Partial resynchronization request from 127.0.0.1:7001 accepted. Sending 0 bytes of backlog starting from offset 9."),
+            l(70, "replica-1", "PRIMARY <-> REPLICA sync: Finished with success"),
+            l(71, "master", "Synchronization with replica 127.0.0.1:7001 succeeded"),
+        ];
+        let ev = parse_events(&dual, &naming(), &Version::Valkey81.wording());
+        assert_eq!(sequence(&ev, 0), vec!["full", "partial", "online"]);
+        assert_eq!(full_sync_durations(&ev, 0), vec![("ok", 70)]);
+        // Read with Redis's words, the Valkey replica's end of load is not seen.
+        let ev = parse_events(&dual, &naming(), &Version::Redis70.wording());
+        assert!(ev.iter().all(|e| e.kind != EventKind::LoadDone));
     }
 }
