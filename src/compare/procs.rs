@@ -418,3 +418,62 @@ pub fn install_ctrl_c_cleanup() {
         });
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_version_and_redis_as_7_0() {
+        assert_eq!(
+            Against::parse("redis"),
+            Ok(Against::Server(Version::Redis70))
+        );
+        for v in Version::ALL {
+            assert_eq!(Against::parse(v.name()), Ok(Against::Server(v)));
+        }
+        let e = Against::parse("valkey").unwrap_err();
+        assert!(e.contains("replscope") && e.contains("valkey-9.1"), "{e}");
+    }
+
+    #[test]
+    fn each_version_takes_only_the_settings_it_has() {
+        let on = |v| Against::Server(v);
+        // Left out where the version's own behaviour is the value asked for.
+        assert_eq!(
+            on(Version::Redis62).setting("repl-diskless-sync-max-replicas", "0"),
+            Ok(None)
+        );
+        assert!(on(Version::Redis62)
+            .setting("repl-diskless-sync-max-replicas", "2")
+            .is_err());
+        assert_eq!(
+            on(Version::Redis70).setting("dual-channel-replication-enabled", "no"),
+            Ok(None)
+        );
+        assert!(on(Version::Redis82)
+            .setting("dual-channel-replication-enabled", "yes")
+            .is_err());
+        assert_eq!(
+            on(Version::Valkey91).setting("dual-channel-replication-enabled", "yes"),
+            Ok(Some("dual-channel-replication-enabled".into()))
+        );
+        assert_eq!(
+            on(Version::Redis82).setting("replica-full-sync-buffer-limit", "1mb"),
+            Ok(Some("replica-full-sync-buffer-limit".into()))
+        );
+        assert!(on(Version::Valkey81)
+            .setting("replica-full-sync-buffer-limit", "1mb")
+            .is_err());
+        // The buffer model is the version's.
+        assert_eq!(
+            on(Version::Redis62).setting("replication-model", "6"),
+            Ok(None)
+        );
+        assert!(on(Version::Redis62)
+            .setting("replication-model", "7")
+            .is_err());
+        assert!(!on(Version::Redis62).takes("enable-debug-command"));
+        assert!(on(Version::Redis70).takes("enable-debug-command"));
+    }
+}
