@@ -74,13 +74,8 @@ pub fn run_compare(a: CompareArgs) -> i32 {
         }
     };
     if a.which {
-        return match against.binary(&exes) {
-            Ok(exe) => {
-                let said = std::process::Command::new(&exe)
-                    .arg("--version")
-                    .output()
-                    .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-                    .unwrap_or_default();
+        return match against.located(&exes) {
+            Ok((exe, said)) => {
                 println!("{}\t{said}", exe.display());
                 0
             }

@@ -58,12 +58,21 @@ impl Against {
         }
     }
 
-    /// The server binary to run: `--server` if given, else `<servers dir>/<version>/server`
-    /// (what `scripts/setup.sh test` installs), else for 7.0 a `redis-server` on the PATH
-    /// (the system package is 7.0.15). Its `--version` must be the release modelled.
+    /// The server binary to run.
     pub fn binary(self, exes: &super::Executables) -> Result<PathBuf, String> {
+        self.located(exes).map(|(exe, _)| exe)
+    }
+
+    /// The server binary to run and what its `--version` says: `--server` if given, else
+    /// `<servers dir>/<version>/server` (what `scripts/setup.sh test` installs), else for 7.0
+    /// a `redis-server` on the PATH (the system package is 7.0.15). Its `--version` must be
+    /// the release modelled.
+    pub fn located(self, exes: &super::Executables) -> Result<(PathBuf, String), String> {
         let v = match self {
-            Against::Replscope => return Ok(exes.replscope.clone()),
+            Against::Replscope => {
+                let said = format!("replscope {}", env!("CARGO_PKG_VERSION"));
+                return Ok((exes.replscope.clone(), said));
+            }
             Against::Server(v) => v,
         };
         let exe = if let Some(given) = &exes.server {
@@ -97,7 +106,7 @@ impl Against {
                 v.release()
             ));
         }
-        Ok(exe)
+        Ok((exe, said))
     }
 
     /// Arguments before the config (`replscope server ...`).
