@@ -6,7 +6,7 @@
 //! - [`wire`]: RESP, the one implementation the core, the server, `compare` and the tests use.
 //! - `rdb` (native): RDB v10, for the server and the tests.
 //! - `server` (native): a Redis-compatible server on the same core.
-//! - `compare` (native): stage a scenario on real servers (replscope server or redis-server)
+//! - `compare` (native): stage a scenario on real servers (replscope server or a real Redis/Valkey version)
 //!   and pair what happened with the simulator's prediction.
 //! - `cli` (native): `replscope sim | server | advise | compare`.
 //! - [`web`]: the Yew teaching app (components on wasm32; URL state and text everywhere).

@@ -62,3 +62,124 @@ fn a_bad_scenario_file_names_the_file() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("bad.toml"), "{err}");
 }
+
+/// `replscope compare <args>` with `REPLSCOPE_SERVERS=<servers>`: exit code, stdout, stderr.
+fn compare_with_servers(servers: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_replscope"))
+        .arg("compare")
+        .args(args)
+        .env("REPLSCOPE_SERVERS", servers)
+        .output()
+        .expect("run replscope");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_setting_the_version_lacks_is_refused_by_name() {
+    let (code, err) = compare(&[
+        "--preset",
+        "compare-dual-channel",
+        "--against",
+        "redis-6.2",
+        "--dry-run",
+    ]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("Redis 6.2 has no `dual-channel-replication-enabled`"),
+        "{err}"
+    );
+    let (code, err) = compare(&[
+        "--preset",
+        "compare-diskless-max-replicas",
+        "--against",
+        "redis-6.2",
+        "--dry-run",
+    ]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("repl-diskless-sync-max-replicas"), "{err}");
+}
+
+#[test]
+fn a_scenario_of_another_version_is_refused() {
+    // The simulator preset pins redis-8.2.
+    let (code, err) = compare(&[
+        "--preset",
+        "rdb-channel-fix",
+        "--against",
+        "valkey-9.1",
+        "--dry-run",
+    ]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("plays Redis 8.2"), "{err}");
+    // A file that pins the default version explicitly is refused too.
+    let dir = std::env::temp_dir().join(format!("replscope-compare-cli-v-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("pinned.toml");
+    std::fs::write(
+        &f,
+        "version = \"redis-7.0\"\nreplicas = 1\nduration = \"20s\"\n",
+    )
+    .unwrap();
+    let (code, err) = compare(&[f.to_str().unwrap(), "--against", "redis-8.2", "--dry-run"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("pinned.toml") && err.contains("redis-7.0"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_server_names_the_setup_command() {
+    let empty =
+        std::env::temp_dir().join(format!("replscope-compare-cli-s-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let (code, _, err) = compare_with_servers(
+        &empty,
+        &[
+            "--preset",
+            "compare-backlog-sized",
+            "--against",
+            "valkey-9.1",
+            "--dry-run",
+        ],
+    );
+    let (which_code, _, which_err) =
+        compare_with_servers(&empty, &["--against", "redis-8.2", "--which"]);
+    let _ = std::fs::remove_dir_all(&empty);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("valkey-9.1") && err.contains("scripts/setup.sh test"),
+        "{err}"
+    );
+    assert_eq!(which_code, 2, "{which_err}");
+    assert!(which_err.contains("scripts/setup.sh test"), "{which_err}");
+}
+
+#[test]
+fn an_installed_version_can_be_staged_and_is_the_simulators_too() {
+    let servers = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".tools/servers");
+    if !servers.join("redis-6.2/server").exists() {
+        eprintln!("SKIPPED: .tools/servers/redis-6.2/server is missing (scripts/setup.sh test)");
+        return;
+    }
+    let (code, out, err) = compare_with_servers(
+        &servers,
+        &[
+            "--preset",
+            "compare-backlog-sized",
+            "--against",
+            "redis-6.2",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("(redis-6.2)"), "{out}");
+    let (code, out, err) = compare_with_servers(&servers, &["--against", "redis-6.2", "--which"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("v=6.2.14"), "{out}");
+}

@@ -10,6 +10,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use replscope::compare::{self, Against, Comparison, Executables};
+use replscope::core::version::Version;
 use replscope::sim::summary::check_summary;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -26,19 +27,17 @@ fn redis_server() -> Option<PathBuf> {
 }
 
 fn run(preset: &str, against: Against) -> Option<Comparison> {
-    let redis = match redis_server() {
-        Some(r) => r,
-        None if against == Against::Redis => {
-            eprintln!("SKIPPED: redis-server is not installed");
-            return None;
-        }
-        None => PathBuf::from("redis-server"),
-    };
+    let redis = redis_server();
+    if redis.is_none() && against != Against::Replscope {
+        eprintln!("SKIPPED: redis-server is not installed");
+        return None;
+    }
     let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let scenario = compare::presets::scenario(preset).expect("preset");
     let exes = Executables {
         replscope: PathBuf::from(env!("CARGO_BIN_EXE_replscope")),
-        redis_server: redis,
+        server: redis,
+        servers_dir: None,
     };
     let c = compare::compare(&scenario, against, &exes, compare::DEFAULT_SEEDS, &|m| {
         eprintln!("[{preset}] {m}")
@@ -95,7 +94,7 @@ const NUMBERS: &[&str] = &[
 
 #[test]
 fn compare_disk_sync_loop_against_redis() {
-    if let Some(c) = run("compare-disk-sync-loop", Against::Redis) {
+    if let Some(c) = run("compare-disk-sync-loop", Against::Server(Version::Redis70)) {
         assert_agrees(&c, "compare-disk-sync-loop", NUMBERS);
     }
 }
@@ -109,7 +108,7 @@ fn compare_disk_sync_loop_against_replscope() {
 
 #[test]
 fn compare_diskless_fix_against_redis() {
-    if let Some(c) = run("compare-diskless-fix", Against::Redis) {
+    if let Some(c) = run("compare-diskless-fix", Against::Server(Version::Redis70)) {
         assert_agrees(&c, "compare-diskless-fix", NUMBERS);
     }
 }
@@ -123,7 +122,10 @@ fn compare_diskless_fix_against_replscope() {
 
 #[test]
 fn compare_backlog_too_small_against_redis() {
-    if let Some(c) = run("compare-backlog-too-small", Against::Redis) {
+    if let Some(c) = run(
+        "compare-backlog-too-small",
+        Against::Server(Version::Redis70),
+    ) {
         assert_agrees(&c, "compare-backlog-too-small", NUMBERS);
     }
 }
@@ -137,7 +139,7 @@ fn compare_backlog_too_small_against_replscope() {
 
 #[test]
 fn compare_backlog_sized_against_redis() {
-    if let Some(c) = run("compare-backlog-sized", Against::Redis) {
+    if let Some(c) = run("compare-backlog-sized", Against::Server(Version::Redis70)) {
         assert_agrees(&c, "compare-backlog-sized", NUMBERS);
     }
 }

@@ -12,6 +12,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use replscope::compare::{self, Against, Comparison, Executables};
+use replscope::core::version::Version;
 use replscope::sim::summary::check_summary;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -27,7 +28,7 @@ fn redis_installed() -> bool {
 }
 
 fn run(preset: &str, against: Against) -> Option<Comparison> {
-    if against == Against::Redis && !redis_installed() {
+    if against == Against::Server(Version::Redis70) && !redis_installed() {
         eprintln!("SKIPPED: redis-server is not installed");
         return None;
     }
@@ -35,7 +36,8 @@ fn run(preset: &str, against: Against) -> Option<Comparison> {
     let scenario = compare::presets::scenario(preset).expect("preset");
     let exes = Executables {
         replscope: PathBuf::from(env!("CARGO_BIN_EXE_replscope")),
-        redis_server: PathBuf::from("redis-server"),
+        server: Some(PathBuf::from("redis-server")),
+        servers_dir: None,
     };
     let c = compare::compare(&scenario, against, &exes, 20, &|m| {
         eprintln!("[{preset}] {m}")
@@ -60,7 +62,10 @@ fn run(preset: &str, against: Against) -> Option<Comparison> {
 
 #[test]
 fn graceful_replica_restart_resumes_with_a_partial_resync_on_redis() {
-    if let Some(c) = run("compare-restart-graceful", Against::Redis) {
+    if let Some(c) = run(
+        "compare-restart-graceful",
+        Against::Server(Version::Redis70),
+    ) {
         // Staged for real: the replica's process stopped and started again.
         assert_eq!(c.measured.replicas[0].disconnects["replica_restart"], 1);
         assert_eq!(c.measured.replicas[0].partial_syncs_accepted, 1);
@@ -69,7 +74,7 @@ fn graceful_replica_restart_resumes_with_a_partial_resync_on_redis() {
 
 #[test]
 fn failover_re_points_the_other_replica_on_redis() {
-    if let Some(c) = run("compare-failover-psync", Against::Redis) {
+    if let Some(c) = run("compare-failover-psync", Against::Server(Version::Redis70)) {
         assert_eq!(c.measured.replicas[1].disconnects["master_killed"], 1);
         // The promoted replica is the master at the end, the other follows it.
         assert!(c.measured.replicas[1].in_sync_at_end);
@@ -79,5 +84,8 @@ fn failover_re_points_the_other_replica_on_redis() {
 
 #[test]
 fn slow_diskless_transfer_is_not_timed_out_on_redis() {
-    run("compare-slow-diskless-transfer", Against::Redis);
+    run(
+        "compare-slow-diskless-transfer",
+        Against::Server(Version::Redis70),
+    );
 }

@@ -1,4 +1,4 @@
-//! `replscope compare <FILE | --preset NAME> [--against replscope|redis]
+//! `replscope compare <FILE | --preset NAME> [--against replscope|redis-6.2|redis-7.0|...]
 //! [--format text|json|row] [--seeds N] [--check]`, and `replscope compare --list`.
 
 use crate::compare::{self, Against, Executables};
@@ -16,7 +16,18 @@ pub struct CompareArgs {
     /// Print the compare presets, one a line, and exit.
     #[arg(long)]
     pub list: bool,
-    /// Which servers to stage: replscope (this binary's `server`) or redis (redis-server).
+    /// Print the server binary --against stages and its --version line, and exit (2 when
+    /// it is missing).
+    #[arg(long)]
+    pub which: bool,
+    /// Check that the scenario can be staged on --against (version, faults, settings,
+    /// binary) without starting anything: exit 0, or 3 with the reason.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Which servers to stage: replscope (this binary's `server`) or a real version:
+    /// redis-6.2, redis-7.0 (or redis), redis-8.2, valkey-8.1, valkey-9.1, from
+    /// `.tools/servers/<version>/server` (`scripts/setup.sh test`). A real version is the
+    /// simulator's too.
     #[arg(long, default_value = "replscope")]
     pub against: String,
     /// Output: text (sequences, the spread and a side-by-side table), json, or row (one
@@ -30,9 +41,11 @@ pub struct CompareArgs {
     /// Seeds the simulator runs to find where the real outcome falls in its spread.
     #[arg(long, default_value_t = compare::DEFAULT_SEEDS)]
     pub seeds: u64,
-    /// redis-server to run with --against redis.
-    #[arg(long, default_value = "redis-server")]
-    pub redis_server: PathBuf,
+    /// The real server binary to run for --against <version>, instead of
+    /// `.tools/servers/<version>/server` (found above this binary or the current directory,
+    /// or in $REPLSCOPE_SERVERS). Its --version must be that version's.
+    #[arg(long, alias = "redis-server")]
+    pub server: Option<PathBuf>,
     /// Exit 1 unless the run agrees: its sequences come out of at least 10% of the seeds,
     /// counts are equal, and durations, peaks and offsets are within 15%.
     #[arg(long)]
@@ -46,9 +59,44 @@ pub fn run_compare(a: CompareArgs) -> i32 {
         }
         return 0;
     }
+    let against = match Against::parse(&a.against) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
+    let exes = match std::env::current_exe() {
+        Ok(p) => Executables::find(p, a.server.clone()),
+        Err(e) => {
+            eprintln!("cannot find this executable: {e}");
+            return 2;
+        }
+    };
+    if a.which {
+        return match against.located(&exes) {
+            Ok((exe, said)) => {
+                println!("{}\t{said}", exe.display());
+                0
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                2
+            }
+        };
+    }
     let scenario = match (&a.file, &a.preset) {
         (Some(f), None) => match std::fs::read_to_string(f) {
             Ok(t) => match Scenario::from_toml(&t) {
+                Ok(s) if pins_another_version(&t, against) => {
+                    eprintln!(
+                        "{}: the file pins version = \"{}\"; stage it with --against {} or drop its version",
+                        f.display(),
+                        s.version.name(),
+                        s.version.name()
+                    );
+                    return 2;
+                }
                 Ok(s) => s,
                 Err(e) => {
                     eprintln!("{}: {e}", f.display());
@@ -75,25 +123,24 @@ pub fn run_compare(a: CompareArgs) -> i32 {
             return 2;
         }
     };
-    let against = match Against::parse(&a.against) {
-        Ok(x) => x,
-        Err(e) => {
-            eprintln!("{e}");
-            return 2;
-        }
-    };
-    let replscope = match std::env::current_exe() {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("cannot find this executable: {e}");
-            return 2;
-        }
-    };
+    if a.dry_run {
+        return match compare::stageable(&scenario, against, &exes) {
+            Ok(s) => {
+                println!(
+                    "{} can be staged on {} ({})",
+                    s.name,
+                    against.as_str(),
+                    s.version
+                );
+                0
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                3
+            }
+        };
+    }
     compare::procs::install_ctrl_c_cleanup();
-    let exes = Executables {
-        replscope,
-        redis_server: a.redis_server.clone(),
-    };
     let progress = |m: &str| eprintln!("compare: {m}");
     match compare::compare(&scenario, against, &exes, a.seeds, &progress) {
         Ok(c) => {
@@ -122,5 +169,19 @@ pub fn run_compare(a: CompareArgs) -> i32 {
             eprintln!("compare failed: {e}");
             1
         }
+    }
+}
+
+/// Whether a scenario file names a version (`version = ...` at its top) that is not the real
+/// one staged: [`compare::scenario_for`] cannot tell a file's explicit `redis-7.0` from the
+/// default.
+fn pins_another_version(text: &str, against: Against) -> bool {
+    let pinned = text
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|t| t.get("version")?.as_str().map(str::to_string));
+    match (pinned, against.version()) {
+        (Some(p), Some(v)) => crate::core::version::Version::parse(&p).is_ok_and(|p| p != v),
+        _ => false,
     }
 }

@@ -1,8 +1,16 @@
-//! Sync events read from the real servers' log lines (Redis 7.0.15's wording, which `replscope
-//! server` and the simulator share). The simulator's side comes from the steps it records
-//! from the same words ([`crate::sim::summary::Step`]), so the two sequences are comparable
-//! item by item.
+//! Sync events read from the real servers' log lines, in the wording of the version staged
+//! ([`Wording`], the simulator's own source of those words). The simulator's side comes from
+//! the steps it records from the same words ([`crate::sim::summary::Step`]), so the two
+//! sequences are comparable item by item.
+//!
+//! The master's lines these read are worded alike in Redis 6.2, 7.0, 8.2 and Valkey 8.1, 9.1
+//! (`tests/fixtures/versions/log-catalogue.md`); the replica's name the master `PRIMARY` on
+//! Valkey. A full sync over a second connection reads as one sync, as the simulator counts it
+//! (only the main link's decision): Redis 8.2's RDB channel asks for its own full resync,
+//! logged `... (rdb-channel)`, which is left out; Valkey's dual channel logs none for its RDB
+//! channel, and its main channel's PSYNC at the RDB's end offset is the `partial` that follows.
 
+use crate::core::version::Wording;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -62,9 +70,14 @@ pub struct Naming {
     pub replicas: usize,
 }
 
-/// Reads events from `(t_ms, node, message)` lines in time order. `node` is "master" or a
-/// replica's node name.
-pub fn parse_events(lines: &[(u64, String, String)], naming: &Naming) -> Vec<SyncEvent> {
+/// Reads events from `(t_ms, node, message)` lines in time order, worded as `wording` says.
+/// `node` is "master" or a replica's node name.
+pub fn parse_events(
+    lines: &[(u64, String, String)],
+    naming: &Naming,
+    wording: &Wording,
+) -> Vec<SyncEvent> {
+    let loaded = wording.sync(": Finished with success");
     let mut out = Vec::new();
     let mut asking: Option<usize> = None;
     // An output-buffer close whose replica is named by the next "Connection with replica".
@@ -93,7 +106,7 @@ pub fn parse_events(lines: &[(u64, String, String)], naming: &Naming) -> Vec<Syn
             })
         };
         if node != "master" {
-            if msg.contains("MASTER <-> REPLICA sync: Finished with success") {
+            if msg.contains(&loaded) {
                 if let Some(r) = naming.replica_nodes.get(node) {
                     push(&mut out, *r, EventKind::LoadDone, false);
                 }
@@ -102,7 +115,9 @@ pub fn parse_events(lines: &[(u64, String, String)], naming: &Naming) -> Vec<Syn
         }
         if msg.contains("asks for synchronization") {
             asking = by_addr(msg).or(single);
-        } else if msg.contains("Full resync requested by replica") {
+        } else if msg.contains("Full resync requested by replica")
+            && !msg.ends_with("(rdb-channel)")
+        {
             if let Some(r) = by_addr(msg).or(asking) {
                 push(&mut out, r, EventKind::FullSync, false);
             }
@@ -170,8 +185,11 @@ pub fn full_sync_durations(events: &[SyncEvent], replica: usize) -> Vec<(&'stati
         if e.kind != EventKind::FullSync {
             continue;
         }
-        for f in &mine[i + 1..] {
+        for (k, f) in mine[i + 1..].iter().enumerate() {
             match f.kind {
+                // Valkey's dual channel: the main channel's PSYNC at the RDB's end offset is
+                // part of this full sync, not a new one.
+                EventKind::PartialSync if k == 0 => {}
                 EventKind::LoadDone => {
                     out.push(("ok", f.t_ms - e.t_ms));
                     break;
@@ -232,6 +250,10 @@ fn days_from_civil(y: i64, m: u64, d: u64) -> Option<u64> {
 mod tests {
     use super::*;
 
+    fn redis() -> Wording {
+        crate::core::version::Version::Redis70.wording()
+    }
+
     fn naming() -> Naming {
         Naming {
             replica_addrs: [("127.0.0.1:7001".to_string(), 0)].into_iter().collect(),
@@ -262,7 +284,7 @@ mod tests {
             l(0, "master", "Replica 127.0.0.1:7002 asks for synchronization"),
             l(0, "master", "Partial resynchronization not accepted: Requested offset for second ID was 9, but I can reply up to 5"),
         ];
-        let ev = parse_events(&lines, &two);
+        let ev = parse_events(&lines, &two, &redis());
         assert_eq!(ev.len(), 1);
         assert_eq!((ev[0].replica, ev[0].kind), (1, EventKind::FullSync));
         assert!(ev[0].psync_refused);
@@ -281,12 +303,48 @@ mod tests {
             l(30, "master", "Client id=7 addr=127.0.0.1:40001 laddr=127.0.0.1:7000 fd=9 name= flags=S scheduled to be closed ASAP for overcoming of output buffer limits."),
             l(40, "master", "Partial resynchronization request from 127.0.0.1:7001 accepted. Sending 5 bytes of backlog starting from offset 1."),
         ];
-        let ev = parse_events(&lines, &naming());
+        let ev = parse_events(&lines, &naming(), &redis());
         assert_eq!(
             sequence(&ev, 0),
             vec!["full", "online", "full", "obuf-cut", "partial"]
         );
         assert!(ev[3].psync_refused);
         assert_eq!(full_sync_durations(&ev, 0), vec![("ok", 8), ("cut", 10)]);
+    }
+
+    #[test]
+    fn a_second_channel_sync_reads_as_the_simulator_counts_it() {
+        use crate::core::version::Version;
+        let l = |t: u64, n: &str, m: &str| (t, n.to_string(), m.to_string());
+        // Redis 8.2's RDB channel: its own "(rdb-channel)" full resync is the same sync.
+        let rdb_channel = vec![
+            l(0, "master", "Replica 127.0.0.1:7001 asks for synchronization"),
+            l(0, "master", "Full resync requested by replica 127.0.0.1:7001"),
+            l(0, "master", "Replica 127.0.0.1:7001 is capable of rdb channel synchronization, and partial sync isn't possible. Full sync will continue with dedicated rdb channel."),
+            l(2, "master", "Replica 127.0.0.1:7001 asks for synchronization"),
+            l(2, "master", "Full resync requested by replica 127.0.0.1:7001 (rdb-channel)"),
+            l(50, "master", "Synchronization with replica 127.0.0.1:7001 succeeded"),
+            l(60, "replica-1", "MASTER <-> REPLICA sync: Finished with success"),
+        ];
+        let ev = parse_events(&rdb_channel, &naming(), &Version::Redis82.wording());
+        assert_eq!(sequence(&ev, 0), vec!["full", "online"]);
+        assert_eq!(full_sync_durations(&ev, 0), vec![("ok", 60)]);
+        // Valkey's dual channel: the main channel's PSYNC is accepted; the replica's lines
+        // say PRIMARY.
+        let dual = vec![
+            l(0, "master", "Replica 127.0.0.1:7001 asks for synchronization"),
+            l(0, "master", "Full resync requested by replica 127.0.0.1:7001"),
+            l(2, "master", "Replica 127.0.0.1:7001 asks for synchronization"),
+            l(3, "master", "Replica 127.0.0.1:7001 asks for synchronization"),
+            l(3, "master", "Partial resynchronization request from 127.0.0.1:7001 accepted. Sending 0 bytes of backlog starting from offset 9."),
+            l(70, "replica-1", "PRIMARY <-> REPLICA sync: Finished with success"),
+            l(71, "master", "Synchronization with replica 127.0.0.1:7001 succeeded"),
+        ];
+        let ev = parse_events(&dual, &naming(), &Version::Valkey81.wording());
+        assert_eq!(sequence(&ev, 0), vec!["full", "partial", "online"]);
+        assert_eq!(full_sync_durations(&ev, 0), vec![("ok", 70)]);
+        // Read with Redis's words, the Valkey replica's end of load is not seen.
+        let ev = parse_events(&dual, &naming(), &Version::Redis70.wording());
+        assert!(ev.iter().all(|e| e.kind != EventKind::LoadDone));
     }
 }

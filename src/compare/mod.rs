@@ -24,6 +24,7 @@ pub mod stage;
 pub use procs::Against;
 pub use stage::{Calibration, Executables};
 
+use crate::core::version::Version;
 use crate::sim::spread::{render_sequence, run_seeds, Spread};
 use crate::sim::summary::Step;
 use crate::sim::{Scenario, Simulation, Summary};
@@ -162,6 +163,46 @@ fn matching(spread: &Spread, real: &[Vec<&'static str>]) -> u64 {
         .sum()
 }
 
+/// The scenario as `against` plays it. A real version is the simulator's version too: a
+/// scenario that leaves the version at 7.0 (the default) takes the target's, with that
+/// version's defaults for what it does not give; one that names another version is refused.
+/// `replscope` plays the scenario as it says.
+pub fn scenario_for(scenario: &Scenario, against: Against) -> Result<Scenario, String> {
+    let Some(v) = against.version() else {
+        return Ok(scenario.clone());
+    };
+    if scenario.version == v {
+        return Ok(scenario.clone());
+    }
+    if scenario.version != Version::default() {
+        return Err(format!(
+            "scenario `{}` plays {} (version = \"{}\"): stage it with --against {}, or drop its version to stage it on {}",
+            scenario.name,
+            scenario.version.display_name(),
+            scenario.version.name(),
+            scenario.version.name(),
+            v.display_name()
+        ));
+    }
+    let mut s = scenario.clone();
+    s.set("version", v.name()).map_err(|e| e.to_string())?;
+    Ok(s)
+}
+
+/// Whether `scenario` can be staged on `against`, checked before any server starts (its
+/// version, faults, settings in the target's dialect, the binary): the scenario as the
+/// target plays it, or why not.
+pub fn stageable(
+    scenario: &Scenario,
+    against: Against,
+    exes: &Executables,
+) -> Result<Scenario, String> {
+    let s = scenario_for(scenario, against)?;
+    stage::check_settings(&s, against)?;
+    against.binary(exes)?;
+    Ok(s)
+}
+
 /// Stages `scenario` against `against`, predicts it, and pairs the two.
 /// Seeds `1..=seeds` give the spread.
 pub fn compare(
@@ -171,6 +212,7 @@ pub fn compare(
     seeds: u64,
     progress: &dyn Fn(&str),
 ) -> Result<Comparison, String> {
+    let scenario = &scenario_for(scenario, against)?;
     let staged = stage::stage(scenario, against, exes, progress)?;
     progress(&format!("running the simulator on {seeds} seeds"));
     let spread = run_seeds(&staged.scenario, 1..seeds.max(1) + 1, scenario.duration);

@@ -2,7 +2,8 @@
 //! simulator presets (dataset, write rate, link and limits scaled together), and the
 //! comparison suite `scripts/verify.sh` runs (issue 12: slow diskless transfers, shared
 //! BGSAVEs, the soft-limit timer, cuts near the backlog boundary, repl-diskless-load,
-//! repl-backlog-ttl, long loads, failover, replica restarts). Each stages in under a minute.
+//! repl-backlog-ttl, long loads, failover, replica restarts; issue 14: Valkey's dual channel).
+//! Each stages in under a minute.
 //! Kept out of the simulator's preset list: they exist to be staged, not taught.
 
 use crate::sim::Scenario;
@@ -96,6 +97,11 @@ const PRESETS: &[(&str, &str)] = &[
     (
         "compare-restart-graceful",
         include_str!("presets/compare-restart-graceful.toml"),
+    ),
+    // Issue 14: Valkey's dual channel (the versions without it skip it).
+    (
+        "compare-dual-channel",
+        include_str!("presets/compare-dual-channel.toml"),
     ),
 ];
 

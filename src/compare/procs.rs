@@ -4,6 +4,7 @@
 //! `kill -INT` of the compare process alone would not).
 
 use super::resp::Client;
+use crate::core::version::{FullSync, Version, Wording};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -16,56 +17,175 @@ static LIVE_PIDS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 static LIVE_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// Which server implementation is staged. Everything that differs between targets lives
-/// here: its binary ([`Against::binary`]), how it is started ([`Against::leading_args`]) and
-/// its config dialect ([`Against::config_name`]). Another version (issue 14: Redis 6.2 and
-/// 8.2, Valkey 8.1 and 9.1 under `.tools/servers/<version>/server`) is a variant with its
-/// row in each of these.
+/// here: its binary ([`Against::binary`]), how it is started ([`Against::leading_args`]), its
+/// config dialect ([`Against::setting`]) and the words of its logs ([`Against::wording`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Against {
     /// `replscope server` (this crate's server, on the same core as the simulator).
     Replscope,
-    /// A real `redis-server` (7.0).
-    Redis,
+    /// A real Redis or Valkey server of that version (`.tools/servers/<version>/server`).
+    Server(Version),
 }
 
 impl Against {
+    /// `replscope`, a version name (`redis-6.2`, `valkey-9.1`, ...), or `redis` for 7.0.
     pub fn parse(s: &str) -> Result<Against, String> {
         match s {
             "replscope" => Ok(Against::Replscope),
-            "redis" => Ok(Against::Redis),
-            _ => Err(format!("--against `{s}`: use replscope or redis")),
+            "redis" => Ok(Against::Server(Version::Redis70)),
+            _ => Version::parse(s).map(Against::Server).map_err(|_| {
+                let names: Vec<&str> = Version::ALL.iter().map(|v| v.name()).collect();
+                format!(
+                    "--against `{s}`: use replscope, {} (or redis for redis-7.0)",
+                    names.join(", ")
+                )
+            }),
         }
     }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Against::Replscope => "replscope",
-            Against::Redis => "redis",
+            Against::Server(v) => v.name(),
+        }
+    }
+
+    /// The real version staged, if any.
+    pub fn version(self) -> Option<Version> {
+        match self {
+            Against::Replscope => None,
+            Against::Server(v) => Some(v),
         }
     }
 
     /// The server binary to run.
-    pub fn binary(self, exes: &super::Executables) -> &Path {
-        match self {
-            Against::Replscope => &exes.replscope,
-            Against::Redis => &exes.redis_server,
+    pub fn binary(self, exes: &super::Executables) -> Result<PathBuf, String> {
+        self.located(exes).map(|(exe, _)| exe)
+    }
+
+    /// The server binary to run and what its `--version` says: `--server` if given, else
+    /// `<servers dir>/<version>/server` (what `scripts/setup.sh test` installs), else for 7.0
+    /// a `redis-server` on the PATH (the system package is 7.0.15). Its `--version` must be
+    /// the release modelled.
+    pub fn located(self, exes: &super::Executables) -> Result<(PathBuf, String), String> {
+        let v = match self {
+            Against::Replscope => {
+                let said = format!("replscope {}", env!("CARGO_PKG_VERSION"));
+                return Ok((exes.replscope.clone(), said));
+            }
+            Against::Server(v) => v,
+        };
+        let exe = if let Some(given) = &exes.server {
+            given.clone()
+        } else if let Some(p) = exes
+            .servers_dir
+            .as_ref()
+            .map(|d| d.join(v.name()).join("server"))
+            .filter(|p| p.exists())
+        {
+            p
+        } else if v == Version::Redis70 {
+            PathBuf::from("redis-server")
+        } else {
+            return Err(format!(
+                "no {} server: .tools/servers/{}/server is missing (`scripts/setup.sh test` installs it; or give --server PATH or REPLSCOPE_SERVERS=DIR)",
+                v.display_name(),
+                v.name()
+            ));
+        };
+        let out = Command::new(&exe)
+            .arg("--version")
+            .output()
+            .map_err(|e| format!("cannot run {} --version: {e}", exe.display()))?;
+        let said = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if !said.contains(&format!("v={} ", v.release())) {
+            return Err(format!(
+                "{} is not {} {} (its --version says `{said}`)",
+                exe.display(),
+                v.display_name(),
+                v.release()
+            ));
         }
+        Ok((exe, said))
     }
 
     /// Arguments before the config (`replscope server ...`).
     fn leading_args(self) -> &'static [&'static str] {
         match self {
             Against::Replscope => &["server"],
-            Against::Redis => &[],
+            Against::Server(_) => &[],
         }
     }
 
-    /// The name this target gives a scenario's Redis 7.0 config, or `None` when it has no
-    /// such config (it is the simulator's only: its replication model, Valkey's dual channel;
-    /// `save` is set by [`ServerProc`] for every server).
-    pub fn config_name(self, name: &str) -> Option<&str> {
+    /// Whether it knows a setting every staged server gets. 6.2 has no
+    /// `enable-debug-command` (7.0 added it; DEBUG was always allowed before).
+    fn takes(self, name: &str) -> bool {
+        !(name == "enable-debug-command" && self == Against::Server(Version::Redis62))
+    }
+
+    /// The words its log lines use (`replscope server` writes Redis 7.0's).
+    pub fn wording(self) -> Wording {
+        self.version().unwrap_or_default().wording()
+    }
+
+    /// A scenario setting `name value` in this target's config dialect: `Ok(Some)` to pass
+    /// (under its name there), `Ok(None)` to leave out (the simulator's only, or the
+    /// version's own behaviour is that value), `Err` when the version cannot do what the
+    /// scenario asks. Checked with `CONFIG GET` on each real binary.
+    pub fn setting(self, name: &str, value: &str) -> Result<Option<String>, String> {
+        let v = match self {
+            // Ours takes every name the simulator's scenario writes, less its own.
+            Against::Replscope => {
+                return Ok(match name {
+                    "dual-channel-replication-enabled" | "replication-model" | "save" => None,
+                    n => Some(n.to_string()),
+                })
+            }
+            Against::Server(v) => v,
+        };
+        let lacks = |what: &str| {
+            Err(format!(
+                "{} has no `{name}`: {what}; the scenario's `{name} {value}` cannot be staged on it",
+                v.display_name()
+            ))
+        };
         match name {
-            "dual-channel-replication-enabled" | "replication-model" | "save" => None,
-            n => Some(n),
+            // `save` is set by [`ServerProc`] for every server.
+            "save" => Ok(None),
+            // The simulator's switch between the 6.x and 7.0 buffers: the version decides.
+            "replication-model" => {
+                if value == v.buffers().as_config_str() {
+                    Ok(None)
+                } else {
+                    lacks("its replication buffers are its own")
+                }
+            }
+            // Valkey's dual channel (`dual-channel-replication-enabled`, config.c @8.1.8).
+            "dual-channel-replication-enabled" => match v.second_channel() {
+                FullSync::DualChannel => Ok(Some(name.to_string())),
+                _ if value == "no" => Ok(None),
+                _ => lacks("dual-channel replication is Valkey's"),
+            },
+            // 7.0 added it (config.c @7.0.0); 6.2 always waits `repl-diskless-sync-delay`,
+            // which is what 0 (no maximum) means.
+            "repl-diskless-sync-max-replicas" if v == Version::Redis62 => {
+                if value == "0" {
+                    Ok(None)
+                } else {
+                    lacks("6.2 starts a diskless fork only after repl-diskless-sync-delay")
+                }
+            }
+            // Redis 8.2's (config.c @8.2.3; `repl-rdb-channel` is hidden but settable).
+            "replica-full-sync-buffer-limit" | "repl-rdb-channel" => {
+                if v.second_channel() == FullSync::RdbChannel {
+                    Ok(Some(name.to_string()))
+                } else if name == "repl-rdb-channel" && value == "no" {
+                    Ok(None)
+                } else {
+                    lacks("the RDB channel is Redis 8.2's")
+                }
+            }
+            n => Ok(Some(n.to_string())),
         }
     }
 }
@@ -149,6 +269,7 @@ impl ServerProc {
             ("enable-debug-command".into(), "yes".into()),
             ("dbfilename".into(), format!("{name}.rdb")),
         ];
+        args.retain(|(k, _)| against.takes(k));
         args.extend(extra.iter().cloned());
         for (k, v) in &args {
             argv.push(format!("--{k}"));
@@ -305,4 +426,63 @@ pub fn install_ctrl_c_cleanup() {
             }
         });
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_version_and_redis_as_7_0() {
+        assert_eq!(
+            Against::parse("redis"),
+            Ok(Against::Server(Version::Redis70))
+        );
+        for v in Version::ALL {
+            assert_eq!(Against::parse(v.name()), Ok(Against::Server(v)));
+        }
+        let e = Against::parse("valkey").unwrap_err();
+        assert!(e.contains("replscope") && e.contains("valkey-9.1"), "{e}");
+    }
+
+    #[test]
+    fn each_version_takes_only_the_settings_it_has() {
+        let on = |v| Against::Server(v);
+        // Left out where the version's own behaviour is the value asked for.
+        assert_eq!(
+            on(Version::Redis62).setting("repl-diskless-sync-max-replicas", "0"),
+            Ok(None)
+        );
+        assert!(on(Version::Redis62)
+            .setting("repl-diskless-sync-max-replicas", "2")
+            .is_err());
+        assert_eq!(
+            on(Version::Redis70).setting("dual-channel-replication-enabled", "no"),
+            Ok(None)
+        );
+        assert!(on(Version::Redis82)
+            .setting("dual-channel-replication-enabled", "yes")
+            .is_err());
+        assert_eq!(
+            on(Version::Valkey91).setting("dual-channel-replication-enabled", "yes"),
+            Ok(Some("dual-channel-replication-enabled".into()))
+        );
+        assert_eq!(
+            on(Version::Redis82).setting("replica-full-sync-buffer-limit", "1mb"),
+            Ok(Some("replica-full-sync-buffer-limit".into()))
+        );
+        assert!(on(Version::Valkey81)
+            .setting("replica-full-sync-buffer-limit", "1mb")
+            .is_err());
+        // The buffer model is the version's.
+        assert_eq!(
+            on(Version::Redis62).setting("replication-model", "6"),
+            Ok(None)
+        );
+        assert!(on(Version::Redis62)
+            .setting("replication-model", "7")
+            .is_err());
+        assert!(!on(Version::Redis62).takes("enable-debug-command"));
+        assert!(on(Version::Redis70).takes("enable-debug-command"));
+    }
 }

@@ -5,7 +5,9 @@
 //! Each direction is two threads joined by a small bounded channel: a reader that takes bytes
 //! off the source no faster than a token bucket allows (so the rest waits in the sender's
 //! buffers, where Redis's output buffer limit sees it), and a writer that delivers each chunk
-//! `latency` after it was read.
+//! `latency` after it was read. The bucket is the link's, one per direction, shared by every
+//! connection through the proxy: Redis 8.2's RDB channel and Valkey's dual channel carry the
+//! RDB and the stream on two connections over the same link, as the simulator models them.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -28,6 +30,38 @@ struct Shared {
     upstream_ports: Mutex<Vec<u16>>,
     /// Live connections broken by a cut.
     broken_by_cuts: AtomicU64,
+    /// The link's bandwidth, master to replica and replica to master.
+    to_replica: Mutex<Bucket>,
+    to_master: Mutex<Bucket>,
+}
+
+/// A token bucket of ~10 ms: bytes taken so far, since `start`.
+struct Bucket {
+    start: Instant,
+    taken: u64,
+}
+
+impl Bucket {
+    fn new() -> Bucket {
+        Bucket {
+            start: Instant::now(),
+            taken: 0,
+        }
+    }
+
+    /// Takes `n` bytes at `rate` bytes/s: how long the taker waits before reading more.
+    fn take(&mut self, n: u64, rate: u64) -> Duration {
+        let slack = Duration::from_millis(10);
+        let el = self.start.elapsed();
+        let due = Duration::from_secs_f64(self.taken as f64 / rate as f64);
+        if el > due + slack {
+            // Idle time does not bank credit beyond the bucket.
+            self.taken = ((el.as_secs_f64() - 0.01) * rate as f64) as u64;
+        }
+        self.taken += n;
+        let due = Duration::from_secs_f64(self.taken as f64 / rate as f64);
+        due.saturating_sub(el + slack)
+    }
 }
 
 pub struct Proxy {
@@ -52,6 +86,8 @@ impl Proxy {
             conns: Mutex::new(Vec::new()),
             upstream_ports: Mutex::new(Vec::new()),
             broken_by_cuts: AtomicU64::new(0),
+            to_replica: Mutex::new(Bucket::new()),
+            to_master: Mutex::new(Bucket::new()),
         });
         let sh = shared.clone();
         std::thread::spawn(move || accept_loop(l, sh));
@@ -127,13 +163,13 @@ fn accept_loop(l: TcpListener, sh: Arc<Shared>) {
                 c.push((a, b));
             }
         }
-        for (src, dst) in [
-            (down.try_clone(), up.try_clone()),
-            (up.try_clone(), down.try_clone()),
+        for (src, dst, to_replica) in [
+            (down.try_clone(), up.try_clone(), false),
+            (up.try_clone(), down.try_clone(), true),
         ] {
             if let (Ok(src), Ok(dst)) = (src, dst) {
                 let sh = sh.clone();
-                std::thread::spawn(move || pipe(src, dst, sh));
+                std::thread::spawn(move || pipe(src, dst, sh, to_replica));
             }
         }
     }
@@ -165,8 +201,9 @@ fn small_buffers(_up: &TcpStream, down: &TcpStream) {
     let _ = s.set_recv_buffer_size(SOCKET_BUFFER);
 }
 
-/// One direction: read under the token bucket, deliver `latency` later.
-fn pipe(mut src: TcpStream, mut dst: TcpStream, sh: Arc<Shared>) {
+/// One direction of one connection: read under the link's token bucket for that direction,
+/// deliver `latency` later.
+fn pipe(mut src: TcpStream, mut dst: TcpStream, sh: Arc<Shared>, to_replica: bool) {
     let rate = sh.bandwidth;
     // Chunks of ~10 ms worth of bytes keep the pacing smooth without tiny writes.
     let chunk = if rate == 0 {
@@ -191,26 +228,27 @@ fn pipe(mut src: TcpStream, mut dst: TcpStream, sh: Arc<Shared>) {
         let _ = dst.shutdown(Shutdown::Both);
     });
     let mut buf = vec![0u8; chunk];
-    let start = Instant::now();
-    let mut sent: u64 = 0;
+    let bucket = if to_replica {
+        &sh.to_replica
+    } else {
+        &sh.to_master
+    };
     loop {
         let n = match src.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        sent += n as u64;
         if tx.send((Instant::now(), buf[..n].to_vec())).is_err() {
             break;
         }
         if rate > 0 {
-            // Token bucket with a ~10 ms bucket: wait until the bytes taken so far are due.
-            let due = Duration::from_secs_f64(sent as f64 / rate as f64);
-            let el = start.elapsed();
-            if due > el + Duration::from_millis(10) {
-                std::thread::sleep(due - el - Duration::from_millis(10));
-            } else if el > due + Duration::from_millis(10) {
-                // Idle time does not bank credit beyond the bucket.
-                sent = ((el.as_secs_f64() - 0.01) * rate as f64) as u64;
+            // Wait until the bytes the link has taken so far (all its connections) are due.
+            let wait = bucket
+                .lock()
+                .map(|mut b| b.take(n as u64, rate))
+                .unwrap_or_default();
+            if !wait.is_zero() {
+                std::thread::sleep(wait);
             }
         }
     }
@@ -260,6 +298,32 @@ mod tests {
         }
         let el = start.elapsed().as_secs_f64();
         // 300 kB at 1 MB/s: 0.3 s, less the 10 ms bucket.
+        assert!((0.25..0.6).contains(&el), "took {el} s");
+    }
+
+    /// Two connections at once (an RDB channel beside the main one) share the link.
+    #[test]
+    fn connections_share_the_links_bandwidth() {
+        let p = Proxy::start(source(150_000), 1_000_000, 1).unwrap();
+        let start = Instant::now();
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let mut c = TcpStream::connect(("127.0.0.1", p.port)).unwrap();
+                std::thread::spawn(move || {
+                    let (mut got, mut b) = (0, vec![0u8; 65536]);
+                    while got < 150_000 {
+                        let n = c.read(&mut b).unwrap();
+                        assert!(n > 0, "closed after {got} bytes");
+                        got += n;
+                    }
+                })
+            })
+            .collect();
+        for r in readers {
+            r.join().unwrap();
+        }
+        let el = start.elapsed().as_secs_f64();
+        // 2 x 150 kB at 1 MB/s for the link: 0.3 s, not the 0.15 s of a bucket each.
         assert!((0.25..0.6).contains(&el), "took {el} s");
     }
 

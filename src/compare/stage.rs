@@ -5,6 +5,7 @@ use super::events::{parse_events, parse_log_line, Naming, SyncEvent};
 use super::procs::{free_port, Against, ServerProc, TempDir};
 use super::proxy::Proxy;
 use super::resp::{field, Client};
+use crate::core::version::Wording;
 use crate::sim::scenario::FaultAction;
 use crate::sim::summary::{MasterSummary, ReplicaSummary, Summary};
 use crate::sim::Scenario;
@@ -21,7 +22,41 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 pub struct Executables {
     /// The replscope binary (run as `<exe> server ...`).
     pub replscope: PathBuf,
-    pub redis_server: PathBuf,
+    /// A real server's binary given by hand (`--server`): used for whichever version is
+    /// staged (its `--version` is checked).
+    pub server: Option<PathBuf>,
+    /// Where `scripts/setup.sh test` installs the real versions: `<dir>/<version>/server`.
+    pub servers_dir: Option<PathBuf>,
+}
+
+impl Executables {
+    /// `replscope` and the real servers found as the tests find them: `$REPLSCOPE_SERVERS`,
+    /// else the first `.tools/servers` in a folder above `replscope` (a checkout's
+    /// `target/debug/replscope`) or above the current directory (another target dir).
+    pub fn find(replscope: PathBuf, server: Option<PathBuf>) -> Executables {
+        let servers_dir = std::env::var_os("REPLSCOPE_SERVERS")
+            .map(PathBuf::from)
+            .or_else(|| {
+                let cwd = std::env::current_dir().ok();
+                let starts = replscope
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .into_iter()
+                    .chain(cwd);
+                starts
+                    .flat_map(|s| {
+                        s.ancestors()
+                            .map(|a| a.join(".tools/servers"))
+                            .collect::<Vec<_>>()
+                    })
+                    .find(|d| d.is_dir())
+            });
+        Executables {
+            replscope,
+            server,
+            servers_dir,
+        }
+    }
 }
 
 /// What calibration measured and chose (all per key, microseconds).
@@ -124,10 +159,9 @@ pub fn stage(
     exes: &Executables,
     progress: &dyn Fn(&str),
 ) -> Result<Staged, String> {
-    check_stageable(scenario)?;
-    let exe = against.binary(exes);
+    let common = check_settings(scenario, against)?;
+    let exe = &against.binary(exes)?;
     let tmp = TempDir::new(against.as_str())?;
-    let common = server_settings(scenario, against);
     let master_port = free_port()?;
     progress(&format!(
         "starting the master ({}) on port {master_port}",
@@ -154,7 +188,7 @@ pub fn stage(
     ));
     drop(mc);
     let run = run_schedule(scenario, &mut st)?;
-    let (bgsaves, events, times) = read_logs(&st, scenario.replicas as usize);
+    let (bgsaves, events, times) = read_logs(&st, scenario.replicas as usize, &against.wording());
     let measured = measured_summary(scenario, &run, bgsaves, &events);
     let staged = with_run_speeds(staged, &calibration, &times, &mut notes);
     Ok(Staged {
@@ -167,17 +201,29 @@ pub fn stage(
     })
 }
 
-/// The scenario's Redis settings for every server, in the target's dialect.
-fn server_settings(scenario: &Scenario, against: Against) -> Vec<(String, String)> {
-    let mut common: Vec<(String, String)> = scenario
-        .redis_pairs()
-        .into_iter()
-        .filter_map(|(k, v)| against.config_name(&k).map(|n| (n.to_string(), v)))
-        .collect();
+/// What [`stage`] refuses before it starts anything: faults it cannot stage, a version that
+/// is not the target's, a setting the target lacks. The settings for every server, else.
+pub(super) fn check_settings(
+    scenario: &Scenario,
+    against: Against,
+) -> Result<Vec<(String, String)>, String> {
+    check_stageable(scenario, against)?;
+    server_settings(scenario, against)
+}
+
+/// The scenario's Redis settings for every server, in the target's dialect; an error names
+/// a setting the target lacks.
+fn server_settings(scenario: &Scenario, against: Against) -> Result<Vec<(String, String)>, String> {
+    let mut common = Vec::new();
+    for (k, v) in scenario.redis_pairs() {
+        if let Some(name) = against.setting(&k, &v)? {
+            common.push((name, v));
+        }
+    }
     // The RDB is then about as large as the dataset the scenario describes (DEBUG POPULATE
     // values compress to almost nothing otherwise).
     common.push(("rdbcompression".into(), "no".into()));
-    common
+    Ok(common)
 }
 
 /// The scenario the simulator predicts: what the staging achieves (the real RDB's size, the
@@ -545,7 +591,11 @@ fn final_offsets(
 
 /// The master's and each replica's log, timed from the replicas' start: the number of
 /// BGSAVEs for sync, and the sync events.
-fn read_logs(st: &Staging, n: usize) -> (u64, Vec<SyncEvent>, RunTimes) {
+fn read_logs(st: &Staging, n: usize, wording: &Wording) -> (u64, Vec<SyncEvent>, RunTimes) {
+    let (load_start, load_done) = (
+        wording.sync(": Loading DB in memory"),
+        wording.sync(": Finished with success"),
+    );
     let mut lines = Vec::new();
     let mut push_file = |path: &PathBuf, node: &str, master_from: Option<u64>| {
         let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -580,9 +630,9 @@ fn read_logs(st: &Staging, n: usize) -> (u64, Vec<SyncEvent>, RunTimes) {
     let mut loading: std::collections::BTreeMap<&str, u64> = Default::default();
     for (t, node, m) in &lines {
         if node != "master" {
-            if m.starts_with("MASTER <-> REPLICA sync: Loading DB in memory") {
+            if m.starts_with(&load_start) {
                 loading.insert(node.as_str(), *t);
-            } else if m.starts_with("MASTER <-> REPLICA sync: Finished with success") {
+            } else if m.starts_with(&load_done) {
                 if let Some(t0) = loading.remove(node.as_str()) {
                     times.loads.push(t - t0);
                 }
@@ -628,7 +678,7 @@ fn read_logs(st: &Staging, n: usize) -> (u64, Vec<SyncEvent>, RunTimes) {
         client_ports,
         replicas: n,
     };
-    (bgsaves, parse_events(&lines, &naming), times)
+    (bgsaves, parse_events(&lines, &naming, wording), times)
 }
 
 /// What happened, in the simulator's summary terms.
@@ -680,7 +730,7 @@ fn measured_summary(scenario: &Scenario, run: &Run, bgsaves: u64, events: &[Sync
     measured
 }
 
-fn check_stageable(s: &Scenario) -> Result<(), String> {
+fn check_stageable(s: &Scenario, against: Against) -> Result<(), String> {
     if s.replicas == 0 {
         return Err("the scenario has no replica".into());
     }
@@ -698,13 +748,23 @@ fn check_stageable(s: &Scenario) -> Result<(), String> {
             ));
         }
     }
-    if s.redis.dual_channel_replication_enabled {
-        return Err("dual-channel replication is Valkey's; Redis 7.0 cannot stage it".into());
+    match against.version() {
+        Some(v) if v != s.version => Err(format!(
+            "the scenario plays {} but the servers staged are {}",
+            s.version.display_name(),
+            v.display_name()
+        )),
+        Some(_) => Ok(()),
+        None if s.redis.dual_channel_replication_enabled => Err(
+            "dual-channel replication is Valkey's; replscope server cannot stage it (use --against valkey-8.1 or valkey-9.1)"
+                .into(),
+        ),
+        None if s.redis.replication_model != 7 => Err(
+            "replscope server stages the 7.0 replication model only (use --against redis-6.2)"
+                .into(),
+        ),
+        None => Ok(()),
     }
-    if s.redis.replication_model != 7 {
-        return Err("compare stages the 7.0 replication model only".into());
-    }
-    Ok(())
 }
 
 /// Per-key cost at `delay`, interpolated between the calibration probes.
@@ -1073,9 +1133,11 @@ mod tests {
     #[test]
     fn refuses_faults_it_cannot_stage() {
         let mut s = crate::sim::Scenario::preset("failover-psync").unwrap();
-        assert!(check_stageable(&s).is_ok());
+        assert!(check_stageable(&s, Against::Replscope).is_ok());
         s.faults[0].every = Some(10_000);
-        assert!(check_stageable(&s).unwrap_err().contains("kill-master"));
+        assert!(check_stageable(&s, Against::Replscope)
+            .unwrap_err()
+            .contains("kill-master"));
     }
 
     #[test]
