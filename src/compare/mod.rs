@@ -452,7 +452,10 @@ impl Comparison {
                 .map(|i| {
                     let (p, m) = self.sequences(i);
                     let s = if which == 0 { m } else { p };
-                    let steps: Vec<Step> = s.iter().filter_map(|l| step_of(l)).collect();
+                    let steps: Vec<Step> = s
+                        .iter()
+                        .filter_map(|l| Step::from_sequence_label(l))
+                        .collect();
                     render_sequence(&steps)
                 })
                 .collect::<Vec<_>>()
@@ -592,18 +595,6 @@ impl Comparison {
             "verdict": self.verdict(),
         })
     }
-}
-
-fn step_of(label: &str) -> Option<Step> {
-    [
-        Step::Full,
-        Step::Partial,
-        Step::Online,
-        Step::ObufCut,
-        Step::Timeout,
-    ]
-    .into_iter()
-    .find(|s| s.label() == label)
 }
 
 /// A figure of a row in human units (MB, s, or as is).

@@ -103,6 +103,19 @@ impl Step {
             Step::Loaded => "loaded",
         }
     }
+
+    /// The step of a compared sequence named `label` (`Loaded` is not one of them).
+    pub fn from_sequence_label(label: &str) -> Option<Step> {
+        [
+            Step::Full,
+            Step::Partial,
+            Step::Online,
+            Step::ObufCut,
+            Step::Timeout,
+        ]
+        .into_iter()
+        .find(|s| s.label() == label)
+    }
 }
 
 /// What one replica went through in a run: the sequence of sync kinds and cut-offs (what

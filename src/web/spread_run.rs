@@ -367,15 +367,7 @@ pub fn sequence_words(seq: &[Step], word: &dyn Fn(Step) -> &'static str, none: &
     let mut token = String::new();
     let flush = |token: &mut String, out: &mut String| {
         if !token.is_empty() {
-            let step = [
-                Step::Full,
-                Step::Partial,
-                Step::Online,
-                Step::ObufCut,
-                Step::Timeout,
-            ]
-            .into_iter()
-            .find(|s| s.label() == token.as_str());
+            let step = Step::from_sequence_label(token);
             match (step, token.strip_prefix('x')) {
                 (Some(s), _) => out.push_str(word(s)),
                 (None, Some(n)) if n.chars().all(|c| c.is_ascii_digit()) => {
