@@ -38,6 +38,21 @@ fn resp_request(data: &[u8]) {
     assert_eq!(run(rest.len()), run(1 + (flags as usize >> 3)));
 }
 
+/// The web_url target's check: any query gives a state, and that state's own query reads
+/// back the same, with no notices.
+fn web_url(data: &[u8]) {
+    use replscope::web::model::{SimValidator, DEFAULT_PRESET};
+    use replscope::web::url;
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let (st, _notices) = url::parse(text, DEFAULT_PRESET, &SimValidator);
+    let q = url::to_query(&st);
+    let (again, notices) = url::parse(&q, DEFAULT_PRESET, &SimValidator);
+    assert!(notices.is_empty(), "{q}: {notices:?}");
+    assert_eq!(url::to_query(&again), q);
+}
+
 #[test]
 fn every_saved_crash_is_fixed() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fuzz");
@@ -48,6 +63,7 @@ fn every_saved_crash_is_fixed() {
         let data = std::fs::read(&path).unwrap();
         match name.split('-').next() {
             Some("resp_request") => resp_request(&data),
+            Some("web_url") => web_url(&data),
             Some("rdb_file") => {
                 let _ = replscope::rdb::parse_rdb(&data, 16, |_| Ok(()));
             }

@@ -66,9 +66,22 @@ impl Scenario {
         let (list, parse) = (PRESETS, Scenario::from_toml);
         #[cfg(target_arch = "wasm32")]
         let (list, parse) = (PRESETS_JSON, Scenario::from_json);
-        list.iter()
-            .find(|(n, _)| *n == name)
-            .and_then(|(_, t)| parse(t).ok())
+        let index = list.iter().position(|(n, _)| *n == name)?;
+        // Parsed once per thread: the page and its URL check start from a preset for every
+        // parameter they test, and parsing the text each time was most of that cost.
+        thread_local! {
+            static PARSED: std::cell::RefCell<Vec<Option<Option<Scenario>>>> =
+                const { std::cell::RefCell::new(Vec::new()) };
+        }
+        PARSED.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if cache.len() < list.len() {
+                cache.resize(list.len(), None);
+            }
+            cache[index]
+                .get_or_insert_with(|| parse(list[index].1).ok())
+                .clone()
+        })
     }
 }
 

@@ -365,8 +365,9 @@ pub fn parse(query: &str, default_preset: &str, v: &dyn Validate) -> (UrlState, 
                 Err(e) => bad(&k, format!("{e}, not “{}”", clip(&val))),
             },
             // The version every node plays: a parameter, with a key of its own because it is the
-            // first thing a reader of the link wants to know.
-            "version" => match crate::core::version::Version::parse(&val) {
+            // first thing a reader of the link wants to know. `p.version` is read the same way,
+            // so an alias (`redis8.2`) is written back in its one canonical form.
+            "version" | "p.version" => match crate::core::version::Version::parse(&val) {
                 Ok(ver) => {
                     st.params.retain(|(n, _)| n != "version");
                     st.params.push(("version".into(), ver.name().into()));
@@ -569,6 +570,22 @@ mod tests {
         fn lesson_steps(&self, id: &str) -> Option<usize> {
             (id == "backlog").then_some(7)
         }
+    }
+
+    #[test]
+    fn version_given_as_a_parameter_reads_back_the_same() {
+        // Found by the web_url fuzz target: `p.version=redis6.2` was kept as typed and came back
+        // as `version=redis-6.2` once its own link was read again.
+        let (st, notices) = parse("p.version=redis6.2", "diskless-fix", &Known);
+        assert!(notices.is_empty(), "{notices:?}");
+        assert_eq!(
+            st.params,
+            vec![("version".to_string(), "redis-6.2".to_string())]
+        );
+        let q = to_query(&st);
+        let (again, notices) = parse(&q, "diskless-fix", &Known);
+        assert!(notices.is_empty(), "{notices:?}");
+        assert_eq!(to_query(&again), q);
     }
 
     #[test]
