@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, Notify};
 
 use super::engine::Engine;
+use super::keyspace::SHARDS;
 use super::rdbfile::{load_rdb, write_snapshot};
 use super::seam;
 use super::types::{Action, BgsaveJob};
@@ -117,9 +118,9 @@ pub fn start_timers(sh: &Shared) {
             }
             {
                 let mut e = s.lock();
-                // activeExpireCycle: 512 of the 4096 shards per 100 ms tick (those holding
+                // activeExpireCycle: an eighth of the shards per 100 ms tick (those holding
                 // keys with a TTL), so every expired key goes within 0.8 s.
-                e.active_expire(512);
+                e.active_expire(SHARDS / 8);
                 e.check_save_points();
             }
             after_batch(&s);

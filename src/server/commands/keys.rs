@@ -155,7 +155,7 @@ pub fn keys(e: &mut Engine, ctx: &mut Ctx, a: &Args) -> Out {
         .db(ctx.db)
         .iter()
         .filter(|(k, entry)| glob_match(&a[1], k) && entry.expire_ms.is_none_or(|t| t > now))
-        .map(|(k, _)| k.clone())
+        .map(|(k, _)| k.to_vec())
         .collect();
     bulk_array(keys).into()
 }
@@ -209,7 +209,7 @@ pub fn scan(e: &mut Engine, ctx: &mut Ctx, a: &Args) -> Out {
 }
 
 pub fn randomkey(e: &mut Engine, ctx: &mut Ctx, _a: &Args) -> Out {
-    let k = e.ks().db(ctx.db).iter().next().map(|(k, _)| k.clone());
+    let k = e.ks().db(ctx.db).iter().next().map(|(k, _)| k.to_vec());
     k.map(Reply::Bulk).unwrap_or(Reply::Nil).into()
 }
 
