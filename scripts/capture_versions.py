@@ -809,6 +809,17 @@ def sc_diskless_load_swapdb(run, version):
               classic + ["--repl-diskless-load", "swapdb"])
 
 
+def sc_second_channel_diskless_load(run, version):
+    """Redis 8.2's RDB channel into a replica with repl-diskless-load swapdb: it parses the RDB
+    channel as it arrives."""
+    if version != "redis-8.2":
+        return
+    on = ["--repl-rdb-channel", "yes"]
+    full_sync(run, version, "rdb-channel-diskless-load-swapdb",
+              ["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "1"] + on,
+              on + ["--repl-diskless-load", "swapdb"])
+
+
 def sc_diskless_replica_dropped(run, version):
     """The only target of a diskless (classic) transfer disconnects mid-transfer."""
     cap = Capture(run, version, "diskless-replica-dropped")
@@ -1148,6 +1159,7 @@ SCENARIOS = {
     "second-channel-with-disk-sync": sc_second_channel_needs_diskless,
     "second-channel-buffer-limit": sc_second_channel_buffer_limit,
     "diskless-load-swapdb": sc_diskless_load_swapdb,
+    "rdb-channel-diskless-load-swapdb": sc_second_channel_diskless_load,
     "diskless-replica-dropped": sc_diskless_replica_dropped,
     "partial-resync": sc_partial_resync,
     "psync-refused-backlog": sc_psync_no_backlog,

@@ -195,6 +195,47 @@ fn classic_diskless_full_sync_logs_as_each_version() {
     }
 }
 
+#[test]
+fn rdb_channel_with_diskless_load_parses_as_the_rdb_arrives() {
+    // 8.2's RDB channel into a replica with `repl-diskless-load swapdb`: the real replica
+    // starts loading as the RDB channel's transfer starts and swaps once it is whole.
+    let v = Version::Redis82;
+    let mut s = first_sync(v, Some(true));
+    s.set("repl-rdb-channel", "yes").unwrap();
+    s.set("repl-diskless-load", "swapdb").unwrap();
+    let sim = run(&s);
+    let real = fixture(v, "rdb-channel-diskless-load-swapdb", "replica.log");
+    assert_in_order(
+        "redis-8.2 rdb-channel-diskless-load-swapdb",
+        &real,
+        "Starting to receive RDB",
+        &sim_lines(&sim, "replica-1"),
+    );
+    // Transfer and load overlap: from the RDB channel's start to the end of the load takes
+    // about the longer of the two (the child's 6.7 s, the load's 8.5 s), not their sum.
+    let at = |text: &str| {
+        sim.log()
+            .iter()
+            .find(|l| l.node == "replica-1" && l.line.contains(text))
+            .map(|l| l.t_ms)
+            .unwrap_or_else(|| panic!("no `{text}`"))
+    };
+    let took = at("Done loading RDB") - at("Starting to receive RDB");
+    let (size, save, load) = (
+        s.dataset.size as f64,
+        s.fork.rdb_speed as f64,
+        s.replica.load_speed as f64,
+    );
+    let (one, both) = (
+        1000.0 * size / load.min(save),
+        1000.0 * (size / save + size / load),
+    );
+    assert!(
+        (took as f64) >= one * 0.95 && (took as f64) < both * 0.7,
+        "{took} ms: the longer alone is {one:.0} ms, both in turn {both:.0} ms"
+    );
+}
+
 /// The capture: a synced pair, the link cut, 3 MB written into a 1mb backlog, the link back.
 fn psync_refused(version: Version) -> Simulation {
     let mut sim = Simulation::new(&psync_refused_scenario(version), 1);

@@ -449,6 +449,10 @@ impl Instance {
     pub fn master_conn(&self) -> Option<ConnId> {
         self.link.as_ref().and_then(|l| l.main_conn())
     }
+    /// The connection an RDB arrives on right now (see [`ReplicaLink::rdb_conn`]).
+    pub fn rdb_conn(&self) -> Option<ConnId> {
+        self.link.as_ref().and_then(|l| l.rdb_conn())
+    }
     /// Whether a replica is loading an RDB right now (with diskless load, while it receives
     /// it: the parser reads the socket).
     pub fn is_loading(&self) -> bool {

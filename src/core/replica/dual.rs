@@ -24,7 +24,9 @@ use super::super::master::MasterSide;
 use super::super::payload::{push_merged, Payload};
 use super::super::version::{FullSync, Version};
 use super::super::{ConnId, Output};
-use super::transfer::{BulkEvent, BulkReader, FullResync, LoadClock};
+use super::transfer::{
+    use_diskless_load, BulkEvent, BulkReader, FullResync, LoadClock, ParserLoad,
+};
 use super::{LinkState, ReplicaLink};
 use crate::wire::{encode_command, take_line};
 
@@ -73,6 +75,12 @@ pub(super) struct Dual {
     pub local_bytes: u64,
     /// The local buffer hit its limit: the main connection is not read.
     stopped: bool,
+    /// 8.2 with `repl-diskless-load` choosing the parser: the load that runs while the RDB
+    /// channel's transfer arrives.
+    pub(super) parser: Option<ParserLoad>,
+    /// The load in `load` was parsed from the socket (`parser`, once the RDB was whole), and
+    /// into a temporary db (`swapdb`).
+    from_socket: Option<bool>,
     /// Set once the RDB is complete and loading.
     pub load: Option<LoadClock>,
 }
@@ -81,6 +89,16 @@ impl Dual {
     /// Valkey's dual channel or 8.2's RDB channel.
     pub fn kind(&self) -> FullSync {
         self.kind
+    }
+
+    /// The RDB goes (or went) straight into the parser.
+    pub fn loads_from_socket(&self) -> bool {
+        self.parser.is_some() || self.from_socket.is_some()
+    }
+
+    /// ... into a temporary db, swapped in at the end.
+    pub fn swapdb(&self) -> bool {
+        self.parser.as_ref().is_some_and(|p| p.swapdb) || self.from_socket == Some(true)
     }
 
     pub fn rdb_done(&self) -> bool {
@@ -147,6 +165,8 @@ impl ReplicaLink {
             held: VecDeque::new(),
             local_bytes: 0,
             stopped: false,
+            parser: None,
+            from_socket: None,
             load: None,
         }));
         let (host, port) = self.master.clone();
@@ -321,8 +341,27 @@ impl ReplicaLink {
         for e in ev {
             match e {
                 BulkEvent::Newline => {}
-                BulkEvent::Header { eof, size } => super::transfer::log_bulk_header(ctx, eof, size),
-                BulkEvent::Data(p) => ctx.emit(Output::RdbData { payload: p }),
+                BulkEvent::Header { eof, size } => {
+                    super::transfer::log_bulk_header(ctx, eof, size);
+                    // 8.2's `readSyncBulkPayload` reads the RDB channel as it reads the main
+                    // connection: with `useDisklessLoad()` it loads while the RDB arrives
+                    // (checked on 8.2.3 with swapdb: "receiving streamed RDB from master with
+                    // EOF to parser", then "Loading DB in memory" at once). Valkey's dual
+                    // channel is left loading once whole: its comparisons agree.
+                    let rdb_channel = self.dual().is_some_and(|d| d.kind == FullSync::RdbChannel);
+                    if rdb_channel && use_diskless_load(ctx) {
+                        let pl = self.start_parser_load(ctx, master);
+                        if let Some(d) = self.dual() {
+                            d.parser = Some(pl);
+                        }
+                    }
+                }
+                BulkEvent::Data(p) => {
+                    if let Some(pl) = self.dual().and_then(|d| d.parser.as_mut()) {
+                        pl.clock.size += p.len();
+                    }
+                    ctx.emit(Output::RdbData { payload: p })
+                }
                 BulkEvent::MasterError(e) => {
                     return self.dual_fail(ctx, &format!("MASTER aborted replication with an error: {e}"))
                 }
@@ -333,13 +372,22 @@ impl ReplicaLink {
                     };
                     let size = d.bulk.delivered();
                     d.rdb_step = RdbStep::Done;
+                    let parsed = d.parser.take();
+                    if parsed.is_some() {
+                        d.from_socket = parsed.as_ref().map(|pl| pl.swapdb);
+                    }
                     if d.kind == FullSync::RdbChannel {
                         // 8.2 is done with the RDB connection once the RDB is in.
                         let rc = d.rdb_conn;
                         self.out.forget(ctx, rc, true);
                     }
-                    super::transfer::log_download_done(ctx);
-                    let clock = self.begin_load(ctx, master, size);
+                    let clock = match parsed {
+                        Some(pl) => pl.clock,
+                        None => {
+                            super::transfer::log_download_done(ctx);
+                            self.begin_load(ctx, master, size)
+                        }
+                    };
                     if let Some(d) = self.dual() {
                         d.load = Some(clock);
                     }

@@ -146,6 +146,16 @@ impl ReplicaLink {
         }
     }
 
+    /// The connection the RDB arrives on while one does: the main one in a classic sync,
+    /// the second channel in a dual-channel or RDB-channel sync.
+    pub fn rdb_conn(&self) -> Option<ConnId> {
+        match &self.state {
+            LinkState::Receiving(r) => Some(r.conn),
+            LinkState::DualChannel(d) if !d.rdb_done() => Some(d.rdb_conn),
+            _ => None,
+        }
+    }
+
     /// Whether `conn` is one of the link's connections.
     pub fn owns(&self, conn: ConnId) -> bool {
         self.main_conn() == Some(conn)
@@ -429,7 +439,7 @@ impl ReplicaLink {
         match &self.state {
             LinkState::Loading(_) => true,
             LinkState::Receiving(r) => r.parser.is_some(),
-            LinkState::DualChannel(d) => d.load.is_some(),
+            LinkState::DualChannel(d) => d.load.is_some() || d.loads_from_socket(),
             _ => false,
         }
     }

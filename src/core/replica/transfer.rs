@@ -406,15 +406,25 @@ impl ReplicaLink {
     /// sub-replicas, backlog) until the swap; `on-empty-db` flushes the main db first, as a
     /// disk load does.
     fn begin_parser_load(&mut self, ctx: &mut Ctx, master: &mut MasterSide) {
+        let pl = self.start_parser_load(ctx, master);
+        if let LinkState::Receiving(r) = &mut self.state {
+            r.parser = Some(pl);
+        }
+    }
+
+    /// A load from the socket starts (the classic transfer's, or 8.2's RDB channel's).
+    pub(super) fn start_parser_load(
+        &mut self,
+        ctx: &mut Ctx,
+        master: &mut MasterSide,
+    ) -> ParserLoad {
         let swapdb = ctx.config.repl_diskless_load == DisklessLoad::Swapdb;
         let clock = if swapdb {
             LoadClock::start(ctx, 0)
         } else {
             self.begin_load(ctx, master, 0)
         };
-        if let LinkState::Receiving(r) = &mut self.state {
-            r.parser = Some(ParserLoad { clock, swapdb });
-        }
+        ParserLoad { clock, swapdb }
     }
 
     /// The loader read the RDB's header: its aux fields, as `rdbLoadRio` logs them.
@@ -435,7 +445,11 @@ impl ReplicaLink {
             LinkState::Receiving(Receiving {
                 parser: Some(p), ..
             }) => Some(&mut p.clock),
-            LinkState::DualChannel(d) => d.load.as_mut(),
+            LinkState::DualChannel(d) => match (&mut d.load, &mut d.parser) {
+                (Some(clock), _) => Some(clock),
+                (None, Some(p)) => Some(&mut p.clock),
+                (None, None) => None,
+            },
             _ => None,
         }
     }
@@ -446,7 +460,7 @@ impl ReplicaLink {
         let clock = match &self.state {
             LinkState::Loading(l) => Some(&l.clock),
             LinkState::Receiving(r) => r.parser.as_ref().map(|p| &p.clock),
-            LinkState::DualChannel(d) => d.load.as_ref(),
+            LinkState::DualChannel(d) => d.load.as_ref().or(d.parser.as_ref().map(|p| &p.clock)),
             _ => None,
         };
         clock.is_some_and(|c| !c.aux_logged)
@@ -457,6 +471,7 @@ impl ReplicaLink {
         match &self.state {
             LinkState::Receiving(r) => r.parser.is_some(),
             LinkState::Loading(l) => l.from_socket,
+            LinkState::DualChannel(d) => d.loads_from_socket(),
             _ => false,
         }
     }
@@ -566,7 +581,13 @@ impl ReplicaLink {
                 l.swapdb,
             ),
             LinkState::DualChannel(d) => match &d.load {
-                Some(clock) => (d.resync(), clock.clone(), true, false, false),
+                Some(clock) => (
+                    d.resync(),
+                    clock.clone(),
+                    true,
+                    d.loads_from_socket(),
+                    d.swapdb(),
+                ),
                 None => return,
             },
             _ => return,

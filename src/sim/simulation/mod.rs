@@ -752,7 +752,7 @@ impl Simulation {
         let s = &self.scenario;
         let mut rate = s.link_of(link - 1).0.max(1);
         if from == 1 {
-            let ((rnode, _), (snode, sconn)) = (ends[0], ends[1]);
+            let ((rnode, rconn), (snode, sconn)) = (ends[0], ends[1]);
             let sending_file = self.nodes[snode]
                 .inst
                 .as_ref()
@@ -761,10 +761,12 @@ impl Simulation {
             if sending_file {
                 rate = rate.min(s.disk.read_speed);
             }
+            // Only the connection the RDB comes on: a second channel's main connection
+            // carries the stream, which the replica buffers in memory meanwhile.
             let receiving = self.nodes[rnode]
                 .inst
                 .as_ref()
-                .is_some_and(|r| r.link_status() == LinkStatus::Sync);
+                .is_some_and(|r| r.rdb_conn() == Some(rconn));
             if receiving {
                 // The replica reads the RDB as fast as it can store it: into its temp file,
                 // or straight into memory with diskless load (parsing as it reads).
