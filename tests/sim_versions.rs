@@ -236,6 +236,35 @@ fn rdb_channel_with_diskless_load_parses_as_the_rdb_arrives() {
     );
 }
 
+#[test]
+fn valkey_9_1_notices_its_bio_download_at_the_next_replication_cron() {
+    // The captures: "Replica main thread detected RDB download completion in Bio thread"
+    // comes 0.1-0.75 s after "Replica bio thread: Done downloading RDB" (the main thread
+    // is not woken; its 1 Hz replicationCron looks). The delay follows the cron's phase.
+    let s = first_sync(Version::Valkey91, Some(false));
+    let delays: Vec<u64> = (1..=12)
+        .map(|seed| {
+            let mut sim = Simulation::new(&s, seed);
+            sim.run_until(s.duration);
+            let at = |text: &str| {
+                sim.log()
+                    .iter()
+                    .find(|l| l.node == "replica-1" && l.line.contains(text))
+                    .map(|l| l.t_ms)
+                    .unwrap_or_else(|| panic!("seed {seed}: no `{text}`"))
+            };
+            at("detected RDB download completion") - at("Done downloading RDB")
+        })
+        .collect();
+    assert!(delays.iter().all(|d| *d < 1000), "{delays:?}");
+    assert!(delays.iter().any(|d| *d >= 100), "{delays:?}");
+    let (lo, hi) = (delays.iter().min(), delays.iter().max());
+    assert!(
+        lo != hi,
+        "the delay follows the seeded cron phase: {delays:?}"
+    );
+}
+
 /// The capture: a synced pair, the link cut, 3 MB written into a 1mb backlog, the link back.
 fn psync_refused(version: Version) -> Simulation {
     let mut sim = Simulation::new(&psync_refused_scenario(version), 1);

@@ -216,6 +216,7 @@ impl Instance {
     fn replication_cron(&mut self) {
         let ctx = &mut self.ctx;
         if let Some(link) = self.link.as_mut() {
+            link.notice_bio_download(ctx, &mut self.master);
             if link.is_loading() {
                 // rdbLoad blocks the event loop: no cron runs, only the loading callback.
                 link.loading_keepalive(ctx);

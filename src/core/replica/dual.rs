@@ -384,6 +384,11 @@ impl ReplicaLink {
                     let clock = match parsed {
                         Some(pl) => pl.clock,
                         None => {
+                            // The dual channel's bio download is noticed at once (not modelled:
+                            // its comparisons agree).
+                            if ctx.config.version.wording().bio_thread {
+                                ctx.log_r(Level::Notice, "Replica bio thread: Done downloading RDB");
+                            }
                             super::transfer::log_download_done(ctx);
                             self.begin_load(ctx, master, size)
                         }

@@ -33,6 +33,9 @@ pub(super) struct Receiving {
     /// `repl-diskless-load` chose the parser at the header (`useDisklessLoad`): the RDB loads
     /// as it arrives, the event loop blocked in `rdbLoadRio` reading the socket.
     pub parser: Option<ParserLoad>,
+    /// Valkey 9.1: the bio thread has the whole RDB on disk; the main thread notices at its
+    /// next `replicationCron` and loads then. What arrived after the RDB waits here.
+    pub bio_done: Option<Vec<Payload>>,
 }
 
 /// A load straight from the socket.
@@ -297,6 +300,7 @@ impl ReplicaLink {
             rdb: BulkReader::new(),
             resync,
             parser: None,
+            bio_done: None,
         });
         if !rest.is_empty() {
             self.transfer_received(ctx, master, Payload::Bytes(rest));
@@ -307,6 +311,11 @@ impl ReplicaLink {
         let LinkState::Receiving(r) = &mut self.state else {
             return;
         };
+        if let Some(after) = r.bio_done.as_mut() {
+            // Bytes already on their way when reading stopped: the stream, for later.
+            after.push(p);
+            return;
+        }
         let mut ev = Vec::new();
         r.rdb.feed(p, &mut ev);
         self.bulk_events(ctx, master, ev);
@@ -348,10 +357,38 @@ impl ReplicaLink {
                     return;
                 }
                 BulkEvent::Done { leftover } => {
+                    let LinkState::Receiving(r) = &mut self.state else {
+                        return;
+                    };
+                    if r.parser.is_none() && ctx.config.version.wording().bio_thread {
+                        // Valkey 9.1 downloads a disk RDB in a bio thread that does not wake
+                        // the main thread: it sees the download done at its next
+                        // `replicationCron` (the captures: 0.1-0.75 s later). The socket is
+                        // not read meanwhile.
+                        ctx.log_r(Level::Notice, "Replica bio thread: Done downloading RDB");
+                        r.bio_done = Some(leftover);
+                        let conn = r.conn;
+                        ctx.emit(Output::SetReadable {
+                            conn,
+                            readable: false,
+                        });
+                        return;
+                    }
                     self.start_load(ctx, master, leftover);
                     return;
                 }
             }
+        }
+    }
+
+    /// `replicationCron` on Valkey 9.1: a download the bio thread finished is noticed now,
+    /// and loaded.
+    pub fn notice_bio_download(&mut self, ctx: &mut Ctx, master: &mut MasterSide) {
+        let LinkState::Receiving(r) = &mut self.state else {
+            return;
+        };
+        if let Some(leftover) = r.bio_done.take() {
+            self.start_load(ctx, master, leftover);
         }
     }
 
@@ -736,7 +773,6 @@ pub(super) fn log_bulk_header(ctx: &mut Ctx, eof: bool, size: i64) {
 pub(super) fn log_download_done(ctx: &mut Ctx) {
     if ctx.config.version.wording().bio_thread {
         for line in [
-            "Replica bio thread: Done downloading RDB",
             "Replica main thread detected RDB download completion in Bio thread",
             "Loading the RDB and finalizing primary-replica sync...",
         ] {
