@@ -150,6 +150,15 @@ fn first_sync(version: Version, diskless: Option<bool>) -> Scenario {
     s
 }
 
+/// When `node` first logged a line containing `text`, in ms.
+fn line_time(sim: &Simulation, node: &str, text: &str) -> u64 {
+    sim.log()
+        .iter()
+        .find(|l| l.node == node && l.line.contains(text))
+        .map(|l| l.t_ms)
+        .unwrap_or_else(|| panic!("{node} never logs `{text}`"))
+}
+
 fn run(s: &Scenario) -> Simulation {
     let mut sim = Simulation::new(s, 1);
     sim.run_until(s.duration);
@@ -213,13 +222,7 @@ fn rdb_channel_with_diskless_load_parses_as_the_rdb_arrives() {
     );
     // Transfer and load overlap: from the RDB channel's start to the end of the load takes
     // about the longer of the two (the child's 6.7 s, the load's 8.5 s), not their sum.
-    let at = |text: &str| {
-        sim.log()
-            .iter()
-            .find(|l| l.node == "replica-1" && l.line.contains(text))
-            .map(|l| l.t_ms)
-            .unwrap_or_else(|| panic!("no `{text}`"))
-    };
+    let at = |text: &str| line_time(&sim, "replica-1", text);
     let took = at("Done loading RDB") - at("Starting to receive RDB");
     let (size, save, load) = (
         s.dataset.size as f64,
@@ -246,13 +249,7 @@ fn valkey_9_1_notices_its_bio_download_at_the_next_replication_cron() {
         .map(|seed| {
             let mut sim = Simulation::new(&s, seed);
             sim.run_until(s.duration);
-            let at = |text: &str| {
-                sim.log()
-                    .iter()
-                    .find(|l| l.node == "replica-1" && l.line.contains(text))
-                    .map(|l| l.t_ms)
-                    .unwrap_or_else(|| panic!("seed {seed}: no `{text}`"))
-            };
+            let at = |text: &str| line_time(&sim, "replica-1", text);
             at("detected RDB download completion") - at("Done downloading RDB")
         })
         .collect();

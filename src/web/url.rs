@@ -461,6 +461,23 @@ pub fn to_query(st: &UrlState) -> String {
     q
 }
 
+/// What the `web_url` fuzz target checks (and `tests/fuzz_regressions.rs` replays): whatever
+/// `query` holds, the state it gives reads back the same from its own query, with no notices.
+/// The error says what differed.
+pub fn check_reads_back(query: &str, default_preset: &str, v: &dyn Validate) -> Result<(), String> {
+    let (st, _notices) = parse(query, default_preset, v);
+    let q = to_query(&st);
+    let (again, notices) = parse(&q, default_preset, v);
+    if !notices.is_empty() {
+        return Err(format!("{q}: {notices:?}"));
+    }
+    let q2 = to_query(&again);
+    if q2 != q {
+        return Err(format!("{q} read back as {q2}"));
+    }
+    Ok(())
+}
+
 /// The query string of a lesson step: the lesson, the step and how the page looks, nothing of
 /// the run (the step defines it).
 pub fn lesson_query(st: &UrlState) -> String {
