@@ -75,12 +75,11 @@ pub(super) struct Dual {
     pub local_bytes: u64,
     /// The local buffer hit its limit: the main connection is not read.
     stopped: bool,
-    /// 8.2 with `repl-diskless-load` choosing the parser: the load that runs while the RDB
-    /// channel's transfer arrives.
-    pub(super) parser: Option<ParserLoad>,
-    /// The load in `load` was parsed from the socket (`parser`, once the RDB was whole), and
-    /// into a temporary db (`swapdb`).
-    from_socket: Option<bool>,
+    /// 8.2 with `repl-diskless-load` choosing the parser at the header: the RDB is parsed from
+    /// the socket, `Some(swapdb)` (into a temporary db or not), for the rest of the sync.
+    socket_load: Option<bool>,
+    /// That load's clock while the RDB still arrives (then it moves to `load`).
+    pub(super) parser_clock: Option<LoadClock>,
     /// Set once the RDB is complete and loading.
     pub load: Option<LoadClock>,
 }
@@ -93,12 +92,12 @@ impl Dual {
 
     /// The RDB goes (or went) straight into the parser.
     pub fn loads_from_socket(&self) -> bool {
-        self.parser.is_some() || self.from_socket.is_some()
+        self.socket_load.is_some()
     }
 
     /// ... into a temporary db, swapped in at the end.
     pub fn swapdb(&self) -> bool {
-        self.parser.as_ref().is_some_and(|p| p.swapdb) || self.from_socket == Some(true)
+        self.socket_load == Some(true)
     }
 
     pub fn rdb_done(&self) -> bool {
@@ -165,8 +164,8 @@ impl ReplicaLink {
             held: VecDeque::new(),
             local_bytes: 0,
             stopped: false,
-            parser: None,
-            from_socket: None,
+            socket_load: None,
+            parser_clock: None,
             load: None,
         }));
         let (host, port) = self.master.clone();
@@ -350,15 +349,16 @@ impl ReplicaLink {
                     // channel is left loading once whole: its comparisons agree.
                     let rdb_channel = self.dual().is_some_and(|d| d.kind == FullSync::RdbChannel);
                     if rdb_channel && use_diskless_load(ctx) {
-                        let pl = self.start_parser_load(ctx, master);
+                        let ParserLoad { clock, swapdb } = self.start_parser_load(ctx, master);
                         if let Some(d) = self.dual() {
-                            d.parser = Some(pl);
+                            d.socket_load = Some(swapdb);
+                            d.parser_clock = Some(clock);
                         }
                     }
                 }
                 BulkEvent::Data(p) => {
-                    if let Some(pl) = self.dual().and_then(|d| d.parser.as_mut()) {
-                        pl.clock.size += p.len();
+                    if let Some(clock) = self.dual().and_then(|d| d.parser_clock.as_mut()) {
+                        clock.size += p.len();
                     }
                     ctx.emit(Output::RdbData { payload: p })
                 }
@@ -372,17 +372,14 @@ impl ReplicaLink {
                     };
                     let size = d.bulk.delivered();
                     d.rdb_step = RdbStep::Done;
-                    let parsed = d.parser.take();
-                    if parsed.is_some() {
-                        d.from_socket = parsed.as_ref().map(|pl| pl.swapdb);
-                    }
+                    let parsed = d.parser_clock.take();
                     if d.kind == FullSync::RdbChannel {
                         // 8.2 is done with the RDB connection once the RDB is in.
                         let rc = d.rdb_conn;
                         self.out.forget(ctx, rc, true);
                     }
                     let clock = match parsed {
-                        Some(pl) => pl.clock,
+                        Some(clock) => clock,
                         None => {
                             // The dual channel's bio download is noticed at once (not modelled:
                             // its comparisons agree).

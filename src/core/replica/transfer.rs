@@ -482,11 +482,7 @@ impl ReplicaLink {
             LinkState::Receiving(Receiving {
                 parser: Some(p), ..
             }) => Some(&mut p.clock),
-            LinkState::DualChannel(d) => match (&mut d.load, &mut d.parser) {
-                (Some(clock), _) => Some(clock),
-                (None, Some(p)) => Some(&mut p.clock),
-                (None, None) => None,
-            },
+            LinkState::DualChannel(d) => d.load.as_mut().or(d.parser_clock.as_mut()),
             _ => None,
         }
     }
@@ -497,7 +493,7 @@ impl ReplicaLink {
         let clock = match &self.state {
             LinkState::Loading(l) => Some(&l.clock),
             LinkState::Receiving(r) => r.parser.as_ref().map(|p| &p.clock),
-            LinkState::DualChannel(d) => d.load.as_ref().or(d.parser.as_ref().map(|p| &p.clock)),
+            LinkState::DualChannel(d) => d.load.as_ref().or(d.parser_clock.as_ref()),
             _ => None,
         };
         clock.is_some_and(|c| !c.aux_logged)
