@@ -180,7 +180,9 @@ fn accept_loop(l: TcpListener, sh: Arc<Shared>) {
 /// few times cwnd x MSS). The proxy cannot size the master's buffers, but it can make them
 /// small: it connects with a 1400-byte MSS (TCP_MAXSEG, as on a real network), so the master's
 /// send buffer stays near its 16-64 KiB start, and it uses small fixed buffers of its own.
-/// What is in flight then stays ~100-200 KiB per direction (the simulator models none).
+/// While the replica reads, what is in flight stays ~100-200 KiB per direction; a replica
+/// that stops reading (loading) or a burst (`+CONTINUE`) still leaves up to MBs in the
+/// kernels, which the simulator models (`sim::net::SEND_BUFFER`, `RECV_BUFFER`).
 const SOCKET_BUFFER: usize = 32 * 1024; // the kernel doubles it
 const MSS: u32 = 1400;
 

@@ -39,7 +39,7 @@ use std::collections::BTreeMap;
 use super::agenda::{Agenda, SimClock};
 use super::fork::{ForkChild, ForkStep};
 use super::models::bytes_in_us;
-use super::net::{Net, NetEvent};
+use super::net::{self, Net, NetEvent};
 use super::recorder::{Recorder, TraceEvent};
 use super::rng::SplitMix64;
 use super::scenario::Scenario;
@@ -726,11 +726,15 @@ impl Simulation {
         }
         let rate = self.rate_for(sc, from);
         let (_, latency) = self.scenario.link_of(w.link - 1);
+        // What the link sends before the next tick, plus what the sender's kernel queues
+        // ahead of the wire (net::SEND_BUFFER), less what is queued there already.
         let horizon = self.next_tick_ms.max(now + 1) * 1000;
-        if w.start_us >= horizon {
+        let queued = bytes_in_us(rate, w.start_us.saturating_sub(now * 1000));
+        let budget = bytes_in_us(rate, horizon - now * 1000) + net::SEND_BUFFER;
+        let allowed = budget.saturating_sub(queued).min(w.room);
+        if allowed == 0 {
             return;
         }
-        let allowed = bytes_in_us(rate, horizon - w.start_us).max(1);
         let got = match self.nodes[node].inst.as_mut() {
             Some(i) => i.take_outgoing(now, conn, allowed),
             None => return,

@@ -145,3 +145,51 @@ fn kill_master_promotes_a_replica_and_the_others_follow() {
     let sum = sim.summary();
     assert_eq!(sum.replicas[0].disconnects["master_killed"], 1);
 }
+
+/// A replica blocked loading its RDB does not read its socket, but its kernel and the
+/// master's keep taking the stream (net::RECV_BUFFER, net::SEND_BUFFER): the master's output
+/// buffer grows only by what does not fit there, as real Redis's `omem` does.
+#[test]
+fn a_loading_replica_s_socket_buffers_take_the_stream_first() {
+    let mut s = Scenario::preset("psync-no-reconnection-disk").unwrap();
+    s.set("replica.load-speed", "8mb").unwrap(); // 64 MB: an 8 s load
+    s.set("workload.rate", "5k").unwrap(); // ~0.65 MB/s of stream
+    s.set("workload.jitter", "0").unwrap();
+    let mut sim = Simulation::new(&s, 1);
+    let mut t = 0;
+    while sim.frame().replicas[0].load_left_bytes == 0 {
+        t += 10;
+        sim.run_until(t);
+        assert!(t < 30_000, "the load never started");
+    }
+    // What the replica has not read when it stops reading: the master's output buffer and
+    // what is on the wire; from then on it reads nothing until the load ends.
+    let f = sim.frame();
+    let unread0 = f.replicas[0].obuf_bytes + f.replicas[0].link.stream_in_flight;
+    let off0 = f.master.master_repl_offset;
+    let kernel = net::SEND_BUFFER + net::RECV_BUFFER;
+    let mut filled = false;
+    while sim.frame().replicas[0].load_left_bytes > 0 {
+        t = sim.now_ms() + 100;
+        sim.run_until(t);
+        let f = sim.frame();
+        if f.replicas[0].load_left_bytes == 0 {
+            break;
+        }
+        let unread = unread0 + (f.master.master_repl_offset - off0) as u64;
+        let obuf = f.replicas[0].obuf_bytes;
+        let expected = unread.saturating_sub(kernel);
+        // One 16 KB block (the master counts whole blocks), and one 50 ms tick of writes
+        // (~33 KB) not pumped yet.
+        let slack = 16 * 1024 + 40_000;
+        assert!(
+            obuf + slack >= expected && obuf <= expected + slack,
+            "at {t} ms: {unread} bytes not read by the replica, output buffer {obuf} (expected ~{expected})"
+        );
+        filled |= unread > kernel + 1_000_000;
+    }
+    assert!(filled, "the load ended before the kernel buffers were full");
+    // Nothing is lost: the replica catches up once it reads again.
+    sim.run_until(sim.now_ms() + 5_000);
+    assert!(sim.summary().replicas[0].in_sync_at_end);
+}
