@@ -594,3 +594,72 @@ fn versions_differ_where_the_real_servers_do() {
     s.set("version", "redis-6.2").unwrap();
     assert_eq!(s.redis.replication_model, 6);
 }
+
+/// A full sync cut mid-transfer, after a refused PSYNC (captured in
+/// `*/diskless-replica-dropped/replica.log`): Redis 6.2 dropped its cached master at
+/// `+FULLRESYNC` and asks `PSYNC ? -1` next; 7.0 and later still hold it and ask again
+/// with their old replid and offset (refused again by the master). The classic PSYNC only:
+/// Redis 8.2's RDB channel and Valkey's dual channel begin with `PSYNC ? -1` by design.
+#[test]
+fn a_sync_cut_mid_transfer_retries_as_each_version() {
+    for v in [Version::Redis62, Version::Redis70, Version::Valkey81] {
+        let mut s = psync_refused_scenario(v);
+        s.set("repl-diskless-sync", "yes").unwrap();
+        // The refused PSYNC's full sync starts at ~33 s and streams for seconds: cut it.
+        s.faults.extend(
+            Scenario::from_toml(
+                "[[faults]]\nat = \"36s\"\naction = \"cut-link\"\nreplica = 1\nfor = \"2s\"\n",
+            )
+            .unwrap()
+            .faults,
+        );
+        let mut sim = Simulation::new(&s, 1);
+        sim.run_until(60_000);
+        let after = |from: u64| -> Vec<String> {
+            sim.log()
+                .iter()
+                .filter(|l| l.node == "replica-1" && l.t_ms > from)
+                .map(|l| l.line.clone())
+                .collect()
+        };
+        let resync = line_time(&sim, "replica-1", "Full resync from ");
+        let second_resync = sim
+            .log()
+            .iter()
+            .filter(|l| l.node == "replica-1" && l.line.contains("Full resync from "))
+            .map(|l| l.t_ms)
+            .find(|&t| t > 30_000 && t < 36_000)
+            .unwrap_or_else(|| panic!("{v}: no full sync between the cuts"));
+        assert!(resync < second_resync);
+        let retry = after(36_000)
+            .into_iter()
+            .find(|l| l.contains("artial resynchronization"))
+            .unwrap_or_else(|| panic!("{v}: no PSYNC after the second cut"));
+        if v == Version::Redis62 {
+            assert!(
+                retry.ends_with("Partial resynchronization not possible (no cached master)"),
+                "{v}: {retry}"
+            );
+            // The line that says why, right after the +FULLRESYNC, as captured.
+            let lines = after(second_resync - 1);
+            let i = lines
+                .iter()
+                .position(|l| l.contains("Full resync from "))
+                .unwrap();
+            assert!(
+                lines[i + 1].ends_with("Discarding previously cached master state."),
+                "{v}: {}",
+                lines[i + 1]
+            );
+            let real = fixture(v, "diskless-replica-dropped", "replica.log");
+            assert!(real
+                .iter()
+                .any(|l| l.2 == "Partial resynchronization not possible (no cached master)"));
+        } else {
+            assert!(
+                retry.contains("Trying a partial resynchronization (request "),
+                "{v}: {retry}"
+            );
+        }
+    }
+}

@@ -135,6 +135,14 @@ impl Version {
 
     /// Whether its replicas send `REPLCONF version <v>` in the handshake (Valkey's
     /// `syncWithPrimary`; checked in `valkey-*/full-sync-*/handshake.txt`).
+    /// Whether `+FULLRESYNC` makes the replica drop its cached master at once (Redis 6.2's
+    /// `slaveTryPartialResynchronization`; from 7.0 on it is dropped only when the new RDB is
+    /// applied, `replicationAttachToNewMaster`). Checked against the captures of a diskless
+    /// sync cut mid-transfer: 6.2 then asks `PSYNC ? -1`, 7.0 its old replid and offset.
+    pub fn discards_cached_master_at_fullresync(self) -> bool {
+        matches!(self, Version::Redis62)
+    }
+
     pub fn sends_replconf_version(self) -> bool {
         matches!(self, Version::Valkey81 | Version::Valkey91)
     }

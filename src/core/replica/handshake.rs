@@ -286,6 +286,14 @@ impl ReplicaLink {
                     }
                 }
             };
+            if ctx.config.version.discards_cached_master_at_fullresync() && self.cached.is_some() {
+                // 6.2's `slaveTryPartialResynchronization` drops the cached master as soon as
+                // the master answers +FULLRESYNC, so a full sync cut mid-transfer retries with
+                // `PSYNC ? -1`. 7.0 keeps it until the new data is applied
+                // (`replicationAttachToNewMaster`) and retries its old replid and offset.
+                self.cached = None;
+                ctx.log_r(Level::Notice, "Discarding previously cached master state.");
+            }
             self.begin_transfer(ctx, master, conn, resync);
             return;
         }
