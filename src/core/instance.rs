@@ -446,6 +446,11 @@ impl Instance {
     pub fn reploff(&self) -> i64 {
         self.link.as_ref().map_or(-1, |l| l.reploff())
     }
+    /// What INFO's `slave_repl_offset` shows on a replica (the live master client's, else the
+    /// cached master's, else 1), None on a master.
+    pub fn info_applied_offset(&self) -> Option<i64> {
+        self.link.as_ref().map(|l| l.read_and_applied_offsets().1)
+    }
     /// The connection to our master, if any.
     pub fn master_conn(&self) -> Option<ConnId> {
         self.link.as_ref().and_then(|l| l.main_conn())

@@ -343,11 +343,11 @@ impl Simulation {
                 r.in_sync_at_end = false;
                 continue;
             };
-            let off = if inst.reploff() >= 0 {
-                inst.reploff()
-            } else {
-                inst.master_repl_offset()
-            };
+            // As `replscope compare` reads a real replica: INFO's `slave_repl_offset` (so a
+            // 6.2 replica mid full sync, its cached master dropped, ends at 1).
+            let off = inst
+                .info_applied_offset()
+                .unwrap_or_else(|| inst.master_repl_offset());
             r.final_offset = off;
             r.is_master = k == self.master;
             r.in_sync_at_end = k != self.master
