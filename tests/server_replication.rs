@@ -409,6 +409,119 @@ async fn fake_master(rdb: Vec<u8>) -> u16 {
     port
 }
 
+/// A fake master that answers the handshake, sends all of `rdb` but its last `tail` bytes,
+/// waits `pause`, then sends the rest; it records when the last bytes went out.
+async fn slow_fake_master(
+    rdb: Vec<u8>,
+    tail: usize,
+    pause: Duration,
+    last_sent: std::sync::Arc<std::sync::Mutex<Option<Instant>>>,
+) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let Ok((mut s, _)) = l.accept().await else {
+            return;
+        };
+        let mut buf = vec![0u8; 4096];
+        let mut seen = Vec::new();
+        loop {
+            let n = match s.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            seen.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&seen).to_string();
+            if text.contains("PSYNC") {
+                let mut out =
+                    b"+FULLRESYNC 1111111111222222222233333333334444444444 0\r\n".to_vec();
+                out.extend_from_slice(format!("${}\r\n", rdb.len()).as_bytes());
+                let cut = rdb.len() - tail;
+                out.extend_from_slice(&rdb[..cut]);
+                let _ = s.write_all(&out).await;
+                tokio::time::sleep(pause).await;
+                let _ = s.write_all(&rdb[cut..]).await;
+                *last_sent.lock().unwrap() = Some(Instant::now());
+                // Keep the link open (a master streams on after the RDB).
+                while let Ok(n) = s.read(&mut buf).await {
+                    if n == 0 {
+                        return;
+                    }
+                }
+                return;
+            }
+            let replies = text.matches("PING").count() + text.matches("REPLCONF").count();
+            for _ in 0..replies {
+                let r: &[u8] = if text.contains("PING") {
+                    b"+PONG\r\n"
+                } else {
+                    b"+OK\r\n"
+                };
+                let _ = s.write_all(r).await;
+            }
+            if replies > 0 {
+                seen.clear();
+            }
+        }
+    });
+    port
+}
+
+/// With `repl-diskless-load on-empty-db` an empty replica parses the RDB while it arrives
+/// (`readSyncBulkPayload` hands the socket to `rdbLoadRio`): when the master's last bytes
+/// come after a pause, the keys before them are already loaded, and the load ends at once
+/// instead of starting then. Each key costs 100 ms here (`key-load-delay`): loading the 18
+/// keys after the transfer would take 1.8 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn diskless_load_parses_the_rdb_while_it_arrives() {
+    let dir = tempfile::tempdir().unwrap();
+    let rdb = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/master7015_all_types_disk.rdb"
+    ))
+    .unwrap();
+    // The last key (a short string) and the EOF come after the pause.
+    let last_sent = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let fm = slow_fake_master(rdb, 40, Duration::from_secs(4), last_sent.clone()).await;
+    let ours = start_ours(
+        dir.path(),
+        &[
+            "--repl-diskless-load",
+            "on-empty-db",
+            "--key-load-delay",
+            "100000",
+        ],
+    )
+    .await;
+    let p = ours.port;
+    cli(p, &["replicaof", "127.0.0.1", &fm.to_string()]);
+    let d = dir.path().to_path_buf();
+    wait_for(T, "sync finished", move || {
+        log_of(&d).contains("MASTER <-> REPLICA sync: Finished with success")
+    })
+    .await;
+    let sent = last_sent
+        .lock()
+        .unwrap()
+        .expect("the master sent its last bytes");
+    let after = sent.elapsed();
+    let log = log_of(dir.path());
+    assert!(log.contains("bytes from master to parser"), "{log}");
+    assert!(
+        after < Duration::from_millis(1500),
+        "the load ended {after:?} after the last byte: it did not parse while receiving\n{log}"
+    );
+    // Every key of every db arrived (the file has 18, in several dbs).
+    let keys: u64 = cli(p, &["info", "keyspace"])
+        .lines()
+        .filter_map(|l| l.split("keys=").nth(1))
+        .filter_map(|r| r.split(',').next()?.parse::<u64>().ok())
+        .sum();
+    assert_eq!(keys, 18);
+    ours.stop();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn corrupt_rdb_from_a_master_is_refused_and_the_old_data_kept() {
     if !have_real_redis("corrupt_rdb_from_a_master_is_refused_and_the_old_data_kept") {

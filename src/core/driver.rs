@@ -32,6 +32,12 @@ pub trait Driver {
     /// Kill child `id`, and do not report `BgsaveDone` for it (the core has handled its
     /// death already).
     fn kill_bgsave(&mut self, id: u64);
+    /// Replica: a new RDB transfer begins: bytes kept from an earlier, aborted one are void.
+    /// With `from_socket` the load runs while the bytes arrive. Drivers that model the load
+    /// themselves (the simulator) need nothing here.
+    fn rdb_begin(&mut self, from_socket: bool) {
+        let _ = from_socket;
+    }
     /// Replica: RDB body bytes from the master (framing and EOF mark removed): collect them.
     /// With diskless load (`Instance::loads_from_socket`) the load runs as they arrive: report
     /// `Input::RdbLoading` once the RDB's header is read.
@@ -66,6 +72,7 @@ impl Output {
                 offset,
             } => d.start_bgsave(id, target, child_pid, offset),
             Output::KillBgsave { id } => d.kill_bgsave(id),
+            Output::RdbBegin { from_socket } => d.rdb_begin(from_socket),
             Output::RdbData { payload } => d.rdb_data(payload),
             Output::LoadRdb { size, eof_marked } => d.load_rdb(size, eof_marked),
             Output::Apply { argv } => d.apply(argv),

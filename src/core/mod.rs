@@ -258,6 +258,11 @@ pub enum Output {
     KillBgsave {
         id: u64,
     },
+    /// Replica: an RDB transfer begins (its bulk header was read); `from_socket`: it is
+    /// loaded as it arrives (diskless load), else once whole.
+    RdbBegin {
+        from_socket: bool,
+    },
     /// Replica: RDB body bytes from the master (framing and EOF mark removed).
     RdbData {
         payload: Payload,

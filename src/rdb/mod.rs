@@ -24,7 +24,7 @@ pub use writer::RdbWriter;
 
 use std::collections::VecDeque;
 
-pub use reader::{parse_rdb, RdbInfo};
+pub use reader::{parse_rdb, parse_rdb_stream, MoreBytes, RdbInfo};
 
 /// A value as it lives in a keyspace and in an RDB file.
 #[derive(Clone, Debug, PartialEq)]

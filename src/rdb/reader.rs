@@ -1,7 +1,10 @@
-//! Reading an RDB held in memory (a file, or a payload received from a master).
+//! Reading an RDB: held in memory (a file, a payload received from a master), or parsed as
+//! it arrives from a master's socket (`repl-diskless-load`, [`parse_rdb_stream`]).
+
+use std::borrow::Cow;
 
 use super::blobs::{decode_intset, decode_listpack, decode_ziplist};
-use super::checksum::crc64;
+use super::checksum::{crc64, digest};
 use super::{RdbError, Value};
 
 /// Opcodes (rdb.h).
@@ -54,9 +57,23 @@ impl RdbInfo {
 /// A blob decoder (listpack, intset, ziplist).
 type BlobDecoder = fn(&[u8]) -> Result<Vec<Vec<u8>>, String>;
 
+/// Where a streaming parse gets more bytes: the next chunk, or None when the transfer ended.
+pub type MoreBytes<'a> = &'a mut dyn FnMut() -> Option<Vec<u8>>;
+
 struct Cursor<'a> {
-    data: &'a [u8],
+    /// The bytes from absolute offset `base` on: the whole file, or, streaming, what arrived
+    /// and may still be needed.
+    data: Cow<'a, [u8]>,
+    base: usize,
+    /// Absolute offset of the next byte to read.
     pos: usize,
+    /// Streaming: where more bytes come from.
+    more: Option<MoreBytes<'a>>,
+    /// Streaming: bytes from here on are kept even once read (a stream value copies its raw
+    /// encoding).
+    keep_from: Option<usize>,
+    /// Streaming: the checksum of the bytes already dropped (before `base`).
+    crc: Option<crc::Digest<'static, u64, crc::Table<16>>>,
 }
 
 impl<'a> Cursor<'a> {
@@ -67,18 +84,59 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn bytes(&mut self, n: usize, what: &str) -> Result<&'a [u8], RdbError> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.data.len());
-        match end {
-            Some(end) => {
-                let s = &self.data[self.pos..end];
-                self.pos = end;
-                Ok(s)
-            }
-            None => Err(self.err(format!(
+    fn bytes(&mut self, n: usize, what: &str) -> Result<&[u8], RdbError> {
+        let Some(end) = self.pos.checked_add(n) else {
+            return Err(self.err(format!(
                 "unexpected end of file reading {what} ({n} bytes wanted, {} left)",
-                self.data.len() - self.pos
-            ))),
+                self.base + self.data.len() - self.pos
+            )));
+        };
+        while end > self.base + self.data.len() {
+            if !self.refill() {
+                return Err(self.err(format!(
+                    "unexpected end of file reading {what} ({n} bytes wanted, {} left)",
+                    self.base + self.data.len() - self.pos
+                )));
+            }
+        }
+        let s = &self.data[self.pos - self.base..end - self.base];
+        self.pos = end;
+        Ok(s)
+    }
+
+    /// Streaming: takes the next chunk, first dropping what was read (once that is at least
+    /// half the buffer, so each byte moves O(1) times). False at the end of the transfer.
+    fn refill(&mut self) -> bool {
+        let Some(more) = self.more.as_mut() else {
+            return false;
+        };
+        let Some(chunk) = more() else {
+            self.more = None;
+            return false;
+        };
+        let keep = self.keep_from.unwrap_or(self.pos).min(self.pos);
+        let drop = keep - self.base;
+        let buf = self.data.to_mut();
+        if drop > 0 && drop >= buf.len() / 2 {
+            if let Some(crc) = self.crc.as_mut() {
+                crc.update(&buf[..drop]);
+            }
+            buf.drain(..drop);
+            self.base = keep;
+        }
+        buf.extend_from_slice(&chunk);
+        true
+    }
+
+    /// The CRC-64 of the file's bytes before absolute offset `end` (all of them read).
+    fn crc_until(&self, end: usize) -> u64 {
+        match &self.crc {
+            Some(d) => {
+                let mut d = d.clone();
+                d.update(&self.data[..end - self.base]);
+                d.finalize()
+            }
+            None => crc64(&self.data[..end]),
         }
     }
 
@@ -327,10 +385,13 @@ fn read_value(c: &mut Cursor, t: u8) -> Result<Value, RdbError> {
             Ok(Value::List(v.into()))
         }
         15 | 19 | 21 => {
-            skip_stream(c, t)?;
+            let kept = c.keep_from.replace(start);
+            let skipped = skip_stream(c, t);
+            c.keep_from = kept;
+            skipped?;
             Ok(Value::Stream {
                 type_byte: t,
-                payload: c.data[start..c.pos].to_vec(),
+                payload: c.data[start - c.base..c.pos - c.base].to_vec(),
             })
         }
         6 | 7 => Err(bad(format!(
@@ -442,9 +503,44 @@ fn rdb_version(magic: &[u8]) -> Result<u32, RdbError> {
 pub fn parse_rdb(
     data: &[u8],
     databases: u32,
+    on_entry: impl FnMut(Entry) -> Result<(), String>,
+) -> Result<RdbInfo, RdbError> {
+    let c = Cursor {
+        data: Cow::Borrowed(data),
+        base: 0,
+        pos: 0,
+        more: None,
+        keep_from: None,
+        crc: None,
+    };
+    parse(c, databases, on_entry)
+}
+
+/// [`parse_rdb`] on bytes as they arrive (`more` gives the next chunk, None at the end), as a
+/// replica with `repl-diskless-load` parses its master's socket (`rdbLoadRio` on a
+/// connection rio): entries reach `on_entry` while the transfer goes on, and only what is not
+/// parsed yet is held. It stops at the EOF opcode and its checksum; it does not drain `more`.
+pub fn parse_rdb_stream(
+    more: MoreBytes<'_>,
+    databases: u32,
+    on_entry: impl FnMut(Entry) -> Result<(), String>,
+) -> Result<RdbInfo, RdbError> {
+    let c = Cursor {
+        data: Cow::Owned(Vec::new()),
+        base: 0,
+        pos: 0,
+        more: Some(more),
+        keep_from: None,
+        crc: Some(digest()),
+    };
+    parse(c, databases, on_entry)
+}
+
+fn parse(
+    mut c: Cursor<'_>,
+    databases: u32,
     mut on_entry: impl FnMut(Entry) -> Result<(), String>,
 ) -> Result<RdbInfo, RdbError> {
-    let mut c = Cursor { data, pos: 0 };
     let magic = c.bytes(9, "magic")?;
     let version = rdb_version(magic)?;
     let mut info = RdbInfo {
@@ -461,7 +557,7 @@ pub fn parse_rdb(
                 if version >= 5 {
                     let stored = c.i64_le("checksum")? as u64;
                     if stored != 0 {
-                        let computed = crc64(&data[..op_at + 1]);
+                        let computed = c.crc_until(op_at + 1);
                         if computed != stored {
                             return Err(RdbError {
                                 offset: op_at + 1,
@@ -752,5 +848,64 @@ mod tests {
         // Module type.
         let e = parse_rdb(b"REDIS0010\x07\x01k", 16, |_| Ok(())).unwrap_err();
         assert!(e.what.contains("module"), "{e}");
+    }
+
+    /// `data` fed in chunks of `size` bytes.
+    fn stream(data: &[u8], size: usize) -> Result<(RdbInfo, Vec<Entry>), RdbError> {
+        let mut chunks = data.chunks(size).map(<[u8]>::to_vec);
+        let mut more = || chunks.next();
+        let mut v = Vec::new();
+        let info = parse_rdb_stream(&mut more, 16, |e| {
+            v.push(e);
+            Ok(())
+        })?;
+        Ok((info, v))
+    }
+
+    fn whole(data: &[u8]) -> Result<(RdbInfo, Vec<Entry>), RdbError> {
+        let mut v = Vec::new();
+        let info = parse_rdb(data, 16, |e| {
+            v.push(e);
+            Ok(())
+        })?;
+        Ok((info, v))
+    }
+
+    /// Parsing as the bytes arrive gives what parsing the whole file gives, whatever the
+    /// chunks: the same keys, aux fields and checksum verdict, and the same error at the same
+    /// offset for a corrupt or cut file.
+    #[test]
+    fn streaming_parse_equals_the_whole_file_parse() {
+        let dir = format!("{}/tests/fixtures", env!("CARGO_MANIFEST_DIR"));
+        let mut files = 0;
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let path = f.unwrap().path();
+            if path.extension().is_none_or(|e| e != "rdb") {
+                continue;
+            }
+            files += 1;
+            let good = std::fs::read(&path).unwrap();
+            let mut bad_crc = good.clone();
+            let n = bad_crc.len();
+            bad_crc[n - 1] ^= 1;
+            let mut cases = vec![good.clone(), bad_crc, good[..good.len() / 2].to_vec()];
+            for i in (9..good.len().saturating_sub(9)).step_by(97) {
+                let mut b = good.clone();
+                b[i] = b[i].wrapping_add(0x5b);
+                cases.push(b);
+            }
+            for data in &cases {
+                let expected = whole(data);
+                for size in [1, 3, 64, 4096, data.len().max(1)] {
+                    assert_eq!(
+                        stream(data, size),
+                        expected,
+                        "{} in chunks of {size}",
+                        path.display()
+                    );
+                }
+            }
+        }
+        assert!(files >= 10, "only {files} fixtures");
     }
 }

@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, Notify};
 
 use super::engine::Engine;
 use super::keyspace::SHARDS;
-use super::rdbfile::{load_rdb, write_snapshot};
+use super::rdbfile::{load_rdb, load_rdb_stream, write_snapshot};
 use super::seam;
 use super::types::{Action, BgsaveJob};
 use crate::core::{ConnId, Input, Payload};
@@ -90,6 +90,7 @@ pub fn run_actions(sh: &Shared, actions: Vec<Action>) {
                 }
             }
             Action::Load(data) => run_load(sh, data),
+            Action::LoadStream { gen, chunks } => run_stream_load(sh, gen, chunks),
         }
     }
 }
@@ -265,6 +266,36 @@ impl std::io::Write for SocketSink {
     fn flush(&mut self) -> std::io::Result<()> {
         self.send()
     }
+}
+
+/// Loads an RDB on a thread while it arrives from our master (diskless load), then reports
+/// to the core once the transfer is whole. The old dataset is kept until the new one loaded.
+fn run_stream_load(sh: &Shared, gen: u64, chunks: std::sync::mpsc::Receiver<Vec<u8>>) {
+    let sh = sh.clone();
+    std::thread::spawn(move || {
+        let (databases, delay, now) = sh.lock().load_params();
+        let res = {
+            let mut more = || chunks.recv().ok();
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                load_rdb_stream(&mut more, databases, delay, false, now)
+            }))
+            .unwrap_or_else(|_| {
+                Err(crate::rdb::RdbError {
+                    offset: 0,
+                    what: "the loader failed unexpectedly".into(),
+                })
+            })
+        };
+        // Report only when the transfer is over (the core asked for the load, or a newer
+        // transfer made this one void), as Redis ends `readSyncBulkPayload` after the EOF.
+        while chunks.recv().is_ok() {}
+        {
+            let mut e = sh.lock();
+            e.stream_load_done(gen, res);
+            seam::pump(&mut e);
+        }
+        after_batch(&sh);
+    });
 }
 
 /// Loads an RDB received from our master on a thread, then reports to the core. The old

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::keyspace::{Entry, Keyspace, Snapshot};
-use crate::rdb::{parse_rdb, RdbError, RdbInfo, RdbWriter};
+use crate::rdb::{
+    parse_rdb, parse_rdb_stream, Entry as RdbEntry, MoreBytes, RdbError, RdbInfo, RdbWriter,
+};
 
 /// What goes into an RDB besides the keys.
 #[derive(Clone, Debug, Default)]
@@ -107,10 +109,45 @@ pub fn load_rdb(
     drop_expired: bool,
     now_unix_ms: i64,
 ) -> Result<Loaded, RdbError> {
+    load_with(
+        databases,
+        key_load_delay_us,
+        drop_expired,
+        now_unix_ms,
+        |on_entry| parse_rdb(data, databases, on_entry),
+    )
+}
+
+/// [`load_rdb`] on an RDB that arrives in chunks (`more`; None at its end): a replica's
+/// diskless load, which parses as the transfer goes.
+pub fn load_rdb_stream(
+    more: MoreBytes<'_>,
+    databases: u32,
+    key_load_delay_us: u64,
+    drop_expired: bool,
+    now_unix_ms: i64,
+) -> Result<Loaded, RdbError> {
+    load_with(
+        databases,
+        key_load_delay_us,
+        drop_expired,
+        now_unix_ms,
+        |on_entry| parse_rdb_stream(more, databases, on_entry),
+    )
+}
+
+/// Builds the new keyspace from the entries `parse` hands out.
+fn load_with(
+    databases: u32,
+    key_load_delay_us: u64,
+    drop_expired: bool,
+    now_unix_ms: i64,
+    parse: impl FnOnce(&mut dyn FnMut(RdbEntry) -> Result<(), String>) -> Result<RdbInfo, RdbError>,
+) -> Result<Loaded, RdbError> {
     let mut ks = Keyspace::new(databases as usize);
     let (mut loaded, mut expired) = (0u64, 0u64);
     let mut pace = KeyPacer::new(key_load_delay_us);
-    let info = parse_rdb(data, databases, |e| {
+    let info = parse(&mut |e| {
         pace.key_done();
         if drop_expired && e.expire_ms.is_some_and(|t| t <= now_unix_ms) {
             expired += 1;

@@ -139,6 +139,12 @@ pub enum Action {
     },
     /// Load an RDB received from our master.
     Load(Vec<u8>),
+    /// Load an RDB while it arrives from our master (diskless load): its chunks come on
+    /// `chunks`, which closes when the transfer is whole (or void). `gen` names the transfer.
+    LoadStream {
+        gen: u64,
+        chunks: std::sync::mpsc::Receiver<Vec<u8>>,
+    },
 }
 
 /// A fork child's work: write `snap` as an RDB to disk, or to the replicas' sockets.

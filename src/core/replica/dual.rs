@@ -348,13 +348,15 @@ impl ReplicaLink {
                     // EOF to parser", then "Loading DB in memory" at once). Valkey's dual
                     // channel is left loading once whole: its comparisons agree.
                     let rdb_channel = self.dual().is_some_and(|d| d.kind == FullSync::RdbChannel);
-                    if rdb_channel && use_diskless_load(ctx) {
+                    let from_socket = rdb_channel && use_diskless_load(ctx);
+                    if from_socket {
                         let ParserLoad { clock, swapdb } = self.start_parser_load(ctx, master);
                         if let Some(d) = self.dual() {
                             d.socket_load = Some(swapdb);
                             d.parser_clock = Some(clock);
                         }
                     }
+                    ctx.emit(Output::RdbBegin { from_socket });
                 }
                 BulkEvent::Data(p) => {
                     if let Some(clock) = self.dual().and_then(|d| d.parser_clock.as_mut()) {

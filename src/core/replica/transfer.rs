@@ -327,9 +327,11 @@ impl ReplicaLink {
                 BulkEvent::Newline => {}
                 BulkEvent::Header { eof, size } => {
                     log_bulk_header(ctx, eof, size);
-                    if use_diskless_load(ctx) {
+                    let from_socket = use_diskless_load(ctx);
+                    if from_socket {
                         self.begin_parser_load(ctx, master);
                     }
+                    ctx.emit(Output::RdbBegin { from_socket });
                 }
                 BulkEvent::Data(p) => {
                     if let LinkState::Receiving(Receiving {

@@ -344,15 +344,43 @@ impl Driver for Engine {
         self.save.progress = None;
     }
 
+    fn rdb_begin(&mut self, from_socket: bool) {
+        // Whatever an aborted transfer left is void; dropping its sender ends its loader,
+        // whose result then no longer matches `load_gen`.
+        self.rdb_recv.clear();
+        self.rdb_stream = None;
+        self.load_gen += 1;
+        if from_socket {
+            // `repl-diskless-load`: parse while the bytes arrive, as `readSyncBulkPayload`
+            // hands the connection to `rdbLoadRio`.
+            let (tx, chunks) = std::sync::mpsc::channel();
+            self.rdb_stream = Some(tx);
+            self.actions.push(Action::LoadStream {
+                gen: self.load_gen,
+                chunks,
+            });
+        }
+    }
+
     fn rdb_data(&mut self, payload: Payload) {
         if let Payload::Bytes(b) = payload {
-            self.rdb_recv.extend_from_slice(&b);
+            match &self.rdb_stream {
+                // A loader that stopped on a corrupt RDB no longer receives: nothing to keep.
+                Some(tx) => {
+                    let _ = tx.send(b);
+                }
+                None => self.rdb_recv.extend_from_slice(&b),
+            }
         }
     }
 
     fn load_rdb(&mut self, _size: u64, _eof_marked: bool) {
-        let data = std::mem::take(&mut self.rdb_recv);
         self.loading = true;
+        if self.rdb_stream.take().is_some() {
+            // The loader has parsed along; the closed channel tells it the RDB is whole.
+            return;
+        }
+        let data = std::mem::take(&mut self.rdb_recv);
         self.actions.push(Action::Load(data));
     }
 

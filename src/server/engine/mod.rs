@@ -64,6 +64,10 @@ pub struct Engine {
     children: BTreeMap<u64, Arc<std::sync::atomic::AtomicBool>>,
     /// RDB bytes received from our master, until the core says "load".
     rdb_recv: Vec<u8>,
+    /// A diskless load's loader thread, fed as the RDB arrives (dropped: the transfer ended).
+    rdb_stream: Option<std::sync::mpsc::Sender<Vec<u8>>>,
+    /// The current transfer: a loader's result for an earlier, aborted one is ignored.
+    load_gen: u64,
     /// Timeline marks for the live view, and how many were recorded since start.
     marks: VecDeque<Mark>,
     marks_total: u64,
@@ -118,6 +122,8 @@ impl Engine {
             links: BTreeMap::new(),
             children: BTreeMap::new(),
             rdb_recv: Vec::new(),
+            rdb_stream: None,
+            load_gen: 0,
             marks: VecDeque::new(),
             marks_total: 0,
             reply_buf: (0, Vec::new()),

@@ -375,6 +375,14 @@ impl Engine {
         }
     }
 
+    /// A streaming loader finished transfer `gen` (see `Action::LoadStream`): its result
+    /// counts only for the current transfer, once the core asked for the load.
+    pub fn stream_load_done(&mut self, gen: u64, res: Result<Loaded, RdbError>) {
+        if gen == self.load_gen && self.loading && self.rdb_stream.is_none() {
+            self.load_done(&[], res);
+        }
+    }
+
     /// What the loader needs: databases, `key-load-delay`, and the wall clock.
     pub fn load_params(&self) -> (u32, u64, i64) {
         (self.cfg.databases, self.cfg.key_load_delay, self.unix_ms())
