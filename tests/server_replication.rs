@@ -522,6 +522,106 @@ async fn diskless_load_parses_the_rdb_while_it_arrives() {
     ours.stop();
 }
 
+/// A fake master whose first transfer breaks off halfway (the connection closes) and whose
+/// second is whole.
+async fn breaking_fake_master(rdb: Vec<u8>) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        for attempt in 0.. {
+            let Ok((mut s, _)) = l.accept().await else {
+                return;
+            };
+            let rdb = rdb.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let mut seen = Vec::new();
+                loop {
+                    let n = match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    seen.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&seen).to_string();
+                    if text.contains("PSYNC") {
+                        let mut out =
+                            b"+FULLRESYNC 1111111111222222222233333333334444444444 0\r\n".to_vec();
+                        out.extend_from_slice(format!("${}\r\n", rdb.len()).as_bytes());
+                        let part = if attempt == 0 {
+                            rdb.len() / 2
+                        } else {
+                            rdb.len()
+                        };
+                        out.extend_from_slice(&rdb[..part]);
+                        let _ = s.write_all(&out).await;
+                        if attempt == 0 {
+                            return; // the connection drops mid-transfer
+                        }
+                        while let Ok(n) = s.read(&mut buf).await {
+                            if n == 0 {
+                                return;
+                            }
+                        }
+                        return;
+                    }
+                    let replies = text.matches("PING").count() + text.matches("REPLCONF").count();
+                    for _ in 0..replies {
+                        let r: &[u8] = if text.contains("PING") {
+                            b"+PONG\r\n"
+                        } else {
+                            b"+OK\r\n"
+                        };
+                        let _ = s.write_all(r).await;
+                    }
+                    if replies > 0 {
+                        seen.clear();
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// A transfer cut halfway leaves nothing behind: the next one loads on its own, from disk
+/// (`repl-diskless-load disabled`) and from the socket alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_broken_transfer_leaves_nothing_for_the_next_one() {
+    let rdb = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/master7015_all_types_disk.rdb"
+    ))
+    .unwrap();
+    for mode in ["disabled", "on-empty-db"] {
+        let dir = tempfile::tempdir().unwrap();
+        let fm = breaking_fake_master(rdb.clone()).await;
+        let ours = start_ours(dir.path(), &["--repl-diskless-load", mode]).await;
+        let p = ours.port;
+        cli(p, &["replicaof", "127.0.0.1", &fm.to_string()]);
+        let d = dir.path().to_path_buf();
+        wait_for(T, "sync finished", move || {
+            log_of(&d).contains("MASTER <-> REPLICA sync: Finished with success")
+        })
+        .await;
+        let log = log_of(dir.path());
+        // The break, in Redis's words for a transfer to disk and for a load from the socket.
+        assert!(
+            log.contains("I/O error trying to sync with MASTER")
+                || log.contains("Failed trying to load the MASTER synchronization DB from socket"),
+            "{mode}: {log}"
+        );
+        assert!(!log.contains("unusable"), "{mode}: {log}");
+        let keys: u64 = cli(p, &["info", "keyspace"])
+            .lines()
+            .filter_map(|l| l.split("keys=").nth(1))
+            .filter_map(|r| r.split(',').next()?.parse::<u64>().ok())
+            .sum();
+        assert_eq!(keys, 18, "{mode}");
+        ours.stop();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn corrupt_rdb_from_a_master_is_refused_and_the_old_data_kept() {
     if !have_real_redis("corrupt_rdb_from_a_master_is_refused_and_the_old_data_kept") {
