@@ -85,12 +85,9 @@ impl<'a> Cursor<'a> {
     }
 
     fn bytes(&mut self, n: usize, what: &str) -> Result<&[u8], RdbError> {
-        let Some(end) = self.pos.checked_add(n) else {
-            return Err(self.err(format!(
-                "unexpected end of file reading {what} ({n} bytes wanted, {} left)",
-                self.base + self.data.len() - self.pos
-            )));
-        };
+        // More than can ever come (an overflowing length) reads to the end like any length
+        // beyond the file, so the error says how much was left, streaming or not.
+        let end = self.pos.checked_add(n).unwrap_or(usize::MAX);
         while end > self.base + self.data.len() {
             if !self.refill() {
                 return Err(self.err(format!(
