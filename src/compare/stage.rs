@@ -250,7 +250,7 @@ fn scenario_as_staged(scenario: &Scenario, cal: &Calibration, notes: &mut Vec<St
 #[derive(Default)]
 struct RunTimes {
     /// Each BGSAVE for sync that ended in success: the master's "started by pid" to its
-    /// "terminated with success" (what calibration times too).
+    /// child's "DB saved on disk" (disk) or its "terminated with success" (diskless).
     bgsaves: Vec<u64>,
     /// Each replica load of a full sync: "Loading DB in memory" to "Finished with success".
     loads: Vec<u64>,
@@ -624,9 +624,12 @@ fn read_logs(st: &Staging, n: usize, wording: &Wording) -> (u64, Vec<SyncEvent>,
         .filter(|(_, n, m)| n == "master" && m.starts_with("Starting BGSAVE for SYNC"))
         .count() as u64;
     // Each BGSAVE's time: rdbSaveBackground's / rdbSaveToSlavesSockets' "started by pid" to
+    // the disk child's own "DB saved on disk" (the simulator adds the wait for the parent's
+    // `checkChildrenDone`, which runs on its 100 ms `serverCron`), or for a diskless child to
     // backgroundSaveDoneHandler's "terminated with success".
     let mut times = RunTimes::default();
     let mut started: Option<u64> = None;
+    let mut saved: Option<u64> = None;
     let mut loading: std::collections::BTreeMap<&str, u64> = Default::default();
     for (t, node, m) in &lines {
         if node != "master" {
@@ -643,16 +646,20 @@ fn read_logs(st: &Staging, n: usize, wording: &Wording) -> (u64, Vec<SyncEvent>,
             || m.starts_with("Background RDB transfer started by pid")
         {
             started = Some(*t);
+            saved = None;
+        } else if m.starts_with("DB saved on disk") {
+            saved = Some(*t);
         } else if m.starts_with("Background saving terminated with success")
             || m.starts_with("Background RDB transfer terminated with success")
         {
             if let Some(t0) = started.take() {
-                times.bgsaves.push(t - t0);
+                times.bgsaves.push(saved.take().unwrap_or(*t) - t0);
             }
         } else if m.starts_with("Background saving terminated")
             || m.starts_with("Background RDB transfer terminated")
         {
             started = None;
+            saved = None;
         }
     }
     let mut client_ports = std::collections::BTreeMap::new();

@@ -155,7 +155,7 @@ impl Instance {
                 ok,
                 rdb,
                 cow_bytes,
-            } => self.master.on_bgsave_done(ctx, id, ok, rdb, cow_bytes),
+            } => self.master.on_child_exit(ctx, id, ok, rdb, cow_bytes),
             Input::RdbLoading { aux } => {
                 if let Some(link) = self.link.as_mut() {
                     link.on_rdb_header(ctx, &aux);
@@ -197,6 +197,8 @@ impl Instance {
             match timer {
                 Timer::ClientsCron => {
                     self.master.clients_cron(&mut self.ctx);
+                    // `serverCron` calls `checkChildrenDone` after `clientsCron`.
+                    self.master.check_children_done(&mut self.ctx);
                     let next = self.cron_phase.next_clients_cron_ms(at);
                     self.timers.set(Timer::ClientsCron, Some(next));
                 }

@@ -307,8 +307,21 @@ impl Raw {
         }
     }
     fn input(&mut self, i: Input) {
+        let reap = matches!(i, Input::BgsaveDone { .. });
         self.inst.handle(self.now, i);
         self.drain();
+        if reap {
+            // A disk child is reaped by the next `serverCron`.
+            self.reap();
+        }
+    }
+    /// Run the timers up to the next `serverCron`, which reaps an exited disk child.
+    fn reap(&mut self) {
+        if let Some(t) = self.inst.poll_timeout() {
+            if t > self.now && t - self.now <= 100 {
+                self.tick_to(t);
+            }
+        }
     }
     fn accept(&mut self) -> ConnId {
         let c = ConnId(self.next_conn);
@@ -398,6 +411,8 @@ fn master_with_history(n: u64) -> (Raw, ConnId) {
     let mut r = Raw::new(|c| {
         c.repl_diskless_sync = false;
     });
+    // Past the boot cron: the child's reaping cron then runs no `replicationCron` (no PING).
+    r.tick_to(1);
     let a = r.replica_client(7002, true);
     r.cmd(a, &["PSYNC", "?", "-1"]);
     let (id, _, _) = r.bgsaves()[0].clone();
@@ -1890,6 +1905,7 @@ fn inline_sync_gets_the_bulk_without_fullresync_and_is_never_timed_out() {
         c.repl_diskless_sync = false;
         c.repl_timeout = 2;
     });
+    r.tick_to(1);
     let a = r.accept();
     r.cmd(a, &["SYNC"]);
     let (id, _, _) = r.bgsaves()[0].clone();
@@ -2603,4 +2619,35 @@ fn keyless_stream_commands_have_redis_sizes() {
         crate::wire::encode_command(&["REPLCONF", "GETACK", "*"]).len(),
         37
     );
+}
+
+/// `checkChildrenDone` runs in `serverCron` (hz 10): a disk child that has written its RDB is
+/// reaped, and its file sent, at the master's next 100 ms cron, not the moment it exits.
+#[test]
+fn a_disk_child_is_reaped_at_the_next_server_cron() {
+    let mut r = Raw::new(|c| c.repl_diskless_sync = false);
+    r.tick_to(1);
+    let a = r.replica_client(7002, true);
+    r.cmd(a, &["PSYNC", "?", "-1"]);
+    let (id, _, _) = r.bgsaves()[0].clone();
+    assert!(r.take(a).starts_with("+FULLRESYNC"));
+    r.now = 150;
+    r.inst.handle(
+        150,
+        Input::BgsaveDone {
+            id,
+            ok: true,
+            rdb: Payload::Phantom(9),
+            cow_bytes: 0,
+        },
+    );
+    r.drain();
+    assert_eq!(r.take(a), "", "nothing sent before the cron reaps the child");
+    assert!(!r.logged("Background saving terminated with success"));
+    assert_eq!(r.inst.poll_timeout(), Some(200), "the next serverCron");
+    r.tick_to(199);
+    assert_eq!(r.take(a), "");
+    r.tick_to(200);
+    assert!(r.logged("Background saving terminated with success"));
+    assert_eq!(r.take(a), "$9\r\n<P:9>");
 }

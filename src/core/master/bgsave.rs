@@ -23,6 +23,15 @@ pub(crate) struct Child {
     pub mark: String,
 }
 
+/// A child's exit, as `waitpid` will report it.
+#[derive(Clone, Debug)]
+pub(crate) struct ExitedChild {
+    id: u64,
+    ok: bool,
+    rdb: Payload,
+    cow: u64,
+}
+
 impl Child {
     pub fn info(&self) -> BgsaveInfo {
         BgsaveInfo {
@@ -211,8 +220,40 @@ impl MasterSide {
         }
     }
 
-    /// The child exited: `backgroundSaveDoneHandler` + `updateSlavesWaitingBgsave`.
-    pub fn on_bgsave_done(&mut self, ctx: &mut Ctx, id: u64, ok: bool, rdb: Payload, cow: u64) {
+    /// The child exited. Redis reaps a child in `checkChildrenDone`, which `serverCron` calls
+    /// every 100 ms (hz 10), so a disk BGSAVE's replicas start receiving the file 0-100 ms
+    /// after the child wrote its last byte, at the master's cron phase: their buffers grow
+    /// for that long too. A diskless child is handled at once: the parent has already read
+    /// the RDB's end from the pipe and written it out, and the replica goes online on its
+    /// first `REPLCONF ACK`, which runs `checkChildrenDone` itself (`replconfCommand`).
+    pub fn on_child_exit(&mut self, ctx: &mut Ctx, id: u64, ok: bool, rdb: Payload, cow: u64) {
+        let disk = self
+            .child
+            .as_ref()
+            .is_some_and(|c| c.id == id && c.socket_targets.is_none());
+        if disk {
+            // The child's own lines are written as it exits, the parent's when it reaps it.
+            if ok {
+                let pid = self.child.as_ref().map_or(0, |c| c.pid);
+                let w = ctx.config.version.wording();
+                ctx.log_as(Level::Notice, 'C', pid, "DB saved on disk");
+                ctx.log_as(Level::Notice, 'C', pid, w.cow_text(cow / (1024 * 1024)));
+            }
+            self.exited_child = Some(ExitedChild { id, ok, rdb, cow });
+        } else {
+            self.on_bgsave_done(ctx, id, ok, rdb, cow);
+        }
+    }
+
+    /// `serverCron`'s `checkChildrenDone`: reap the disk child that has exited.
+    pub fn check_children_done(&mut self, ctx: &mut Ctx) {
+        if let Some(e) = self.exited_child.take() {
+            self.on_bgsave_done(ctx, e.id, e.ok, e.rdb, e.cow);
+        }
+    }
+
+    /// The child was reaped: `backgroundSaveDoneHandler` + `updateSlavesWaitingBgsave`.
+    fn on_bgsave_done(&mut self, ctx: &mut Ctx, id: u64, ok: bool, rdb: Payload, cow: u64) {
         let Some(child) = self.child.clone().filter(|c| c.id == id) else {
             return;
         };
@@ -224,8 +265,6 @@ impl MasterSide {
         let waiting = match &child.socket_targets {
             None => {
                 if ok {
-                    ctx.log_as(Level::Notice, 'C', child.pid, "DB saved on disk");
-                    ctx.log_as(Level::Notice, 'C', child.pid, cow_text);
                     ctx.log(Level::Notice, "Background saving terminated with success");
                 } else {
                     ctx.log(Level::Warning, "Background saving error");

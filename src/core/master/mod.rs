@@ -33,6 +33,7 @@ use super::{ConnId, Output};
 use crate::wire::Reply;
 
 use bgsave::Child;
+use bgsave::ExitedChild;
 use clients::Client;
 use wait::Waits;
 
@@ -52,6 +53,8 @@ pub(crate) struct MasterSide {
     /// later refused PSYNC.
     expired_replids: Vec<String>,
     child: Option<Child>,
+    /// A disk child that has exited and that the next `serverCron` reaps.
+    exited_child: Option<ExitedChild>,
     next_bgsave_id: u64,
     next_child_pid: u32,
     waits: Waits,
@@ -73,6 +76,7 @@ impl MasterSide {
             repl_no_slaves_since_s: ctx.unixtime(),
             expired_replids: Vec::new(),
             child: None,
+            exited_child: None,
             next_bgsave_id: 1,
             next_child_pid: ctx.node.pid + 1,
             waits: Waits::default(),
