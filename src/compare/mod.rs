@@ -37,8 +37,8 @@ pub const DEFAULT_SEEDS: u64 = 30;
 pub const MIN_SHARE: f64 = 0.10;
 /// Durations, peaks and offsets must be within this relative error...
 pub const MAX_REL_ERROR: f64 = 0.15;
-/// ...or this close in absolute terms: a duration within 250 ms (the replica's log and the
-/// 100 ms poll), a size within 64 KiB (one poll's worth of writes, a socket buffer).
+/// ...or this close in absolute terms: a duration within 250 ms (the logs' millisecond
+/// stamps, a cron's 100 ms), a size within 64 KiB (a poll's worth of writes, a socket buffer).
 pub const ABS_FLOOR_MS: f64 = 0.25;
 pub const ABS_FLOOR_BYTES: f64 = 65_536.0;
 
@@ -53,7 +53,7 @@ pub struct Comparison {
     pub measured_events: Vec<SyncEvent>,
     pub calibration: Calibration,
     pub notes: Vec<String>,
-    /// The master polled every ~100 ms: (ms, backlog histlen, omem of each replica).
+    /// The master polled every ~20 ms: (ms, backlog histlen, omem of each replica).
     pub measured_samples: Vec<(u64, u64, Vec<u64>)>,
     /// The simulator over many seeds of the scenario as staged.
     pub spread: Spread,
