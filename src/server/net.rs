@@ -105,8 +105,29 @@ async fn serve_client(sh: Shared, mut stream: TcpStream, peer: String) {
             seam::flush_propagation(&mut e);
             e.stats_mut().total_net_output_bytes += std::mem::take(&mut written);
             let max = e.write_budget(id);
-            let out = seam::take_outgoing(&mut e, ConnId(id), max);
+            let mut out = seam::take_outgoing(&mut e, ConnId(id), max);
             e.charge_budget(id, out.len());
+            // `writeToClient` writes a replica until the kernel takes no more (replicas are
+            // exempt from NET_MAX_WRITES_PER_EVENT), before any other client runs: a PSYNC's
+            // backlog leaves `omem` in the turn that queued it, as in Redis, and no CLIENT
+            // LIST sees it half taken. What the kernel refuses waits below, one chunk at most.
+            if e.writes_until_refused(id) {
+                while !out.is_empty() {
+                    match wr.try_write(&out) {
+                        Ok(n) if n == out.len() => {
+                            written += n as u64;
+                            out = seam::take_outgoing(&mut e, ConnId(id), max);
+                        }
+                        Ok(n) => {
+                            written += n as u64;
+                            out.drain(..n);
+                            break;
+                        }
+                        // Would block, or an error the write below reports.
+                        Err(_) => break,
+                    }
+                }
+            }
             Turn {
                 ran,
                 out,

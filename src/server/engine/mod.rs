@@ -506,6 +506,11 @@ impl Engine {
         out
     }
 
+    /// A replica with no `repl-bandwidth-limit`: written until the kernel refuses more.
+    pub fn writes_until_refused(&self, id: u64) -> bool {
+        self.cfg.repl_bandwidth_limit == 0 && self.is_replica_client(id)
+    }
+
     /// `repl-bandwidth-limit`: bytes a connection may write now (a token bucket for
     /// replicas).
     pub fn write_budget(&mut self, id: u64) -> usize {
