@@ -409,6 +409,55 @@ async fn fake_master(rdb: Vec<u8>) -> u16 {
     port
 }
 
+/// Plays a master's side of the handshake on `s`: answers PING and each REPLCONF until the
+/// replica sends PSYNC. False if the connection closed first.
+async fn answer_until_psync(s: &mut tokio::net::TcpStream) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 4096];
+    let mut seen = Vec::new();
+    loop {
+        let n = match s.read(&mut buf).await {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => n,
+        };
+        seen.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&seen).to_string();
+        if text.contains("PSYNC") {
+            return true;
+        }
+        let replies = text.matches("PING").count() + text.matches("REPLCONF").count();
+        for _ in 0..replies {
+            let r: &[u8] = if text.contains("PING") {
+                b"+PONG\r\n"
+            } else {
+                b"+OK\r\n"
+            };
+            let _ = s.write_all(r).await;
+        }
+        if replies > 0 {
+            seen.clear();
+        }
+    }
+}
+
+/// `+FULLRESYNC` and the bulk header of an RDB of `len` bytes.
+fn fullresync_header(len: usize) -> Vec<u8> {
+    let mut out = b"+FULLRESYNC 1111111111222222222233333333334444444444 0\r\n".to_vec();
+    out.extend_from_slice(format!("${len}\r\n").as_bytes());
+    out
+}
+
+/// Keeps the link open until the replica closes it (a master streams on after the RDB).
+async fn hold_open(s: &mut tokio::net::TcpStream) {
+    use tokio::io::AsyncReadExt;
+    let mut buf = vec![0u8; 4096];
+    while let Ok(n) = s.read(&mut buf).await {
+        if n == 0 {
+            return;
+        }
+    }
+}
+
 /// A fake master that answers the handshake, sends all of `rdb` but its last `tail` bytes,
 /// waits `pause`, then sends the rest; it records when the last bytes went out.
 async fn slow_fake_master(
@@ -417,53 +466,24 @@ async fn slow_fake_master(
     pause: Duration,
     last_sent: std::sync::Arc<std::sync::Mutex<Option<Instant>>>,
 ) -> u16 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = l.local_addr().unwrap().port();
     tokio::spawn(async move {
         let Ok((mut s, _)) = l.accept().await else {
             return;
         };
-        let mut buf = vec![0u8; 4096];
-        let mut seen = Vec::new();
-        loop {
-            let n = match s.read(&mut buf).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => n,
-            };
-            seen.extend_from_slice(&buf[..n]);
-            let text = String::from_utf8_lossy(&seen).to_string();
-            if text.contains("PSYNC") {
-                let mut out =
-                    b"+FULLRESYNC 1111111111222222222233333333334444444444 0\r\n".to_vec();
-                out.extend_from_slice(format!("${}\r\n", rdb.len()).as_bytes());
-                let cut = rdb.len() - tail;
-                out.extend_from_slice(&rdb[..cut]);
-                let _ = s.write_all(&out).await;
-                tokio::time::sleep(pause).await;
-                let _ = s.write_all(&rdb[cut..]).await;
-                *last_sent.lock().unwrap() = Some(Instant::now());
-                // Keep the link open (a master streams on after the RDB).
-                while let Ok(n) = s.read(&mut buf).await {
-                    if n == 0 {
-                        return;
-                    }
-                }
-                return;
-            }
-            let replies = text.matches("PING").count() + text.matches("REPLCONF").count();
-            for _ in 0..replies {
-                let r: &[u8] = if text.contains("PING") {
-                    b"+PONG\r\n"
-                } else {
-                    b"+OK\r\n"
-                };
-                let _ = s.write_all(r).await;
-            }
-            if replies > 0 {
-                seen.clear();
-            }
+        if !answer_until_psync(&mut s).await {
+            return;
         }
+        let mut out = fullresync_header(rdb.len());
+        let cut = rdb.len() - tail;
+        out.extend_from_slice(&rdb[..cut]);
+        let _ = s.write_all(&out).await;
+        tokio::time::sleep(pause).await;
+        let _ = s.write_all(&rdb[cut..]).await;
+        *last_sent.lock().unwrap() = Some(Instant::now());
+        hold_open(&mut s).await;
     });
     port
 }
@@ -525,7 +545,7 @@ async fn diskless_load_parses_the_rdb_while_it_arrives() {
 /// A fake master whose first transfer breaks off halfway (the connection closes) and whose
 /// second is whole.
 async fn breaking_fake_master(rdb: Vec<u8>) -> u16 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = l.local_addr().unwrap().port();
     tokio::spawn(async move {
@@ -535,49 +555,21 @@ async fn breaking_fake_master(rdb: Vec<u8>) -> u16 {
             };
             let rdb = rdb.clone();
             tokio::spawn(async move {
-                let mut buf = vec![0u8; 4096];
-                let mut seen = Vec::new();
-                loop {
-                    let n = match s.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => n,
-                    };
-                    seen.extend_from_slice(&buf[..n]);
-                    let text = String::from_utf8_lossy(&seen).to_string();
-                    if text.contains("PSYNC") {
-                        let mut out =
-                            b"+FULLRESYNC 1111111111222222222233333333334444444444 0\r\n".to_vec();
-                        out.extend_from_slice(format!("${}\r\n", rdb.len()).as_bytes());
-                        let part = if attempt == 0 {
-                            rdb.len() / 2
-                        } else {
-                            rdb.len()
-                        };
-                        out.extend_from_slice(&rdb[..part]);
-                        let _ = s.write_all(&out).await;
-                        if attempt == 0 {
-                            return; // the connection drops mid-transfer
-                        }
-                        while let Ok(n) = s.read(&mut buf).await {
-                            if n == 0 {
-                                return;
-                            }
-                        }
-                        return;
-                    }
-                    let replies = text.matches("PING").count() + text.matches("REPLCONF").count();
-                    for _ in 0..replies {
-                        let r: &[u8] = if text.contains("PING") {
-                            b"+PONG\r\n"
-                        } else {
-                            b"+OK\r\n"
-                        };
-                        let _ = s.write_all(r).await;
-                    }
-                    if replies > 0 {
-                        seen.clear();
-                    }
+                if !answer_until_psync(&mut s).await {
+                    return;
                 }
+                let mut out = fullresync_header(rdb.len());
+                let part = if attempt == 0 {
+                    rdb.len() / 2
+                } else {
+                    rdb.len()
+                };
+                out.extend_from_slice(&rdb[..part]);
+                let _ = s.write_all(&out).await;
+                if attempt == 0 {
+                    return; // the connection drops mid-transfer
+                }
+                hold_open(&mut s).await;
             });
         }
     });

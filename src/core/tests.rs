@@ -2642,7 +2642,11 @@ fn a_disk_child_is_reaped_at_the_next_server_cron() {
         },
     );
     r.drain();
-    assert_eq!(r.take(a), "", "nothing sent before the cron reaps the child");
+    assert_eq!(
+        r.take(a),
+        "",
+        "nothing sent before the cron reaps the child"
+    );
     assert!(!r.logged("Background saving terminated with success"));
     assert_eq!(r.inst.poll_timeout(), Some(200), "the next serverCron");
     r.tick_to(199);

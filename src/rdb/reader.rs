@@ -87,7 +87,7 @@ impl<'a> Cursor<'a> {
     fn bytes(&mut self, n: usize, what: &str) -> Result<&[u8], RdbError> {
         // More than can ever come (an overflowing length) reads to the end like any length
         // beyond the file, so the error says how much was left, streaming or not.
-        let end = self.pos.checked_add(n).unwrap_or(usize::MAX);
+        let end = self.pos.saturating_add(n);
         while end > self.base + self.data.len() {
             if !self.refill() {
                 return Err(self.err(format!(
