@@ -359,9 +359,10 @@ async fn bandwidth_limit_slows_the_transfer() {
     ours.stop();
 }
 
-/// A fake master that answers the handshake and then sends `rdb` as a `$len` payload.
+/// A fake master that answers the handshake and then sends `rdb` as a `$len` payload (again
+/// for each PSYNC on the connection).
 async fn fake_master(rdb: Vec<u8>) -> u16 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = l.local_addr().unwrap().port();
     tokio::spawn(async move {
@@ -371,37 +372,10 @@ async fn fake_master(rdb: Vec<u8>) -> u16 {
             };
             let rdb = rdb.clone();
             tokio::spawn(async move {
-                let mut buf = vec![0u8; 4096];
-                let mut seen = Vec::new();
-                loop {
-                    let n = match s.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => n,
-                    };
-                    seen.extend_from_slice(&buf[..n]);
-                    let text = String::from_utf8_lossy(&seen).to_string();
-                    let cmds = text.matches("\r\n$").count();
-                    let _ = cmds;
-                    if text.contains("PSYNC") {
-                        let mut out =
-                            b"+FULLRESYNC 1111111111222222222233333333334444444444 0\r\n".to_vec();
-                        out.extend_from_slice(format!("${}\r\n", rdb.len()).as_bytes());
-                        out.extend_from_slice(&rdb);
-                        let _ = s.write_all(&out).await;
-                        seen.clear();
-                    } else if text.contains("PING") || text.contains("REPLCONF") {
-                        let replies =
-                            text.matches("PING").count() + text.matches("REPLCONF").count();
-                        for _ in 0..replies {
-                            let r: &[u8] = if text.contains("PING") {
-                                b"+PONG\r\n"
-                            } else {
-                                b"+OK\r\n"
-                            };
-                            let _ = s.write_all(r).await;
-                        }
-                        seen.clear();
-                    }
+                while answer_until_psync(&mut s).await {
+                    let mut out = fullresync_header(rdb.len());
+                    out.extend_from_slice(&rdb);
+                    let _ = s.write_all(&out).await;
                 }
             });
         }
