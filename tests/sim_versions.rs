@@ -240,6 +240,34 @@ fn rdb_channel_with_diskless_load_parses_as_the_rdb_arrives() {
 }
 
 #[test]
+fn a_loader_paced_rdb_channel_leaves_the_rest_of_the_link_to_the_stream() {
+    // `compare-diskless-load-on-empty-db` on 8.2.3: while the replica parses the RDB channel
+    // at its load speed (below the link's), it keeps reading the main channel into its own
+    // buffer, and the master's `omem` for it stayed at one 20 KB block. The RDB channel must
+    // not hold the whole link while it moves at the loader's pace.
+    let v = Version::Redis82;
+    let mut s = first_sync(v, Some(true));
+    for (k, val) in [
+        ("repl-rdb-channel", "yes"),
+        ("repl-diskless-load", "on-empty-db"),
+        ("link.bandwidth", "4mb"),
+        ("replica.load-speed", "2mb"),
+        ("fork.rdb-speed", "50mb"),
+    ] {
+        s.set(k, val).unwrap_or_else(|e| panic!("{k}={val}: {e}"));
+    }
+    let sim = run(&s);
+    let r = &sim.summary().replicas[0];
+    assert_eq!((r.full_syncs, r.in_sync_at_end), (1, true), "{r:?}");
+    // ~1 MB/s of writes during a ~5 s load: the stream gets the 2 MB/s the loader leaves.
+    assert!(
+        r.peak_output_buffer_bytes < 256 * 1024,
+        "the master's buffer for replica-1 peaked at {} bytes",
+        r.peak_output_buffer_bytes
+    );
+}
+
+#[test]
 fn valkey_9_1_notices_its_bio_download_at_the_next_replication_cron() {
     // The captures: "Replica main thread detected RDB download completion in Bio thread"
     // comes 0.1-0.75 s after "Replica bio thread: Done downloading RDB" (the main thread

@@ -5,7 +5,12 @@
 //! `handle_timeout` giving a [`NetEvent`] for the world).
 //!
 //! * A link direction is a FIFO server: `free_at` is when it finishes sending what it already
-//!   took; bytes arrive `latency` after they are sent. The world pulls bytes from the core
+//!   took; bytes arrive `latency` after they are sent. A connection slower than its link (the
+//!   replica reads an RDB only as fast as it stores or parses it) takes only its share of the
+//!   link: its bytes leave at its own pace (`sent_until`) but hold the link for as long as the
+//!   link's bandwidth needs, so a second connection on the link (Redis 8's RDB channel beside
+//!   the main one, Valkey's dual channel) sends in the rest, as TCP's flow control lets it.
+//!   The world pulls bytes from the core
 //!   as fast as a direction can send them before the next tick, plus [`SEND_BUFFER`] queued
 //!   ahead in the sender's kernel ([`Net::window`]); what the link cannot take stays in the
 //!   core's output buffer, which is what Redis's limit measures.
@@ -54,6 +59,9 @@ struct SimConn {
     unread: [u64; 2],
     /// A `Writable` is already on its way for this side.
     pump_pending: [bool; 2],
+    /// When each sending side's bytes taken so far have all left at the connection's own
+    /// pace, in microseconds (by sending side, as `Link::free_at_us`).
+    sent_until_us: [u64; 2],
 }
 
 #[derive(Clone, Debug, Default)]
@@ -141,8 +149,11 @@ pub enum NetEvent {
 pub struct Window {
     pub sender: End,
     pub link: usize,
-    /// When the direction is free to send, in microseconds.
+    /// When the link direction is free to take more, in microseconds.
     pub start_us: u64,
+    /// When this connection has sent what it already took (at its own pace, never before
+    /// `start_us`): what it has queued ahead is what lies between now and then.
+    pub conn_free_us: u64,
     /// At most this many bytes (the receiver's kernel buffers, while it does not read).
     pub room: u64,
 }
@@ -299,6 +310,7 @@ impl Net {
                 held: [VecDeque::new(), VecDeque::new()],
                 unread: [0, 0],
                 pump_pending: [false, false],
+                sent_until_us: [0, 0],
             },
         );
         self.by_end.insert(from, (sc, 0));
@@ -387,24 +399,29 @@ impl Net {
         } else {
             u64::MAX
         };
+        let start_us = (now_ms * 1000).max(self.links[c.link].free_at_us[from]);
         Some(Window {
             sender: c.ends[from],
             link: c.link,
-            start_us: (now_ms * 1000).max(self.links[c.link].free_at_us[from]),
+            start_us,
+            conn_free_us: start_us.max(c.sent_until_us[from]),
             room,
         })
     }
 
-    /// Side `from` of `sc` sends `payload` (`n` bytes) from `start_us` at `rate`: it arrives
-    /// when the last byte is out, plus `latency`.
+    /// Side `from` of `sc` sends `payload` (`n` bytes) in window `w`, at the connection's
+    /// `rate` on a link of `bandwidth`: it arrives when its last byte is out, plus `latency`.
+    /// The link is held for `n / bandwidth`; the bytes leave after what the connection
+    /// already took, at `rate` (`rate <= bandwidth`).
     #[allow(clippy::too_many_arguments)]
     pub fn transmit(
         &mut self,
         clock: &mut SimClock,
         sc: u64,
         from: usize,
-        start_us: u64,
+        w: &Window,
         rate: u64,
+        bandwidth: u64,
         latency: u64,
         payload: Vec<Payload>,
     ) {
@@ -413,9 +430,10 @@ impl Net {
             return;
         };
         c.unread[1 - from] += n;
+        let end = w.conn_free_us + transfer_us(n, rate);
+        c.sent_until_us[from] = end;
         let link = c.link;
-        let end = start_us + transfer_us(n, rate);
-        self.links[link].free_at_us[from] = end;
+        self.links[link].free_at_us[from] = w.start_us + transfer_us(n, bandwidth.max(rate));
         let arrive = end.div_ceil(1000) + latency;
         let ev = NetEv::Deliver {
             sc,

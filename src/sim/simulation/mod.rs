@@ -725,11 +725,11 @@ impl Simulation {
             return;
         }
         let rate = self.rate_for(sc, from);
-        let (_, latency) = self.scenario.link_of(w.link - 1);
-        // What the link sends before the next tick, plus what the sender's kernel queues
-        // ahead of the wire (net::SEND_BUFFER), less what is queued there already.
+        let (bandwidth, latency) = self.scenario.link_of(w.link - 1);
+        // What the connection sends before the next tick, plus what the sender's kernel
+        // queues ahead of the wire (net::SEND_BUFFER), less what it has queued there already.
         let horizon = self.next_tick_ms.max(now + 1) * 1000;
-        let queued = bytes_in_us(rate, w.start_us.saturating_sub(now * 1000));
+        let queued = bytes_in_us(rate, w.conn_free_us.saturating_sub(now * 1000));
         let budget = bytes_in_us(rate, horizon - now * 1000) + net::SEND_BUFFER;
         let allowed = budget.saturating_sub(queued).min(w.room);
         if allowed == 0 {
@@ -741,7 +741,7 @@ impl Simulation {
         };
         if got.iter().any(|p| !p.is_empty()) {
             self.net
-                .transmit(&mut self.clock, sc, from, w.start_us, rate, latency, got);
+                .transmit(&mut self.clock, sc, from, &w, rate, bandwidth, latency, got);
         }
         self.drain(node);
     }
