@@ -810,12 +810,15 @@ def sc_diskless_load_swapdb(run, version):
 
 
 def sc_second_channel_diskless_load(run, version):
-    """Redis 8.2's RDB channel into a replica with repl-diskless-load swapdb: it parses the RDB
-    channel as it arrives."""
-    if version != "redis-8.2":
+    """Redis 8.2's RDB channel, or Valkey's dual channel, into a replica with
+    repl-diskless-load swapdb: it parses the RDB connection as it arrives."""
+    if version == "redis-8.2":
+        on, name = ["--repl-rdb-channel", "yes"], "rdb-channel-diskless-load-swapdb"
+    elif version.startswith("valkey-"):
+        on, name = ["--dual-channel-replication-enabled", "yes"], "dual-channel-diskless-load-swapdb"
+    else:
         return
-    on = ["--repl-rdb-channel", "yes"]
-    full_sync(run, version, "rdb-channel-diskless-load-swapdb",
+    full_sync(run, version, name,
               ["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "1"] + on,
               on + ["--repl-diskless-load", "swapdb"])
 

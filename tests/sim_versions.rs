@@ -240,6 +240,37 @@ fn rdb_channel_with_diskless_load_parses_as_the_rdb_arrives() {
 }
 
 #[test]
+fn dual_channel_with_diskless_load_parses_as_the_rdb_arrives() {
+    // Valkey reads its RDB connection with the classic `readSyncBulkPayload`: with swapdb it
+    // loads while the RDB arrives, as 8.2's RDB channel does (captures of 8.1.8 and 9.1.2).
+    for v in [Version::Valkey81, Version::Valkey91] {
+        let mut s = first_sync(v, Some(true));
+        s.set("dual-channel-replication-enabled", "yes").unwrap();
+        s.set("repl-diskless-load", "swapdb").unwrap();
+        let sim = run(&s);
+        let real = fixture(v, "dual-channel-diskless-load-swapdb", "replica.log");
+        assert_in_order(
+            &format!("{v} dual-channel-diskless-load-swapdb"),
+            &real,
+            "receiving streamed RDB",
+            &sim_lines(&sim, "replica-1"),
+        );
+        let at = |text: &str| line_time(&sim, "replica-1", text);
+        let took = at("Done loading RDB") - at("receiving streamed RDB");
+        let (size, save, load) = (
+            s.dataset.size as f64,
+            s.fork.rdb_speed as f64,
+            s.replica.load_speed as f64,
+        );
+        let both = 1000.0 * (size / save + size / load);
+        assert!(
+            (took as f64) < both * 0.7,
+            "{v}: {took} ms from the header to the end of the load; in turn would be {both:.0} ms"
+        );
+    }
+}
+
+#[test]
 fn a_loader_paced_rdb_channel_leaves_the_rest_of_the_link_to_the_stream() {
     // `compare-diskless-load-on-empty-db` on 8.2.3: while the replica parses the RDB channel
     // at its load speed (below the link's), it keeps reading the main channel into its own

@@ -103,6 +103,10 @@ const PRESETS: &[(&str, &str)] = &[
         "compare-dual-channel",
         include_str!("presets/compare-dual-channel.toml"),
     ),
+    (
+        "compare-dual-channel-diskless-load",
+        include_str!("presets/compare-dual-channel-diskless-load.toml"),
+    ),
 ];
 
 /// Names of the compare presets.

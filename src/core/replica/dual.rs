@@ -342,13 +342,12 @@ impl ReplicaLink {
                 BulkEvent::Newline => {}
                 BulkEvent::Header { eof, size } => {
                     super::transfer::log_bulk_header(ctx, eof, size);
-                    // 8.2's `readSyncBulkPayload` reads the RDB channel as it reads the main
-                    // connection: with `useDisklessLoad()` it loads while the RDB arrives
-                    // (checked on 8.2.3 with swapdb: "receiving streamed RDB from master with
-                    // EOF to parser", then "Loading DB in memory" at once). Valkey's dual
-                    // channel is left loading once whole: its comparisons agree.
-                    let rdb_channel = self.dual().is_some_and(|d| d.kind == FullSync::RdbChannel);
-                    let from_socket = rdb_channel && use_diskless_load(ctx);
+                    // Both read the RDB connection with `readSyncBulkPayload`, as a classic
+                    // transfer (Valkey sets it as the RDB channel's read handler at
+                    // `$ENDOFF`, replication.c @8.0.1): with `useDisklessLoad()` it loads while
+                    // the RDB arrives (checked with swapdb on 8.2.3 and Valkey 8.1.8:
+                    // "receiving streamed RDB ... to parser", then "Loading DB in memory").
+                    let from_socket = use_diskless_load(ctx);
                     if from_socket {
                         let ParserLoad { clock, swapdb } = self.start_parser_load(ctx, master);
                         if let Some(d) = self.dual() {

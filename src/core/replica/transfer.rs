@@ -459,7 +459,16 @@ impl ReplicaLink {
     ) -> ParserLoad {
         let swapdb = ctx.config.repl_diskless_load == DisklessLoad::Swapdb;
         let clock = if swapdb {
-            LoadClock::start(ctx, 0)
+            let clock = LoadClock::start(ctx, 0);
+            // 9.1 clears its slot-migration log before any load (checked, 9.1's
+            // `diskless-load-swapdb` and `dual-channel-diskless-load-swapdb`).
+            if ctx.config.version.wording().bio_thread {
+                ctx.log_r(
+                    Level::Notice,
+                    "Cleaning slot migration log in anticipation of a load operation.",
+                );
+            }
+            clock
         } else {
             self.begin_load(ctx, master, 0)
         };
