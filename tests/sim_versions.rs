@@ -222,21 +222,28 @@ fn rdb_channel_with_diskless_load_parses_as_the_rdb_arrives() {
     );
     // Transfer and load overlap: from the RDB channel's start to the end of the load takes
     // about the longer of the two (the child's 6.7 s, the load's 8.5 s), not their sum.
-    let at = |text: &str| line_time(&sim, "replica-1", text);
-    let took = at("Done loading RDB") - at("Starting to receive RDB");
+    let (took, one, both) = load_overlap(&s, &sim, "Starting to receive RDB");
+    assert!(
+        took >= one * 0.95 && took < both * 0.7,
+        "{took} ms: the longer alone is {one:.0} ms, both in turn {both:.0} ms"
+    );
+}
+
+/// For a load from the socket: ms from the replica's line `start` to "Done loading RDB", the
+/// longer of the child's and the load's time alone, and both in turn (no overlap).
+fn load_overlap(s: &Scenario, sim: &Simulation, start: &str) -> (f64, f64, f64) {
+    let at = |text: &str| line_time(sim, "replica-1", text);
+    let took = (at("Done loading RDB") - at(start)) as f64;
     let (size, save, load) = (
         s.dataset.size as f64,
         s.fork.rdb_speed as f64,
         s.replica.load_speed as f64,
     );
-    let (one, both) = (
+    (
+        took,
         1000.0 * size / load.min(save),
         1000.0 * (size / save + size / load),
-    );
-    assert!(
-        (took as f64) >= one * 0.95 && (took as f64) < both * 0.7,
-        "{took} ms: the longer alone is {one:.0} ms, both in turn {both:.0} ms"
-    );
+    )
 }
 
 #[test]
@@ -255,16 +262,9 @@ fn dual_channel_with_diskless_load_parses_as_the_rdb_arrives() {
             "receiving streamed RDB",
             &sim_lines(&sim, "replica-1"),
         );
-        let at = |text: &str| line_time(&sim, "replica-1", text);
-        let took = at("Done loading RDB") - at("receiving streamed RDB");
-        let (size, save, load) = (
-            s.dataset.size as f64,
-            s.fork.rdb_speed as f64,
-            s.replica.load_speed as f64,
-        );
-        let both = 1000.0 * (size / save + size / load);
+        let (took, _, both) = load_overlap(&s, &sim, "receiving streamed RDB");
         assert!(
-            (took as f64) < both * 0.7,
+            took < both * 0.7,
             "{v}: {took} ms from the header to the end of the load; in turn would be {both:.0} ms"
         );
     }

@@ -10,10 +10,10 @@
 //!   link: its bytes leave at its own pace (`sent_until`) but hold the link for as long as the
 //!   link's bandwidth needs, so a second connection on the link (Redis 8's RDB channel beside
 //!   the main one, Valkey's dual channel) sends in the rest, as TCP's flow control lets it.
-//!   The world pulls bytes from the core
-//!   as fast as a direction can send them before the next tick, plus [`SEND_BUFFER`] queued
-//!   ahead in the sender's kernel ([`Net::window`]); what the link cannot take stays in the
-//!   core's output buffer, which is what Redis's limit measures.
+//!   The world pulls bytes from the core as fast as a direction can send them before the next
+//!   tick, plus [`SEND_BUFFER`] queued ahead in the sender's kernel ([`Net::window`]); what
+//!   the link cannot take stays in the core's output buffer, which is what Redis's limit
+//!   measures.
 //! * A receiver that does not read (a replica loading its RDB) does not stop the sender at
 //!   once: its kernel keeps accepting bytes until [`RECV_BUFFER`] (plus the sender's queue)
 //!   is full, and what arrived waits at the receiver until it reads again.
