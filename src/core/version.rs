@@ -166,6 +166,7 @@ impl Version {
             load_failed_tail: LoadFailedTail::Errno,
             bio_thread: false,
             flush_inside_load: false,
+            slot_migration_log: false,
         };
         let valkey = Wording {
             master_upper: "PRIMARY",
@@ -203,6 +204,7 @@ impl Version {
                 flush_inside_load: true,
                 done_loading_tail: ", all fields expired hashes: 0",
                 bio_thread: true,
+                slot_migration_log: true,
                 ..valkey
             },
         }
@@ -292,6 +294,10 @@ pub struct Wording {
     pub bio_thread: bool,
     /// 8.2 and 9.1 log `Loading DB in memory` before `Flushing old data`.
     pub flush_inside_load: bool,
+    /// 9.1 clears its slot-migration log as every load starts: `Cleaning slot migration log
+    /// in anticipation of a load operation.` right after `Loading DB in memory` (checked,
+    /// 9.1's `full-sync-disk`, `diskless-load-swapdb`, `dual-channel-diskless-load-swapdb`).
+    pub slot_migration_log: bool,
 }
 
 impl Wording {

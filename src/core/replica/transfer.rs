@@ -68,6 +68,12 @@ impl LoadClock {
             Level::Notice,
             "MASTER <-> REPLICA sync: Loading DB in memory",
         );
+        if ctx.config.version.wording().slot_migration_log {
+            ctx.log_r(
+                Level::Notice,
+                "Cleaning slot migration log in anticipation of a load operation.",
+            );
+        }
         LoadClock {
             size,
             started_ms: ctx.now(),
@@ -424,12 +430,6 @@ impl ReplicaLink {
         };
         let clock = if w.flush_inside_load {
             let clock = LoadClock::start(ctx, size);
-            if w.bio_thread {
-                ctx.log_r(
-                    Level::Notice,
-                    "Cleaning slot migration log in anticipation of a load operation.",
-                );
-            }
             ctx.log_r(Level::Notice, flush);
             clock
         } else {
@@ -459,16 +459,7 @@ impl ReplicaLink {
     ) -> ParserLoad {
         let swapdb = ctx.config.repl_diskless_load == DisklessLoad::Swapdb;
         let clock = if swapdb {
-            let clock = LoadClock::start(ctx, 0);
-            // 9.1 clears its slot-migration log before any load (checked, 9.1's
-            // `diskless-load-swapdb` and `dual-channel-diskless-load-swapdb`).
-            if ctx.config.version.wording().bio_thread {
-                ctx.log_r(
-                    Level::Notice,
-                    "Cleaning slot migration log in anticipation of a load operation.",
-                );
-            }
-            clock
+            LoadClock::start(ctx, 0)
         } else {
             self.begin_load(ctx, master, 0)
         };
