@@ -271,6 +271,67 @@ fn dual_channel_with_diskless_load_parses_as_the_rdb_arrives() {
 }
 
 #[test]
+fn a_dual_channel_socket_load_reads_the_handshake_only_between_its_2mb_steps() {
+    // `compare-dual-channel-diskless-load` on Valkey 8.1.8 and 9.1.2: with a fast fork child
+    // the RDB reaches the replica before the reply to `REPLCONF set-rdb-client-id`; the
+    // socket load then holds the main thread, which reads that reply only at the loader's
+    // next `processEventsWhileBlocked` (every 2 MB parsed), so the master accepted the PSYNC
+    // ~0.95 s into the sync and kept the stream for the replica meanwhile (0.23 MB). A slow
+    // child's first 16 KB leave after the handshake is done, and nothing waits.
+    let psync_wait = |v: Version, rdb_speed: &str| {
+        let mut s = first_sync(v, Some(true));
+        for (k, val) in [
+            ("dual-channel-replication-enabled", "yes"),
+            ("repl-diskless-load", "swapdb"),
+            ("dataset.size", "8mb"),
+            ("link.bandwidth", "4mb"),
+            ("link.latency", "1ms"),
+            ("replica.load-speed", "2mb"),
+            ("fork.rdb-speed", rdb_speed),
+        ] {
+            s.set(k, val).unwrap_or_else(|e| panic!("{k}={val}: {e}"));
+        }
+        let sim = run(&s);
+        let at = |text: &str| line_time(&sim, "master", text);
+        let wait = at("Partial resynchronization request") - at("RDB end offset");
+        (wait, sim.summary().replicas[0].peak_output_buffer_bytes)
+    };
+    for v in [Version::Valkey81, Version::Valkey91] {
+        let (fast, fast_peak) = psync_wait(v, "100mb");
+        // 2 MB at 2 MB/s: one step of the loader (less the ~0.4 MB the sockets hold ahead of
+        // the parser, which the core counts as read: a known ~20% short).
+        assert!(
+            (600..=2200).contains(&fast),
+            "{v}: PSYNC accepted {fast} ms after $ENDOFF"
+        );
+        let (slow, slow_peak) = psync_wait(v, "1mb");
+        assert!(slow < 50, "{v}: a slow child's PSYNC waited {slow} ms");
+        // 2k writes/s of ~0.5 KB for ~1 s stay on the master before the PSYNC.
+        assert!(
+            fast_peak > 4 * slow_peak.max(64 * 1024),
+            "{v}: the master's buffer peaked at {fast_peak} bytes (slow child: {slow_peak})"
+        );
+        // An RDB under 2 MB is loaded before the main thread reads the reply: the sync
+        // completes on `+CONTINUE` (`dualChannelSyncHandleRdbLoadCompletion`).
+        let mut s = first_sync(v, Some(true));
+        for (k, val) in [
+            ("dual-channel-replication-enabled", "yes"),
+            ("repl-diskless-load", "swapdb"),
+            ("dataset.size", "300kb"),
+            ("fork.rdb-speed", "100mb"),
+        ] {
+            s.set(k, val).unwrap_or_else(|e| panic!("{k}={val}: {e}"));
+        }
+        let sim = run(&s);
+        let at = |text: &str| line_time(&sim, "replica-1", text);
+        assert!(at("Done loading RDB") <= at("Primary accepted a Partial Resynchronization."));
+        assert!(at("Primary accepted a Partial Resynchronization.") <= at("Finished with success"));
+        let r = &sim.summary().replicas[0];
+        assert_eq!((r.full_syncs, r.in_sync_at_end), (1, true), "{v}: {r:?}");
+    }
+}
+
+#[test]
 fn a_loader_paced_rdb_channel_leaves_the_rest_of_the_link_to_the_stream() {
     // `compare-diskless-load-on-empty-db` on 8.2.3: while the replica parses the RDB channel
     // at its load speed (below the link's), it keeps reading the main channel into its own

@@ -2,8 +2,18 @@
 //! the parent for `time-per-gb x dataset` (page tables are copied), then the child writes
 //! the RDB at its pace (to disk, or into the replica sockets no faster than the slowest one
 //! drains), and the writes the parent takes meanwhile make copy-on-write memory grow.
+//!
+//! A socket child's first bytes leave only once it has serialised [`FIRST_FLUSH`] of them:
+//! `rioFdWrite` (the pipe of a classic diskless sync) and `rioConnsetWrite` (Valkey's dual
+//! channel, straight to the sockets) buffer until more than `PROTO_IOBUF_LEN` (16 KB) is
+//! waiting. With a slow child that is tens of ms, long enough for a dual-channel replica's
+//! main connection to finish its handshake before any RDB byte arrives; with a fast one it
+//! is well under a millisecond.
 
 use super::models::{CowModel, RateCarry};
+
+/// `PROTO_IOBUF_LEN`: what a socket child's rio buffers before its first write.
+pub const FIRST_FLUSH: u64 = 16 * 1024;
 
 #[derive(Clone, Debug)]
 pub struct ForkChild {
@@ -16,6 +26,8 @@ pub struct ForkChild {
     pub ready_ms: u64,
     total: u64,
     produced: u64,
+    /// A socket child: until when its production is counted (ms).
+    written_until_ms: u64,
     carry: RateCarry,
     cow: CowModel,
 }
@@ -39,6 +51,7 @@ impl ForkChild {
             ready_ms,
             total,
             produced: 0,
+            written_until_ms: ready_ms,
             carry: RateCarry::default(),
             cow: CowModel::default(),
         }
@@ -83,19 +96,33 @@ impl ForkChild {
         self.produced >= self.total
     }
 
-    /// A socket child writes for `dt_ms` at `speed`, but never more than `pipe_cap` ahead
-    /// of the slowest replica socket (`queued` bytes still wait there): Redis stops reading
-    /// the child's pipe while a replica cannot take more.
+    /// When a socket child serialising at `speed` first writes (ms): once it holds
+    /// [`FIRST_FLUSH`] bytes, or the whole RDB if that is smaller.
+    pub fn first_flush_ms(&self, speed: u64) -> u64 {
+        let first = FIRST_FLUSH.min(self.total) as u128;
+        self.ready_ms + (first * 1000).div_ceil(speed.max(1) as u128) as u64
+    }
+
+    /// A socket child writes what it serialised at `speed` up to `now_ms`, but never more
+    /// than `pipe_cap` ahead of the slowest replica socket (`queued` bytes still wait there):
+    /// Redis stops reading the child's pipe while a replica cannot take more. Nothing before
+    /// its first flush.
     pub fn write_sockets(
         &mut self,
         speed: u64,
-        dt_ms: u64,
+        now_ms: u64,
         pipe_cap: u64,
         queued: u64,
     ) -> ForkStep {
+        if now_ms < self.first_flush_ms(speed) {
+            return ForkStep::Idle;
+        }
+        let dt = now_ms.saturating_sub(self.written_until_ms);
+        self.written_until_ms = self.written_until_ms.max(now_ms);
         let n = self
             .carry
-            .take(speed, dt_ms)
+            .take(speed, dt)
+            .max(if self.produced == 0 { FIRST_FLUSH } else { 0 })
             .min(self.total - self.produced)
             .min(pipe_cap.saturating_sub(queued));
         if n == 0 {

@@ -21,6 +21,10 @@ pub(crate) struct Child {
     pub started_ms: u64,
     /// The EOF mark framing a diskless RDB (`$EOF:<mark>` ... `<mark>`).
     pub mark: String,
+    /// A socket child's `$EOF:<mark>` line has been sent. The child writes it
+    /// (`rdbSaveRioWithEOFMark`) into the same buffered rio as the RDB, so it leaves with the
+    /// child's first write, not when the BGSAVE starts.
+    pub header_sent: bool,
 }
 
 /// A child's exit, as `waitpid` will report it.
@@ -161,11 +165,6 @@ impl MasterSide {
         if socket {
             for c in &waiting {
                 self.setup_full_resync(ctx, *c, offset, id);
-                self.send_direct(
-                    ctx,
-                    *c,
-                    Payload::Bytes(format!("$EOF:{mark}\r\n").into_bytes()),
-                );
             }
             // Where the child writes: 8.2 and Valkey name it (a dual/RDB-channel child writes
             // straight to the replica's socket).
@@ -193,6 +192,7 @@ impl MasterSide {
             socket_targets: socket.then(|| waiting.clone()),
             started_ms: ctx.now(),
             mark,
+            header_sent: false,
         });
         ctx.emit(Output::StartBgsave {
             id,
@@ -210,12 +210,30 @@ impl MasterSide {
         let Some(targets) = child.socket_targets.clone() else {
             return;
         };
+        self.send_eof_header(ctx, id);
         for t in targets {
             if self
                 .state_of(t)
                 .is_some_and(|r| r.state == ReplicaState::WaitBgsaveEnd)
             {
                 self.send_direct(ctx, t, p.clone());
+            }
+        }
+    }
+
+    /// The socket child's first write starts with `$EOF:<mark>`.
+    fn send_eof_header(&mut self, ctx: &mut Ctx, id: u64) {
+        let Some(child) = self.child.as_mut().filter(|c| c.id == id && !c.header_sent) else {
+            return;
+        };
+        child.header_sent = true;
+        let header = format!("$EOF:{}\r\n", child.mark).into_bytes();
+        for t in child.socket_targets.clone().unwrap_or_default() {
+            if self
+                .state_of(t)
+                .is_some_and(|r| r.state == ReplicaState::WaitBgsaveEnd)
+            {
+                self.send_direct(ctx, t, Payload::Bytes(header.clone()));
             }
         }
     }
@@ -254,6 +272,10 @@ impl MasterSide {
 
     /// The child was reaped: `backgroundSaveDoneHandler` + `updateSlavesWaitingBgsave`.
     fn on_bgsave_done(&mut self, ctx: &mut Ctx, id: u64, ok: bool, rdb: Payload, cow: u64) {
+        if ok {
+            // A socket child that wrote nothing still wrote its header.
+            self.send_eof_header(ctx, id);
+        }
         let Some(child) = self.child.clone().filter(|c| c.id == id) else {
             return;
         };

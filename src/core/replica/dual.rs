@@ -30,6 +30,15 @@ use super::transfer::{
 use super::{LinkState, ReplicaLink};
 use crate::wire::{encode_command, take_line};
 
+/// `loading-process-events-interval-bytes` (2 MB, a hidden config of Redis and Valkey): a load
+/// that blocks the main thread serves its other connections once per this many bytes parsed
+/// (`rdbLoadProgressCallback` calls `processEventsWhileBlocked`). Valkey's dual channel
+/// parses a diskless-load RDB on the main thread, so a main-connection handshake reply that
+/// arrives after the RDB waits for the next such boundary (checked on Valkey 8.1.8 and
+/// 9.1.2: with a fast fork child the PSYNC is accepted ~0.95 s into a 2.3 MB/s load, and the
+/// master keeps that second of stream for the replica meanwhile).
+const EVENTS_EVERY_BYTES: u64 = 2 * 1024 * 1024;
+
 /// The RDB connection's step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum RdbStep {
@@ -68,10 +77,13 @@ pub(super) struct Dual {
     main_step: MainStep,
     main_inbuf: Vec<u8>,
     local: VecDeque<Payload>,
-    /// Valkey: RDB bytes that arrived before the main channel's PSYNC was accepted; the RDB
-    /// channel is read only from then on (checked: `receiving streamed RDB` follows
-    /// `Primary accepted a Partial Resynchronization` in `full-sync-dual-channel`).
-    held: VecDeque<Payload>,
+    /// Valkey: handshake replies on the main connection that the main thread has not read
+    /// yet because it is blocked parsing the RDB from the socket (see [`EVENTS_EVERY_BYTES`]).
+    unread_main: VecDeque<Payload>,
+    /// Valkey: the RDB was loaded before the main connection's PSYNC was accepted
+    /// (`dualChannelSyncHandleRdbLoadCompletion` then waits in `REPL_DUAL_CHANNEL_RDB_LOADED`
+    /// for `dualChannelSyncHandlePsync`).
+    loaded_early: bool,
     pub local_bytes: u64,
     /// The local buffer hit its limit: the main connection is not read.
     stopped: bool,
@@ -98,6 +110,20 @@ impl Dual {
     /// ... into a temporary db, swapped in at the end.
     pub fn swapdb(&self) -> bool {
         self.socket_load == Some(true)
+    }
+
+    /// Valkey's main thread is inside a socket load (from the RDB's header to the load's
+    /// end), so the main connection is read only at [`EVENTS_EVERY_BYTES`] boundaries.
+    fn main_thread_parsing(&self) -> bool {
+        self.kind == FullSync::DualChannel
+            && self.socket_load.is_some()
+            && !self.loaded_early
+            && (self.parser_clock.is_some() || self.load.is_some())
+    }
+
+    /// Loaded, waiting for the main connection's `+CONTINUE`: the main thread is free.
+    pub fn loaded_early(&self) -> bool {
+        self.loaded_early
     }
 
     pub fn rdb_done(&self) -> bool {
@@ -161,7 +187,8 @@ impl ReplicaLink {
             main_step,
             main_inbuf: inbuf,
             local: VecDeque::new(),
-            held: VecDeque::new(),
+            unread_main: VecDeque::new(),
+            loaded_early: false,
             local_bytes: 0,
             stopped: false,
             socket_load: None,
@@ -215,10 +242,6 @@ impl ReplicaLink {
             return;
         };
         if d.rdb_step == RdbStep::Transfer {
-            if d.kind == FullSync::DualChannel && d.main_step != MainStep::Buffering {
-                push_merged(&mut d.held, p);
-                return;
-            }
             let mut ev = Vec::new();
             d.bulk.feed(p, &mut ev);
             self.dual_bulk_events(ctx, master, ev);
@@ -235,12 +258,6 @@ impl ReplicaLink {
             };
             if d.rdb_step == RdbStep::Transfer {
                 let rest = std::mem::take(&mut d.rdb_inbuf);
-                if d.kind == FullSync::DualChannel && d.main_step != MainStep::Buffering {
-                    if !rest.is_empty() {
-                        push_merged(&mut d.held, Payload::Bytes(rest));
-                    }
-                    return;
-                }
                 let mut ev = Vec::new();
                 if !rest.is_empty() {
                     d.bulk.feed(Payload::Bytes(rest), &mut ev);
@@ -320,6 +337,9 @@ impl ReplicaLink {
                     };
                     d.endoff = off;
                     d.replid = id.to_string();
+                    // From here the RDB connection is read by `readSyncBulkPayload` while the
+                    // main one finishes its handshake (both handlers are set at `$ENDOFF`):
+                    // whichever arrives first is read first.
                     d.rdb_step = RdbStep::Transfer;
                     d.main_step = MainStep::RecvSetIdReply;
                     let cid = cid.to_string();
@@ -358,10 +378,19 @@ impl ReplicaLink {
                     ctx.emit(Output::RdbBegin { from_socket });
                 }
                 BulkEvent::Data(p) => {
+                    let mut events_due = false;
                     if let Some(clock) = self.dual().and_then(|d| d.parser_clock.as_mut()) {
+                        let before = clock.size;
                         clock.size += p.len();
+                        events_due = before / EVENTS_EVERY_BYTES < clock.size / EVENTS_EVERY_BYTES;
                     }
-                    ctx.emit(Output::RdbData { payload: p })
+                    ctx.emit(Output::RdbData { payload: p });
+                    if events_due {
+                        self.read_unread_main(ctx, master);
+                        if !matches!(self.state, LinkState::DualChannel(_)) {
+                            return;
+                        }
+                    }
                 }
                 BulkEvent::MasterError(e) => {
                     return self.dual_fail(ctx, &format!("MASTER aborted replication with an error: {e}"))
@@ -411,6 +440,22 @@ impl ReplicaLink {
         master: &mut MasterSide,
         p: Payload,
     ) {
+        let Some(d) = self.dual() else {
+            return;
+        };
+        if d.main_step != MainStep::Buffering && d.main_thread_parsing() {
+            // The main thread is inside the RDB parser: the reply (and whatever follows it)
+            // waits in the socket. Once buffering, reads are not delayed: the kernel's socket
+            // buffers hold a 2 MB interval's worth of a moderate stream, so the master does
+            // not see the difference.
+            push_merged(&mut d.unread_main, p);
+            return;
+        }
+        self.dual_main_read(ctx, master, p);
+    }
+
+    /// What the main connection brought, read: handshake replies, or the stream to buffer.
+    fn dual_main_read(&mut self, ctx: &mut Ctx, master: &mut MasterSide, p: Payload) {
         let limit = ctx.config.local_sync_buffer_limit();
         let Some(d) = self.dual() else {
             return;
@@ -479,17 +524,21 @@ impl ReplicaLink {
                 }
                 MainStep::RecvPsyncReply => {
                     if text.starts_with("+CONTINUE") {
+                        // `setupMainConnForPsync`: the suffix while the RDB connection is open.
+                        let tail = if d.loaded_early {
+                            "."
+                        } else {
+                            ", RDB load in background."
+                        };
                         ctx.log_r(
                             Level::Notice,
-                            "Dual channel replication: MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization, RDB load in background.",
+                            format!("Dual channel replication: MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization{tail}"),
                         );
                         d.main_step = MainStep::Buffering;
-                        // Now read the RDB channel.
-                        let held: Vec<Payload> = std::mem::take(&mut d.held).into();
-                        for p in held {
-                            self.dual_rdb_received(ctx, master, p);
-                        }
-                        if !matches!(self.state, LinkState::DualChannel(_)) {
+                        if d.loaded_early {
+                            // What follows `+CONTINUE` in `main_inbuf` is streamed in by
+                            // `finish_dual`.
+                            self.dual_psync_after_load(ctx, master);
                             return;
                         }
                     } else {
@@ -500,6 +549,54 @@ impl ReplicaLink {
                 MainStep::WaitEndoff | MainStep::Buffering => {}
             }
         }
+    }
+
+    /// `processEventsWhileBlocked` during a socket load: the main connection's handshake
+    /// replies that waited are read now.
+    fn read_unread_main(&mut self, ctx: &mut Ctx, master: &mut MasterSide) {
+        let Some(d) = self.dual() else {
+            return;
+        };
+        let unread = std::mem::take(&mut d.unread_main);
+        for p in unread {
+            match &self.state {
+                LinkState::DualChannel(_) => self.dual_main_read(ctx, master, p),
+                // `+CONTINUE` completed a sync whose RDB was already loaded: the rest is
+                // the stream.
+                LinkState::Online(_) => self.stream_in(ctx, master, p),
+                _ => return,
+            }
+        }
+    }
+
+    /// Valkey: the load ended before the main connection's PSYNC was accepted
+    /// (`dualChannelSyncHandleRdbLoadCompletion`): the sync completes on `+CONTINUE`. The
+    /// replies the blocked main thread had not read are read now, which may be that
+    /// `+CONTINUE`. Returns whether the link waits.
+    pub(super) fn dual_loaded_before_psync(
+        &mut self,
+        ctx: &mut Ctx,
+        master: &mut MasterSide,
+    ) -> bool {
+        let Some(d) = self.dual() else {
+            return false;
+        };
+        if d.kind != FullSync::DualChannel || d.main_step == MainStep::Buffering {
+            return false;
+        }
+        d.loaded_early = true;
+        self.read_unread_main(ctx, master);
+        true
+    }
+
+    /// `dualChannelSyncHandlePsync` with the RDB already loaded: the sync is done.
+    fn dual_psync_after_load(&mut self, ctx: &mut Ctx, master: &mut MasterSide) {
+        let Some(d) = self.dual() else {
+            return;
+        };
+        let (main, resync) = (Some(d.main), d.resync());
+        let main_closed = d.load.as_ref().is_some_and(|l| l.main_closed);
+        self.become_online(ctx, master, main, resync, true, main_closed);
     }
 
     /// The RDB is loaded (the link is `Online` now): close the RDB channel, apply what was

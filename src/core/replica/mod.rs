@@ -439,7 +439,9 @@ impl ReplicaLink {
         match &self.state {
             LinkState::Loading(_) => true,
             LinkState::Receiving(r) => r.parser.is_some(),
-            LinkState::DualChannel(d) => d.load.is_some() || d.loads_from_socket(),
+            LinkState::DualChannel(d) => {
+                (d.load.is_some() || d.loads_from_socket()) && !d.loaded_early()
+            }
             _ => false,
         }
     }

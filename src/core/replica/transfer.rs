@@ -677,8 +677,23 @@ impl ReplicaLink {
                 "MASTER <-> REPLICA sync: Discarding old DB in background",
             );
         }
-        // `replicationCreateMasterClient`, and the master's history becomes ours: its id,
-        // and the offset its RDB stops at.
+        if self.dual_loaded_before_psync(ctx, master) {
+            return;
+        }
+        self.become_online(ctx, master, main, resync, eof, clock.main_closed);
+    }
+
+    /// The end of a full sync: `replicationCreateMasterClient`, and the master's history
+    /// becomes ours (its id, and the offset its RDB stops at); then what waited.
+    pub(super) fn become_online(
+        &mut self,
+        ctx: &mut Ctx,
+        master: &mut MasterSide,
+        main: Option<ConnId>,
+        resync: FullResync,
+        eof: bool,
+        main_closed: bool,
+    ) {
         let Some(conn) = main else {
             return;
         };
@@ -731,7 +746,7 @@ impl ReplicaLink {
                 self.stream_in(ctx, master, p);
             }
         }
-        if clock.main_closed {
+        if main_closed {
             self.master_link_lost(ctx, false);
         }
     }

@@ -52,7 +52,12 @@ impl Driver for NodeDriver<'_> {
         if !disk {
             sim.rdb_ctime.socket_ms = ready;
         }
-        sim.fork = Some(ForkChild::new(node, id, disk, ready, size));
+        let child = ForkChild::new(node, id, disk, ready, size);
+        if !disk {
+            let at = child.first_flush_ms(sim.scenario.fork.rdb_speed);
+            sim.schedule(at, Ev::ChildFirstFlush { id });
+        }
+        sim.fork = Some(child);
     }
 
     fn kill_bgsave(&mut self, id: u64) {

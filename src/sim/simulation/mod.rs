@@ -120,6 +120,11 @@ enum Ev {
     Resume {
         node: usize,
     },
+    /// BGSAVE `id`'s socket child writes for the first time (`fork::FIRST_FLUSH`), which
+    /// can fall between ticks.
+    ChildFirstFlush {
+        id: u64,
+    },
 }
 
 /// A running simulation. `Clone`: a clone is a checkpoint (the web app keeps clones to step
@@ -543,6 +548,14 @@ impl Simulation {
                     self.input(node, input);
                 }
             }
+            Ev::ChildFirstFlush { id } => {
+                if let Some(node) = self.fork.as_ref().filter(|c| c.id == id).map(|c| c.node) {
+                    self.child_progress(0);
+                    for (sc, side) in self.net.ends_of_node(node) {
+                        self.pump(sc, side);
+                    }
+                }
+            }
             Ev::Resume { node } => {
                 for (sc, side) in self.net.ends_of_node(node) {
                     self.pump(sc, side);
@@ -683,7 +696,8 @@ impl Simulation {
                 .as_ref()
                 .map_or(0, |i| i.bgsave_backlog_bytes())
         };
-        if let ForkStep::Data(n) = c.write_sockets(speed, dt, pipe_cap, queued(self)) {
+        let now = self.clock.now();
+        if let ForkStep::Data(n) = c.write_sockets(speed, now, pipe_cap, queued(self)) {
             let id = c.id;
             self.fork = Some(c.clone());
             let payload = Payload::Phantom(n);
