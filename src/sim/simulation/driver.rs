@@ -66,6 +66,11 @@ impl Driver for NodeDriver<'_> {
         }
     }
 
+    fn rdb_begin(&mut self, from_socket: bool) {
+        let now = self.sim.clock.now();
+        self.sim.nodes[self.node].parse_started_ms = from_socket.then_some(now);
+    }
+
     fn rdb_data(&mut self, _payload: Payload) {
         // The simulated RDB is only counted: the load's duration comes from its size. With
         // diskless load the parser reads the header from the first bytes.
@@ -84,13 +89,18 @@ impl Driver for NodeDriver<'_> {
     fn load_rdb(&mut self, size: u64, eof_marked: bool) {
         let (sim, node) = (&mut *self.sim, self.node);
         // With diskless load the RDB was parsed while it arrived (the transfer ran at most
-        // at load speed), so only the final step remains.
+        // at load speed), so little remains: but the first bytes came faster than the parser
+        // takes them (the sockets' buffers fill before the loader's pace holds the link back),
+        // and the parser still needs `size / load-speed` from the header on.
         let from_socket = sim.nodes[node]
             .inst
             .as_ref()
             .is_some_and(|i| i.loads_from_socket());
+        let now = sim.clock.now();
         let ms = if from_socket {
-            1
+            let started = sim.nodes[node].parse_started_ms.unwrap_or(now);
+            let parsed_at = started + duration_ms(size, sim.scenario.replica.load_speed);
+            parsed_at.saturating_sub(now).max(1)
         } else {
             // `readSyncBulkPayload` renames the temp file to `dbfilename` before it loads it.
             let repl = sim.nodes[node]
@@ -101,7 +111,7 @@ impl Driver for NodeDriver<'_> {
             sim.rdb_header_read(node, eof_marked);
             duration_ms(size, sim.scenario.replica.load_speed)
         };
-        let (now, gen) = (sim.clock.now(), sim.nodes[node].generation);
+        let gen = sim.nodes[node].generation;
         sim.nodes[node].load = Some((size, now, now + ms));
         sim.schedule(now + ms, Ev::LoadDone { node, gen });
     }
