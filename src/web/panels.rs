@@ -101,7 +101,7 @@ pub fn preset_line(m: &Model, d: &Dispatch) -> Html {
             <select {onchange} data-testid="preset-select" aria-label={tr(lang, "Preset")}>
                 { for presets().iter().map(|p| html!{ <option value={p.name.clone()} selected={p.name == m.st.preset}>{ &p.name }</option> }) }
             </select>
-            <button type="button" class="link" onclick={d.reform(|_| Action::SetTab(Tab::About))} title={expect.clone()} data-testid="preset-more">
+            <button type="button" class="link" onclick={d.reform(|_| Action::SetTab(Tab::About))} title={format!("{title}: {expect}")} data-testid="preset-more">
                 <strong data-testid="preset-title">{ title }</strong>
                 <span class="expect-line">{ expect }</span>
             </button>
