@@ -150,6 +150,15 @@ fn first_sync(version: Version, diskless: Option<bool>) -> Scenario {
     s
 }
 
+/// [`first_sync`] with more settings.
+fn first_sync_with(version: Version, diskless: Option<bool>, set: &[(&str, &str)]) -> Scenario {
+    let mut s = first_sync(version, diskless);
+    for (k, v) in set {
+        s.set(k, v).unwrap_or_else(|e| panic!("{k}={v}: {e}"));
+    }
+    s
+}
+
 /// When `node` first logged a line containing `text`, in ms.
 fn line_time(sim: &Simulation, node: &str, text: &str) -> u64 {
     sim.log()
@@ -280,20 +289,22 @@ fn a_socket_load_takes_its_loaders_time_from_the_header_on() {
     // before the loader's pace holds the link back), but the parser still needs `size /
     // load-speed` from the header on: `compare-*diskless-load*` ended ~0.2 s early on every
     // version before (3.39 s predicted, 3.85 s real on Valkey 8.1).
-    for (v, dual) in [(Version::Redis70, "no"), (Version::Valkey81, "yes")] {
-        let mut s = first_sync(v, Some(true));
-        for (k, val) in [
+    for (v, second_channel) in [
+        (Version::Redis70, None),
+        (
+            Version::Valkey81,
+            Some(("dual-channel-replication-enabled", "yes")),
+        ),
+    ] {
+        let mut set = vec![
             ("repl-diskless-load", "swapdb"),
             ("dataset.size", "8mb"),
             ("link.bandwidth", "4mb"),
             ("replica.load-speed", "2mb"),
             ("fork.rdb-speed", "100mb"),
-        ] {
-            s.set(k, val).unwrap_or_else(|e| panic!("{k}={val}: {e}"));
-        }
-        if v == Version::Valkey81 {
-            s.set("dual-channel-replication-enabled", dual).unwrap();
-        }
+        ];
+        set.extend(second_channel);
+        let s = first_sync_with(v, Some(true), &set);
         let sim = run(&s);
         let (took, overlapped, _) = load_overlap(&s, &sim, "receiving streamed RDB");
         assert!(
@@ -312,18 +323,19 @@ fn a_dual_channel_socket_load_reads_the_handshake_only_between_its_2mb_steps() {
     // ~0.95 s into the sync and kept the stream for the replica meanwhile (0.23 MB). A slow
     // child's first 16 KB leave after the handshake is done, and nothing waits.
     let psync_wait = |v: Version, rdb_speed: &str| {
-        let mut s = first_sync(v, Some(true));
-        for (k, val) in [
-            ("dual-channel-replication-enabled", "yes"),
-            ("repl-diskless-load", "swapdb"),
-            ("dataset.size", "8mb"),
-            ("link.bandwidth", "4mb"),
-            ("link.latency", "1ms"),
-            ("replica.load-speed", "2mb"),
-            ("fork.rdb-speed", rdb_speed),
-        ] {
-            s.set(k, val).unwrap_or_else(|e| panic!("{k}={val}: {e}"));
-        }
+        let s = first_sync_with(
+            v,
+            Some(true),
+            &[
+                ("dual-channel-replication-enabled", "yes"),
+                ("repl-diskless-load", "swapdb"),
+                ("dataset.size", "8mb"),
+                ("link.bandwidth", "4mb"),
+                ("link.latency", "1ms"),
+                ("replica.load-speed", "2mb"),
+                ("fork.rdb-speed", rdb_speed),
+            ],
+        );
         let sim = run(&s);
         let at = |text: &str| line_time(&sim, "master", text);
         let wait = at("Partial resynchronization request") - at("RDB end offset");
@@ -346,15 +358,16 @@ fn a_dual_channel_socket_load_reads_the_handshake_only_between_its_2mb_steps() {
         );
         // An RDB under 2 MB is loaded before the main thread reads the reply: the sync
         // completes on `+CONTINUE` (`dualChannelSyncHandleRdbLoadCompletion`).
-        let mut s = first_sync(v, Some(true));
-        for (k, val) in [
-            ("dual-channel-replication-enabled", "yes"),
-            ("repl-diskless-load", "swapdb"),
-            ("dataset.size", "300kb"),
-            ("fork.rdb-speed", "100mb"),
-        ] {
-            s.set(k, val).unwrap_or_else(|e| panic!("{k}={val}: {e}"));
-        }
+        let s = first_sync_with(
+            v,
+            Some(true),
+            &[
+                ("dual-channel-replication-enabled", "yes"),
+                ("repl-diskless-load", "swapdb"),
+                ("dataset.size", "300kb"),
+                ("fork.rdb-speed", "100mb"),
+            ],
+        );
         let sim = run(&s);
         let at = |text: &str| line_time(&sim, "replica-1", text);
         assert!(at("Done loading RDB") <= at("Primary accepted a Partial Resynchronization."));
@@ -371,16 +384,17 @@ fn a_loader_paced_rdb_channel_leaves_the_rest_of_the_link_to_the_stream() {
     // buffer, and the master's `omem` for it stayed at one 20 KB block. The RDB channel must
     // not hold the whole link while it moves at the loader's pace.
     let v = Version::Redis82;
-    let mut s = first_sync(v, Some(true));
-    for (k, val) in [
-        ("repl-rdb-channel", "yes"),
-        ("repl-diskless-load", "on-empty-db"),
-        ("link.bandwidth", "4mb"),
-        ("replica.load-speed", "2mb"),
-        ("fork.rdb-speed", "50mb"),
-    ] {
-        s.set(k, val).unwrap_or_else(|e| panic!("{k}={val}: {e}"));
-    }
+    let s = first_sync_with(
+        v,
+        Some(true),
+        &[
+            ("repl-rdb-channel", "yes"),
+            ("repl-diskless-load", "on-empty-db"),
+            ("link.bandwidth", "4mb"),
+            ("replica.load-speed", "2mb"),
+            ("fork.rdb-speed", "50mb"),
+        ],
+    );
     let sim = run(&s);
     let r = &sim.summary().replicas[0];
     assert_eq!((r.full_syncs, r.in_sync_at_end), (1, true), "{r:?}");
