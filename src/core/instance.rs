@@ -486,6 +486,10 @@ impl Instance {
     pub fn awaits_rdb_header(&self) -> bool {
         self.link.as_ref().is_some_and(|l| l.awaits_rdb_header())
     }
+    /// When the replica's load in progress started (ms; a socket load at the RDB's header).
+    pub fn load_started_ms(&self) -> Option<u64> {
+        self.link.as_ref().and_then(|l| l.load_started_ms())
+    }
     /// Tell the core how many keys the node's dataset holds (`dbTotalServerKeyCount`), when
     /// it changes other than by a replica's load (which reports its own).
     pub fn set_key_count(&mut self, keys: u64) {

@@ -122,7 +122,6 @@ impl ForkChild {
         let n = self
             .carry
             .take(speed, dt)
-            .max(if self.produced == 0 { FIRST_FLUSH } else { 0 })
             .min(self.total - self.produced)
             .min(pipe_cap.saturating_sub(queued));
         if n == 0 {

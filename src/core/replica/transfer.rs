@@ -489,16 +489,26 @@ impl ReplicaLink {
         }
     }
 
-    /// A load runs whose aux lines are not out yet (the driver's loader has not read the
-    /// RDB's header).
-    pub fn awaits_rdb_header(&self) -> bool {
-        let clock = match &self.state {
+    /// [`ReplicaLink::load_clock_mut`], read only.
+    fn load_clock(&self) -> Option<&LoadClock> {
+        match &self.state {
             LinkState::Loading(l) => Some(&l.clock),
             LinkState::Receiving(r) => r.parser.as_ref().map(|p| &p.clock),
             LinkState::DualChannel(d) => d.load.as_ref().or(d.parser_clock.as_ref()),
             _ => None,
-        };
-        clock.is_some_and(|c| !c.aux_logged)
+        }
+    }
+
+    /// A load runs whose aux lines are not out yet (the driver's loader has not read the
+    /// RDB's header).
+    pub fn awaits_rdb_header(&self) -> bool {
+        self.load_clock().is_some_and(|c| !c.aux_logged)
+    }
+
+    /// When the load in progress started (ms): at the RDB's header for a load from the
+    /// socket, when the RDB was complete otherwise.
+    pub fn load_started_ms(&self) -> Option<u64> {
+        self.load_clock().map(|c| c.started_ms)
     }
 
     /// Whether the RDB goes (or went) straight into the parser.

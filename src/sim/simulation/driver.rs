@@ -66,11 +66,6 @@ impl Driver for NodeDriver<'_> {
         }
     }
 
-    fn rdb_begin(&mut self, from_socket: bool) {
-        let now = self.sim.clock.now();
-        self.sim.nodes[self.node].parse_started_ms = from_socket.then_some(now);
-    }
-
     fn rdb_data(&mut self, _payload: Payload) {
         // The simulated RDB is only counted: the load's duration comes from its size. With
         // diskless load the parser reads the header from the first bytes.
@@ -92,13 +87,11 @@ impl Driver for NodeDriver<'_> {
         // at load speed), so little remains: but the first bytes came faster than the parser
         // takes them (the sockets' buffers fill before the loader's pace holds the link back),
         // and the parser still needs `size / load-speed` from the header on.
-        let from_socket = sim.nodes[node]
-            .inst
-            .as_ref()
-            .is_some_and(|i| i.loads_from_socket());
+        let inst = sim.nodes[node].inst.as_ref();
+        let from_socket = inst.is_some_and(|i| i.loads_from_socket());
         let now = sim.clock.now();
         let ms = if from_socket {
-            let started = sim.nodes[node].parse_started_ms.unwrap_or(now);
+            let started = inst.and_then(|i| i.load_started_ms()).unwrap_or(now);
             let parsed_at = started + duration_ms(size, sim.scenario.replica.load_speed);
             parsed_at.saturating_sub(now).max(1)
         } else {

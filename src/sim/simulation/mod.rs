@@ -70,8 +70,6 @@ struct Node {
     inst: Option<Instance>,
     /// RDB load in progress: (size, start, end).
     load: Option<(u64, u64, u64)>,
-    /// A load parsing the socket started then (its header was read).
-    parse_started_ms: Option<u64>,
     /// Bumped at every restart so stale events for the old process are ignored.
     generation: u64,
     /// It holds a dataset (has loaded an RDB): `repl-diskless-load on-empty-db` then goes
@@ -209,7 +207,6 @@ impl Simulation {
                 name,
                 inst: None,
                 load: None,
-                parse_started_ms: None,
                 generation: 0,
                 has_data: false,
                 disk_rdb: None,
