@@ -218,9 +218,14 @@ fn rdb_channel_with_diskless_load_parses_as_the_rdb_arrives() {
     // 8.2's RDB channel into a replica with `repl-diskless-load swapdb`: the real replica
     // starts loading as the RDB channel's transfer starts and swaps once it is whole.
     let v = Version::Redis82;
-    let mut s = first_sync(v, Some(true));
-    s.set("repl-rdb-channel", "yes").unwrap();
-    s.set("repl-diskless-load", "swapdb").unwrap();
+    let s = first_sync_with(
+        v,
+        Some(true),
+        &[
+            ("repl-rdb-channel", "yes"),
+            ("repl-diskless-load", "swapdb"),
+        ],
+    );
     let sim = run(&s);
     let real = fixture(v, "rdb-channel-diskless-load-swapdb", "replica.log");
     assert_in_order(
@@ -260,9 +265,14 @@ fn dual_channel_with_diskless_load_parses_as_the_rdb_arrives() {
     // Valkey reads its RDB connection with the classic `readSyncBulkPayload`: with swapdb it
     // loads while the RDB arrives, as 8.2's RDB channel does (captures of 8.1.8 and 9.1.2).
     for v in [Version::Valkey81, Version::Valkey91] {
-        let mut s = first_sync(v, Some(true));
-        s.set("dual-channel-replication-enabled", "yes").unwrap();
-        s.set("repl-diskless-load", "swapdb").unwrap();
+        let s = first_sync_with(
+            v,
+            Some(true),
+            &[
+                ("dual-channel-replication-enabled", "yes"),
+                ("repl-diskless-load", "swapdb"),
+            ],
+        );
         let sim = run(&s);
         let real = fixture(v, "dual-channel-diskless-load-swapdb", "replica.log");
         assert_in_order(
