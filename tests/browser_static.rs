@@ -23,6 +23,13 @@ async fn the_built_folder_works_under_a_sub_path_and_reloads_offline() {
     let base = format!("http://127.0.0.1:{}/course/replscope/", host.port);
     let page = Page::open_at(&base, "preset=diskless-fix&t=100000").await;
     page.wait_for(".stage-wrap [data-part=fork]").await;
+    // The "Loading" placeholder of index.html went when the app mounted.
+    assert_eq!(
+        page.exec("return document.getElementById('loading') === null")
+            .await,
+        serde_json::Value::Bool(true),
+        "the loading placeholder is still on the page"
+    );
 
     // The service worker has taken over and stored the page and its files.
     let stored = page
@@ -89,5 +96,45 @@ async fn the_built_folder_works_under_a_sub_path_and_reloads_offline() {
         page.attr("[data-testid=spread-result]", "data-runs").await,
         "20"
     );
+    page.close().await;
+}
+
+/// A folder whose wasm is missing (a partial upload, a host that blocks .wasm): the page says it
+/// could not start and why, in both languages, instead of staying blank.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_whose_wasm_cannot_load_says_why() {
+    let dist = repo_root().join("dist");
+    assert!(
+        dist.join("index.html").is_file(),
+        "dist/ has no release build: run scripts/build-static.sh (or trunk build --release)"
+    );
+    let broken = tempfile::tempdir().expect("temp dir");
+    for entry in std::fs::read_dir(&dist).unwrap() {
+        let path = entry.unwrap().path();
+        let is_wasm = path.extension().is_some_and(|e| e == "wasm");
+        if path.is_file() && !is_wasm {
+            std::fs::copy(&path, broken.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let host = StaticServer::start(broken.path().to_path_buf());
+    let page = Page::open_unready(&format!("http://127.0.0.1:{}/", host.port), "").await;
+    page.wait_for("#loading[data-state=failed]").await;
+    let said = page.text("#loading .loading-error").await;
+    assert!(
+        said.starts_with("ReplScope could not start.") && said.contains("ReplScope 无法启动。"),
+        "the page does not say it could not start: {said}"
+    );
+    let why = page.text("#loading .loading-why").await;
+    assert!(
+        why.contains("WebAssembly"),
+        "the page does not give the browser's reason: {why:?}"
+    );
+    assert!(
+        page.exec("return document.getElementById('app-ready') === null")
+            .await
+            == serde_json::Value::Bool(true),
+        "an app mounted without its wasm"
+    );
+    page.screenshot("could-not-start").await;
     page.close().await;
 }

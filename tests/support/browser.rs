@@ -169,6 +169,13 @@ impl Page {
 
     /// Opens the app served at `base` (ending in `/`) with the given query string.
     pub async fn open_at(base: &str, query: &str) -> Page {
+        let page = Page::open_unready(base, query).await;
+        page.wait_for("#app-ready").await;
+        page
+    }
+
+    /// Opens the page at `base` without waiting for the app: for pages that cannot start.
+    pub async fn open_unready(base: &str, query: &str) -> Page {
         let driver_port = free_port();
         let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
         let child = Command::new(&driver_bin)
@@ -214,13 +221,11 @@ impl Page {
             format!("{base}?{query}")
         };
         client.goto(&url).await.expect("open the app");
-        let page = Page {
+        Page {
             client,
             base,
             _driver: driver,
-        };
-        page.wait_for("#app-ready").await;
-        page
+        }
     }
 
     /// Waits (up to 20 s) for an element matching `css` to exist.
