@@ -7,13 +7,19 @@
 mod support;
 use support::browser::{repo_root, until, Page, StaticServer};
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_built_folder_works_under_a_sub_path_and_reloads_offline() {
+/// The release build's folder, which these tests serve as a static host would.
+fn built_dist() -> std::path::PathBuf {
     let dist = repo_root().join("dist");
     assert!(
         dist.join("index.html").is_file(),
         "dist/ has no release build: run scripts/build-static.sh (or trunk build --release)"
     );
+    dist
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_built_folder_works_under_a_sub_path_and_reloads_offline() {
+    let dist = built_dist();
     let html = std::fs::read_to_string(dist.join("index.html")).unwrap();
     assert!(
         !html.contains("href=\"/") && !html.contains("from '/"),
@@ -103,11 +109,7 @@ async fn the_built_folder_works_under_a_sub_path_and_reloads_offline() {
 /// could not start and why, in both languages, instead of staying blank.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_page_whose_wasm_cannot_load_says_why() {
-    let dist = repo_root().join("dist");
-    assert!(
-        dist.join("index.html").is_file(),
-        "dist/ has no release build: run scripts/build-static.sh (or trunk build --release)"
-    );
+    let dist = built_dist();
     let broken = tempfile::tempdir().expect("temp dir");
     for entry in std::fs::read_dir(&dist).unwrap() {
         let path = entry.unwrap().path();
