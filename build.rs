@@ -1,6 +1,7 @@
 //! Converts the simulator's preset files (`src/sim/presets/*.toml`) to JSON in `OUT_DIR`, for
-//! the web build: its wasm reads them with serde_json and so carries no TOML parser. The
-//! native build keeps reading the TOML files; a unit test checks both give the same scenarios.
+//! the web build: the page reads them with the browser's JSON.parse (`src/json.rs`) and so
+//! carries no TOML parser. The native build keeps reading the TOML files; a unit test checks
+//! both give the same scenarios.
 //! Also turns the lessons (`src/web/lessons/*.toml`) into Rust statics (`build/lessons.rs`).
 
 use std::collections::BTreeSet;

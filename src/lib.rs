@@ -12,6 +12,7 @@
 //! - [`web`]: the Yew teaching app (components on wasm32; URL state and text everywhere).
 
 pub mod core;
+pub mod json;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod rdb;
 pub mod sim;

@@ -41,3 +41,55 @@ fn a_spread_over_seeds_matches_the_native_one() {
         .collect();
     assert_eq!(serde_json::Value::Array(got), fixture["outcomes"]);
 }
+
+/// The live feed's messages, written as `replscope server` writes them (serde_json), read by
+/// the page's reader (the browser's JSON.parse into the same serde types, `src/json.rs`): every
+/// frame, log line and mark of a run comes back equal, and garbage is refused unchanged.
+#[wasm_bindgen_test]
+fn live_messages_written_by_the_server_read_back_equal_in_the_page() {
+    use replscope::web::live::LiveFeed;
+    for preset in ["dual-channel-fix", "disk-sync-loop", "failover-psync"] {
+        let s = replscope::sim::Scenario::preset(preset).expect("preset");
+        let mut sim = replscope::sim::Simulation::new(&s, 1);
+        let mut feed = LiveFeed::new("ws://127.0.0.1:6381/");
+        let mut frames = 0;
+        for t in (0..=s.duration).step_by(5_000) {
+            sim.run_until(t);
+            let frame = sim.frame();
+            let text = serde_json::json!({ "type": "frame", "frame": frame }).to_string();
+            feed.ingest(&text)
+                .unwrap_or_else(|e| panic!("{preset} at {t} ms: {e}"));
+            assert_eq!(feed.frame.as_ref(), Some(&frame), "{preset} at {t} ms");
+            frames += 1;
+        }
+        assert!(frames > 10, "{preset}: only {frames} frames");
+        let lines = sim.log().to_vec();
+        let marks = sim.marks().to_vec();
+        assert!(
+            !lines.is_empty() && !marks.is_empty(),
+            "{preset}: no log or marks"
+        );
+        feed.ingest(&serde_json::json!({ "type": "log", "lines": lines }).to_string())
+            .expect("log lines");
+        feed.ingest(&serde_json::json!({ "type": "marks", "marks": marks }).to_string())
+            .expect("marks");
+        assert_eq!(feed.log, lines, "{preset}: log lines");
+        assert_eq!(feed.marks, marks, "{preset}: marks");
+    }
+    let mut feed = LiveFeed::new("ws://127.0.0.1:6381/");
+    let before = feed.clone();
+    for bad in [
+        "{not json",
+        r#"{"type":"frame","frame":{"t_ms":"soon"}}"#,
+        r#"{"type":"log","lines":[{"t_ms":-1}]}"#,
+        r#"{"type":"shutdown"}"#,
+        "[]",
+    ] {
+        let e = feed.ingest(bad).expect_err(bad);
+        assert!(
+            e.starts_with("unreadable message from the live feed"),
+            "{bad}: {e}"
+        );
+    }
+    assert_eq!(feed, before, "a bad message changes nothing");
+}

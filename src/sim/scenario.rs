@@ -524,14 +524,14 @@ impl Scenario {
     /// Parses a scenario in JSON (the web build's presets, converted from their TOML files by
     /// build.rs so the page needs no TOML parser).
     pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
-        let json_error = |e: serde_json::Error| ScenarioError {
-            line: Some(e.line()),
+        let json_error = |e: crate::json::JsonError| ScenarioError {
+            line: e.line,
             field: None,
-            message: e.to_string(),
+            message: e.message,
         };
-        let mut s: Scenario = serde_json::from_str(text).map_err(json_error)?;
-        let value: serde_json::Value = serde_json::from_str(text).map_err(json_error)?;
-        s.take_version_defaults(|name| value["redis"].get(name).is_some());
+        let doc = crate::json::parse(text).map_err(json_error)?;
+        let mut s: Scenario = doc.read().map_err(json_error)?;
+        s.take_version_defaults(|name| doc.has_key("redis", name));
         s.validate()?;
         Ok(s)
     }

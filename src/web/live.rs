@@ -122,7 +122,7 @@ impl LiveFeed {
 
     /// Takes one message from the feed. A malformed message is reported and changes nothing.
     pub fn ingest(&mut self, text: &str) -> Result<(), String> {
-        let msg: Message = serde_json::from_str(text).map_err(|e| {
+        let msg: Message = crate::json::from_str(text).map_err(|e| {
             let shown: String = text.chars().take(60).collect();
             format!("unreadable message from the live feed ({e}): {shown}")
         })?;
