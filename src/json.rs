@@ -3,7 +3,7 @@
 //!
 //! Natively this is serde_json. In the page it is the browser's own `JSON.parse`, read into the
 //! same serde types by serde-wasm-bindgen: the page then carries no JSON parser of its own
-//! (serde_json was ~40 KB of the gzipped page, README "Benchmarks"). Both paths run the same
+//! (serde_json was ~17 KB of the gzipped page, README "Benchmarks"). Both paths run the same
 //! `Deserialize` impls, so a message means the same thing to either.
 
 use serde::de::DeserializeOwned;
