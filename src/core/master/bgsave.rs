@@ -211,14 +211,7 @@ impl MasterSide {
             return;
         };
         self.send_eof_header(ctx, id);
-        for t in targets {
-            if self
-                .state_of(t)
-                .is_some_and(|r| r.state == ReplicaState::WaitBgsaveEnd)
-            {
-                self.send_direct(ctx, t, p.clone());
-            }
-        }
+        self.send_to_waiting(ctx, &targets, &p);
     }
 
     /// The socket child's first write starts with `$EOF:<mark>`.
@@ -227,13 +220,20 @@ impl MasterSide {
             return;
         };
         child.header_sent = true;
-        let header = format!("$EOF:{}\r\n", child.mark).into_bytes();
-        for t in child.socket_targets.clone().unwrap_or_default() {
+        let header = Payload::Bytes(format!("$EOF:{}\r\n", child.mark).into_bytes());
+        let targets = child.socket_targets.clone().unwrap_or_default();
+        self.send_to_waiting(ctx, &targets, &header);
+    }
+
+    /// What a socket child writes goes to each of its targets still waiting for the RDB: a
+    /// replica dropped meanwhile (output buffer limit, timeout) gets nothing more.
+    fn send_to_waiting(&mut self, ctx: &mut Ctx, targets: &[ConnId], p: &Payload) {
+        for &t in targets {
             if self
                 .state_of(t)
                 .is_some_and(|r| r.state == ReplicaState::WaitBgsaveEnd)
             {
-                self.send_direct(ctx, t, Payload::Bytes(header.clone()));
+                self.send_direct(ctx, t, p.clone());
             }
         }
     }
